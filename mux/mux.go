@@ -1,0 +1,50 @@
+package mux
+
+import (
+	"context"
+	"net"
+)
+
+// A Session multiplexes Channels over one connection. All methods are safe
+// for concurrent use.
+type Session interface {
+	// Open opens a new channel to the peer. It blocks until the peer accepts
+	// or rejects the channel, ctx is done, or the session ends. A cancelled
+	// or rejected open leaves no channel behind.
+	Open(ctx context.Context) (Channel, error)
+
+	// Accept waits for the next channel opened by the peer, until ctx is
+	// done or the session ends.
+	Accept(ctx context.Context) (Channel, error)
+
+	// Close ends the session and the underlying connection. Pending and
+	// future operations on the session and its channels fail with an error
+	// that matches ErrSessionClosed. Close is idempotent.
+	Close() error
+
+	// Wait blocks until the session has ended and reports why: nil after a
+	// local Close, otherwise the error that ended it (the connection failed
+	// or closed, or the peer broke the protocol).
+	Wait() error
+
+	// LocalAddr and RemoteAddr are the addresses of the underlying
+	// connection, or a placeholder address when it has none.
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}
+
+// A Channel is a full-duplex, flow-controlled byte stream within a Session.
+// It is a net.Conn: Read returns io.EOF after the peer's CloseWrite or
+// Close, deadlines make blocked calls fail with os.ErrDeadlineExceeded, and
+// Close unblocks pending Read and Write calls.
+type Channel interface {
+	net.Conn
+
+	// ID identifies the channel within its session on this side. IDs are
+	// reused only after the channel is fully closed.
+	ID() uint64
+
+	// CloseWrite half-closes the channel: the peer reads io.EOF after the
+	// data written so far, while this side can still read.
+	CloseWrite() error
+}

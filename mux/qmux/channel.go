@@ -1,0 +1,420 @@
+package qmux
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// Channel states, guarded by Session.mu.
+const (
+	stateOpening  = iota // OPEN sent, no answer yet
+	stateOpen            // confirmed
+	stateRejected        // the peer answered OPEN_FAILURE
+)
+
+// minBufferSize is the first size of a channel's receive buffer, which
+// grows up to the window as data arrives.
+const minBufferSize = 4 << 10
+
+// A channel is one qmux channel. It implements mux.Channel.
+type channel struct {
+	s  *Session
+	id uint32 // this side's number
+
+	// Guarded by s.mu: the state, the send side and the close handshake.
+	state           int
+	opened          chan struct{} // closed when an Open is answered
+	abandoned       bool          // the opener gave up before the answer
+	remoteID        uint32
+	remoteMaxPacket uint32
+	sendWindow      uint32
+	pending         []byte // the rest of a Write not yet handed to the writer
+	inflight        int    // packets of pending being written without a copy
+	written         int    // bytes of the current Write handed to the writer
+	readyQueued     bool   // in s.ready
+	grant           uint32 // window to give back to the peer
+	adjustQueued    bool   // in s.adjusts
+	sentEOF         bool
+	sentClose       bool
+	gotClose        bool
+	writeDeadline   time.Time
+	writeTimer      *time.Timer
+	sendCond        sync.Cond // L is &s.mu; signalled when a Write may progress
+
+	wmu sync.Mutex // serialises Writes
+
+	// rmu guards the receive side. Lock order: s.mu before rmu.
+	rmu          sync.Mutex
+	readCond     sync.Cond // L is &rmu
+	buf          []byte    // ring of received bytes; grows up to the window
+	head, n      int       // the unread bytes are buf[head:head+n] modulo len(buf)
+	window       uint32    // bytes the peer may still send
+	consumed     uint32    // bytes read but not yet granted back
+	gotEOF       bool      // the peer sent EOF or CLOSE
+	closed       bool      // Close was called
+	sessionDone  bool      // the session ended
+	readDeadline time.Time
+	readTimer    *time.Timer
+}
+
+var _ mux.Channel = (*channel)(nil)
+
+func newChannel(s *Session, id uint32) *channel {
+	c := &channel{s: s, id: id, window: s.cfg.WindowSize}
+	c.sendCond.L = &s.mu
+	c.readCond.L = &c.rmu
+	return c
+}
+
+func (c *channel) ID() uint64           { return uint64(c.id) }
+func (c *channel) LocalAddr() net.Addr  { return c.s.LocalAddr() }
+func (c *channel) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
+
+// Read reads data the peer sent, returning io.EOF after the peer's EOF or
+// CLOSE once the buffered data is read.
+func (c *channel) Read(p []byte) (int, error) {
+	c.rmu.Lock()
+	for {
+		switch {
+		case c.closed:
+			c.rmu.Unlock()
+			return 0, mux.ErrChannelClosed
+		case expired(c.readDeadline):
+			c.rmu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		case c.n > 0:
+			n := c.readLocked(p)
+			grant := c.grantLocked(n)
+			c.rmu.Unlock()
+			if grant > 0 {
+				c.s.queueGrant(c, grant)
+			}
+			return n, nil
+		case len(p) == 0:
+			c.rmu.Unlock()
+			return 0, nil
+		case c.gotEOF:
+			c.rmu.Unlock()
+			return 0, io.EOF
+		case c.sessionDone:
+			c.rmu.Unlock()
+			return 0, c.s.closeErr
+		}
+		c.readCond.Wait()
+	}
+}
+
+// readLocked copies buffered bytes into p.
+func (c *channel) readLocked(p []byte) int {
+	n := 0
+	for n < len(p) && c.n > 0 {
+		end := min(c.head+c.n, len(c.buf))
+		k := copy(p[n:], c.buf[c.head:end])
+		n += k
+		c.n -= k
+		c.head = (c.head + k) % len(c.buf)
+	}
+	return n
+}
+
+// grantLocked counts n consumed bytes and returns the window to give back
+// to the peer: nothing until half the window was consumed, so that one
+// WINDOW_ADJUST covers many reads.
+func (c *channel) grantLocked(n int) uint32 {
+	c.consumed += uint32(n)
+	if c.gotEOF || c.consumed < c.s.cfg.WindowSize/2 {
+		return 0
+	}
+	grant := c.consumed
+	c.consumed = 0
+	c.window += grant
+	return grant
+}
+
+// queueGrant queues a WINDOW_ADJUST, merging it with one not yet sent.
+func (s *Session) queueGrant(c *channel, grant uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || c.sentClose {
+		return
+	}
+	c.grant += grant
+	if !c.adjustQueued {
+		c.adjustQueued = true
+		s.adjusts.push(c)
+		s.work.Signal()
+	}
+}
+
+// receiveData reads a DATA payload of length bytes from r into the buffer.
+// The reader goroutine fills the free part of the ring without holding rmu:
+// Read only touches the unread part, and only the reader grows the ring.
+func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
+	c.rmu.Lock()
+	if c.gotEOF {
+		c.rmu.Unlock()
+		return protocolError("DATA for channel %d after its EOF", c.id)
+	}
+	if length > c.window {
+		c.rmu.Unlock()
+		return protocolError("DATA of %d bytes for channel %d exceeds its window of %d", length, c.id, c.window)
+	}
+	c.window -= length
+	need := c.n + int(length)
+	if need > len(c.buf) {
+		c.growLocked(need)
+	}
+	tail := (c.head + c.n) % len(c.buf)
+	first := c.buf[tail:min(tail+int(length), len(c.buf))]
+	second := c.buf[:int(length)-len(first)]
+	c.rmu.Unlock()
+
+	if _, err := io.ReadFull(r, first); err != nil {
+		return truncated(err)
+	}
+	if _, err := io.ReadFull(r, second); err != nil {
+		return truncated(err)
+	}
+
+	c.rmu.Lock()
+	c.n += int(length)
+	c.readCond.Signal()
+	c.rmu.Unlock()
+	return nil
+}
+
+// growLocked grows the ring to hold at least need bytes, within the window.
+func (c *channel) growLocked(need int) {
+	size := max(minBufferSize, 2*len(c.buf), need)
+	size = min(size, int(c.s.cfg.WindowSize))
+	buf := make([]byte, size)
+	n := 0
+	if c.n > 0 {
+		n = copy(buf, c.buf[c.head:min(c.head+c.n, len(c.buf))])
+		copy(buf[n:], c.buf[:c.n-n])
+	}
+	c.buf, c.head = buf, 0
+}
+
+// receiveEOF records the peer's EOF. Called with s.mu held.
+func (c *channel) receiveEOF() error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.gotEOF {
+		return protocolError("second EOF for channel %d", c.id)
+	}
+	c.gotEOF = true
+	c.readCond.Broadcast()
+	return nil
+}
+
+// receiveClose records the peer's CLOSE. Called with s.mu held.
+func (c *channel) receiveClose() {
+	c.rmu.Lock()
+	c.gotEOF = true
+	c.readCond.Broadcast()
+	c.rmu.Unlock()
+}
+
+// sessionEnded fails pending and future operations. Called with s.mu held.
+func (c *channel) sessionEnded() {
+	c.sendCond.Broadcast()
+	if c.state == stateOpening && !c.abandoned {
+		close(c.opened)
+	}
+	c.rmu.Lock()
+	c.sessionDone = true
+	c.readCond.Broadcast()
+	c.rmu.Unlock()
+}
+
+// Write writes p, blocking while the peer's window is closed. It returns
+// once all of p was handed to the session's writer (copied or written).
+func (c *channel) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := c.writeErrLocked(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.pending, c.written = p, 0
+	c.queueReadyLocked()
+	var err error
+	for c.pending != nil || c.inflight > 0 {
+		if err == nil {
+			if err = c.writeErrLocked(); err != nil {
+				c.retractLocked()
+				continue
+			}
+		}
+		c.sendCond.Wait()
+	}
+	if c.written < len(p) && err == nil {
+		// Retracted by Close, CloseWrite or the peer's CLOSE.
+		if err = c.writeErrLocked(); err == nil {
+			err = mux.ErrChannelClosed
+		}
+	}
+	return c.written, err
+}
+
+// writeErrLocked reports why Write cannot go on, if it cannot.
+func (c *channel) writeErrLocked() error {
+	switch {
+	case c.s.closed:
+		return c.s.closeErr
+	case c.sentEOF || c.sentClose:
+		return mux.ErrChannelClosed
+	case expired(c.writeDeadline):
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// queueReadyLocked puts c on the writer's ready queue if it has data and
+// window.
+func (c *channel) queueReadyLocked() {
+	if c.pending != nil && c.sendWindow > 0 && !c.readyQueued {
+		c.readyQueued = true
+		c.s.ready.push(c)
+		c.s.work.Signal()
+	}
+}
+
+// retractLocked takes back the part of a Write not yet handed over.
+func (c *channel) retractLocked() {
+	c.pending = nil
+	c.sendCond.Broadcast()
+}
+
+// CloseWrite sends EOF: the peer reads io.EOF after the data written so far.
+func (c *channel) CloseWrite() error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	if c.sentEOF || c.sentClose {
+		return mux.ErrChannelClosed
+	}
+	c.sentEOF = true
+	c.retractLocked()
+	s.queueControlLocked(frame{typ: msgChannelEOF, recipient: c.remoteID})
+	return nil
+}
+
+// Close closes the channel: pending and later Reads and Writes fail with
+// mux.ErrChannelClosed and CLOSE is sent to the peer.
+func (c *channel) Close() error {
+	s := c.s
+	s.mu.Lock()
+	c.rmu.Lock()
+	already := c.closed
+	c.closed = true
+	c.readCond.Broadcast()
+	c.stopTimersLocked()
+	c.rmu.Unlock()
+	if !already {
+		c.closeLocked()
+	}
+	s.mu.Unlock()
+	if already {
+		return mux.ErrChannelClosed
+	}
+	return nil
+}
+
+// closeLocked starts or completes the close handshake.
+func (c *channel) closeLocked() {
+	s := c.s
+	c.retractLocked()
+	if s.closed || c.sentClose {
+		return
+	}
+	c.sentClose = true
+	s.queueControlLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
+	if c.gotClose {
+		s.releaseLocked(c)
+	}
+}
+
+func (c *channel) stopTimersLocked() {
+	if c.readTimer != nil {
+		c.readTimer.Stop()
+	}
+	if c.writeTimer != nil {
+		c.writeTimer.Stop()
+	}
+}
+
+// SetDeadline sets the read and write deadlines.
+func (c *channel) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline makes pending and later Reads fail with
+// os.ErrDeadlineExceeded from t on; the zero time clears it.
+func (c *channel) SetReadDeadline(t time.Time) error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.readDeadline = t
+	c.readTimer = resetTimer(c.readTimer, t, func() {
+		c.rmu.Lock()
+		c.readCond.Broadcast()
+		c.rmu.Unlock()
+	})
+	c.readCond.Broadcast()
+	return nil
+}
+
+// SetWriteDeadline makes pending and later Writes fail with
+// os.ErrDeadlineExceeded from t on; the zero time clears it.
+func (c *channel) SetWriteDeadline(t time.Time) error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.writeDeadline = t
+	c.writeTimer = resetTimer(c.writeTimer, t, func() {
+		s.mu.Lock()
+		c.sendCond.Broadcast()
+		s.mu.Unlock()
+	})
+	c.sendCond.Broadcast()
+	return nil
+}
+
+// resetTimer arms timer (created with wake if nil) to fire at deadline t,
+// or stops it for the zero time. Waiters check the deadline themselves when
+// woken, so a timer firing late or spuriously is harmless.
+func resetTimer(timer *time.Timer, t time.Time, wake func()) *time.Timer {
+	if t.IsZero() {
+		if timer != nil {
+			timer.Stop()
+		}
+		return timer
+	}
+	d := time.Until(t)
+	if timer == nil {
+		return time.AfterFunc(d, wake)
+	}
+	timer.Reset(d)
+	return timer
+}
+
+// expired reports whether deadline t is set and has passed.
+func expired(t time.Time) bool {
+	return !t.IsZero() && !time.Now().Before(t)
+}

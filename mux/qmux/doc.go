@@ -1,0 +1,33 @@
+// Package qmux implements mux.Session with the qmux protocol over any
+// reliable byte stream (an io.ReadWriteCloser): TCP, Unix sockets, a
+// WebSocket, the stdio of a child process.
+//
+// qmux is the channel layer of SSH (RFC 4254) on its own: seven message
+// types open, confirm, refuse, flow-control, carry data to, half-close and
+// close channels. The protocol is described in spec/qmux.md in this
+// repository; this package is wire-compatible with other qmux
+// implementations.
+//
+// # Design
+//
+// Each Session runs one reader goroutine and one writer goroutine. The
+// reader never waits for the application: opens beyond the accept backlog
+// are refused with OPEN_FAILURE, and incoming data always fits in the
+// channel's buffer because the peer may not send more than the window this
+// side announced. The writer drains everything queued by all channels into
+// as few writes to the connection as possible, taking at most one packet
+// per channel per round so that busy channels share the connection fairly.
+//
+// # Flow control
+//
+// Every channel announces a receive window (Config.WindowSize) and buffers
+// at most that many bytes. As the application reads, the consumed bytes are
+// granted back to the peer in one WINDOW_ADJUST once they reach half the
+// window. A channel whose reader stops stalls only its own writer.
+//
+// # Errors
+//
+// A peer that breaks the protocol ends the session with an error matching
+// mux.ErrProtocol; operations on an ended session fail with errors matching
+// mux.ErrSessionClosed, and Session.Wait reports the cause.
+package qmux

@@ -1,0 +1,211 @@
+package qmux
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// readLoop reads and dispatches messages until the connection fails or the
+// peer breaks the protocol. It never waits for the application.
+func (s *Session) readLoop() {
+	defer s.wg.Done()
+	for {
+		if err := s.readMessage(); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+func (s *Session) readMessage() error {
+	typ, err := s.br.ReadByte()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("qmux: connection closed by peer: %w", err)
+		}
+		return fmt.Errorf("qmux: read: %w", err)
+	}
+	n := headerLen(typ)
+	if n == 0 {
+		return protocolError("unknown message type %d", typ)
+	}
+	s.hdr[0] = typ
+	if _, err := io.ReadFull(s.br, s.hdr[1:n]); err != nil {
+		return truncated(err)
+	}
+	f := parseFrame(s.hdr[:n])
+	switch f.typ {
+	case msgChannelOpen:
+		return s.handleOpen(f)
+	case msgChannelData:
+		return s.handleData(f)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.lookupLocked(f)
+	if err != nil {
+		return err
+	}
+	switch f.typ {
+	case msgChannelOpenConfirm:
+		return s.handleOpenConfirmLocked(c, f)
+	case msgChannelOpenFailure:
+		return s.handleOpenFailureLocked(c)
+	case msgChannelWindowAdjust:
+		return s.handleWindowAdjustLocked(c, f)
+	case msgChannelEOF:
+		return s.handleEOFLocked(c)
+	default: // msgChannelClose
+		return s.handleCloseLocked(c)
+	}
+}
+
+// truncated wraps an error met in the middle of a message.
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return protocolError("connection ended in the middle of a message: %w", io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("qmux: read: %w", err)
+}
+
+// lookupLocked finds the channel a message is addressed to. Every message
+// but OPEN must name a channel number in use; OPEN_CONFIRM and
+// OPEN_FAILURE are only for channels waiting for them, and nothing may
+// follow the peer's CLOSE.
+func (s *Session) lookupLocked(f frame) (*channel, error) {
+	if int64(f.recipient) >= int64(len(s.chans)) || s.chans[f.recipient] == nil {
+		return nil, protocolError("message type %d for unknown channel %d", f.typ, f.recipient)
+	}
+	c := s.chans[f.recipient]
+	opening := c.state == stateOpening
+	if answer := f.typ == msgChannelOpenConfirm || f.typ == msgChannelOpenFailure; answer != opening {
+		return nil, protocolError("message type %d for channel %d in the wrong state", f.typ, f.recipient)
+	}
+	if c.gotClose {
+		return nil, protocolError("message type %d for channel %d after its CLOSE", f.typ, f.recipient)
+	}
+	return c, nil
+}
+
+func (s *Session) handleOpen(f frame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.accepts) == cap(s.accepts) || s.numChans >= s.cfg.MaxChannels || f.maxPacket == 0 {
+		return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
+	}
+	c, err := s.newChannelLocked()
+	if err != nil {
+		return err
+	}
+	c.state = stateOpen
+	c.remoteID, c.sendWindow, c.remoteMaxPacket = f.sender, f.window, f.maxPacket
+	if err := s.queueReplyLocked(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize}); err != nil {
+		return err
+	}
+	s.accepts <- c // cannot block: only this goroutine sends, and there was room
+	return nil
+}
+
+// queueReplyLocked queues a control message the peer caused, bounding how
+// many may pile up while the peer does not read.
+func (s *Session) queueReplyLocked(f frame) error {
+	if len(s.ctl) >= s.cfg.MaxControlBacklog {
+		return errPeerNotReading
+	}
+	s.queueControlLocked(f)
+	return nil
+}
+
+func (s *Session) handleOpenConfirmLocked(c *channel, f frame) error {
+	if f.maxPacket == 0 {
+		return protocolError("OPEN_CONFIRMATION for channel %d with max packet 0", c.id)
+	}
+	c.state = stateOpen
+	c.remoteID, c.sendWindow, c.remoteMaxPacket = f.sender, f.window, f.maxPacket
+	if c.abandoned {
+		return s.closeAbandonedLocked(c)
+	}
+	close(c.opened)
+	return nil
+}
+
+// closeAbandonedLocked closes a channel whose opener gave up before the
+// confirmation came.
+func (s *Session) closeAbandonedLocked(c *channel) error {
+	c.sentClose = true
+	return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
+}
+
+func (s *Session) handleOpenFailureLocked(c *channel) error {
+	c.state = stateRejected
+	c.sentClose, c.gotClose = true, true
+	s.releaseLocked(c)
+	if !c.abandoned {
+		close(c.opened)
+	}
+	return nil
+}
+
+func (s *Session) handleWindowAdjustLocked(c *channel, f frame) error {
+	if uint64(c.sendWindow)+uint64(f.window) > math.MaxUint32 {
+		return protocolError("WINDOW_ADJUST overflows the window of channel %d", c.id)
+	}
+	if c.sentClose {
+		return nil
+	}
+	c.sendWindow += f.window
+	if c.sendWindow > 0 && c.pending != nil && !c.readyQueued {
+		c.readyQueued = true
+		s.ready.push(c)
+		s.work.Signal()
+	}
+	return nil
+}
+
+func (s *Session) handleEOFLocked(c *channel) error {
+	if c.sentClose {
+		return nil
+	}
+	return c.receiveEOF()
+}
+
+func (s *Session) handleCloseLocked(c *channel) error {
+	c.gotClose = true
+	c.sendCond.Broadcast() // writes fail from now on
+	c.receiveClose()
+	if !c.sentClose {
+		c.sentClose = true
+		c.retractLocked()
+		if err := s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID}); err != nil {
+			return err
+		}
+	}
+	s.releaseLocked(c)
+	return nil
+}
+
+// handleData reads a DATA payload into its channel's buffer. The payload
+// length is checked against the limits before anything is read or
+// allocated.
+func (s *Session) handleData(f frame) error {
+	if f.length > s.cfg.MaxPacketSize {
+		return protocolError("DATA of %d bytes for channel %d exceeds the max packet size %d", f.length, f.recipient, s.cfg.MaxPacketSize)
+	}
+	s.mu.Lock()
+	c, err := s.lookupLocked(f)
+	discard := err == nil && c.sentClose
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if discard {
+		// This side closed the channel; the peer had not seen it yet.
+		if _, err := s.br.Discard(int(f.length)); err != nil {
+			return truncated(err)
+		}
+		return nil
+	}
+	return c.receiveData(s.br, f.length)
+}

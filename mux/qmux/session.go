@@ -1,0 +1,237 @@
+package qmux
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// readBufferSize is the size of the reader's buffer. Payloads larger than
+// what is buffered are read straight into the channel's buffer.
+const readBufferSize = 64 << 10
+
+// A Session is a qmux session over one connection. It implements
+// mux.Session.
+type Session struct {
+	conn     io.ReadWriteCloser
+	cfg      Config
+	vectored bool // conn writes net.Buffers with one system call (writev)
+
+	br  *bufio.Reader      // reader goroutine only
+	hdr [maxHeaderLen]byte // reader goroutine only
+
+	accepts chan *channel // confirmed channels waiting for Accept; only the reader sends
+	done    chan struct{} // closed when the session ends
+	wg      sync.WaitGroup
+
+	// mu guards the fields below, the send side of every channel and the
+	// channel states (see channel).
+	mu       sync.Mutex
+	chans    []*channel // indexed by local channel number; nil when free
+	freeIDs  []uint32   // numbers below len(chans) that are free
+	numChans int
+	ctl      []byte    // encoded control messages waiting for the writer
+	adjusts  chanQueue // channels with a window grant to send
+	ready    chanQueue // channels with data to send and window to send it
+	work     sync.Cond // signalled when ctl, adjusts or ready gain work, or the session ends
+	closed   bool
+	cause    error // why the session ended; nil after Close
+	closeErr error // what operations return once closed; matches mux.ErrSessionClosed
+
+	writer writer // writer goroutine only
+}
+
+var _ mux.Session = (*Session)(nil)
+
+// New starts a session over conn with cfg (nil for the defaults). Both
+// ends of a connection call New; qmux has no client and server roles. The
+// session owns conn and closes it when it ends. New panics if cfg is
+// invalid (see Config.Validate).
+func New(conn io.ReadWriteCloser, cfg *Config) *Session {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	s := &Session{
+		conn:    conn,
+		cfg:     cfg.withDefaults(),
+		br:      bufio.NewReaderSize(conn, readBufferSize),
+		accepts: make(chan *channel, cfg.withDefaults().AcceptBacklog),
+		done:    make(chan struct{}),
+	}
+	switch conn.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		s.vectored = true
+	}
+	s.work.L = &s.mu
+	s.wg.Add(2)
+	go s.readLoop()
+	go s.writeLoop()
+	return s
+}
+
+// Open opens a channel and waits until the peer confirms or refuses it.
+func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("qmux: open: %w", err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, s.closeErr
+	}
+	c, err := s.newChannelLocked()
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	c.state = stateOpening
+	c.opened = make(chan struct{})
+	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize})
+	s.mu.Unlock()
+
+	select {
+	case <-c.opened:
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case c.state == stateOpening && s.closed:
+		return nil, s.closeErr
+	case c.state == stateOpening:
+		// The answer is still to come: the reader releases the number
+		// when it arrives, closing the channel if it was confirmed.
+		c.abandoned = true
+		return nil, fmt.Errorf("qmux: open: %w", ctx.Err())
+	case c.state == stateRejected:
+		return nil, mux.ErrOpenRejected
+	case s.closed:
+		return nil, s.closeErr
+	case ctx.Err() != nil:
+		c.closeLocked()
+		return nil, fmt.Errorf("qmux: open: %w", ctx.Err())
+	}
+	return c, nil
+}
+
+// Accept waits for a channel opened by the peer.
+func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
+	select {
+	case c := <-s.accepts:
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("qmux: accept: %w", ctx.Err())
+	case <-s.done:
+		return nil, s.closeErr
+	}
+}
+
+// Close ends the session and closes the connection. It does not wait for
+// the session's goroutines; Wait does.
+func (s *Session) Close() error {
+	s.fail(nil)
+	return nil
+}
+
+// Wait waits until the session has ended and its goroutines have exited,
+// and returns why it ended: nil after Close, otherwise the cause.
+func (s *Session) Wait() error {
+	<-s.done
+	s.wg.Wait()
+	return s.cause
+}
+
+// LocalAddr returns the connection's local address if it has one.
+func (s *Session) LocalAddr() net.Addr {
+	if c, ok := s.conn.(interface{ LocalAddr() net.Addr }); ok {
+		return c.LocalAddr()
+	}
+	return mux.Addr{Net: "qmux"}
+}
+
+// RemoteAddr returns the connection's remote address if it has one.
+func (s *Session) RemoteAddr() net.Addr {
+	if c, ok := s.conn.(interface{ RemoteAddr() net.Addr }); ok {
+		return c.RemoteAddr()
+	}
+	return mux.Addr{Net: "qmux"}
+}
+
+// fail ends the session with cause (nil for a local Close): every pending
+// and later operation fails, and the connection is closed.
+func (s *Session) fail(cause error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.cause = cause
+	if cause == nil {
+		s.closeErr = mux.ErrSessionClosed
+	} else {
+		s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, cause)
+	}
+	close(s.done)
+	s.work.Broadcast()
+	for _, c := range s.chans {
+		if c != nil {
+			c.sessionEnded()
+		}
+	}
+	s.mu.Unlock()
+	s.conn.Close()
+}
+
+// newChannelLocked allocates the lowest free channel number.
+func (s *Session) newChannelLocked() (*channel, error) {
+	if s.numChans >= s.cfg.MaxChannels {
+		return nil, mux.ErrTooManyChannels
+	}
+	var id uint32
+	if n := len(s.freeIDs); n > 0 {
+		id = s.freeIDs[n-1]
+		s.freeIDs = s.freeIDs[:n-1]
+	} else {
+		id = uint32(len(s.chans))
+		s.chans = append(s.chans, nil)
+	}
+	c := newChannel(s, id)
+	s.chans[id] = c
+	s.numChans++
+	return c, nil
+}
+
+// releaseLocked frees c's number once CLOSE was both sent and received.
+func (s *Session) releaseLocked(c *channel) {
+	if s.chans[c.id] != c {
+		return
+	}
+	s.chans[c.id] = nil
+	s.freeIDs = append(s.freeIDs, c.id)
+	s.numChans--
+}
+
+// queueControlLocked queues a control message for the writer.
+func (s *Session) queueControlLocked(f frame) {
+	s.ctl = appendFrame(s.ctl, f)
+	s.work.Signal()
+}
+
+// numChannels reports how many channel numbers are in use.
+func (s *Session) numChannels() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.numChans
+}
+
+// errPeerNotReading ends a session whose peer makes this side queue more
+// control messages than Config.MaxControlBacklog without reading them.
+var errPeerNotReading = errors.New("qmux: peer is not reading: control backlog full")

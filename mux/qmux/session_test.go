@@ -1,0 +1,121 @@
+package qmux
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/qtalkkit/qtalk/transport/pipe"
+)
+
+// newPair returns two sessions connected by an in-memory pipe.
+func newPair(t testing.TB, cfg *Config) (a, b *Session) {
+	t.Helper()
+	ca, cb := pipe.New()
+	a, b = New(ca, cfg), New(cb, cfg)
+	t.Cleanup(func() {
+		a.Close()
+		b.Close()
+		a.Wait()
+		b.Wait()
+	})
+	return a, b
+}
+
+// newTCPPair returns two sessions connected over loopback TCP.
+func newTCPPair(t testing.TB, cfg *Config) (a, b *Session) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	ca, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := <-accepted
+	if cb == nil {
+		t.Fatal("accept failed")
+	}
+	a, b = New(ca, cfg), New(cb, cfg)
+	t.Cleanup(func() {
+		a.Close()
+		b.Close()
+		a.Wait()
+		b.Wait()
+	})
+	return a, b
+}
+
+// openPair opens a channel on a and accepts it on b.
+func openPair(t testing.TB, a, b *Session) (ca, cb net.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	ch, err := a.Open(ctx)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	ach, err := b.Accept(ctx)
+	if err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	return ch, ach
+}
+
+func TestEcho(t *testing.T) {
+	for name, mk := range map[string]func(testing.TB, *Config) (*Session, *Session){"pipe": newPair, "tcp": newTCPPair} {
+		t.Run(name, func(t *testing.T) {
+			a, b := mk(t, nil)
+			ca, cb := openPair(t, a, b)
+			go func() {
+				io.Copy(cb, cb)
+				cb.Close()
+			}()
+			msg := bytes.Repeat([]byte("qtalk"), 200_000) // several windows
+			go func() {
+				ca.Write(msg)
+				ca.(interface{ CloseWrite() error }).CloseWrite()
+			}()
+			got, err := io.ReadAll(ca)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, msg) {
+				t.Fatalf("echo returned %d bytes, want %d", len(got), len(msg))
+			}
+		})
+	}
+}
+
+func TestSteadyStateAllocations(t *testing.T) {
+	for name, mk := range map[string]func(testing.TB, *Config) (*Session, *Session){"pipe": newPair, "tcp": newTCPPair} {
+		t.Run(name, func(t *testing.T) {
+			a, b := mk(t, nil)
+			ca, cb := openPair(t, a, b)
+			wbuf := make([]byte, 16<<10)
+			rbuf := make([]byte, 16<<10)
+			roundTrip := func() {
+				if _, err := ca.Write(wbuf); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadFull(cb, rbuf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 64 { // grow the buffers to their steady size
+				roundTrip()
+			}
+			if n := testing.AllocsPerRun(200, roundTrip); n != 0 {
+				t.Fatalf("Write+Read allocate %.1f times, want 0", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,127 @@
+package qmux
+
+import (
+	"fmt"
+	"io"
+	"net"
+)
+
+const (
+	// batchBudget bounds the payload bytes of one batch, so that control
+	// messages queued meanwhile wait at most one batch.
+	batchBudget = 256 << 10
+
+	// inPlaceThreshold is the payload length from which, on connections that
+	// support vectored writes, a payload is written from the caller's buffer
+	// instead of being copied.
+	inPlaceThreshold = 2 << 10
+)
+
+// writer holds the writer goroutine's reusable buffers.
+type writer struct {
+	buf  []byte      // control messages, headers and copied payloads of a batch
+	iov  net.Buffers // the batch: segments of buf and payloads written in place
+	out  net.Buffers // the view of iov that WriteTo consumes
+	sent []*channel  // one entry per payload written in place
+}
+
+// writeLoop drains the control messages and the channels' data into
+// batches, each written with one call, until the session ends. It writes
+// as soon as there is anything to write, so messages queued while a write
+// is under way go out together in the next one.
+func (s *Session) writeLoop() {
+	defer s.wg.Done()
+	w := &s.writer
+	for {
+		s.mu.Lock()
+		for !s.closed && len(s.ctl) == 0 && s.adjusts.len() == 0 && s.ready.len() == 0 {
+			s.work.Wait()
+		}
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		s.fillBatchLocked()
+		s.mu.Unlock()
+
+		err := w.flush(s.conn, s.vectored)
+
+		s.mu.Lock()
+		for i, c := range w.sent {
+			c.inflight--
+			if c.inflight == 0 {
+				c.sendCond.Broadcast()
+			}
+			w.sent[i] = nil
+		}
+		w.sent = w.sent[:0]
+		s.mu.Unlock()
+		if err != nil {
+			s.fail(fmt.Errorf("qmux: write: %w", err))
+			return
+		}
+	}
+}
+
+// fillBatchLocked moves the queued control messages, window grants and up
+// to batchBudget bytes of data into the writer's batch. Ready channels send
+// one packet per turn and go back to the end of the queue, so large writes
+// interleave fairly.
+func (s *Session) fillBatchLocked() {
+	w := &s.writer
+	w.buf = append(w.buf[:0], s.ctl...)
+	s.ctl = s.ctl[:0]
+	for s.adjusts.len() > 0 {
+		c := s.adjusts.pop()
+		c.adjustQueued = false
+		if !c.sentClose && c.grant > 0 {
+			w.buf = appendFrame(w.buf, frame{typ: msgChannelWindowAdjust, recipient: c.remoteID, window: c.grant})
+		}
+		c.grant = 0
+	}
+	w.iov = w.iov[:0]
+	mark := 0 // w.buf[mark:] is not yet in w.iov
+	for budget := batchBudget; budget > 0 && s.ready.len() > 0; {
+		c := s.ready.pop()
+		c.readyQueued = false
+		if c.pending == nil || c.sendWindow == 0 {
+			continue
+		}
+		k := min(len(c.pending), int(c.sendWindow), int(c.remoteMaxPacket), budget)
+		w.buf = appendFrame(w.buf, frame{typ: msgChannelData, recipient: c.remoteID, length: uint32(k)})
+		if s.vectored && k >= inPlaceThreshold {
+			w.iov = append(w.iov, w.buf[mark:], c.pending[:k])
+			mark = len(w.buf)
+			c.inflight++
+			w.sent = append(w.sent, c)
+		} else {
+			w.buf = append(w.buf, c.pending[:k]...)
+		}
+		c.pending = c.pending[k:]
+		c.written += k
+		c.sendWindow -= uint32(k)
+		budget -= k
+		if len(c.pending) == 0 {
+			c.pending = nil
+			c.sendCond.Broadcast()
+		} else {
+			c.queueReadyLocked()
+		}
+	}
+	if mark < len(w.buf) {
+		w.iov = append(w.iov, w.buf[mark:])
+	}
+}
+
+// flush writes the batch. Vectored connections get one writev; others one
+// Write of the copied batch.
+func (w *writer) flush(conn io.Writer, vectored bool) error {
+	if !vectored {
+		_, err := conn.Write(w.buf)
+		return err
+	}
+	w.out = w.iov
+	_, err := w.out.WriteTo(conn)
+	clear(w.iov) // drop the references to callers' buffers
+	return err
+}
