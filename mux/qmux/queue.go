@@ -1,30 +1,31 @@
 package qmux
 
-// chanQueue is a FIFO of channels backed by a ring that grows as needed and
-// never shrinks, so steady-state use allocates nothing.
-type chanQueue struct {
-	ring       []*channel
+// queue is a FIFO backed by a ring that grows as needed and never shrinks,
+// so steady-state use allocates nothing.
+type queue[T any] struct {
+	ring       []T
 	head, size int
 }
 
-func (q *chanQueue) len() int { return q.size }
+func (q *queue[T]) len() int { return q.size }
 
-func (q *chanQueue) push(c *channel) {
+func (q *queue[T]) push(v T) {
 	if q.size == len(q.ring) {
-		ring := make([]*channel, max(8, 2*len(q.ring)))
+		ring := make([]T, max(8, 2*len(q.ring)))
 		for i := range q.size {
 			ring[i] = q.ring[(q.head+i)%len(q.ring)]
 		}
 		q.ring, q.head = ring, 0
 	}
-	q.ring[(q.head+q.size)%len(q.ring)] = c
+	q.ring[(q.head+q.size)%len(q.ring)] = v
 	q.size++
 }
 
-func (q *chanQueue) pop() *channel {
-	c := q.ring[q.head]
-	q.ring[q.head] = nil
+func (q *queue[T]) pop() T {
+	v := q.ring[q.head]
+	var zero T
+	q.ring[q.head] = zero
 	q.head = (q.head + 1) % len(q.ring)
 	q.size--
-	return c
+	return v
 }

@@ -89,23 +89,48 @@ func (s *Session) lookupLocked(f frame) (*channel, error) {
 	return c, nil
 }
 
+// handleOpen confirms an open right away while the accept backlog has
+// room; otherwise it leaves the open unanswered, so the opener waits, until
+// Accept makes room. Only when that queue is full too, or the channel limit
+// is reached, is the open refused.
 func (s *Session) handleOpen(f frame) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.accepts) == cap(s.accepts) || s.numChans >= s.cfg.MaxChannels || f.maxPacket == 0 {
+	switch {
+	case f.maxPacket == 0 || s.numChans >= s.cfg.MaxChannels:
 		return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
+	case s.waiting.len() == 0 && len(s.accepts) < cap(s.accepts):
+		return s.confirmLocked(f)
+	case s.waiting.len() < s.cfg.AcceptBacklog:
+		s.waiting.push(f)
+		return nil
 	}
+	return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
+}
+
+// confirmLocked accepts the peer's open f and queues the channel for Accept,
+// which must have room.
+func (s *Session) confirmLocked(f frame) error {
 	c, err := s.newChannelLocked()
 	if err != nil {
-		return err
+		return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
 	}
 	c.state = stateOpen
 	c.remoteID, c.sendWindow, c.remoteMaxPacket = f.sender, f.window, f.maxPacket
 	if err := s.queueReplyLocked(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize}); err != nil {
 		return err
 	}
-	s.accepts <- c // cannot block: only this goroutine sends, and there was room
+	s.accepts <- c // never blocks: senders hold mu and check for room
 	return nil
+}
+
+// promoteWaitingLocked confirms the oldest unanswered open now that Accept
+// has made room.
+func (s *Session) promoteWaitingLocked() error {
+	if s.closed || s.waiting.len() == 0 || len(s.accepts) == cap(s.accepts) {
+		return nil
+	}
+	return s.confirmLocked(s.waiting.pop())
 }
 
 // queueReplyLocked queues a control message the peer caused, bounding how

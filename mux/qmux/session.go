@@ -26,7 +26,7 @@ type Session struct {
 	br  *bufio.Reader      // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
 
-	accepts chan *channel // confirmed channels waiting for Accept; only the reader sends
+	accepts chan *channel // confirmed channels waiting for Accept; sent to with mu held
 	done    chan struct{} // closed when the session ends
 	wg      sync.WaitGroup
 
@@ -36,10 +36,11 @@ type Session struct {
 	chans    []*channel // indexed by local channel number; nil when free
 	freeIDs  []uint32   // numbers below len(chans) that are free
 	numChans int
-	ctl      []byte    // encoded control messages waiting for the writer
-	adjusts  chanQueue // channels with a window grant to send
-	ready    chanQueue // channels with data to send and window to send it
-	work     sync.Cond // signalled when ctl, adjusts or ready gain work, or the session ends
+	ctl      []byte          // encoded control messages waiting for the writer
+	adjusts  queue[*channel] // channels with a window grant to send
+	ready    queue[*channel] // channels with data to send and window to send it
+	waiting  queue[frame]    // opens left unanswered while accepts is full
+	work     sync.Cond       // signalled when ctl, adjusts or ready gain work, or the session ends
 	closed   bool
 	cause    error // why the session ended; nil after Close
 	closeErr error // what operations return once closed; matches mux.ErrSessionClosed
@@ -125,6 +126,12 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
 	select {
 	case c := <-s.accepts:
+		s.mu.Lock()
+		err := s.promoteWaitingLocked()
+		s.mu.Unlock()
+		if err != nil {
+			s.fail(err)
+		}
 		return c, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("qmux: accept: %w", ctx.Err())
