@@ -43,6 +43,7 @@ type channel struct {
 	sentEOF         bool
 	sentClose       bool
 	gotClose        bool
+	released        bool // no application holds the channel: Close was called, or no one ever got it
 	writeDeadline   time.Time
 	writeTimer      *time.Timer
 	sendCond        sync.Cond // L is &s.mu; signalled when a Write may progress
@@ -336,15 +337,17 @@ func (c *channel) Close() error {
 	return nil
 }
 
-// closeLocked starts or completes the close handshake.
+// closeLocked starts or completes the close handshake for a channel the
+// application lets go of. Like a file descriptor, the channel number stays
+// taken until then, even when the peer closed first.
 func (c *channel) closeLocked() {
 	s := c.s
+	c.released = true
 	c.retractLocked()
-	if s.closed || c.sentClose {
-		return
+	if !s.closed && !c.sentClose {
+		c.sentClose = true
+		s.queueControlLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
 	}
-	c.sentClose = true
-	s.queueControlLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
 	if c.gotClose {
 		s.releaseLocked(c)
 	}
@@ -396,17 +399,18 @@ func (c *channel) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// resetTimer arms timer (created with wake if nil) to fire at deadline t,
-// or stops it for the zero time. Waiters check the deadline themselves when
-// woken, so a timer firing late or spuriously is harmless.
+// resetTimer arms timer (created with wake if nil) to fire at deadline t.
+// The zero time or a time already past needs no timer: waiters check the
+// deadline themselves when woken, so a timer firing late or spuriously is
+// harmless too.
 func resetTimer(timer *time.Timer, t time.Time, wake func()) *time.Timer {
-	if t.IsZero() {
+	d := time.Until(t)
+	if t.IsZero() || d <= 0 {
 		if timer != nil {
 			timer.Stop()
 		}
 		return timer
 	}
-	d := time.Until(t)
 	if timer == nil {
 		return time.AfterFunc(d, wake)
 	}

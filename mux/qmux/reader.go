@@ -159,13 +159,12 @@ func (s *Session) handleOpenConfirmLocked(c *channel, f frame) error {
 // closeAbandonedLocked closes a channel whose opener gave up before the
 // confirmation came.
 func (s *Session) closeAbandonedLocked(c *channel) error {
-	c.sentClose = true
+	c.sentClose, c.released = true, true
 	return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
 }
 
 func (s *Session) handleOpenFailureLocked(c *channel) error {
 	c.state = stateRejected
-	c.sentClose, c.gotClose = true, true
 	s.releaseLocked(c)
 	if !c.abandoned {
 		close(c.opened)
@@ -207,7 +206,9 @@ func (s *Session) handleCloseLocked(c *channel) error {
 			return err
 		}
 	}
-	s.releaseLocked(c)
+	if c.released {
+		s.releaseLocked(c)
+	}
 	return nil
 }
 

@@ -12,9 +12,11 @@ import (
 	"github.com/qtalkkit/qtalk/mux"
 )
 
-// readBufferSize is the size of the reader's buffer. Payloads larger than
-// what is buffered are read straight into the channel's buffer.
-const readBufferSize = 64 << 10
+// readBufferSize is the size of the reader's buffer. It is kept well below
+// the max packet size because bufio reads straight into the destination
+// only when that is at least as large as its buffer: large payloads then
+// skip a copy, while many small messages still arrive in one read.
+const readBufferSize = 4 << 10
 
 // A Session is a qmux session over one connection. It implements
 // mux.Session.
@@ -216,7 +218,8 @@ func (s *Session) newChannelLocked() (*channel, error) {
 	return c, nil
 }
 
-// releaseLocked frees c's number once CLOSE was both sent and received.
+// releaseLocked frees c's number: once CLOSE was both sent and received
+// and no application holds the channel, or when an open is refused.
 func (s *Session) releaseLocked(c *channel) {
 	if s.chans[c.id] != c {
 		return

@@ -1,0 +1,40 @@
+package qmux_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/qtalkkit/qtalk/mux/qmux"
+	"github.com/qtalkkit/qtalk/transport/pipe"
+)
+
+// Two sessions over an in-memory connection: one side opens a channel,
+// the other accepts it and echoes what it reads.
+func Example() {
+	c1, c2 := pipe.New()
+	client, server := qmux.New(c1, nil), qmux.New(c2, nil)
+	defer client.Close()
+	defer server.Close()
+
+	go func() {
+		ch, err := server.Accept(context.Background())
+		if err != nil {
+			return
+		}
+		defer ch.Close()
+		io.Copy(ch, ch) // echo until the client's CloseWrite
+	}()
+
+	ch, err := client.Open(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ch.Close()
+	ch.Write([]byte("hello, qmux"))
+	ch.CloseWrite()
+	reply, _ := io.ReadAll(ch)
+	fmt.Println(string(reply))
+	// Output: hello, qmux
+}

@@ -1,0 +1,206 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// Metadata is a call's string key/value pairs, sent in the call header.
+type Metadata map[string]string
+
+// A Client makes calls over a mux.Session, one channel per call. It is
+// safe for concurrent use.
+type Client struct {
+	sess         mux.Session
+	codec        Codec
+	maxFrameSize int
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithCodec sets the codec of the client's calls (default CBOR).
+func WithCodec(c Codec) ClientOption { return func(cl *Client) { cl.codec = c } }
+
+// WithMaxFrameSize bounds the frames the client accepts (default
+// DefaultMaxFrameSize).
+func WithMaxFrameSize(n int) ClientOption { return func(cl *Client) { cl.maxFrameSize = n } }
+
+// NewClient returns a client that calls over sess.
+func NewClient(sess mux.Session, opts ...ClientOption) *Client {
+	c := &Client{sess: sess, codec: CBOR, maxFrameSize: DefaultMaxFrameSize}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Session returns the session the client calls over.
+func (c *Client) Session() mux.Session { return c.sess }
+
+// CallOption sets per-call options.
+type CallOption func(*callHeader)
+
+// WithMetadata adds metadata to a call.
+func WithMetadata(md Metadata) CallOption {
+	return func(h *callHeader) { h.metadata = md }
+}
+
+// Call calls selector with args and decodes the reply value into reply (a
+// pointer, or nil to discard it). A nil *Response is returned with every
+// error; errors the handler reported are *Error values. When the reply
+// continues (a stream or a byte stream follows), the caller must Close
+// the Response; otherwise it is already closed.
+//
+// The ctx bounds the whole call, a continued one included: its deadline
+// travels to the server, and cancelling it closes the channel, which
+// cancels the handler's context.
+func (c *Client) Call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
+	h := callHeader{selector: selector, codec: c.codec.Name()}
+	if d, ok := ctx.Deadline(); ok {
+		h.timeout = max(time.Until(d), 1)
+	}
+	for _, o := range opts {
+		o(&h)
+	}
+	ch, err := c.sess.Open(ctx)
+	if err != nil {
+		return nil, callError(ctx, err)
+	}
+	r := &Response{ch: ch, codec: c.codec, fr: frameReader{r: ch, maxSize: c.maxFrameSize}}
+	if ctx.Done() != nil {
+		r.stop = context.AfterFunc(ctx, func() { ch.Close() })
+	}
+	if err := r.call(&h, args, reply); err != nil {
+		r.Close()
+		return nil, callError(ctx, err)
+	}
+	if !r.Continue {
+		r.Close()
+	}
+	return r, nil
+}
+
+// callError reports ctx's error when the call failed because ctx ended.
+func callError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return NewError(CodeOf(ctx.Err()), fmt.Errorf("rpc: call: %w", ctx.Err()))
+	}
+	return err
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func (r *Response) call(h *callHeader, args, reply any) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := appendFrameHeader((*bp)[:0], frameCall)
+	b = finishFrame(h.append(b), 0)
+	start := len(b)
+	b, err := r.codec.Append(appendFrameHeader(b, frameValue), args)
+	if err != nil {
+		return Errorf(CodeInvalidArgument, "encode %s arguments: %w", r.codec.Name(), err)
+	}
+	b = finishFrame(b, start)
+	*bp = b
+	if _, err := r.ch.Write(b); err != nil {
+		return err
+	}
+	kind, p, err := r.fr.next()
+	if err != nil {
+		return err
+	}
+	if kind != frameReply {
+		return fmt.Errorf("%w: got frame kind %d, want a reply header", ErrMalformed, kind)
+	}
+	cont, rerr, err := parseReplyHeader(p)
+	switch {
+	case err != nil:
+		return err
+	case rerr != nil:
+		return rerr
+	}
+	r.Continue = cont
+	return r.Receive(reply)
+}
+
+// A Response is the reply to a call. When Continue is set, the channel
+// stays open: use Send and Receive to stream values, or Conn for the raw
+// bytes that follow, and Close when done.
+type Response struct {
+	Continue bool
+
+	ch     mux.Channel
+	codec  Codec
+	fr     frameReader
+	stop   func() bool // stops closing the channel when ctx ends
+	closed bool
+}
+
+// Receive decodes the next value the server sent into v (a pointer, or
+// nil to discard it). It returns io.EOF after the server's last value and
+// the server's error if it ended the stream with one.
+func (r *Response) Receive(v any) error {
+	return receive(&r.fr, r.codec, v)
+}
+
+// receive decodes the next value frame from fr.
+func receive(fr *frameReader, c Codec, v any) error {
+	kind, p, err := fr.next()
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case frameValue:
+		return decodeValue(c, p, v)
+	case frameError:
+		rerr, err := parseErrorFrame(p)
+		if err != nil {
+			return err
+		}
+		return rerr
+	}
+	return fmt.Errorf("%w: unexpected frame kind %d", ErrMalformed, kind)
+}
+
+// Send sends v to the server on a continued call.
+func (r *Response) Send(v any) error {
+	return send(r.ch, r.codec, frameValue, v)
+}
+
+// send writes one value frame.
+func send(ch mux.Channel, c Codec, kind byte, v any) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b, err := c.Append(appendFrameHeader((*bp)[:0], kind), v)
+	if err != nil {
+		return Errorf(CodeInvalidArgument, "encode %s value: %w", c.Name(), err)
+	}
+	b = finishFrame(b, 0)
+	*bp = b
+	_, err = ch.Write(b)
+	return err
+}
+
+// CloseSend tells the server that no more values or bytes follow.
+func (r *Response) CloseSend() error { return r.ch.CloseWrite() }
+
+// Conn returns the call's channel as a raw byte stream, starting with any
+// bytes that arrived after the reply value.
+func (r *Response) Conn() mux.Channel { return newRawConn(r.ch, &r.fr) }
+
+// Close ends the call and closes its channel.
+func (r *Response) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.stop != nil {
+		r.stop()
+	}
+	return r.ch.Close()
+}

@@ -1,0 +1,98 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// A Codec encodes the values of calls: arguments, replies and stream
+// messages. The call header names the client's codec, so a server can
+// answer in kind or refuse a codec it does not know.
+type Codec interface {
+	// Name identifies the codec on the wire, e.g. "cbor".
+	Name() string
+	// Append appends the encoding of v to b.
+	Append(b []byte, v any) ([]byte, error)
+	// Unmarshal decodes data into v, a pointer. A nil v discards data.
+	Unmarshal(data []byte, v any) error
+}
+
+// CBOR is the default codec (RFC 8949, with fxamacker/cbor).
+var CBOR Codec = cborCodec{}
+
+// JSON encodes values with encoding/json.
+var JSON Codec = jsonCodec{}
+
+type cborCodec struct{}
+
+func (cborCodec) Name() string { return "cbor" }
+
+var cborBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (cborCodec) Append(b []byte, v any) ([]byte, error) {
+	buf := cborBuffers.Get().(*bytes.Buffer)
+	*buf = *bytes.NewBuffer(b)
+	err := cbor.MarshalToBuffer(v, buf)
+	b = buf.Bytes()
+	*buf = bytes.Buffer{}
+	cborBuffers.Put(buf)
+	return b, err
+}
+
+func (cborCodec) Unmarshal(data []byte, v any) error {
+	if v == nil {
+		return nil
+	}
+	return cbor.Unmarshal(data, v)
+}
+
+type jsonCodec struct{}
+
+func (jsonCodec) Name() string { return "json" }
+
+func (jsonCodec) Append(b []byte, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	return append(b, data...), err
+}
+
+func (jsonCodec) Unmarshal(data []byte, v any) error {
+	if v == nil {
+		return nil
+	}
+	return json.Unmarshal(data, v)
+}
+
+var (
+	codecsMu sync.RWMutex
+	codecs   = map[string]Codec{"cbor": CBOR, "json": JSON}
+)
+
+// RegisterCodec makes c available to servers by its name.
+func RegisterCodec(c Codec) {
+	codecsMu.Lock()
+	defer codecsMu.Unlock()
+	codecs[c.Name()] = c
+}
+
+// codecByName returns the registered codec called name.
+func codecByName(name string) (Codec, error) {
+	codecsMu.RLock()
+	c, ok := codecs[name]
+	codecsMu.RUnlock()
+	if !ok {
+		return nil, Errorf(CodeUnimplemented, "unknown codec %q", name)
+	}
+	return c, nil
+}
+
+// decodeValue decodes a value frame's payload, reporting failures as
+// invalid-argument errors that name the codec.
+func decodeValue(c Codec, data []byte, v any) error {
+	if err := c.Unmarshal(data, v); err != nil {
+		return Errorf(CodeInvalidArgument, "decode %s value into %T: %w", c.Name(), v, err)
+	}
+	return nil
+}

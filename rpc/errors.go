@@ -1,0 +1,138 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// A Code classifies an error. The values are those of gRPC, so codes map
+// one to one between the two.
+type Code uint32
+
+const (
+	CodeOK                 Code = 0
+	CodeCanceled           Code = 1
+	CodeUnknown            Code = 2
+	CodeInvalidArgument    Code = 3
+	CodeDeadlineExceeded   Code = 4
+	CodeNotFound           Code = 5
+	CodeAlreadyExists      Code = 6
+	CodePermissionDenied   Code = 7
+	CodeResourceExhausted  Code = 8
+	CodeFailedPrecondition Code = 9
+	CodeAborted            Code = 10
+	CodeOutOfRange         Code = 11
+	CodeUnimplemented      Code = 12
+	CodeInternal           Code = 13
+	CodeUnavailable        Code = 14
+	CodeDataLoss           Code = 15
+	CodeUnauthenticated    Code = 16
+)
+
+var codeNames = [...]string{
+	"ok", "canceled", "unknown", "invalid_argument", "deadline_exceeded",
+	"not_found", "already_exists", "permission_denied", "resource_exhausted",
+	"failed_precondition", "aborted", "out_of_range", "unimplemented",
+	"internal", "unavailable", "data_loss", "unauthenticated",
+}
+
+func (c Code) String() string {
+	if int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return fmt.Sprintf("code_%d", uint32(c))
+}
+
+// An Error is an error with a Code. Handlers return one (or any error,
+// which travels as CodeUnknown unless it wraps an *Error or a context
+// error); clients receive one for every error the server reported.
+type Error struct {
+	Code    Code
+	Message string
+	Details []byte // optional, encoded by the application
+	err     error  // the local cause, not sent
+}
+
+// Errorf returns an *Error with code and a formatted message; %w wraps.
+func Errorf(code Code, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Message: err.Error(), err: errors.Unwrap(err)}
+}
+
+// NewError returns an *Error with code that wraps err.
+func NewError(code Code, err error) *Error {
+	return &Error{Code: code, Message: err.Error(), err: err}
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return "rpc: " + e.Code.String()
+	}
+	return "rpc: " + e.Code.String() + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.err }
+
+// Is reports whether target is an *Error with the same code and no
+// message (such as ErrNotFound), or the context error of the code.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case context.Canceled:
+		return e.Code == CodeCanceled
+	case context.DeadlineExceeded:
+		return e.Code == CodeDeadlineExceeded
+	}
+	t, ok := target.(*Error)
+	return ok && t.Message == "" && t.Code == e.Code
+}
+
+// Sentinels for errors.Is: any *Error with the same code matches.
+var (
+	ErrCanceled          = &Error{Code: CodeCanceled}
+	ErrUnknown           = &Error{Code: CodeUnknown}
+	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}
+	ErrDeadlineExceeded  = &Error{Code: CodeDeadlineExceeded}
+	ErrNotFound          = &Error{Code: CodeNotFound}
+	ErrPermissionDenied  = &Error{Code: CodePermissionDenied}
+	ErrResourceExhausted = &Error{Code: CodeResourceExhausted}
+	ErrUnimplemented     = &Error{Code: CodeUnimplemented}
+	ErrInternal          = &Error{Code: CodeInternal}
+	ErrUnavailable       = &Error{Code: CodeUnavailable}
+)
+
+// ErrMalformed is matched by errors about frames or headers that break
+// the rpc framing (spec/rpc.md).
+var ErrMalformed = errors.New("rpc: malformed frame")
+
+// CodeOf returns the code of err: the code of the first *Error in its
+// chain, CodeCanceled or CodeDeadlineExceeded for context errors,
+// CodeUnavailable when the session ended, CodeOK for nil and CodeUnknown
+// otherwise.
+func CodeOf(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return CodeOK
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeDeadlineExceeded
+	case errors.Is(err, mux.ErrSessionClosed):
+		return CodeUnavailable
+	}
+	return CodeUnknown
+}
+
+// asError converts err to the *Error sent to the peer.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Message == err.Error() {
+		return e
+	}
+	return &Error{Code: CodeOf(err), Message: err.Error(), err: err}
+}

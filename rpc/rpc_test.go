@@ -1,0 +1,172 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux/qmux"
+	"github.com/qtalkkit/qtalk/transport/pipe"
+)
+
+// serve starts a server with h on one end of an in-memory session pair and
+// returns a client for the other end.
+func serve(t testing.TB, h Handler, opts ...ClientOption) *Client {
+	t.Helper()
+	c1, c2 := pipe.New()
+	cs, ss := qmux.New(c1, nil), qmux.New(c2, nil)
+	srv := &Server{Handler: h}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeSession(ss)
+	}()
+	t.Cleanup(func() {
+		cs.Close()
+		ss.Close()
+		<-done
+		srv.Shutdown(context.Background())
+		cs.Wait()
+		ss.Wait()
+	})
+	return NewClient(cs, opts...)
+}
+
+func echoMux() *RespondMux {
+	m := NewRespondMux()
+	m.HandleFunc("echo", func(r Responder, c *Call) {
+		var s string
+		if err := c.Receive(&s); err != nil {
+			r.Error(err)
+			return
+		}
+		r.Return(s)
+	})
+	return m
+}
+
+func TestUnary(t *testing.T) {
+	for _, codec := range []Codec{CBOR, JSON} {
+		t.Run(codec.Name(), func(t *testing.T) {
+			cl := serve(t, echoMux(), WithCodec(codec))
+			var got string
+			if _, err := cl.Call(context.Background(), "echo", "hello", &got); err != nil {
+				t.Fatal(err)
+			}
+			if got != "hello" {
+				t.Fatalf("got %q, want %q", got, "hello")
+			}
+		})
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	cl := serve(t, echoMux())
+	_, err := cl.Call(context.Background(), "nope", nil, nil)
+	if !errors.Is(err, ErrNotFound) || CodeOf(err) != CodeNotFound {
+		t.Fatalf("got %v, want a not-found error", err)
+	}
+}
+
+func TestHandlerCancelledWhenClientCancels(t *testing.T) {
+	started := make(chan struct{})
+	cancelled := make(chan error, 1)
+	cl := serve(t, HandlerFunc(func(r Responder, c *Call) {
+		close(started)
+		<-c.Context().Done()
+		cancelled <- c.Context().Err()
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cl.Call(ctx, "wait", nil, nil)
+		errc <- err
+	}()
+	<-started
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("client got %v, want context.Canceled", err)
+	}
+	if err := <-cancelled; !errors.Is(err, context.Canceled) {
+		t.Fatalf("handler context ended with %v", err)
+	}
+}
+
+func TestDeadlineCrossesTheWire(t *testing.T) {
+	handlerDeadline := make(chan time.Time, 1)
+	cl := serve(t, HandlerFunc(func(r Responder, c *Call) {
+		d, _ := c.Context().Deadline()
+		handlerDeadline <- d
+		<-c.Context().Done()
+		r.Error(c.Context().Err())
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := cl.Call(ctx, "slow", nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want deadline exceeded", err)
+	}
+	d := <-handlerDeadline
+	if d.IsZero() {
+		t.Fatal("handler context had no deadline")
+	}
+}
+
+func TestServerStream(t *testing.T) {
+	cl := serve(t, HandlerFunc(func(r Responder, c *Call) {
+		var n int
+		c.Receive(&n)
+		r.Continue(n)
+		for i := range n {
+			if err := r.Send(i); err != nil {
+				return
+			}
+		}
+	}))
+	resp, err := cl.Call(context.Background(), "count", 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Close()
+	if !resp.Continue {
+		t.Fatal("reply does not continue")
+	}
+	for want := range 5 {
+		var got int
+		if err := resp.Receive(&got); err != nil || got != want {
+			t.Fatalf("got %d, %v; want %d", got, err, want)
+		}
+	}
+	if err := resp.Receive(nil); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the stream: %v, want io.EOF", err)
+	}
+}
+
+func TestPanicBecomesInternalError(t *testing.T) {
+	m := echoMux()
+	m.HandleFunc("boom", func(Responder, *Call) { panic("boom") })
+	cl := serve(t, m)
+	if _, err := cl.Call(context.Background(), "boom", nil, nil); CodeOf(err) != CodeInternal {
+		t.Fatalf("got %v, want an internal error", err)
+	}
+	var s string
+	if _, err := cl.Call(context.Background(), "echo", "still here", &s); err != nil || s != "still here" {
+		t.Fatalf("server after a panic: %q, %v", s, err)
+	}
+}
+
+func BenchmarkUnary(b *testing.B) {
+	cl := serve(b, echoMux())
+	payload := string(make([]byte, 64))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		var s string
+		if _, err := cl.Call(ctx, "echo", payload, &s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,365 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// A Handler responds to calls.
+type Handler interface {
+	RespondRPC(Responder, *Call)
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(Responder, *Call)
+
+func (f HandlerFunc) RespondRPC(r Responder, c *Call) { f(r, c) }
+
+// A Responder answers a call, exactly once: with Return, Error or Continue.
+// A handler that returns without answering answers Return(nil). When the
+// handler returns, the call ends and its channel is closed.
+type Responder interface {
+	// Return replies with v and ends the call.
+	Return(v any) error
+	// Error replies with err (see CodeOf for the code it travels with).
+	Error(err error) error
+	// Continue replies with v and keeps the channel open: the handler
+	// streams with Send and Call.Receive, or takes the raw bytes with Conn.
+	Continue(v any) error
+	// Send sends a value on a continued call.
+	Send(v any) error
+	// Conn returns the channel of a continued call as a raw byte stream.
+	Conn() mux.Channel
+}
+
+// A Call is an incoming call.
+type Call struct {
+	// Selector names what is called. Under a prefix pattern of a
+	// RespondMux it is the part after the prefix.
+	Selector string
+	// FullSelector is the selector as the client sent it.
+	FullSelector string
+	// Metadata are the client's key/value pairs.
+	Metadata Metadata
+	// Caller calls back the client over the same session (the client must
+	// serve calls too, as talk peers do).
+	Caller *Client
+
+	ctx     context.Context
+	ch      mux.Channel
+	codec   Codec
+	fr      frameReader
+	timeout time.Duration
+	args    []byte // the first value, decoded by the first Receive
+	hasArgs bool
+
+	// The background read that notices the client closing the channel.
+	watchDone chan struct{}
+	peek      [1]byte
+	peeked    bool
+	cancel    context.CancelFunc
+}
+
+// Context returns the call's context: it is cancelled when the client
+// cancels or closes the call, its deadline passes, the session ends, or
+// the handler returns.
+func (c *Call) Context() context.Context { return c.ctx }
+
+// Session returns the session the call arrived on.
+func (c *Call) Session() mux.Session { return c.Caller.Session() }
+
+// Receive decodes the next value from the client into v (a pointer, or nil
+// to discard it): first the call's arguments, then streamed values. It
+// returns io.EOF once the client closed its side of a stream.
+func (c *Call) Receive(v any) error {
+	if c.hasArgs {
+		c.hasArgs = false
+		return decodeValue(c.codec, c.args, v)
+	}
+	return receive(&c.fr, c.codec, v)
+}
+
+// watch reads one byte in the background: an error means the client
+// closed the channel (or the session died), which cancels the call; a byte
+// means the client streams, and is handed to the next read.
+func (c *Call) watch() {
+	defer close(c.watchDone)
+	n, err := c.ch.Read(c.peek[:])
+	if n == 1 {
+		c.peeked = true
+		return
+	}
+	if err != nil {
+		c.cancel()
+	}
+}
+
+// callReader reads the channel for the frame reader once the background
+// read is done, starting with the byte it read.
+type callReader struct{ c *Call }
+
+func (r callReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.watchDone != nil {
+		<-c.watchDone
+	}
+	if c.peeked && len(p) > 0 {
+		c.peeked = false
+		p[0] = c.peek[0]
+		return 1, nil
+	}
+	return c.ch.Read(p)
+}
+
+// response implements Responder.
+type response struct {
+	call      *Call
+	responded bool
+}
+
+func (r *response) reply(cont bool, v any) error {
+	if r.responded {
+		return errAlreadyResponded
+	}
+	r.responded = true
+	c := r.call
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := finishFrame(appendReplyHeader(appendFrameHeader((*bp)[:0], frameReply), cont, nil), 0)
+	start := len(b)
+	b, err := c.codec.Append(appendFrameHeader(b, frameValue), v)
+	if err != nil {
+		r.responded = false
+		return r.Error(Errorf(CodeInternal, "encode %s reply: %w", c.codec.Name(), err))
+	}
+	b = finishFrame(b, start)
+	*bp = b
+	_, err = c.ch.Write(b)
+	return err
+}
+
+func (r *response) Return(v any) error   { return r.reply(false, v) }
+func (r *response) Continue(v any) error { return r.reply(true, v) }
+
+func (r *response) Error(err error) error {
+	if r.responded {
+		return errAlreadyResponded
+	}
+	r.responded = true
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := finishFrame(appendReplyHeader(appendFrameHeader((*bp)[:0], frameReply), false, asError(err)), 0)
+	*bp = b
+	_, werr := r.call.ch.Write(b)
+	return werr
+}
+
+func (r *response) Send(v any) error {
+	if !r.responded {
+		return errNotContinued
+	}
+	return send(r.call.ch, r.call.codec, frameValue, v)
+}
+
+func (r *response) Conn() mux.Channel {
+	c := r.call
+	return &rawConn{Channel: c.ch, pending: c.fr.buffered(), rest: callReader{c}}
+}
+
+var (
+	errAlreadyResponded = errors.New("rpc: call already answered")
+	errNotContinued     = errors.New("rpc: Send before Continue")
+
+	// ErrServerClosed is returned by Serve and ServeSession after Shutdown.
+	ErrServerClosed = errors.New("rpc: server closed")
+)
+
+// A Server serves calls on sessions with a Handler.
+type Server struct {
+	Handler      Handler
+	MaxFrameSize int // default DefaultMaxFrameSize
+
+	mu       sync.Mutex
+	closing  bool
+	stop     context.Context // cancelled by Shutdown: accept loops end
+	stopFunc context.CancelFunc
+	calls    sync.WaitGroup
+}
+
+// SessionListener yields sessions; transport.Listener is one.
+type SessionListener interface {
+	Accept(ctx context.Context) (mux.Session, error)
+	Close() error
+}
+
+func (s *Server) stopContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop == nil {
+		s.stop, s.stopFunc = context.WithCancel(context.Background())
+	}
+	return s.stop
+}
+
+// Serve accepts sessions from l and serves each until it ends, until
+// Shutdown (then it returns ErrServerClosed and closes l) or l fails.
+func (s *Server) Serve(l SessionListener) error {
+	stop := s.stopContext()
+	defer l.Close()
+	var sessions sync.WaitGroup
+	defer sessions.Wait()
+	for {
+		sess, err := l.Accept(stop)
+		if err != nil {
+			if stop.Err() != nil {
+				return ErrServerClosed
+			}
+			return err
+		}
+		sessions.Go(func() {
+			s.ServeSession(sess)
+			sess.Close()
+		})
+	}
+}
+
+// ServeSession serves the calls opened on sess until it ends (returning
+// why) or Shutdown (returning ErrServerClosed). It does not close sess.
+func (s *Server) ServeSession(sess mux.Session) error {
+	stop := s.stopContext()
+	// base is cancelled when the session ends, cancelling its calls.
+	base, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	caller := NewClient(sess)
+	for {
+		ch, err := sess.Accept(stop)
+		if err != nil {
+			if stop.Err() != nil {
+				return ErrServerClosed
+			}
+			return err
+		}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			ch.Close()
+			return ErrServerClosed
+		}
+		s.calls.Add(1)
+		s.mu.Unlock()
+		go s.serveCall(base, caller, ch)
+	}
+}
+
+// Shutdown stops accepting sessions and calls and waits for the calls in
+// flight to finish, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopContext()
+	s.mu.Lock()
+	s.closing = true
+	s.stopFunc()
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.calls.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serverCall is a call and its response, allocated together.
+type serverCall struct {
+	call Call
+	resp response
+}
+
+func (s *Server) serveCall(base context.Context, caller *Client, ch mux.Channel) {
+	defer s.calls.Done()
+	defer ch.Close()
+	sc := &serverCall{}
+	c, r := &sc.call, &sc.resp
+	r.call = c
+	c.ch, c.Caller = ch, caller
+	c.fr = frameReader{r: callReader{c}, maxSize: s.MaxFrameSize}
+	if c.fr.maxSize == 0 {
+		c.fr.maxSize = DefaultMaxFrameSize
+	}
+	if err := c.readRequest(); err != nil {
+		r.Error(err)
+		return
+	}
+	var cancel context.CancelFunc
+	if timeout := c.timeout; timeout > 0 {
+		c.ctx, cancel = context.WithTimeout(base, timeout)
+	} else {
+		c.ctx, cancel = context.WithCancel(base)
+	}
+	c.cancel = cancel
+	c.watchDone = make(chan struct{})
+	go c.watch()
+	defer func() {
+		cancel()
+		ch.Close() // ends the background read
+		<-c.watchDone
+	}()
+	s.respond(r, c)
+}
+
+// respond runs the handler, turning a panic into an internal error.
+func (s *Server) respond(r *response, c *Call) {
+	defer func() {
+		if p := recover(); p != nil {
+			if !r.responded {
+				r.Error(Errorf(CodeInternal, "handler panic: %v\n%s", p, debug.Stack()))
+			}
+		}
+	}()
+	h := s.Handler
+	if h == nil {
+		r.Error(Errorf(CodeUnimplemented, "no handler"))
+		return
+	}
+	h.RespondRPC(r, c)
+	if !r.responded {
+		r.Return(nil)
+	}
+}
+
+// readRequest reads the call header and the arguments.
+func (c *Call) readRequest() error {
+	kind, p, err := c.fr.next()
+	if err != nil {
+		return err
+	}
+	if kind != frameCall {
+		return fmt.Errorf("%w: got frame kind %d, want a call header", ErrMalformed, kind)
+	}
+	h, err := parseCallHeader(p)
+	if err != nil {
+		return err
+	}
+	c.Selector, c.FullSelector, c.Metadata, c.timeout = h.selector, h.selector, h.metadata, h.timeout
+	if c.codec, err = codecByName(h.codec); err != nil {
+		return err
+	}
+	kind, p, err = c.fr.next()
+	if err != nil {
+		return err
+	}
+	if kind != frameValue {
+		return fmt.Errorf("%w: got frame kind %d, want the arguments", ErrMalformed, kind)
+	}
+	c.args, c.hasArgs = p, true
+	return nil
+}

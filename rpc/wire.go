@@ -1,0 +1,260 @@
+package rpc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Frame kinds. Every frame on a call's channel is a kind byte, a uint32
+// big-endian payload length and the payload (spec/rpc.md).
+const (
+	frameCall  = 1 // client to server, first: the call header
+	frameReply = 2 // server to client, first: the reply header
+	frameValue = 3 // a value encoded with the call's codec
+	frameError = 4 // ends a stream with an error
+)
+
+const frameHeaderLen = 5
+
+// DefaultMaxFrameSize bounds a frame's payload unless configured otherwise.
+const DefaultMaxFrameSize = 4 << 20
+
+// Reply header flags.
+const (
+	flagContinue = 1 << 0 // the channel stays open after the reply value
+	flagError    = 1 << 1 // the header carries an error and no value follows
+)
+
+// callHeader is the payload of a CALL frame.
+type callHeader struct {
+	selector string
+	codec    string
+	timeout  time.Duration // 0: no deadline
+	metadata Metadata
+}
+
+// appendFrameHeader appends a frame header whose length is patched by
+// finishFrame once the payload is appended.
+func appendFrameHeader(b []byte, kind byte) []byte {
+	return append(b, kind, 0, 0, 0, 0)
+}
+
+// finishFrame sets the length of the frame that starts at b[start:].
+func finishFrame(b []byte, start int) []byte {
+	binary.BigEndian.PutUint32(b[start+1:], uint32(len(b)-start-frameHeaderLen))
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func (h *callHeader) append(b []byte) []byte {
+	b = appendString(b, h.selector)
+	b = appendString(b, h.codec)
+	b = binary.AppendUvarint(b, uint64(max(h.timeout, 0)))
+	b = binary.AppendUvarint(b, uint64(len(h.metadata)))
+	for k, v := range h.metadata {
+		b = appendString(b, k)
+		b = appendString(b, v)
+	}
+	return b
+}
+
+// decoder reads the fields of a header payload, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = fmt.Errorf("%w: bad integer in header", ErrMalformed)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = fmt.Errorf("%w: string of %d bytes overruns the header", ErrMalformed, n)
+		return nil
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.err = fmt.Errorf("%w: header too short", ErrMalformed)
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) end() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%w: %d bytes after the header", ErrMalformed, len(d.b))
+	}
+	return d.err
+}
+
+func parseCallHeader(p []byte) (callHeader, error) {
+	d := decoder{b: p}
+	h := callHeader{selector: d.string(), codec: d.string()}
+	timeout := d.uvarint()
+	if timeout > uint64(1<<63-1) {
+		d.err = fmt.Errorf("%w: timeout out of range", ErrMalformed)
+	}
+	h.timeout = time.Duration(timeout)
+	n := d.uvarint()
+	if n > uint64(len(d.b))/2 { // each pair takes at least two bytes
+		d.err = fmt.Errorf("%w: %d metadata pairs overrun the header", ErrMalformed, n)
+	}
+	if n > 0 && d.err == nil {
+		h.metadata = make(Metadata, n)
+		for range n {
+			k := d.string()
+			h.metadata[k] = d.string()
+		}
+	}
+	return h, d.end()
+}
+
+// appendReplyHeader appends a reply header payload; err is nil for success.
+func appendReplyHeader(b []byte, cont bool, err *Error) []byte {
+	var flags byte
+	if cont {
+		flags |= flagContinue
+	}
+	if err != nil {
+		flags |= flagError
+	}
+	b = append(b, flags)
+	if err != nil {
+		b = appendError(b, err)
+	}
+	return b
+}
+
+func appendError(b []byte, err *Error) []byte {
+	b = binary.AppendUvarint(b, uint64(err.Code))
+	b = appendString(b, err.Message)
+	b = binary.AppendUvarint(b, uint64(len(err.Details)))
+	return append(b, err.Details...)
+}
+
+func (d *decoder) error() *Error {
+	e := &Error{Code: Code(d.uvarint()), Message: d.string()}
+	if details := d.bytes(); len(details) > 0 {
+		e.Details = append([]byte(nil), details...)
+	}
+	return e
+}
+
+// parseReplyHeader returns the continue flag and the error, if any.
+func parseReplyHeader(p []byte) (cont bool, rerr *Error, err error) {
+	d := decoder{b: p}
+	flags := d.byte()
+	if flags&^(flagContinue|flagError) != 0 {
+		d.err = fmt.Errorf("%w: unknown reply flags %#x", ErrMalformed, flags)
+	}
+	if flags&flagError != 0 {
+		rerr = d.error()
+	}
+	return flags&flagContinue != 0, rerr, d.end()
+}
+
+func parseErrorFrame(p []byte) (*Error, error) {
+	d := decoder{b: p}
+	e := d.error()
+	return e, d.end()
+}
+
+// frameReader reads frames from a channel through a buffer it owns. Bytes
+// read past the last frame stay buffered, so a raw byte stream that
+// follows the frames loses nothing (see rawConn).
+type frameReader struct {
+	r       io.Reader
+	buf     []byte
+	start   int // buf[start:end] is read but not consumed
+	end     int
+	maxSize int
+}
+
+// next returns the next frame; its payload is valid until the next call.
+func (fr *frameReader) next() (kind byte, payload []byte, err error) {
+	if err := fr.fill(frameHeaderLen); err != nil {
+		return 0, nil, err
+	}
+	h := fr.buf[fr.start:]
+	kind = h[0]
+	n := binary.BigEndian.Uint32(h[1:5])
+	if uint64(n) > uint64(fr.maxSize) {
+		return 0, nil, Errorf(CodeResourceExhausted, "frame of %d bytes exceeds the limit of %d", n, fr.maxSize)
+	}
+	if err := fr.fill(frameHeaderLen + int(n)); err != nil {
+		return 0, nil, err
+	}
+	payload = fr.buf[fr.start+frameHeaderLen : fr.start+frameHeaderLen+int(n)]
+	fr.start += frameHeaderLen + int(n)
+	return kind, payload, nil
+}
+
+// fill reads until at least n unconsumed bytes are buffered, growing the
+// buffer only up to what n needs.
+func (fr *frameReader) fill(n int) error {
+	if fr.end-fr.start >= n {
+		return nil
+	}
+	if fr.start > 0 {
+		fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
+		fr.start = 0
+	}
+	if n > len(fr.buf) {
+		buf := make([]byte, max(n, 2*len(fr.buf), 512))
+		copy(buf, fr.buf[:fr.end])
+		fr.buf = buf
+	}
+	for fr.end < n {
+		k, err := fr.r.Read(fr.buf[fr.end:])
+		fr.end += k
+		if err != nil {
+			if fr.end >= n {
+				return nil
+			}
+			if err == io.EOF && fr.end > 0 {
+				return fmt.Errorf("%w: stream ended inside a frame: %w", ErrMalformed, io.ErrUnexpectedEOF)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// buffered returns the bytes read past the last frame and forgets them.
+func (fr *frameReader) buffered() []byte {
+	b := fr.buf[fr.start:fr.end]
+	fr.start, fr.end = 0, 0
+	return b
+}
