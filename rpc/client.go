@@ -60,22 +60,24 @@ func WithMetadata(md Metadata) CallOption {
 // travels to the server, and cancelling it closes the channel, which
 // cancels the handler's context.
 func (c *Client) Call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
-	h := callHeader{selector: selector, codec: c.codec.Name()}
+	r := &Response{codec: c.codec}
+	r.h = callHeader{selector: selector, codec: c.codec.Name()}
 	if d, ok := ctx.Deadline(); ok {
-		h.timeout = max(time.Until(d), 1)
+		r.h.timeout = max(time.Until(d), 1)
 	}
 	for _, o := range opts {
-		o(&h)
+		o(&r.h)
 	}
 	ch, err := c.sess.Open(ctx)
 	if err != nil {
 		return nil, callError(ctx, err)
 	}
-	r := &Response{ch: ch, codec: c.codec, fr: frameReader{r: ch, maxSize: c.maxFrameSize}}
+	r.ch = ch
+	r.fr = frameReader{r: ch, maxSize: c.maxFrameSize}
 	if ctx.Done() != nil {
 		r.stop = context.AfterFunc(ctx, func() { ch.Close() })
 	}
-	if err := r.call(&h, args, reply); err != nil {
+	if err := r.call(&r.h, args, reply); err != nil {
 		r.Close()
 		return nil, callError(ctx, err)
 	}
@@ -136,6 +138,7 @@ type Response struct {
 
 	ch     mux.Channel
 	codec  Codec
+	h      callHeader
 	fr     frameReader
 	stop   func() bool // stops closing the channel when ctx ends
 	closed bool
@@ -202,5 +205,7 @@ func (r *Response) Close() error {
 	if r.stop != nil {
 		r.stop()
 	}
-	return r.ch.Close()
+	err := r.ch.Close()
+	r.fr.release()
+	return err
 }

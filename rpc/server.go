@@ -51,7 +51,7 @@ type Call struct {
 	// serve calls too, as talk peers do).
 	Caller *Client
 
-	ctx     context.Context
+	ctx     callContext
 	ch      mux.Channel
 	codec   Codec
 	fr      frameReader
@@ -60,16 +60,15 @@ type Call struct {
 	hasArgs bool
 
 	// The background read that notices the client closing the channel.
-	watchDone chan struct{}
-	peek      [1]byte
-	peeked    bool
-	cancel    context.CancelFunc
+	watching sync.WaitGroup
+	peek     [1]byte
+	peeked   bool
 }
 
 // Context returns the call's context: it is cancelled when the client
 // cancels or closes the call, its deadline passes, the session ends, or
 // the handler returns.
-func (c *Call) Context() context.Context { return c.ctx }
+func (c *Call) Context() context.Context { return &c.ctx }
 
 // Session returns the session the call arrived on.
 func (c *Call) Session() mux.Session { return c.Caller.Session() }
@@ -89,14 +88,14 @@ func (c *Call) Receive(v any) error {
 // closed the channel (or the session died), which cancels the call; a byte
 // means the client streams, and is handed to the next read.
 func (c *Call) watch() {
-	defer close(c.watchDone)
+	defer c.watching.Done()
 	n, err := c.ch.Read(c.peek[:])
 	if n == 1 {
 		c.peeked = true
 		return
 	}
 	if err != nil {
-		c.cancel()
+		c.ctx.cancel(context.Canceled)
 	}
 }
 
@@ -106,9 +105,7 @@ type callReader struct{ c *Call }
 
 func (r callReader) Read(p []byte) (int, error) {
 	c := r.c
-	if c.watchDone != nil {
-		<-c.watchDone
-	}
+	c.watching.Wait()
 	if c.peeked && len(p) > 0 {
 		c.peeked = false
 		p[0] = c.peek[0]
@@ -233,9 +230,7 @@ func (s *Server) Serve(l SessionListener) error {
 // why) or Shutdown (returning ErrServerClosed). It does not close sess.
 func (s *Server) ServeSession(sess mux.Session) error {
 	stop := s.stopContext()
-	// base is cancelled when the session ends, cancelling its calls.
-	base, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	active := &activeCalls{calls: map[*Call]struct{}{}}
 	caller := NewClient(sess)
 	for {
 		ch, err := sess.Accept(stop)
@@ -243,6 +238,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 			if stop.Err() != nil {
 				return ErrServerClosed
 			}
+			active.end() // the session ended: so do its calls
 			return err
 		}
 		s.mu.Lock()
@@ -253,7 +249,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		}
 		s.calls.Add(1)
 		s.mu.Unlock()
-		go s.serveCall(base, caller, ch)
+		go s.serveCall(active, caller, ch)
 	}
 }
 
@@ -278,15 +274,47 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
+// activeCalls tracks a session's calls in flight, to cancel them when the
+// session ends.
+type activeCalls struct {
+	mu    sync.Mutex
+	calls map[*Call]struct{}
+	ended bool
+}
+
+func (a *activeCalls) add(c *Call) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		c.ctx.cancel(context.Canceled)
+		return
+	}
+	a.calls[c] = struct{}{}
+}
+
+func (a *activeCalls) remove(c *Call) {
+	a.mu.Lock()
+	delete(a.calls, c)
+	a.mu.Unlock()
+}
+
+func (a *activeCalls) end() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ended = true
+	for c := range a.calls {
+		c.ctx.cancel(context.Canceled)
+	}
+}
+
 // serverCall is a call and its response, allocated together.
 type serverCall struct {
 	call Call
 	resp response
 }
 
-func (s *Server) serveCall(base context.Context, caller *Client, ch mux.Channel) {
+func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) {
 	defer s.calls.Done()
-	defer ch.Close()
 	sc := &serverCall{}
 	c, r := &sc.call, &sc.resp
 	r.call = c
@@ -295,25 +323,21 @@ func (s *Server) serveCall(base context.Context, caller *Client, ch mux.Channel)
 	if c.fr.maxSize == 0 {
 		c.fr.maxSize = DefaultMaxFrameSize
 	}
+	defer c.fr.release()
 	if err := c.readRequest(); err != nil {
 		r.Error(err)
+		ch.Close()
 		return
 	}
-	var cancel context.CancelFunc
-	if timeout := c.timeout; timeout > 0 {
-		c.ctx, cancel = context.WithTimeout(base, timeout)
-	} else {
-		c.ctx, cancel = context.WithCancel(base)
-	}
-	c.cancel = cancel
-	c.watchDone = make(chan struct{})
+	c.ctx.start(c.timeout)
+	active.add(c)
+	c.watching.Add(1)
 	go c.watch()
-	defer func() {
-		cancel()
-		ch.Close() // ends the background read
-		<-c.watchDone
-	}()
 	s.respond(r, c)
+	active.remove(c)
+	c.ctx.cancel(context.Canceled)
+	ch.Close() // ends the background read
+	c.watching.Wait()
 }
 
 // respond runs the handler, turning a panic into an internal error.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -232,9 +233,7 @@ func (fr *frameReader) fill(n int) error {
 		fr.start = 0
 	}
 	if n > len(fr.buf) {
-		buf := make([]byte, max(n, 2*len(fr.buf), 512))
-		copy(buf, fr.buf[:fr.end])
-		fr.buf = buf
+		fr.grow(n)
 	}
 	for fr.end < n {
 		k, err := fr.r.Read(fr.buf[fr.end:])
@@ -252,9 +251,39 @@ func (fr *frameReader) fill(n int) error {
 	return nil
 }
 
-// buffered returns the bytes read past the last frame and forgets them.
+// smallFrameBuffers recycles the first buffer of frame readers: most calls
+// need no other.
+var smallFrameBuffers = sync.Pool{New: func() any { return new([smallFrameBuffer]byte) }}
+
+const smallFrameBuffer = 2 << 10
+
+func (fr *frameReader) grow(n int) {
+	var buf []byte
+	if fr.buf == nil && n <= smallFrameBuffer {
+		buf = smallFrameBuffers.Get().(*[smallFrameBuffer]byte)[:]
+	} else {
+		buf = make([]byte, max(n, 2*len(fr.buf)))
+	}
+	copy(buf, fr.buf[:fr.end])
+	fr.release()
+	fr.buf = buf
+}
+
+// release recycles the reader's buffer; the reader must not be used after.
+func (fr *frameReader) release() {
+	if len(fr.buf) == smallFrameBuffer {
+		smallFrameBuffers.Put((*[smallFrameBuffer]byte)(fr.buf))
+	}
+	fr.buf = nil
+}
+
+// buffered returns a copy of the bytes read past the last frame and
+// forgets them. A copy, because the buffer is recycled when the call ends.
 func (fr *frameReader) buffered() []byte {
-	b := fr.buf[fr.start:fr.end]
+	var b []byte
+	if fr.end > fr.start {
+		b = append(b, fr.buf[fr.start:fr.end]...)
+	}
 	fr.start, fr.end = 0, 0
 	return b
 }

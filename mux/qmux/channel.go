@@ -19,8 +19,21 @@ const (
 )
 
 // minBufferSize is the first size of a channel's receive buffer, which
-// grows up to the window as data arrives.
+// grows up to the window as data arrives. Buffers of this size are
+// recycled when their channel closes, so short-lived channels (one per
+// rpc call) do not allocate one each.
 const minBufferSize = 4 << 10
+
+var smallBuffers = sync.Pool{New: func() any { return new([minBufferSize]byte) }}
+
+// recycleLocked returns a minimum-size buffer to the pool once the channel
+// is closed and the reader is not writing into it.
+func (c *channel) recycleLocked() {
+	if c.closed && !c.filling && len(c.buf) == minBufferSize {
+		smallBuffers.Put((*[minBufferSize]byte)(c.buf))
+		c.buf, c.head, c.n = nil, 0, 0
+	}
+}
 
 // A channel is one qmux channel. It implements mux.Channel.
 type channel struct {
@@ -29,7 +42,6 @@ type channel struct {
 
 	// Guarded by s.mu: the state, the send side and the close handshake.
 	state           int
-	opened          chan struct{} // closed when an Open is answered
 	abandoned       bool          // the opener gave up before the answer
 	remoteID        uint32
 	remoteMaxPacket uint32
@@ -54,6 +66,7 @@ type channel struct {
 	rmu          sync.Mutex
 	readCond     sync.Cond // L is &rmu
 	buf          []byte    // ring of received bytes; grows up to the window
+	filling      bool      // the reader is writing into buf without holding rmu
 	head, n      int       // the unread bytes are buf[head:head+n] modulo len(buf)
 	window       uint32    // bytes the peer may still send
 	consumed     uint32    // bytes read but not yet granted back
@@ -167,6 +180,10 @@ func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
 		return protocolError("DATA of %d bytes for channel %d exceeds its window of %d", length, c.id, c.window)
 	}
 	c.window -= length
+	if length == 0 {
+		c.rmu.Unlock()
+		return nil
+	}
 	need := c.n + int(length)
 	if need > len(c.buf) {
 		c.growLocked(need)
@@ -174,6 +191,7 @@ func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
 	tail := (c.head + c.n) % len(c.buf)
 	first := c.buf[tail:min(tail+int(length), len(c.buf))]
 	second := c.buf[:int(length)-len(first)]
+	c.filling = true
 	c.rmu.Unlock()
 
 	if _, err := io.ReadFull(r, first); err != nil {
@@ -184,8 +202,10 @@ func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
 	}
 
 	c.rmu.Lock()
+	c.filling = false
 	c.n += int(length)
 	c.readCond.Signal()
+	c.recycleLocked()
 	c.rmu.Unlock()
 	return nil
 }
@@ -194,11 +214,19 @@ func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
 func (c *channel) growLocked(need int) {
 	size := max(minBufferSize, 2*len(c.buf), need)
 	size = min(size, int(c.s.cfg.WindowSize))
-	buf := make([]byte, size)
+	var buf []byte
+	if size == minBufferSize {
+		buf = smallBuffers.Get().(*[minBufferSize]byte)[:]
+	} else {
+		buf = make([]byte, size)
+	}
 	n := 0
 	if c.n > 0 {
 		n = copy(buf, c.buf[c.head:min(c.head+c.n, len(c.buf))])
 		copy(buf[n:], c.buf[:c.n-n])
+	}
+	if len(c.buf) == minBufferSize {
+		smallBuffers.Put((*[minBufferSize]byte)(c.buf))
 	}
 	c.buf, c.head = buf, 0
 }
@@ -226,9 +254,6 @@ func (c *channel) receiveClose() {
 // sessionEnded fails pending and future operations. Called with s.mu held.
 func (c *channel) sessionEnded() {
 	c.sendCond.Broadcast()
-	if c.state == stateOpening && !c.abandoned {
-		close(c.opened)
-	}
 	c.rmu.Lock()
 	c.sessionDone = true
 	c.readCond.Broadcast()
@@ -326,6 +351,7 @@ func (c *channel) Close() error {
 	c.closed = true
 	c.readCond.Broadcast()
 	c.stopTimersLocked()
+	c.recycleLocked()
 	c.rmu.Unlock()
 	if !already {
 		c.closeLocked()

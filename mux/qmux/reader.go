@@ -152,7 +152,7 @@ func (s *Session) handleOpenConfirmLocked(c *channel, f frame) error {
 	if c.abandoned {
 		return s.closeAbandonedLocked(c)
 	}
-	close(c.opened)
+	c.sendCond.Broadcast()
 	return nil
 }
 
@@ -166,18 +166,16 @@ func (s *Session) closeAbandonedLocked(c *channel) error {
 func (s *Session) handleOpenFailureLocked(c *channel) error {
 	c.state = stateRejected
 	s.releaseLocked(c)
-	if !c.abandoned {
-		close(c.opened)
-	}
+	c.sendCond.Broadcast()
 	return nil
 }
 
 func (s *Session) handleWindowAdjustLocked(c *channel, f frame) error {
+	if c.sentClose {
+		return nil // this side closed the channel: discarded (spec/qmux.md section 7)
+	}
 	if uint64(c.sendWindow)+uint64(f.window) > math.MaxUint32 {
 		return protocolError("WINDOW_ADJUST overflows the window of channel %d", c.id)
-	}
-	if c.sentClose {
-		return nil
 	}
 	c.sendWindow += f.window
 	if c.sendWindow > 0 && c.pending != nil && !c.readyQueued {

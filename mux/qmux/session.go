@@ -94,16 +94,18 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 		return nil, err
 	}
 	c.state = stateOpening
-	c.opened = make(chan struct{})
 	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize})
-	s.mu.Unlock()
-
-	select {
-	case <-c.opened:
-	case <-ctx.Done():
-	case <-s.done:
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			s.mu.Lock()
+			c.sendCond.Broadcast()
+			s.mu.Unlock()
+		})
+		defer stop()
 	}
-	s.mu.Lock()
+	for c.state == stateOpening && !s.closed && ctx.Err() == nil {
+		c.sendCond.Wait()
+	}
 	defer s.mu.Unlock()
 	switch {
 	case c.state == stateOpening && s.closed:

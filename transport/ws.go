@@ -1,0 +1,118 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// wsConnector dials and listens on ws and wss URLs. The byte stream of the
+// session travels in binary WebSocket messages.
+type wsConnector struct {
+	secure bool // wss
+}
+
+func (wsConnector) addressSyntax() syntax { return syntaxWeb }
+
+func (c wsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+	u := "ws://"
+	if c.secure {
+		u = "wss://"
+	}
+	u += a.Host + a.Path
+	if a.RawQuery != "" {
+		u += "?" + a.RawQuery
+	}
+	// A transport of its own, so that a TLS config applies and HTTP/2 is
+	// never negotiated; after the upgrade it holds no connection.
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment}
+	if c.secure && o.TLSConfig != nil {
+		tr.TLSClientConfig = o.TLSConfig.Clone()
+	}
+	defer tr.CloseIdleConnections()
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(wsNetConn(ws), o)
+}
+
+func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {
+	var tlsConfig *tls.Config
+	if c.secure {
+		if o.TLSConfig == nil || (len(o.TLSConfig.Certificates) == 0 && o.TLSConfig.GetCertificate == nil && o.TLSConfig.GetConfigForClient == nil) {
+			return nil, ErrNoTLSConfig
+		}
+		tlsConfig = o.TLSConfig.Clone()
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", a.Host)
+	if err != nil {
+		return nil, err
+	}
+	l := &wsListener{
+		WebSocketHandler: newWebSocketHandler(o),
+		ln:               ln,
+		served:           make(chan struct{}),
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	var h http.Handler = l.WebSocketHandler
+	if path := a.Path; path != "" && path != "/" {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.EscapedPath() != path {
+				http.NotFound(w, r)
+				return
+			}
+			l.WebSocketHandler.ServeHTTP(w, r)
+		})
+	}
+	l.srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0), // no logging from a library
+	}
+	go func() {
+		defer close(l.served)
+		l.srv.Serve(ln) // returns http.ErrServerClosed after Close
+	}()
+	return l, nil
+}
+
+// wsNetConn returns a byte stream over binary messages of ws. Its life is
+// not tied to any context: it ends when closed or when the peer closes.
+func wsNetConn(ws *websocket.Conn) net.Conn {
+	// qmux writes many frames at once, so a message can be far larger than
+	// a frame; NetConn streams each message into Read, so no limit is
+	// needed to bound memory.
+	ws.SetReadLimit(-1)
+	return websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
+}
+
+// wsListener is a WebSocketHandler served by an http.Server of its own.
+type wsListener struct {
+	*WebSocketHandler
+	ln     net.Listener // the TCP listener, for Addr
+	srv    *http.Server
+	served chan struct{} // closed when Serve has returned
+}
+
+// Close stops the handler and the server, and waits for both.
+func (l *wsListener) Close() error {
+	l.WebSocketHandler.Close()
+	err := l.srv.Close()
+	<-l.served
+	return err
+}
+
+// Addr returns the TCP address listened on.
+func (l *wsListener) Addr() net.Addr { return l.ln.Addr() }

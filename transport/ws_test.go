@@ -1,0 +1,135 @@
+package transport_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+func TestWebSocket(t *testing.T) {
+	for _, tc := range []struct{ listen, path string }{
+		{"ws://127.0.0.1:0/qtalk", "/qtalk"},
+		{"ws/$4:0", "/anything"},
+		{"websocket://127.0.0.1:0/x?y=1!chat", "/x?y=1"},
+	} {
+		t.Run(tc.listen, func(t *testing.T) {
+			testEcho(t, tc.listen, func(ln transport.Listener) string {
+				return "ws://" + ln.Addr().String() + tc.path
+			})
+		})
+	}
+}
+
+func TestWebSocketWrongPath(t *testing.T) {
+	ln, err := transport.Listen(context.Background(), "ws/$4:0/qtalk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = transport.Dial(context.Background(), "ws://"+ln.Addr().String()+"/other")
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Dial to the wrong path: %v, want a 404 error", err)
+	}
+}
+
+// tlsConfigs returns a server config with httptest's certificate for
+// 127.0.0.1 and a client config that trusts it.
+func tlsConfigs(t *testing.T) (server, client *tls.Config) {
+	ts := httptest.NewTLSServer(http.NotFoundHandler())
+	defer ts.Close()
+	return ts.TLS.Clone(), ts.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+}
+
+func TestWebSocketTLS(t *testing.T) {
+	server, client := tlsConfigs(t)
+	ctx := context.Background()
+	ln, err := transport.Listen(ctx, "wss/$4:0/q", transport.WithTLSConfig(server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s, err := ln.Accept(ctx)
+		if err != nil {
+			t.Errorf("Accept: %v", err)
+			return
+		}
+		serveEcho(s)
+	}()
+	addr := "wss://" + ln.Addr().String() + "/q"
+
+	// Without the client config the certificate is not trusted.
+	if _, err := transport.Dial(ctx, addr); err == nil {
+		t.Error("Dial without the client TLS config succeeded")
+	}
+	s, err := transport.Dial(ctx, addr, transport.WithTLSConfig(client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEcho(t, s)
+	s.Close()
+	<-done
+
+	if _, err := transport.Listen(ctx, "wss/$4:0"); !errors.Is(err, transport.ErrNoTLSConfig) {
+		t.Errorf("wss Listen without a TLS config: %v, want ErrNoTLSConfig", err)
+	}
+}
+
+func TestWebSocketHandler(t *testing.T) {
+	h := transport.NewWebSocketHandler()
+	mux := http.NewServeMux()
+	mux.Handle("/qtalk", h)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	defer h.Close()
+
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s, err := h.Accept(ctx)
+		if err != nil {
+			t.Errorf("Accept: %v", err)
+			return
+		}
+		serveEcho(s)
+	}()
+	addr := "ws://" + strings.TrimPrefix(ts.URL, "http://") + "/qtalk"
+	s, err := transport.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEcho(t, s)
+	s.Close()
+	<-done
+
+	// A connection upgraded but never accepted is closed by Close.
+	s2, err := transport.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	werr := make(chan error, 1)
+	go func() { werr <- s2.Wait() }()
+	select {
+	case <-werr:
+	case <-time.After(10 * time.Second):
+		t.Fatal("session of an unaccepted connection did not end after the handler's Close")
+	}
+	if _, err := h.Accept(ctx); !errors.Is(err, transport.ErrListenerClosed) {
+		t.Errorf("Accept after Close: %v", err)
+	}
+	// After Close the handler refuses upgrades.
+	if _, err := transport.Dial(ctx, addr); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("Dial after the handler's Close: %v, want a 503 error", err)
+	}
+}
