@@ -42,7 +42,7 @@ type channel struct {
 
 	// Guarded by s.mu: the state, the send side and the close handshake.
 	state           int
-	abandoned       bool          // the opener gave up before the answer
+	abandoned       bool // the opener gave up before the answer
 	remoteID        uint32
 	remoteMaxPacket uint32
 	sendWindow      uint32

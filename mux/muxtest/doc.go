@@ -1,0 +1,46 @@
+// Package muxtest is a conformance suite for implementations of
+// mux.Session, in the spirit of golang.org/x/net/nettest.TestConn.
+//
+// # Use
+//
+// An implementation's test file provides a MakePair that returns two
+// connected sessions and runs the whole suite with one call:
+//
+//	func TestConformance(t *testing.T) {
+//		muxtest.Run(t, func(t testing.TB) (a, b mux.Session, stop func()) {
+//			c1, c2 := pipe.New()
+//			sa, sb := qmux.New(c1, nil), qmux.New(c2, nil)
+//			return sa, sb, func() {
+//				sa.Close()
+//				sb.Close()
+//				sa.Wait()
+//				sb.Wait()
+//			}
+//		})
+//	}
+//
+// Run the suite once per transport (an in-memory pipe, loopback TCP, ...)
+// and under the race detector.
+//
+// # What it checks
+//
+// Every case is a subtest with a fresh pair of sessions, and fails if it
+// leaves goroutines behind once the pair is stopped (go.uber.org/goleak).
+// Every case runs twice, as AB and BA, with the roles of the two sessions
+// (opener and acceptor, closer and peer) swapped. The cases cover: open
+// and accept, echo, channel IDs, a thousand concurrent channels, large
+// transfers checked by SHA-256, half-close, Close unblocking Read and Write,
+// deadlines, session close, context cancellation, mux.Listener under
+// net/http, independence of channels under flow control, and
+// nettest.TestConn on channel pairs.
+//
+// The suite assumes no window size: to block a writer it keeps writing,
+// without the peer reading, until it has written far more than any sane
+// window (64 MiB) or stops making progress.
+//
+// # Timeouts
+//
+// A step that does not finish within 30 seconds fails its case, and a case
+// still running after two minutes is stopped, so a hung implementation
+// reports which step hung instead of stalling the whole test binary.
+package muxtest

@@ -1,0 +1,61 @@
+package qmux_test
+
+import (
+	"net"
+	"testing"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/muxtest"
+	"github.com/qtalkkit/qtalk/mux/qmux"
+	"github.com/qtalkkit/qtalk/transport/pipe"
+)
+
+// TestConformance runs the mux conformance suite over an in-memory pipe
+// and over loopback TCP.
+func TestConformance(t *testing.T) {
+	t.Run("Pipe", func(t *testing.T) { muxtest.Run(t, pipePair) })
+	t.Run("TCP", func(t *testing.T) { muxtest.Run(t, tcpPair) })
+}
+
+// sessions runs qmux on both ends and returns a stop that closes both and
+// waits for them to end.
+func sessions(c1, c2 net.Conn) (a, b mux.Session, stop func()) {
+	sa, sb := qmux.New(c1, nil), qmux.New(c2, nil)
+	return sa, sb, func() {
+		sa.Close()
+		sb.Close()
+		sa.Wait()
+		sb.Wait()
+	}
+}
+
+func pipePair(testing.TB) (a, b mux.Session, stop func()) {
+	return sessions(pipe.New())
+}
+
+func tcpPair(t testing.TB) (a, b mux.Session, stop func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	accepted := make(chan res, 1)
+	go func() {
+		c, err := ln.Accept()
+		accepted <- res{c, err}
+	}()
+	c1, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-accepted
+	if r.err != nil {
+		c1.Close()
+		t.Fatal(r.err)
+	}
+	return sessions(c1, r.c)
+}
