@@ -14,11 +14,11 @@ import (
 const bulkChunk = 64 << 10
 
 // tcpConnPair returns both ends of a loopback TCP connection.
-func tcpConnPair(b testing.TB) (net.Conn, net.Conn) {
-	b.Helper()
+func tcpConnPair(tb testing.TB) (net.Conn, net.Conn) {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
@@ -28,10 +28,13 @@ func tcpConnPair(b testing.TB) (net.Conn, net.Conn) {
 	}()
 	c1, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	c2 := <-accepted
-	b.Cleanup(func() { c1.Close(); c2.Close() })
+	if c2 == nil {
+		tb.Fatal("loopback accept failed")
+	}
+	tb.Cleanup(func() { c1.Close(); c2.Close() })
 	return c1, c2
 }
 

@@ -27,24 +27,7 @@ func newPair(t testing.TB, cfg *Config) (a, b *Session) {
 // newTCPPair returns two sessions connected over loopback TCP.
 func newTCPPair(t testing.TB, cfg *Config) (a, b *Session) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	ca, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb := <-accepted
-	if cb == nil {
-		t.Fatal("accept failed")
-	}
+	ca, cb := tcpConnPair(t)
 	a, b = New(ca, cfg), New(cb, cfg)
 	t.Cleanup(func() {
 		a.Close()
