@@ -2,7 +2,9 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -75,9 +77,14 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 	r.ch = ch
 	r.fr = frameReader{r: ch, maxSize: c.maxFrameSize}
 	if ctx.Done() != nil {
-		r.stop = context.AfterFunc(ctx, func() { ch.Close() })
+		r.stop = context.AfterFunc(ctx, func() { cancelCall(ch, ctx.Err()) })
 	}
-	if err := r.call(&r.h, args, reply); err != nil {
+	err = r.call(&r.h, args, reply)
+	if r.stop != nil && !r.Continue && !r.stop() {
+		// ctx ended during the call: report that, whatever came back.
+		err = ctx.Err()
+	}
+	if err != nil {
 		r.Close()
 		return nil, callError(ctx, err)
 	}
@@ -85,6 +92,24 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 		r.Close()
 	}
 	return r, nil
+}
+
+// cancelWriteTimeout bounds the wait to send a CANCEL frame on a channel
+// whose window is full.
+const cancelWriteTimeout = 10 * time.Millisecond
+
+// cancelCall tells the server why the call ends (a CANCEL frame with
+// cause's code), then closes the channel, which also cancels the call
+// when the frame could not be sent.
+func cancelCall(ch mux.Channel, cause error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	e := &Error{Code: CodeOf(cause), Message: cause.Error()}
+	b := finishFrame(appendError(appendFrameHeader((*bp)[:0], frameCancel), e), 0)
+	*bp = b
+	ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
+	ch.Write(b)
+	ch.Close()
 }
 
 // callError reports ctx's error when the call failed because ctx ended.
@@ -109,11 +134,17 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 	}
 	b = finishFrame(b, start)
 	*bp = b
-	if _, err := r.ch.Write(b); err != nil {
-		return err
-	}
+	_, werr := r.ch.Write(b)
+	// Read the reply even if the write failed: a server that refused the
+	// call (say, arguments over its frame limit) says why before closing.
 	kind, p, err := r.fr.next()
 	if err != nil {
+		switch {
+		case werr != nil:
+			return werr
+		case err == io.EOF:
+			return Errorf(CodeUnavailable, "the server closed the call without replying")
+		}
 		return err
 	}
 	if kind != frameReply {
@@ -127,7 +158,13 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 		return rerr
 	}
 	r.Continue = cont
-	return r.Receive(reply)
+	if err := receive(&r.fr, r.codec, reply); err != nil {
+		if err == io.EOF || err == errEndOfStream {
+			return fmt.Errorf("%w: reply header without a value", ErrMalformed)
+		}
+		return err
+	}
+	return nil
 }
 
 // A Response is the reply to a call. When Continue is set, the channel
@@ -148,8 +185,21 @@ type Response struct {
 // nil to discard it). It returns io.EOF after the server's last value and
 // the server's error if it ended the stream with one.
 func (r *Response) Receive(v any) error {
-	return receive(&r.fr, r.codec, v)
+	err := receive(&r.fr, r.codec, v)
+	if err == errEndOfStream {
+		return io.EOF
+	}
+	return err
 }
+
+// cancelError is what receive returns for a CANCEL frame.
+type cancelError struct{ reason *Error }
+
+func (e *cancelError) Error() string { return e.reason.Error() }
+
+// errEndOfStream is what receive returns for an END frame, which the
+// callers report as io.EOF.
+var errEndOfStream = errors.New("rpc: end of stream")
 
 // receive decodes the next value frame from fr.
 func receive(fr *frameReader, c Codec, v any) error {
@@ -160,10 +210,15 @@ func receive(fr *frameReader, c Codec, v any) error {
 	switch kind {
 	case frameValue:
 		return decodeValue(c, p, v)
-	case frameError:
+	case frameEnd:
+		return errEndOfStream
+	case frameError, frameCancel:
 		rerr, err := parseErrorFrame(p)
 		if err != nil {
 			return err
+		}
+		if kind == frameCancel {
+			return &cancelError{rerr}
 		}
 		return rerr
 	}
@@ -189,8 +244,14 @@ func send(ch mux.Channel, c Codec, kind byte, v any) error {
 	return err
 }
 
-// CloseSend tells the server that no more values or bytes follow.
-func (r *Response) CloseSend() error { return r.ch.CloseWrite() }
+// CloseSend tells the server that no more values follow: its Receive
+// returns io.EOF. (On the raw byte stream of Conn, use its CloseWrite.)
+func (r *Response) CloseSend() error {
+	_, err := r.ch.Write(endFrame[:])
+	return err
+}
+
+var endFrame = [frameHeaderLen]byte{frameEnd}
 
 // Conn returns the call's channel as a raw byte stream, starting with any
 // bytes that arrived after the reply value.

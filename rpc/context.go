@@ -10,8 +10,10 @@ import (
 // allocation and makes its Done channel only when asked, which saves the
 // allocations of context.WithCancel on every call. Cancellation comes from
 // the server (the client closed the call, the session ended, the handler
-// returned) or the timer of the deadline the client sent.
+// returned) or the timer of the deadline the client sent. Values come from
+// the session's base context (Server.BaseContext).
 type callContext struct {
+	parent   context.Context
 	deadline time.Time
 
 	mu    sync.Mutex
@@ -24,7 +26,7 @@ type callContext struct {
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
-func (c *callContext) Value(key any) any           { return nil }
+func (c *callContext) Value(key any) any           { return c.parent.Value(key) }
 
 func (c *callContext) Done() <-chan struct{} {
 	c.mu.Lock()

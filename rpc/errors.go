@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/qtalkkit/qtalk/mux"
 )
@@ -128,11 +129,16 @@ func CodeOf(err error) Code {
 	return CodeUnknown
 }
 
-// asError converts err to the *Error sent to the peer.
+// asError converts err to the *Error sent to the peer. An *Error wrapped
+// with more context keeps its code, and its message gains that context.
 func asError(err error) *Error {
 	var e *Error
-	if errors.As(err, &e) && e.Message == err.Error() {
+	if !errors.As(err, &e) {
+		return &Error{Code: CodeOf(err), Message: err.Error(), err: err}
+	}
+	if error(e) == err {
 		return e
 	}
-	return &Error{Code: CodeOf(err), Message: err.Error(), err: err}
+	context := strings.TrimSuffix(err.Error(), e.Error())
+	return &Error{Code: e.Code, Message: context + e.Message, Details: e.Details, err: err}
 }

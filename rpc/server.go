@@ -1,9 +1,11 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -58,6 +60,7 @@ type Call struct {
 	timeout time.Duration
 	args    []byte // the first value, decoded by the first Receive
 	hasArgs bool
+	ended   bool // the client ended its stream
 
 	// The background read that notices the client closing the channel.
 	watching sync.WaitGroup
@@ -75,29 +78,94 @@ func (c *Call) Session() mux.Session { return c.Caller.Session() }
 
 // Receive decodes the next value from the client into v (a pointer, or nil
 // to discard it): first the call's arguments, then streamed values. It
-// returns io.EOF once the client closed its side of a stream.
+// returns io.EOF once the client ended its stream (Response.CloseSend).
 func (c *Call) Receive(v any) error {
 	if c.hasArgs {
 		c.hasArgs = false
 		return decodeValue(c.codec, c.args, v)
 	}
-	return receive(&c.fr, c.codec, v)
+	if c.ended {
+		return io.EOF
+	}
+	err := receive(&c.fr, c.codec, v)
+	var cancel *cancelError
+	switch {
+	case errors.As(err, &cancel):
+		c.cancelled(cancel.reason)
+		return cancel.reason
+	case err == errEndOfStream:
+		c.ended = true
+		err = io.EOF
+	case err == io.EOF:
+		// Framed calls end their stream with an END frame: end of stream
+		// on the channel means the client closed the call.
+		c.clientClosed()
+		return Errorf(CodeCanceled, "the client closed the call: %w", io.ErrUnexpectedEOF)
+	case err != nil && CodeOf(err) == CodeUnknown:
+		c.clientClosed() // the channel failed
+		return err
+	case err != nil:
+		return err
+	}
+	if c.fr.end == c.fr.start {
+		// Nothing buffered: watch for the client closing the call while
+		// the handler is busy elsewhere.
+		c.watching.Add(1)
+		go c.watch()
+	}
+	return err
 }
 
-// watch reads one byte in the background: an error means the client
-// closed the channel (or the session died), which cancels the call; a byte
-// means the client streams, and is handed to the next read.
+// deadlineSlack is how close to its deadline a call closed by the client
+// counts as having exceeded it: clients close calls whose deadline passed,
+// and that close can arrive just before the server's own timer fires.
+const deadlineSlack = 10 * time.Millisecond
+
+// cancelled cancels the call for the reason in the client's CANCEL frame.
+func (c *Call) cancelled(reason *Error) {
+	if reason.Code == CodeDeadlineExceeded {
+		c.ctx.cancel(context.DeadlineExceeded)
+		return
+	}
+	c.ctx.cancel(context.Canceled)
+}
+
+// clientClosed cancels the call because the client closed it.
+func (c *Call) clientClosed() {
+	if d := c.ctx.deadline; !d.IsZero() && time.Until(d) < deadlineSlack {
+		c.ctx.cancel(context.DeadlineExceeded)
+		return
+	}
+	c.ctx.cancel(context.Canceled)
+}
+
+// watch reads in the background while the handler is not reading, at a
+// frame boundary: a CANCEL frame or an error (the client closed the
+// channel, or the session died) cancels the call; any other byte means
+// more frames are coming, and is handed to the next read.
 func (c *Call) watch() {
 	defer c.watching.Done()
 	n, err := c.ch.Read(c.peek[:])
-	if n == 1 {
+	switch {
+	case n == 1 && c.peek[0] == frameCancel:
+		// The frame is tiny; read it whole here.
+		fr := frameReader{r: io.MultiReader(bytes.NewReader(c.peek[:]), c.ch), maxSize: maxCancelFrame}
+		kind, p, err := fr.next()
+		if e, perr := parseErrorFrame(p); err == nil && perr == nil && kind == frameCancel {
+			c.cancelled(e)
+		} else {
+			c.clientClosed()
+		}
+		fr.release()
+	case n == 1:
 		c.peeked = true
-		return
-	}
-	if err != nil {
-		c.ctx.cancel(context.Canceled)
+	case err != nil:
+		c.clientClosed()
 	}
 }
+
+// maxCancelFrame bounds the CANCEL frames a server reads.
+const maxCancelFrame = 1 << 10
 
 // callReader reads the channel for the frame reader once the background
 // read is done, starting with the byte it read.
@@ -118,6 +186,7 @@ func (r callReader) Read(p []byte) (int, error) {
 type response struct {
 	call      *Call
 	responded bool
+	continued bool
 }
 
 func (r *response) reply(cont bool, v any) error {
@@ -141,10 +210,19 @@ func (r *response) reply(cont bool, v any) error {
 	return err
 }
 
-func (r *response) Return(v any) error   { return r.reply(false, v) }
-func (r *response) Continue(v any) error { return r.reply(true, v) }
+func (r *response) Return(v any) error { return r.reply(false, v) }
+
+func (r *response) Continue(v any) error {
+	err := r.reply(true, v)
+	r.continued = r.responded
+	return err
+}
 
 func (r *response) Error(err error) error {
+	if r.continued {
+		// The reply is out: the error ends the stream instead.
+		return r.send(frameError, err)
+	}
 	if r.responded {
 		return errAlreadyResponded
 	}
@@ -158,10 +236,36 @@ func (r *response) Error(err error) error {
 }
 
 func (r *response) Send(v any) error {
-	if !r.responded {
+	if !r.continued {
 		return errNotContinued
 	}
-	return send(r.call.ch, r.call.codec, frameValue, v)
+	return r.send(frameValue, v)
+}
+
+// send writes a value or error frame on a continued call. A write that
+// fails means the call is over: its context is cancelled.
+func (r *response) send(kind byte, v any) error {
+	c := r.call
+	var err error
+	if kind == frameError {
+		err = writeErrorFrame(c.ch, asError(v.(error)))
+	} else {
+		err = send(c.ch, c.codec, kind, v)
+	}
+	if err != nil && CodeOf(err) == CodeUnknown {
+		c.ctx.cancel(context.Canceled)
+	}
+	return err
+}
+
+// writeErrorFrame writes an ERROR frame carrying e.
+func writeErrorFrame(ch mux.Channel, e *Error) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := finishFrame(appendError(appendFrameHeader((*bp)[:0], frameError), e), 0)
+	*bp = b
+	_, err := ch.Write(b)
+	return err
 }
 
 func (r *response) Conn() mux.Channel {
@@ -182,11 +286,20 @@ type Server struct {
 	Handler      Handler
 	MaxFrameSize int // default DefaultMaxFrameSize
 
+	// BaseContext, if set, returns the context whose values the calls of
+	// a session see (not its cancellation: calls end with their session).
+	BaseContext func(mux.Session) context.Context
+
+	// NewCaller, if set, returns the client that handlers of a session use
+	// to call back (Call.Caller); by default NewClient(sess).
+	NewCaller func(mux.Session) *Client
+
 	mu       sync.Mutex
 	closing  bool
 	stop     context.Context // cancelled by Shutdown: accept loops end
 	stopFunc context.CancelFunc
-	calls    sync.WaitGroup
+	calls    sync.WaitGroup // calls in flight
+	sessions sync.WaitGroup // sessions accepted by Serve
 }
 
 // SessionListener yields sessions; transport.Listener is one.
@@ -205,12 +318,11 @@ func (s *Server) stopContext() context.Context {
 }
 
 // Serve accepts sessions from l and serves each until it ends, until
-// Shutdown (then it returns ErrServerClosed and closes l) or l fails.
+// Shutdown or l fails. After Shutdown it returns ErrServerClosed at once
+// and closes l; each session is closed once its calls in flight are done.
 func (s *Server) Serve(l SessionListener) error {
 	stop := s.stopContext()
 	defer l.Close()
-	var sessions sync.WaitGroup
-	defer sessions.Wait()
 	for {
 		sess, err := l.Accept(stop)
 		if err != nil {
@@ -219,19 +331,29 @@ func (s *Server) Serve(l SessionListener) error {
 			}
 			return err
 		}
-		sessions.Go(func() {
-			s.ServeSession(sess)
+		s.sessions.Go(func() {
+			s.ServeSession(sess) // returns once the session's calls are done
 			sess.Close()
 		})
 	}
 }
 
 // ServeSession serves the calls opened on sess until it ends (returning
-// why) or Shutdown (returning ErrServerClosed). It does not close sess.
+// why) or Shutdown (returning ErrServerClosed). Either way it returns once
+// the session's calls in flight are done. It does not close sess.
 func (s *Server) ServeSession(sess mux.Session) error {
 	stop := s.stopContext()
-	active := &activeCalls{calls: map[*Call]struct{}{}}
-	caller := NewClient(sess)
+	active := &activeCalls{calls: map[*Call]struct{}{}, base: context.Background()}
+	if s.BaseContext != nil {
+		active.base = s.BaseContext(sess)
+	}
+	var caller *Client
+	if s.NewCaller != nil {
+		caller = s.NewCaller(sess)
+	} else {
+		caller = NewClient(sess)
+	}
+	defer active.inflight.Wait()
 	for {
 		ch, err := sess.Accept(stop)
 		if err != nil {
@@ -248,13 +370,15 @@ func (s *Server) ServeSession(sess mux.Session) error {
 			return ErrServerClosed
 		}
 		s.calls.Add(1)
+		active.inflight.Add(1)
 		s.mu.Unlock()
 		go s.serveCall(active, caller, ch)
 	}
 }
 
 // Shutdown stops accepting sessions and calls and waits for the calls in
-// flight to finish, or for ctx to end.
+// flight to finish and the sessions Serve accepted to close, or for ctx
+// to end.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopContext()
 	s.mu.Lock()
@@ -264,6 +388,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.calls.Wait()
+		s.sessions.Wait()
 		close(done)
 	}()
 	select {
@@ -277,9 +402,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // activeCalls tracks a session's calls in flight, to cancel them when the
 // session ends.
 type activeCalls struct {
-	mu    sync.Mutex
-	calls map[*Call]struct{}
-	ended bool
+	base     context.Context // the parent of the calls' values
+	inflight sync.WaitGroup
+	mu       sync.Mutex
+	calls    map[*Call]struct{}
+	ended    bool
 }
 
 func (a *activeCalls) add(c *Call) {
@@ -315,6 +442,7 @@ type serverCall struct {
 
 func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) {
 	defer s.calls.Done()
+	defer active.inflight.Done()
 	sc := &serverCall{}
 	c, r := &sc.call, &sc.resp
 	r.call = c
@@ -329,10 +457,13 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		ch.Close()
 		return
 	}
+	c.ctx.parent = active.base
 	c.ctx.start(c.timeout)
 	active.add(c)
-	c.watching.Add(1)
-	go c.watch()
+	if c.fr.end == c.fr.start { // watch only at a frame boundary
+		c.watching.Add(1)
+		go c.watch()
+	}
 	s.respond(r, c)
 	active.remove(c)
 	c.ctx.cancel(context.Canceled)
@@ -344,9 +475,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 func (s *Server) respond(r *response, c *Call) {
 	defer func() {
 		if p := recover(); p != nil {
-			if !r.responded {
-				r.Error(Errorf(CodeInternal, "handler panic: %v\n%s", p, debug.Stack()))
-			}
+			r.Error(Errorf(CodeInternal, "handler panic: %v\n%s", p, debug.Stack()))
 		}
 	}()
 	h := s.Handler
