@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
@@ -40,6 +41,9 @@ func NewClient(sess mux.Session, opts ...ClientOption) *Client {
 	}
 	return c
 }
+
+// Codec returns the codec of the client's calls.
+func (c *Client) Codec() Codec { return c.codec }
 
 // Session returns the session the client calls over.
 func (c *Client) Session() mux.Session { return c.sess }
@@ -77,7 +81,13 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 	r.ch = ch
 	r.fr = frameReader{r: ch, maxSize: c.maxFrameSize}
 	if ctx.Done() != nil {
-		r.stop = context.AfterFunc(ctx, func() { cancelCall(ch, ctx.Err()) })
+		r.stop = context.AfterFunc(ctx, func() {
+			if r.raw.Load() {
+				ch.Close() // no frames inside a raw byte stream
+				return
+			}
+			cancelCall(ch, ctx.Err())
+		})
 	}
 	err = r.call(&r.h, args, reply)
 	if r.stop != nil && !r.Continue && !r.stop() {
@@ -178,6 +188,7 @@ type Response struct {
 	h      callHeader
 	fr     frameReader
 	stop   func() bool // stops closing the channel when ctx ends
+	raw    atomic.Bool // Conn was called: the channel carries raw bytes
 	closed bool
 }
 
@@ -255,7 +266,10 @@ var endFrame = [frameHeaderLen]byte{frameEnd}
 
 // Conn returns the call's channel as a raw byte stream, starting with any
 // bytes that arrived after the reply value.
-func (r *Response) Conn() mux.Channel { return newRawConn(r.ch, &r.fr) }
+func (r *Response) Conn() mux.Channel {
+	r.raw.Store(true)
+	return newRawConn(r.ch, &r.fr)
+}
 
 // Close ends the call and closes its channel.
 func (r *Response) Close() error {

@@ -89,8 +89,15 @@ func codecByName(name string) (Codec, error) {
 }
 
 // decodeValue decodes a value frame's payload, reporting failures as
-// invalid-argument errors that name the codec.
+// invalid-argument errors that name the codec. A RawUnmarshaler gets the
+// encoded bytes as they are.
 func decodeValue(c Codec, data []byte, v any) error {
+	if u, ok := v.(RawUnmarshaler); ok {
+		if err := u.UnmarshalRaw(data); err != nil {
+			return Errorf(CodeInvalidArgument, "decode %s value into %T: %w", c.Name(), v, err)
+		}
+		return nil
+	}
 	if err := c.Unmarshal(data, v); err != nil {
 		return Errorf(CodeInvalidArgument, "decode %s value into %T: %w", c.Name(), v, err)
 	}

@@ -1,17 +1,12 @@
 package rpc
 
-import (
-	"io"
-
-	"github.com/qtalkkit/qtalk/mux"
-)
+import "github.com/qtalkkit/qtalk/mux"
 
 // rawConn is a channel whose first bytes were already read into a frame
 // reader's buffer.
 type rawConn struct {
 	mux.Channel
 	pending []byte
-	rest    io.Reader // what to read after pending; the channel if nil
 }
 
 func newRawConn(ch mux.Channel, fr *frameReader) mux.Channel {
@@ -27,9 +22,6 @@ func (c *rawConn) Read(p []byte) (int, error) {
 		n := copy(p, c.pending)
 		c.pending = c.pending[n:]
 		return n, nil
-	}
-	if c.rest != nil {
-		return c.rest.Read(p)
 	}
 	return c.Channel.Read(p)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
@@ -63,10 +64,21 @@ type Call struct {
 	ended   bool // the client ended its stream
 
 	// The background read that notices the client closing the channel.
-	watching sync.WaitGroup
-	peek     [1]byte
-	peeked   bool
+	watching     sync.WaitGroup
+	peek         [1]byte
+	peeked       bool
+	mode         atomic.Int32 // modeFramed, modeUndecided or modeRaw
+	interrupting atomic.Bool  // stopWatch is ending the background read
 }
+
+// What the bytes from the client are. Until Continue, and after it once
+// the handler used Send or Receive, they are frames; right after Continue
+// they could be frames or a raw byte stream; after Conn they are raw.
+const (
+	modeFramed = iota
+	modeUndecided
+	modeRaw
+)
 
 // Context returns the call's context: it is cancelled when the client
 // cancels or closes the call, its deadline passes, the session ends, or
@@ -87,6 +99,7 @@ func (c *Call) Receive(v any) error {
 	if c.ended {
 		return io.EOF
 	}
+	c.mode.CompareAndSwap(modeUndecided, modeFramed)
 	err := receive(&c.fr, c.codec, v)
 	var cancel *cancelError
 	switch {
@@ -107,13 +120,28 @@ func (c *Call) Receive(v any) error {
 	case err != nil:
 		return err
 	}
-	if c.fr.end == c.fr.start {
-		// Nothing buffered: watch for the client closing the call while
-		// the handler is busy elsewhere.
-		c.watching.Add(1)
-		go c.watch()
-	}
+	c.startWatch()
 	return err
+}
+
+// startWatch starts the background read if the handler will not read
+// next anyway: nothing is buffered, so the next byte starts a frame.
+func (c *Call) startWatch() {
+	if c.peeked || c.fr.end != c.fr.start {
+		return
+	}
+	c.watching.Add(1)
+	go c.watch()
+}
+
+// stopWatch ends the background read, if one runs, by expiring the read
+// deadline; a byte it read stays for the next read.
+func (c *Call) stopWatch() {
+	c.interrupting.Store(true)
+	c.ch.SetReadDeadline(time.Now())
+	c.watching.Wait()
+	c.ch.SetReadDeadline(time.Time{})
+	c.interrupting.Store(false)
 }
 
 // deadlineSlack is how close to its deadline a call closed by the client
@@ -147,7 +175,7 @@ func (c *Call) watch() {
 	defer c.watching.Done()
 	n, err := c.ch.Read(c.peek[:])
 	switch {
-	case n == 1 && c.peek[0] == frameCancel:
+	case n == 1 && c.peek[0] == frameCancel && c.mode.Load() == modeFramed:
 		// The frame is tiny; read it whole here.
 		fr := frameReader{r: io.MultiReader(bytes.NewReader(c.peek[:]), c.ch), maxSize: maxCancelFrame}
 		kind, p, err := fr.next()
@@ -159,7 +187,7 @@ func (c *Call) watch() {
 		fr.release()
 	case n == 1:
 		c.peeked = true
-	case err != nil:
+	case err != nil && !c.interrupting.Load():
 		c.clientClosed()
 	}
 }
@@ -214,7 +242,13 @@ func (r *response) Return(v any) error { return r.reply(false, v) }
 
 func (r *response) Continue(v any) error {
 	err := r.reply(true, v)
-	r.continued = r.responded
+	if r.responded {
+		r.continued = true
+		c := r.call
+		c.stopWatch()
+		c.mode.Store(modeUndecided)
+		c.startWatch()
+	}
 	return err
 }
 
@@ -238,6 +272,13 @@ func (r *response) Error(err error) error {
 func (r *response) Send(v any) error {
 	if !r.continued {
 		return errNotContinued
+	}
+	if c := r.call; c.mode.Load() == modeUndecided {
+		// The first Send decides that the call streams frames: restart
+		// the background read, which now recognises a CANCEL frame.
+		c.stopWatch()
+		c.mode.Store(modeFramed)
+		c.startWatch()
 	}
 	return r.send(frameValue, v)
 }
@@ -270,7 +311,16 @@ func writeErrorFrame(ch mux.Channel, e *Error) error {
 
 func (r *response) Conn() mux.Channel {
 	c := r.call
-	return &rawConn{Channel: c.ch, pending: c.fr.buffered(), rest: callReader{c}}
+	if c.mode.Load() != modeRaw {
+		c.stopWatch()
+		c.mode.Store(modeRaw)
+	}
+	pending := c.fr.buffered()
+	if c.peeked { // then nothing was buffered: the byte comes first
+		c.peeked = false
+		pending = append(pending, c.peek[0])
+	}
+	return &rawConn{Channel: c.ch, pending: pending}
 }
 
 var (
@@ -460,10 +510,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	c.ctx.parent = active.base
 	c.ctx.start(c.timeout)
 	active.add(c)
-	if c.fr.end == c.fr.start { // watch only at a frame boundary
-		c.watching.Add(1)
-		go c.watch()
-	}
+	c.startWatch()
 	s.respond(r, c)
 	active.remove(c)
 	c.ctx.cancel(context.Canceled)
