@@ -1,11 +1,12 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -176,15 +177,11 @@ func (c *Call) watch() {
 	n, err := c.ch.Read(c.peek[:])
 	switch {
 	case n == 1 && c.peek[0] == frameCancel && c.mode.Load() == modeFramed:
-		// The frame is tiny; read it whole here.
-		fr := frameReader{r: io.MultiReader(bytes.NewReader(c.peek[:]), c.ch), maxSize: maxCancelFrame}
-		kind, p, err := fr.next()
-		if e, perr := parseErrorFrame(p); err == nil && perr == nil && kind == frameCancel {
-			c.cancelled(e)
+		if reason, err := c.readCancel(); err == nil {
+			c.cancelled(reason)
 		} else {
 			c.clientClosed()
 		}
-		fr.release()
 	case n == 1:
 		c.peeked = true
 	case err != nil && !c.interrupting.Load():
@@ -194,6 +191,25 @@ func (c *Call) watch() {
 
 // maxCancelFrame bounds the CANCEL frames a server reads.
 const maxCancelFrame = 1 << 10
+
+// readCancel reads the rest of a CANCEL frame whose kind byte was read,
+// exactly that frame and nothing after it.
+func (c *Call) readCancel() (*Error, error) {
+	var buf [maxCancelFrame]byte
+	h := buf[:frameHeaderLen-1]
+	if _, err := io.ReadFull(c.ch, h); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(h)
+	if n > maxCancelFrame {
+		return nil, fmt.Errorf("%w: CANCEL frame of %d bytes", ErrMalformed, n)
+	}
+	p := buf[:n]
+	if _, err := io.ReadFull(c.ch, p); err != nil {
+		return nil, err
+	}
+	return parseErrorFrame(p)
+}
 
 // callReader reads the channel for the frame reader once the background
 // read is done, starting with the byte it read.
@@ -241,14 +257,21 @@ func (r *response) reply(cont bool, v any) error {
 func (r *response) Return(v any) error { return r.reply(false, v) }
 
 func (r *response) Continue(v any) error {
+	if r.responded {
+		return errAlreadyResponded
+	}
+	// Leave framed mode before the reply goes out: the client may answer
+	// it at once with raw bytes, which must not be read as frames.
+	c := r.call
+	c.stopWatch()
+	c.mode.Store(modeUndecided)
 	err := r.reply(true, v)
 	if r.responded {
 		r.continued = true
-		c := r.call
-		c.stopWatch()
-		c.mode.Store(modeUndecided)
-		c.startWatch()
+	} else {
+		c.mode.Store(modeFramed)
 	}
+	c.startWatch()
 	return err
 }
 
@@ -343,6 +366,10 @@ type Server struct {
 	// NewCaller, if set, returns the client that handlers of a session use
 	// to call back (Call.Caller); by default NewClient(sess).
 	NewCaller func(mux.Session) *Client
+
+	// ErrorLog, if set, records handler panics with their stacks (clients
+	// get only an internal error naming the panic value).
+	ErrorLog *slog.Logger
 
 	mu       sync.Mutex
 	closing  bool
@@ -503,6 +530,9 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	}
 	defer c.fr.release()
 	if err := c.readRequest(); err != nil {
+		if errors.Is(err, ErrMalformed) {
+			err = NewError(CodeInvalidArgument, err)
+		}
 		r.Error(err)
 		ch.Close()
 		return
@@ -522,7 +552,11 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 func (s *Server) respond(r *response, c *Call) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.Error(Errorf(CodeInternal, "handler panic: %v\n%s", p, debug.Stack()))
+			// The stack stays here: it is the server's business.
+			if s.ErrorLog != nil {
+				s.ErrorLog.Error("rpc: handler panic", "selector", c.FullSelector, "panic", p, "stack", string(debug.Stack()))
+			}
+			r.Error(Errorf(CodeInternal, "handler panic: %v", p))
 		}
 	}()
 	h := s.Handler
@@ -554,6 +588,9 @@ func (c *Call) readRequest() error {
 		return err
 	}
 	kind, p, err = c.fr.next()
+	if err == io.EOF {
+		return fmt.Errorf("%w: the call ended before its arguments: %w", ErrMalformed, io.ErrUnexpectedEOF)
+	}
 	if err != nil {
 		return err
 	}

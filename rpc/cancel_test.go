@@ -1,0 +1,263 @@
+package rpc_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/rpc"
+)
+
+// ctxReport is what a handler saw of its context's end.
+type ctxReport struct {
+	err         error // Call.Context().Err()
+	derived     error // the Err of a context.WithCancel child
+	afterFunc   bool  // a context.AfterFunc callback ran
+	deadline    time.Time
+	hasDeadline bool
+}
+
+// watchContext blocks until the handler's context ends (and a derived
+// context and an AfterFunc callback with it), then reports.
+func watchContext(c *rpc.Call) ctxReport {
+	ctx := c.Context()
+	child, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan struct{})
+	context.AfterFunc(ctx, func() { close(ran) })
+	<-ctx.Done()
+	<-child.Done()
+	<-ran
+	d, ok := ctx.Deadline()
+	return ctxReport{err: ctx.Err(), derived: child.Err(), afterFunc: true, deadline: d, hasDeadline: ok}
+}
+
+func TestClientCancelCancelsHandler(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		started := make(chan struct{})
+		reports := make(chan ctxReport, 1)
+		release := make(chan struct{})
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			close(started)
+			reports <- watchContext(c)
+			<-release // the client must not need the handler to return
+		})
+		defer close(release)
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() {
+			_, err := h.client.Call(ctx, "wait", nil, nil)
+			errc <- err
+		}()
+		waitFor(t, started, "the handler to start")
+		cancel()
+		err := waitFor(t, errc, "the cancelled call to return")
+		if !errors.Is(err, context.Canceled) || rpc.CodeOf(err) != rpc.CodeCanceled {
+			t.Fatalf("client got %v, want context.Canceled", err)
+		}
+		rep := waitFor(t, reports, "the handler's context to end")
+		if !errors.Is(rep.err, context.Canceled) || !errors.Is(rep.derived, context.Canceled) {
+			t.Fatalf("handler context ended with %v, derived with %v", rep.err, rep.derived)
+		}
+		if rep.hasDeadline {
+			t.Fatalf("a call without a deadline has deadline %v on the server", rep.deadline)
+		}
+	})
+}
+
+// The deadline travels with the call: the handler sees it, its context
+// ends, and the client's call fails with DeadlineExceeded. Which of the
+// two ends the handler's context first, the server's timer or the
+// client's close, is a race here; TestDeadlineReasonReachesHandler pins
+// down the reason the handler sees.
+func TestDeadline(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		reports := make(chan ctxReport, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			rep := watchContext(c)
+			reports <- rep
+			r.Error(rep.err)
+		})
+		const timeout = 200 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		clientDeadline, _ := ctx.Deadline()
+		_, err := h.client.Call(ctx, "slow", nil, nil)
+		if !errors.Is(err, context.DeadlineExceeded) || rpc.CodeOf(err) != rpc.CodeDeadlineExceeded {
+			t.Fatalf("client got %v, want deadline exceeded", err)
+		}
+		rep := waitFor(t, reports, "the handler's context to end")
+		if !rep.hasDeadline {
+			t.Fatal("the handler's context has no deadline")
+		}
+		if d := rep.deadline.Sub(clientDeadline); d < -timeout/2 || d > timeout/2 {
+			t.Errorf("server deadline %v from the client's", d)
+		}
+		if rep.err == nil || rep.derived == nil {
+			t.Errorf("handler context ended with %v (derived %v)", rep.err, rep.derived)
+		}
+	})
+}
+
+// gatedSession holds Accept until gate is closed: the server takes up a
+// call only after the test lets it.
+type gatedSession struct {
+	mux.Session
+	gate chan struct{}
+}
+
+func (s gatedSession) Accept(ctx context.Context) (mux.Channel, error) {
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Session.Accept(ctx)
+}
+
+// A call whose client gave up because its deadline passed must end the
+// handler's context with DeadlineExceeded, not Canceled, even when the
+// client's close reaches the server before the server's own timer fires
+// (here: the server takes the call up late, as a busy server does).
+func TestDeadlineReasonReachesHandler(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		cs, ss := tc.pair(t)
+		reports := make(chan ctxReport, 1)
+		srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
+			reports <- watchContext(c)
+		})}
+		gate := make(chan struct{})
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			srv.ServeSession(gatedSession{ss, gate})
+		}()
+		defer func() {
+			cs.Close()
+			ss.Close()
+			<-served
+			srv.Shutdown(context.Background())
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if _, err := rpc.NewClient(cs).Call(ctx, "slow", nil, nil); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("client got %v, want deadline exceeded", err)
+		}
+		close(gate)
+		rep := waitFor(t, reports, "the handler's context to end")
+		if !errors.Is(rep.err, context.DeadlineExceeded) {
+			t.Fatalf("the client's deadline passed, but the handler's context ended with %v", rep.err)
+		}
+	})
+}
+
+// The timeout in the call header alone ends the handler's context with
+// DeadlineExceeded, while the client keeps the channel open.
+func TestDeadlineFromHeader(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		reports := make(chan ctxReport, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			rep := watchContext(c)
+			reports <- rep
+			r.Error(rep.err)
+		})
+		msg := appendFrame(nil, kindCall, callPayload("slow", "cbor", 50*time.Millisecond))
+		msg = appendFrame(msg, kindValue, []byte{0xf6}) // CBOR null
+		ch := rawCall(t, h.cs, msg)
+		rep := waitFor(t, reports, "the handler's context to end")
+		if !rep.hasDeadline || !errors.Is(rep.err, context.DeadlineExceeded) || !errors.Is(rep.derived, context.DeadlineExceeded) {
+			t.Fatalf("handler context: deadline %v, ended with %v (derived %v)", rep.hasDeadline, rep.err, rep.derived)
+		}
+		kind, p, err := readFrame(ch)
+		if err != nil || kind != kindReply {
+			t.Fatalf("reply frame: kind %d, %v", kind, err)
+		}
+		_, werr, err := parseReplyHeader(p)
+		if err != nil || werr == nil || rpc.Code(werr.code) != rpc.CodeDeadlineExceeded {
+			t.Fatalf("reply header %x: %v, %+v", p, err, werr)
+		}
+	})
+}
+
+// When the client's session dies mid-call, the handler's context ends.
+func TestSessionDeathCancelsHandler(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		started := make(chan struct{})
+		reports := make(chan ctxReport, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			close(started)
+			reports <- watchContext(c)
+		})
+		errc := make(chan error, 1)
+		go func() {
+			_, err := h.client.Call(context.Background(), "wait", nil, nil)
+			errc <- err
+		}()
+		waitFor(t, started, "the handler to start")
+		h.cs.Close()
+		err := waitFor(t, errc, "the call to fail")
+		if !errors.Is(err, mux.ErrSessionClosed) || rpc.CodeOf(err) != rpc.CodeUnavailable {
+			t.Fatalf("client got %v, want a closed-session error", err)
+		}
+		rep := waitFor(t, reports, "the handler's context to end")
+		if !errors.Is(rep.err, context.Canceled) || !errors.Is(rep.derived, context.Canceled) {
+			t.Fatalf("handler context ended with %v, derived with %v", rep.err, rep.derived)
+		}
+	})
+}
+
+// Cancelling a call whose client already streamed values must still end
+// the handler's context, even while the handler is not reading.
+func TestCancelAfterStreaming(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		reports := make(chan ctxReport, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			c.Receive(nil)
+			r.Continue(nil)
+			var v int
+			if err := c.Receive(&v); err != nil {
+				return
+			}
+			r.Send(v)
+			reports <- watchContext(c)
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		resp, err := h.client.Call(ctx, "stream", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Close()
+		resp.Send(7)
+		var v int
+		if err := resp.Receive(&v); err != nil || v != 7 {
+			t.Fatalf("echo: %d, %v", v, err)
+		}
+		cancel()
+		rep := waitFor(t, reports, "the handler's context to end after the client cancelled")
+		if !errors.Is(rep.err, context.Canceled) {
+			t.Fatalf("handler context ended with %v", rep.err)
+		}
+	})
+}
+
+// The handler's context ends when it returns, which stops work it started.
+func TestContextEndsWhenHandlerReturns(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		ctxs := make(chan context.Context, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			ctxs <- c.Context()
+			r.Return(nil)
+		})
+		if _, err := h.client.Call(context.Background(), "x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		ctx := <-ctxs
+		waitFor(t, ctx.Done(), "the context of a finished call to end")
+		ran := make(chan struct{})
+		context.AfterFunc(ctx, func() { close(ran) }) // registered after the end: runs at once
+		waitFor(t, ran, "an AfterFunc registered on an ended call context")
+	})
+}
