@@ -3,8 +3,10 @@ package qmux
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
+	"syscall"
 	"testing"
 
 	"github.com/qtalkkit/qtalk/transport/pipe"
@@ -100,5 +102,27 @@ func TestSteadyStateAllocations(t *testing.T) {
 				t.Fatalf("Write+Read allocate %.1f times, want 0", n)
 			}
 		})
+	}
+}
+
+// However the peer's hang-up is noticed, by the reader or the writer,
+// Wait reports it as the end of the stream.
+func TestPeerHangUpIsEOF(t *testing.T) {
+	for _, err := range []error{io.EOF, writeError(syscall.EPIPE), writeError(syscall.ECONNRESET), writeError(io.ErrClosedPipe)} {
+		if !errors.Is(err, io.EOF) {
+			t.Errorf("%v does not match io.EOF", err)
+		}
+	}
+	if err := writeError(syscall.ENOSPC); errors.Is(err, io.EOF) {
+		t.Errorf("%v matches io.EOF", err)
+	}
+	for range 20 {
+		a, b := newPair(t, nil)
+		ch, _ := openPair(t, a, b)
+		go ch.Write(make([]byte, 1<<20)) // keep a's writer busy
+		b.Close()
+		if err := a.Wait(); !errors.Is(err, io.EOF) {
+			t.Fatalf("Wait after the peer hung up: %v, want io.EOF", err)
+		}
 	}
 }

@@ -1,9 +1,11 @@
 package qmux
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 )
 
 const (
@@ -57,7 +59,7 @@ func (s *Session) writeLoop() {
 		w.sent = w.sent[:0]
 		s.mu.Unlock()
 		if err != nil {
-			s.fail(fmt.Errorf("qmux: write: %w", err))
+			s.fail(writeError(err))
 			return
 		}
 	}
@@ -124,4 +126,15 @@ func (w *writer) flush(conn io.Writer, vectored bool) error {
 	_, err := w.out.WriteTo(conn)
 	clear(w.iov) // drop the references to callers' buffers
 	return err
+}
+
+// writeError describes a failed write. When the peer went away (its end
+// closed or reset) the session ended the same way as when the reader sees
+// the end of the stream, so the error matches io.EOF too, whichever
+// goroutine noticed first.
+func writeError(err error) error {
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrClosedPipe) {
+		return fmt.Errorf("qmux: connection closed by peer: %w", errors.Join(io.EOF, err))
+	}
+	return fmt.Errorf("qmux: write: %w", err)
 }
