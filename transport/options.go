@@ -16,9 +16,12 @@ type Options struct {
 	// connectors; nil selects the defaults. Dial and Listen validate it.
 	SessionConfig *qmux.Config
 
-	// TLSConfig is the TLS configuration of secure schemes (wss). A
-	// listener needs one with a certificate; a dialer without one uses the
-	// system roots. Connectors clone it before use.
+	// TLSConfig is the TLS configuration of secure schemes (tls, wss,
+	// quic). A wss listener needs one with a certificate; tls and quic
+	// listeners without one use a self-signed certificate (see
+	// ServerTLSConfig). A dialer without one uses the system roots unless
+	// the server's certificate is pinned (see WithPin). Connectors clone
+	// it before use.
 	TLSConfig *tls.Config
 
 	values map[any]any // set by WithValue

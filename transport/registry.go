@@ -135,6 +135,7 @@ func Listen(ctx context.Context, addr string, opts ...Option) (Listener, error) 
 func init() {
 	Register("tcp", netConnector{network: "tcp"})
 	Register("unix", netConnector{network: "unix"})
+	Register("tls", tlsConnector{})
 	Register("ws", wsConnector{secure: false}, "websocket")
 	Register("wss", wsConnector{secure: true})
 	Register("stdio", stdioConnector{})

@@ -28,14 +28,21 @@ func (c wsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Sessi
 		u = "wss://"
 	}
 	u += a.Host + a.Path
-	if a.RawQuery != "" {
-		u += "?" + a.RawQuery
-	}
 	// A transport of its own, so that a TLS config applies and HTTP/2 is
 	// never negotiated; after the upgrade it holds no connection.
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment}
-	if c.secure && o.TLSConfig != nil {
-		tr.TLSClientConfig = o.TLSConfig.Clone()
+	query := a.RawQuery
+	if c.secure {
+		// The pin and insecure parameters are for this side: they are
+		// taken out of the query sent to the server.
+		cfg, rest, err := clientTLSConfig(a, o, true)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig, query = cfg, rest
+	}
+	if query != "" {
+		u += "?" + query
 	}
 	defer tr.CloseIdleConnections()
 	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})

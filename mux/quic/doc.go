@@ -1,0 +1,91 @@
+// Package quic implements mux.Session over a QUIC connection
+// (github.com/quic-go/quic-go): each Channel is a bidirectional QUIC
+// stream, so channels have their own flow control and a lost packet
+// stalls only the streams whose data it carried.
+//
+// Importing the package registers the "quic" scheme with package
+// transport:
+//
+//	ln, err := transport.Listen(ctx, "quic/*4:4433")
+//	sess, err := transport.Dial(ctx, "quic://host:4433?pin=sha256:...")
+//
+// Dial, Listen and New use it without the transport registry.
+//
+// # The open handshake
+//
+// A QUIC stream becomes visible to the peer only when something is sent on
+// it, and a QUIC peer cannot refuse a stream. So that Accept sees a
+// channel as soon as it is opened, before any application data, and so
+// that an open can be refused, qtalk adds a small convention of its own;
+// both ends must follow it, that is, both must be qtalk:
+//
+//  1. The opener opens a bidirectional stream and sends one byte, 0x01,
+//     the open header.
+//  2. The acceptor reads the header, in a goroutine per stream so that
+//     no opener holds up the session. If Accept's backlog
+//     (Config.AcceptBacklog) has room, it answers with the byte 0x01 and
+//     queues the channel; Open returns once the answer arrives. While the
+//     backlog is full, up to as many opens again wait unanswered until
+//     Accept makes room; beyond those, the stream is reset in both
+//     directions (RESET_STREAM and STOP_SENDING) with error code 1, and
+//     Open fails with an error matching mux.ErrOpenRejected.
+//  3. If the opener's context is done before the answer, it resets the
+//     stream in both directions with code 2; the acceptor drops the
+//     stream, or, if it had already queued it, the application reads
+//     io.EOF from it.
+//
+// An open header or answer other than 0x01 ends the session with
+// CONNECTION_CLOSE code 1, and an error matching mux.ErrProtocol.
+//
+// # Channels
+//
+// ID is the QUIC stream ID. CloseWrite sends the FIN after the data
+// written so far. Close does too, and asks the peer to stop sending
+// (STOP_SENDING with code 0): the peer reads everything Close's side
+// wrote, then io.EOF, and its Writes fail with mux.ErrChannelClosed. A
+// Write pending when CloseWrite or Close is called fails with
+// mux.ErrChannelClosed; the bytes it reported written are delivered.
+// Deadlines are the stream's, and an expired one gives
+// os.ErrDeadlineExceeded.
+//
+// Flow control is quic-go's: each stream's receive window starts at
+// 512 KiB and grows up to 6 MiB while the application keeps up with the
+// data, the connection's from 768 KiB up to 15 MiB. An unread channel
+// stalls its own writer, holding at most its window of the connection's.
+//
+// # Sessions
+//
+// Session.Close closes the connection with CONNECTION_CLOSE code 0; the
+// peer's session then ends, its Wait reporting the *quic.ApplicationError.
+// After the end, operations fail with errors matching mux.ErrSessionClosed.
+// Keep-alive packets (Config.KeepAlivePeriod) keep an idle session up;
+// a peer that vanishes ends it after Config.MaxIdleTimeout, Wait reporting
+// a *quic.IdleTimeoutError. quic-go's errors are matched with errors.As,
+// never by their text.
+//
+// # TLS
+//
+// QUIC always runs TLS 1.3, here with the application protocol (ALPN)
+// "qtalk". Through package transport, WithTLSConfig supplies the
+// certificate of a listener and the roots of a dialer. A listener without
+// a certificate generates an ephemeral self-signed ECDSA P-256 one and
+// reports its SHA-256 fingerprint with Listener.Fingerprint; the package
+// prints nothing, so the program shows it to whoever dials:
+//
+//	ln, err := transport.Listen(ctx, "quic/*4:4433")
+//	...
+//	fmt.Printf("dial quic://myhost:4433?pin=%s\n", ln.(transport.Fingerprinter).Fingerprint())
+//
+// A dialer pins it with "?pin=sha256:<hex>" or transport.WithPin.
+// Verification is skipped only when asked for explicitly, with
+// "?insecure=1" or transport.WithInsecureSkipVerify, and each such dial
+// logs a warning with slog's default logger. Otherwise the certificate is
+// verified against the system roots (or the caller's config), which a
+// self-signed certificate fails. See transport.ClientTLSConfig.
+//
+// quic-go itself logs once, with the standard log package, when it cannot
+// enlarge the UDP socket buffers (see
+// https://github.com/quic-go/quic-go/wiki/UDP-Buffer-Sizes); set
+// QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true in the environment to
+// silence it.
+package quic

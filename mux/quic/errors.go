@@ -1,0 +1,48 @@
+package quic
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// isConnErr reports whether err is one of quic-go's errors for a
+// connection that has ended, as opposed to one stream's error.
+func isConnErr(err error) bool {
+	var (
+		app       *quicgo.ApplicationError
+		transport *quicgo.TransportError
+		idle      *quicgo.IdleTimeoutError
+		handshake *quicgo.HandshakeTimeoutError
+		reset     *quicgo.StatelessResetError
+		version   *quicgo.VersionNegotiationError
+	)
+	return errors.As(err, &app) || errors.As(err, &transport) || errors.As(err, &idle) ||
+		errors.As(err, &handshake) || errors.As(err, &reset) || errors.As(err, &version)
+}
+
+// endCause returns what Session.Wait reports for a connection that ended
+// with err without a local Close.
+func endCause(err error) error {
+	var app *quicgo.ApplicationError
+	if errors.As(err, &app) && app.Remote && app.ErrorCode == codeProtocol {
+		return fmt.Errorf("%w: the peer closed the connection: %w", mux.ErrProtocol, err)
+	}
+	return fmt.Errorf("quic: connection ended: %w", err)
+}
+
+// remoteStreamErr returns the stream error in err if the peer caused it.
+func remoteStreamErr(err error) (*quicgo.StreamError, bool) {
+	var se *quicgo.StreamError
+	if errors.As(err, &se) && se.Remote {
+		return se, true
+	}
+	return nil, false
+}
+
+// isTimeout reports whether err is a deadline expiring.
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }

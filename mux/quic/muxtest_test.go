@@ -1,0 +1,73 @@
+package quic_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/muxtest"
+	"github.com/qtalkkit/qtalk/mux/quic"
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+// TestConformance runs the mux conformance suite over loopback UDP.
+func TestConformance(t *testing.T) {
+	muxtest.Run(t, func(t testing.TB) (a, b mux.Session, stop func()) {
+		return sessionPair(t, nil)
+	})
+}
+
+// sessionPair listens on loopback with a self-signed certificate, dials it
+// with the pin, and returns the two sessions; stop closes both and the
+// listener.
+func sessionPair(t testing.TB, cfg *quic.Config) (a, b *quic.Session, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ln, err := quic.Listen(ctx, "127.0.0.1:0", nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type res struct {
+		s   mux.Session
+		err error
+	}
+	accepted := make(chan res, 1)
+	go func() {
+		s, err := ln.Accept(ctx)
+		accepted <- res{s, err}
+	}()
+	tlsConf, err := transport.ClientTLSConfig(transport.Address{Host: ln.Addr().String()}, optionsOf(transport.WithPin(ln.Fingerprint())))
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	a, err = quic.Dial(ctx, ln.Addr().String(), tlsConf, cfg)
+	if err != nil {
+		ln.Close()
+		<-accepted
+		t.Fatal(err)
+	}
+	r := <-accepted
+	if r.err != nil {
+		a.Close()
+		ln.Close()
+		t.Fatal(r.err)
+	}
+	ln.Close() // the accepted session keeps the socket
+	b = r.s.(*quic.Session)
+	return a, b, func() {
+		a.Close()
+		b.Close()
+	}
+}
+
+// optionsOf applies opts.
+func optionsOf(opts ...transport.Option) *transport.Options {
+	o := new(transport.Options)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}

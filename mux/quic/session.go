@@ -1,0 +1,287 @@
+package quic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// A Session is a mux.Session over one QUIC connection, each channel a
+// bidirectional stream.
+type Session struct {
+	conn    *quicgo.Conn
+	cfg     Config
+	release func() // called once the connection has ended; may be nil
+
+	ready chan *channel // confirmed channels waiting for Accept; sent to with mu held
+	ended chan struct{} // closed as soon as the session is known to have ended
+	done  chan struct{} // closed once the session's goroutines have exited and release returned
+	opens sync.WaitGroup
+
+	// mu guards the fields below and the sends to ready.
+	mu       sync.Mutex
+	waiting  []*quicgo.Stream // opens left unconfirmed while ready is full
+	closed   bool             // the session has ended (ended is closed)
+	cause    error            // why it ended; nil after Close
+	closeErr error            // what operations return once ended; matches mux.ErrSessionClosed
+}
+
+var _ mux.Session = (*Session)(nil)
+
+// New starts a session over conn with cfg (nil for the defaults), for
+// callers that set up quic-go themselves; Dial and Listen do it for the
+// usual case. Both ends of conn must run this package. Only cfg's
+// AcceptBacklog applies here: the other fields configure the connection,
+// which conn already is. The session owns conn and closes it when it ends.
+// New panics if cfg is invalid (see Config.Validate).
+func New(conn *quicgo.Conn, cfg *Config) *Session {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	return newSession(conn, cfg, nil)
+}
+
+func newSession(conn *quicgo.Conn, cfg *Config, release func()) *Session {
+	d := cfg.withDefaults()
+	s := &Session{
+		conn:    conn,
+		cfg:     d,
+		release: release,
+		ready:   make(chan *channel, d.AcceptBacklog),
+		ended:   make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go s.acceptLoop()
+	return s
+}
+
+// acceptLoop takes the streams the peer opens and reads the open header of
+// each in a goroutine of its own, so that a slow or hostile opener holds up
+// only its stream. When the connection ends, it waits for those goroutines
+// and releases the connection's resources.
+func (s *Session) acceptLoop() {
+	defer close(s.done)
+	for {
+		str, err := s.conn.AcceptStream(context.Background())
+		if err != nil {
+			s.end(err)
+			break
+		}
+		s.opens.Go(func() { s.handleOpen(str) })
+	}
+	s.opens.Wait()
+	if s.release != nil {
+		s.release()
+	}
+}
+
+// handleOpen reads the open header of a stream the peer opened and queues
+// the channel for Accept, holds it unconfirmed, or refuses it, by the room
+// in the backlog.
+func (s *Session) handleOpen(str *quicgo.Stream) {
+	h, err := readHeader(str)
+	if err != nil {
+		// The opener gave up (or the connection ended) before the header.
+		cancelStream(str, codeCancelled)
+		return
+	}
+	if h != headerOpen {
+		cancelStream(str, codeCancelled)
+		s.fail(fmt.Errorf("%w: open header %#x on stream %d", mux.ErrProtocol, h, str.StreamID()))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		cancelStream(str, codeCancelled)
+	case len(s.waiting) == 0 && len(s.ready) < cap(s.ready):
+		s.confirmLocked(str)
+	case len(s.waiting) < s.cfg.AcceptBacklog:
+		s.waiting = append(s.waiting, str)
+	default:
+		cancelStream(str, codeRejected)
+	}
+}
+
+// confirmLocked answers the open of str and queues its channel for Accept,
+// which must have room. The confirmation is sent before Accept can hand
+// the channel out, so it precedes any data the application writes.
+func (s *Session) confirmLocked(str *quicgo.Stream) {
+	// One byte on a fresh stream fits its window: Write does not block.
+	if _, err := str.Write(confirmHeader); err != nil {
+		cancelStream(str, codeCancelled) // the opener gave up
+		return
+	}
+	s.ready <- newChannel(s, str) // never blocks: senders hold mu and check for room
+}
+
+// promoteLocked confirms the oldest unconfirmed opens while Accept has
+// room for them.
+func (s *Session) promoteLocked() {
+	for !s.closed && len(s.waiting) > 0 && len(s.ready) < cap(s.ready) {
+		str := s.waiting[0]
+		s.waiting[0] = nil
+		s.waiting = s.waiting[1:]
+		s.confirmLocked(str)
+	}
+}
+
+// Open opens a channel: it opens a stream (waiting while the peer's
+// MaxIncomingStreams are open), sends the open header and waits for the
+// peer's confirmation. If ctx is done first, the stream is cancelled in
+// both directions and Open fails with ctx's error.
+func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("quic: open: %w", err)
+	}
+	if err := s.endedErr(); err != nil {
+		return nil, err
+	}
+	str, err := s.conn.OpenStreamSync(ctx)
+	if err != nil {
+		if isConnErr(err) {
+			return nil, s.connEnded(err)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("quic: open: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("quic: open: %w", err)
+	}
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { cancelStream(str, codeCancelled) })
+	}
+	var answer byte
+	_, err = str.Write(openHeader)
+	if err == nil {
+		answer, err = readHeader(str)
+	}
+	if !stop() { // ctx is done: the stream is cancelled, whatever the answer
+		cancelStream(str, codeCancelled)
+		return nil, fmt.Errorf("quic: open: %w", ctx.Err())
+	}
+	if err == nil && answer == headerConfirm {
+		return newChannel(s, str), nil
+	}
+	cancelStream(str, codeCancelled)
+	if se, ok := remoteStreamErr(err); ok && se.ErrorCode == codeRejected {
+		return nil, mux.ErrOpenRejected
+	}
+	switch {
+	case isConnErr(err):
+		return nil, s.connEnded(err)
+	case err == nil:
+		err = fmt.Errorf("%w: open answered with %#x", mux.ErrProtocol, answer)
+		s.fail(err)
+		return nil, err
+	case errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%w: stream %d ended before its open was answered", mux.ErrProtocol, str.StreamID())
+	}
+	return nil, fmt.Errorf("quic: open: %w", err)
+}
+
+// Accept waits for a channel opened by the peer.
+func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
+	if err := s.endedErr(); err != nil {
+		return nil, err
+	}
+	select {
+	case c := <-s.ready:
+		s.mu.Lock()
+		s.promoteLocked()
+		s.mu.Unlock()
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("quic: accept: %w", ctx.Err())
+	case <-s.ended:
+		return nil, s.endedErr()
+	}
+}
+
+// Close closes the connection with application error code 0 and waits
+// until the session's goroutines have exited.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		s.closeErr = mux.ErrSessionClosed
+		close(s.ended)
+	}
+	s.mu.Unlock()
+	s.conn.CloseWithError(codeSessionClosed, "")
+	<-s.done
+	return nil
+}
+
+// Wait waits until the session has ended and its goroutines have exited,
+// and returns why it ended: nil after Close, otherwise the cause (an error
+// wrapping quic-go's, such as *quic.ApplicationError when the peer closed
+// the session or *quic.IdleTimeoutError when it vanished, or matching
+// mux.ErrProtocol).
+func (s *Session) Wait() error {
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cause
+}
+
+// LocalAddr returns the local UDP address.
+func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+
+// RemoteAddr returns the peer's UDP address.
+func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// ConnectionState returns the state of the QUIC connection, including
+// that of its TLS handshake.
+func (s *Session) ConnectionState() quicgo.ConnectionState { return s.conn.ConnectionState() }
+
+// end records that the connection ended with err, unless the session has
+// already ended.
+func (s *Session) end(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.cause = endCause(err)
+	s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, s.cause)
+	close(s.ended)
+}
+
+// fail ends the session because the peer broke the protocol: it records
+// cause and closes the connection with codeProtocol.
+func (s *Session) fail(cause error) {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		s.cause = cause
+		s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, cause)
+		close(s.ended)
+	}
+	s.mu.Unlock()
+	s.conn.CloseWithError(codeProtocol, "qtalk: bad open handshake")
+}
+
+// connEnded returns the error for an operation that failed with err
+// because the connection ended.
+func (s *Session) connEnded(err error) error {
+	s.end(err)
+	return s.endedErr()
+}
+
+// endedErr returns the error of operations on the ended session, or nil
+// if it has not ended.
+func (s *Session) endedErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeErr
+}

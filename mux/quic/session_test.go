@@ -1,0 +1,414 @@
+package quic_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/quic"
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+// testContext returns a context that bounds one step of a test.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// rawPeer connects a quic.Session (the listener's side) with a bare
+// quic-go connection (the dialer's side), to play a peer that breaks the
+// conventions. stop closes both and the listener.
+func rawPeer(t *testing.T, cfg *quic.Config) (s *quic.Session, raw *quicgo.Conn) {
+	t.Helper()
+	ctx := testContext(t)
+	ln, err := quic.Listen(ctx, "127.0.0.1:0", nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tlsConf, err := transport.ClientTLSConfig(transport.Address{Host: ln.Addr().String()}, optionsOf(transport.WithPin(ln.Fingerprint())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConf.NextProtos = []string{quic.ALPN}
+	raw, err = quicgo.DialAddr(ctx, ln.Addr().String(), tlsConf, &quicgo.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := ln.Accept(ctx)
+	if err != nil {
+		raw.CloseWithError(0, "")
+		t.Fatal(err)
+	}
+	s = sess.(*quic.Session)
+	t.Cleanup(func() {
+		raw.CloseWithError(0, "")
+		s.Close()
+	})
+	return s, raw
+}
+
+// rawOpen opens a stream on raw and writes b as its first bytes.
+func rawOpen(t *testing.T, raw *quicgo.Conn, b ...byte) *quicgo.Stream {
+	t.Helper()
+	str, err := raw.OpenStreamSync(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := str.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	return str
+}
+
+// readAnswer reads the one-byte answer to an open, or the error instead.
+func readAnswer(str *quicgo.Stream) (byte, error) {
+	var b [1]byte
+	str.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, err := io.ReadFull(str, b[:])
+	return b[0], err
+}
+
+func TestAcceptBacklog(t *testing.T) {
+	const backlog = 2
+	s, raw := rawPeer(t, &quic.Config{AcceptBacklog: backlog})
+	ctx := testContext(t)
+
+	// The first opens are confirmed while Accept has room.
+	var confirmed []*quicgo.Stream
+	for range backlog {
+		str := rawOpen(t, raw, 0x01)
+		if b, err := readAnswer(str); err != nil || b != 0x01 {
+			t.Fatalf("open within the backlog: answer %#x, %v; want 0x01", b, err)
+		}
+		confirmed = append(confirmed, str)
+	}
+	// Of the next backlog+1 opens, backlog are held unconfirmed and one
+	// is refused.
+	type answer struct {
+		b   byte
+		err error
+	}
+	answers := make(chan answer, backlog+1)
+	for range backlog + 1 {
+		str := rawOpen(t, raw, 0x01)
+		go func() {
+			b, err := readAnswer(str)
+			answers <- answer{b, err}
+		}()
+	}
+	a := <-answers // only the refusal can come before an Accept
+	var se *quicgo.StreamError
+	if !errors.As(a.err, &se) || !se.Remote || se.ErrorCode != 1 {
+		t.Fatalf("first answer beyond the backlog: %#x, %v; want a reset with code 1 (rejected)", a.b, a.err)
+	}
+
+	// Each Accept confirms a held open.
+	for i := range backlog {
+		c, err := s.Accept(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID() != uint64(confirmed[i].StreamID()) {
+			t.Errorf("Accept %d: channel ID %d, want the stream ID %d", i, c.ID(), confirmed[i].StreamID())
+		}
+		c.Close()
+		if a := <-answers; a.err != nil || a.b != 0x01 {
+			t.Fatalf("held open after an Accept: answer %#x, %v; want 0x01", a.b, a.err)
+		}
+	}
+}
+
+func TestOpenRejected(t *testing.T) {
+	a, b, stop := sessionPair(t, &quic.Config{AcceptBacklog: 1})
+	defer stop()
+	ctx := testContext(t)
+	// One open fills the backlog; of two more, one is held unconfirmed and
+	// the other refused.
+	first, err := a.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	opens := make(chan error, 2)
+	for range 2 {
+		go func() {
+			c, err := a.Open(ctx)
+			if err == nil {
+				c.Close()
+			}
+			opens <- err
+		}()
+	}
+	if err := <-opens; !errors.Is(err, mux.ErrOpenRejected) {
+		t.Fatalf("open beyond the backlog: %v, want ErrOpenRejected", err)
+	}
+	c, err := b.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID() != first.ID() {
+		t.Errorf("accepted channel %d, want %d", c.ID(), first.ID())
+	}
+	c.Close()
+	if err := <-opens; err != nil {
+		t.Errorf("the held open after Accept made room: %v", err)
+	}
+}
+
+func TestBadOpenHeader(t *testing.T) {
+	s, raw := rawPeer(t, nil)
+	rawOpen(t, raw, 0x7f)
+	if err := s.Wait(); !errors.Is(err, mux.ErrProtocol) {
+		t.Errorf("Wait after a bad open header: %v, want ErrProtocol", err)
+	}
+	<-raw.Context().Done()
+	var app *quicgo.ApplicationError
+	if err := context.Cause(raw.Context()); !errors.As(err, &app) || app.ErrorCode != 1 {
+		t.Errorf("the peer's connection ended with %v, want application error 1", err)
+	}
+	if _, err := s.Accept(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) || !errors.Is(err, mux.ErrProtocol) {
+		t.Errorf("Accept after a protocol error: %v, want ErrSessionClosed and ErrProtocol", err)
+	}
+}
+
+// serverRaw connects a bare quic-go connection (the listener's side) with
+// a quic.Session (the dialer's side).
+func serverRaw(t *testing.T) (s *quic.Session, raw *quicgo.Conn) {
+	t.Helper()
+	ctx := testContext(t)
+	cert, err := transport.SelfSignedCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := quicgo.ListenAddr("127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{quic.ALPN}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s, err = quic.Dial(ctx, ln.Addr().String(), &tls.Config{InsecureSkipVerify: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err = ln.Accept(ctx)
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		raw.CloseWithError(0, "")
+	})
+	return s, raw
+}
+
+func TestOpenContextCancelsStream(t *testing.T) {
+	s, raw := serverRaw(t)
+	ctx, cancel := context.WithCancel(testContext(t))
+	opened := make(chan error, 1)
+	go func() {
+		c, err := s.Open(ctx)
+		if err == nil {
+			c.Close()
+		}
+		opened <- err
+	}()
+	// The peer sees the stream and its header, and never answers.
+	str, err := raw.AcceptStream(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := readAnswer(str); err != nil || b != 0x01 {
+		t.Fatalf("open header %#x, %v; want 0x01", b, err)
+	}
+	cancel()
+	if err := <-opened; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Open: %v, want context.Canceled", err)
+	}
+	// The stream is cancelled in both directions.
+	_, err = readAnswer(str)
+	var se *quicgo.StreamError
+	if !errors.As(err, &se) || !se.Remote || se.ErrorCode != 2 {
+		t.Errorf("reading the cancelled stream: %v, want a reset with code 2 (cancelled)", err)
+	}
+}
+
+func TestBadConfirmation(t *testing.T) {
+	s, raw := serverRaw(t)
+	go func() {
+		str, err := raw.AcceptStream(context.Background())
+		if err == nil {
+			str.Write([]byte{0x55})
+		}
+	}()
+	if _, err := s.Open(testContext(t)); !errors.Is(err, mux.ErrProtocol) {
+		t.Errorf("Open answered with a bad byte: %v, want ErrProtocol", err)
+	}
+	if err := s.Wait(); !errors.Is(err, mux.ErrProtocol) {
+		t.Errorf("Wait: %v, want ErrProtocol", err)
+	}
+}
+
+func TestStreamIDs(t *testing.T) {
+	a, b, stop := sessionPair(t, nil)
+	defer stop()
+	// The dialer opens client-initiated bidirectional streams (0, 4, ...),
+	// the listener server-initiated ones (1, 5, ...).
+	for i, want := range []struct {
+		opener, acceptor mux.Session
+		id               uint64
+	}{{a, b, 0}, {b, a, 1}, {a, b, 4}, {b, a, 5}} {
+		oc, ac := openPair(t, want.opener, want.acceptor)
+		if oc.ID() != want.id || ac.ID() != want.id {
+			t.Errorf("channel %d: IDs %d (opener) and %d (acceptor), want %d", i, oc.ID(), ac.ID(), want.id)
+		}
+		oc.Close()
+		ac.Close()
+	}
+}
+
+// openPair opens a channel on opener and accepts it on acceptor.
+func openPair(t *testing.T, opener, acceptor mux.Session) (oc, ac mux.Channel) {
+	t.Helper()
+	ctx := testContext(t)
+	oc, err := opener.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err = acceptor.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oc, ac
+}
+
+func TestPeerCloseWait(t *testing.T) {
+	a, b, stop := sessionPair(t, nil)
+	defer stop()
+	a.Close()
+	if err := a.Wait(); err != nil {
+		t.Errorf("Wait after Close: %v", err)
+	}
+	err := b.Wait()
+	var app *quicgo.ApplicationError
+	if !errors.As(err, &app) || !app.Remote || app.ErrorCode != 0 {
+		t.Errorf("the peer's Wait: %v, want a remote *quic.ApplicationError with code 0", err)
+	}
+	if _, err := b.Open(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) {
+		t.Errorf("Open after the peer closed: %v, want ErrSessionClosed", err)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	// Keep-alives hold an idle session up past the idle timeout...
+	cfg := &quic.Config{MaxIdleTimeout: 300 * time.Millisecond}
+	a, b, stop := sessionPair(t, cfg)
+	idle := time.NewTimer(5 * cfg.MaxIdleTimeout)
+	defer idle.Stop()
+	ended := make(chan error, 1)
+	go func() { ended <- a.Wait() }()
+	select {
+	case err := <-ended:
+		t.Fatalf("the session ended while idle with keep-alives on: %v", err)
+	case <-idle.C:
+	}
+	oc, ac := openPair(t, a, b)
+	oc.Close()
+	ac.Close()
+	stop()
+	<-ended
+
+	// ... and without them the session ends.
+	cfg.KeepAlivePeriod = -1
+	a, _, stop = sessionPair(t, cfg)
+	defer stop()
+	var timeout *quicgo.IdleTimeoutError
+	if err := a.Wait(); !errors.As(err, &timeout) {
+		t.Errorf("Wait of an idle session without keep-alives: %v, want *quic.IdleTimeoutError", err)
+	}
+	if _, err := a.Accept(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) {
+		t.Errorf("Accept after the idle timeout: %v, want ErrSessionClosed", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []*quic.Config{
+		{MaxIdleTimeout: -1},
+		{MaxIncomingStreams: -1},
+		{AcceptBacklog: -1},
+	} {
+		if err := c.Validate(); !errors.Is(err, quic.ErrInvalidConfig) {
+			t.Errorf("Validate(%+v) = %v, want ErrInvalidConfig", c, err)
+		}
+		if _, err := quic.Dial(context.Background(), "127.0.0.1:1", nil, c); !errors.Is(err, quic.ErrInvalidConfig) {
+			t.Errorf("Dial with %+v: %v, want ErrInvalidConfig", c, err)
+		}
+		if _, err := transport.Listen(context.Background(), "quic/$4:0", quic.WithConfig(c)); !errors.Is(err, quic.ErrInvalidConfig) {
+			t.Errorf("Listen with %+v: %v, want ErrInvalidConfig", c, err)
+		}
+	}
+	for _, c := range []*quic.Config{nil, {}, {KeepAlivePeriod: -1}} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", c, err)
+		}
+	}
+}
+
+func TestListenerCloseKeepsSessions(t *testing.T) {
+	ctx := testContext(t)
+	ln, err := transport.Listen(ctx, "quic/$4:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := ln.(transport.Fingerprinter).Fingerprint()
+	accepted := make(chan mux.Session, 1)
+	go func() {
+		s, err := ln.Accept(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- s
+	}()
+	a, err := transport.Dial(ctx, "quic://"+ln.Addr().String()+"?pin="+fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := <-accepted
+	if b == nil {
+		return
+	}
+	defer b.Close()
+
+	pending := make(chan error, 1)
+	go func() {
+		_, err := ln.Accept(ctx)
+		pending <- err
+	}()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pending; !errors.Is(err, transport.ErrListenerClosed) {
+		t.Errorf("Accept after Close: %v, want ErrListenerClosed", err)
+	}
+	// The accepted session still works, both ways.
+	for _, p := range [][2]mux.Session{{a, b}, {b, a}} {
+		oc, ac := openPair(t, p[0], p[1])
+		if _, err := oc.Write([]byte("x")); err != nil {
+			t.Error(err)
+		}
+		buf := make([]byte, 1)
+		if _, err := io.ReadFull(ac, buf); err != nil {
+			t.Error(err)
+		}
+		oc.Close()
+		ac.Close()
+	}
+}

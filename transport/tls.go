@@ -1,0 +1,147 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// ALPN is the application protocol that qtalk's TLS-based schemes (tls and
+// quic) negotiate.
+const ALPN = "qtalk"
+
+// tlsHandshakeTimeout bounds the server side of a TLS handshake, so that
+// a client that connects and sends nothing does not hold a goroutine.
+const tlsHandshakeTimeout = 10 * time.Second
+
+// tlsConnector dials and listens on tls://host:port: a qmux session over
+// TLS over TCP. The query may hold the client's pin and insecure
+// parameters (see ClientTLSConfig).
+type tlsConnector struct{}
+
+// addALPN returns cfg with ALPN added to its NextProtos if it is not
+// there. cfg must be a config of the caller's own (a clone).
+func addALPN(cfg *tls.Config) *tls.Config {
+	if !slices.Contains(cfg.NextProtos, ALPN) {
+		cfg.NextProtos = append(slices.Clip(cfg.NextProtos), ALPN)
+	}
+	return cfg
+}
+
+// tlsHostPort returns the host:port of a tls address and checks that it
+// has nothing else.
+func tlsHostPort(a Address) (string, error) {
+	if a.Opaque != "" || (a.Path != "" && a.Path != "/") {
+		return "", &AddressError{Addr: a.String(), Reason: "want " + a.Scheme + "://host:port"}
+	}
+	if _, port, err := net.SplitHostPort(a.Host); err != nil || port == "" {
+		return "", &AddressError{Addr: a.String(), Reason: "missing port"}
+	}
+	return a.Host, nil
+}
+
+func (tlsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+	hostport, err := tlsHostPort(a)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ClientTLSConfig(a, o)
+	if err != nil {
+		return nil, err
+	}
+	d := tls.Dialer{Config: addALPN(cfg)}
+	conn, err := d.DialContext(ctx, "tcp", hostport) // includes the handshake
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(conn, o)
+}
+
+// Listen listens on the address with the certificate of o.TLSConfig or, if
+// it has none, a self-signed one (see ServerTLSConfig). Handshakes run
+// before Accept sees a connection, so a client that fails one never
+// becomes a session.
+func (tlsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {
+	hostport, err := tlsHostPort(a)
+	if err != nil {
+		return nil, err
+	}
+	cfg, fp, err := ServerTLSConfig(a, o)
+	if err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", hostport)
+	if err != nil {
+		return nil, err
+	}
+	l := &tlsListener{ln: ln, cfg: addALPN(cfg), fp: fp, q: newConnQueue(o)}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go l.loop()
+	return l, nil
+}
+
+// tlsListener accepts TCP connections, runs the TLS handshake of each in
+// a goroutine of its own and hands the connections that complete it to
+// Accept.
+type tlsListener struct {
+	ln        net.Listener
+	cfg       *tls.Config
+	fp        string
+	q         *connQueue
+	ctx       context.Context // cancelled by Close, ending handshakes and pushes
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // the accept loop and the handshakes
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ Fingerprinter = (*tlsListener)(nil)
+
+func (l *tlsListener) loop() {
+	defer l.wg.Done()
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			l.q.fail(fmt.Errorf("transport: accept: %w", err)) // no effect after Close
+			return
+		}
+		l.wg.Go(func() {
+			tc := tls.Server(conn, l.cfg)
+			ctx, cancel := context.WithTimeout(l.ctx, tlsHandshakeTimeout)
+			err := tc.HandshakeContext(ctx)
+			cancel()
+			if err != nil {
+				tc.Close()
+				return
+			}
+			l.q.push(l.ctx, tc)
+		})
+	}
+}
+
+func (l *tlsListener) Accept(ctx context.Context) (mux.Session, error) { return l.q.accept(ctx) }
+
+// Close stops the listener, abandons the handshakes in progress and waits
+// for its goroutines to exit.
+func (l *tlsListener) Close() error {
+	l.closeOnce.Do(func() {
+		l.q.close()
+		l.cancel()
+		l.closeErr = l.ln.Close()
+		l.wg.Wait()
+	})
+	return l.closeErr
+}
+
+func (l *tlsListener) Addr() net.Addr { return l.ln.Addr() }
+
+// Fingerprint returns the fingerprint of the listener's certificate.
+func (l *tlsListener) Fingerprint() string { return l.fp }
