@@ -33,18 +33,34 @@
 //     stdout. When the child exits, the session ends and Wait reports a
 //     non-zero exit status as an error wrapping *exec.ExitError; closing
 //     the session kills the child. Exec addresses cannot be listened on.
+//   - tls: a qmux session over TLS over TCP.
+//
+// Importing mux/quic adds quic: the same API over QUIC streams.
+//
+// # Certificates
+//
+// The TLS schemes (tls, wss, and quic) share one set of options. A caller
+// tls.Config (WithTLSConfig) is used as given. Without one, a tls or quic
+// listener generates an ephemeral self-signed ECDSA P-256 certificate;
+// its listener is a Fingerprinter whose Fingerprint ("sha256:<hex>") the
+// application can print for clients to pin. A client pins a certificate
+// with "?pin=sha256:<hex>" in the address or WithPin; a pin replaces the
+// chain and host checks, but an expired certificate is still refused.
+// Skipping verification must be explicit ("?insecure=1" or
+// WithInsecureSkipVerify) and logs a warning.
 //
 // # Options
 //
 // Dial and Listen take Options: WithSessionConfig (the qmux configuration),
-// WithTLSConfig (for wss), and WithValue for the options of third-party
-// connectors, which receive them all as an *Options.
+// WithTLSConfig, WithPin, WithInsecureSkipVerify, and WithValue for the
+// options of third-party connectors, which receive them all as an
+// *Options.
 //
 // # Errors
 //
 // An address that does not parse gives an *AddressError matching
 // ErrBadAddress (and ErrUnknownScheme for an unregistered scheme). Other
 // sentinels: ErrUnsupported, ErrListenerClosed (which matches
-// net.ErrClosed) and ErrNoTLSConfig. Errors of the connectors are wrapped
-// with the address.
+// net.ErrClosed), ErrNoTLSConfig, ErrPinMismatch and ErrBadPin. Errors of
+// the connectors are wrapped with the address.
 package transport
