@@ -73,7 +73,10 @@ func (c *callContext) AfterFunc(f func()) (stop func() bool) {
 func (c *callContext) start(timeout time.Duration) {
 	if timeout > 0 {
 		c.deadline = time.Now().Add(timeout)
+		// Under mu, as the timer calls cancel, which reads c.timer.
+		c.mu.Lock()
 		c.timer = time.AfterFunc(timeout, func() { c.cancel(context.DeadlineExceeded) })
+		c.mu.Unlock()
 	}
 }
 
