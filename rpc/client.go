@@ -21,7 +21,13 @@ type Client struct {
 	sess         mux.Session
 	codec        Codec
 	maxFrameSize int
+	ready        chan mux.Channel // channels opened ahead of calls
+	opening      atomic.Int32     // opens under way to fill ready
 }
+
+// DefaultOpenAhead is how many channels a client keeps open ahead of its
+// calls, so that a call need not wait for the round trip of an open.
+const DefaultOpenAhead = 2
 
 // ClientOption configures a Client.
 type ClientOption func(*Client)
@@ -33,13 +39,56 @@ func WithCodec(c Codec) ClientOption { return func(cl *Client) { cl.codec = c } 
 // DefaultMaxFrameSize).
 func WithMaxFrameSize(n int) ClientOption { return func(cl *Client) { cl.maxFrameSize = n } }
 
+// WithOpenAhead sets how many channels the client keeps open ahead of its
+// calls (default DefaultOpenAhead; 0 opens each call's channel when the
+// call starts). The server sees them as calls that have not begun yet.
+func WithOpenAhead(n int) ClientOption {
+	return func(cl *Client) { cl.ready = make(chan mux.Channel, max(n, 0)) }
+}
+
 // NewClient returns a client that calls over sess.
 func NewClient(sess mux.Session, opts ...ClientOption) *Client {
 	c := &Client{sess: sess, codec: CBOR, maxFrameSize: DefaultMaxFrameSize}
+	c.ready = make(chan mux.Channel, DefaultOpenAhead)
 	for _, o := range opts {
 		o(c)
 	}
 	return c
+}
+
+// channel returns a channel for a call: one opened ahead if there is one
+// (pooled), else a new one. Either way it tops up the channels opened
+// ahead in the background.
+func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err error) {
+	defer c.openAhead()
+	select {
+	case ch := <-c.ready:
+		return ch, true, nil
+	default:
+	}
+	ch, err = c.sess.Open(ctx)
+	return ch, false, err
+}
+
+// openAhead starts opening a channel if fewer than wanted are ready or
+// being opened. The open ends with the session at the latest.
+func (c *Client) openAhead() {
+	if int(c.opening.Load())+len(c.ready) >= cap(c.ready) {
+		return
+	}
+	c.opening.Add(1)
+	go func() {
+		defer c.opening.Add(-1)
+		ch, err := c.sess.Open(context.Background())
+		if err != nil {
+			return
+		}
+		select {
+		case c.ready <- ch:
+		default: // filled meanwhile
+			ch.Close()
+		}
+	}()
 }
 
 // Codec returns the codec of the client's calls.
@@ -66,7 +115,7 @@ func WithMetadata(md Metadata) CallOption {
 // travels to the server, and cancelling it closes the channel, which
 // cancels the handler's context.
 func (c *Client) Call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
-	r := &Response{codec: c.codec}
+	r := &Response{codec: c.codec, ctx: ctx}
 	r.h = callHeader{selector: selector, codec: c.codec.Name()}
 	if d, ok := ctx.Deadline(); ok {
 		r.h.timeout = max(time.Until(d), 1)
@@ -74,34 +123,47 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 	for _, o := range opts {
 		o(&r.h)
 	}
-	ch, err := c.sess.Open(ctx)
-	if err != nil {
-		return nil, callError(ctx, err)
+	for attempts := 0; ; {
+		ch, pooled, err := c.channel(ctx)
+		if err != nil {
+			return nil, callError(ctx, err)
+		}
+		r.ch = ch
+		r.fr = frameReader{r: ch, maxSize: c.maxFrameSize}
+		if ctx.Done() != nil {
+			r.stop = context.AfterFunc(ctx, func() {
+				if r.raw.Load() {
+					ch.Close() // no frames inside a raw byte stream
+					return
+				}
+				cancelCall(ch, ctx.Err())
+			})
+		}
+		err = r.call(&r.h, args, reply)
+		if r.stop != nil && !r.Continue && !r.stop() {
+			// ctx ended during the call: report that, whatever came back.
+			err = ctx.Err()
+		}
+		var rerr *Error
+		refused := errors.As(err, &rerr) && rerr.refused
+		if err != nil && (refused || pooled && !r.sent) && ctx.Err() == nil && attempts < 2 {
+			// The server refused the call unprocessed, or closed the
+			// channel opened ahead before any of the call was sent (say,
+			// it shut down idle channels): the call can go on a new one.
+			attempts++
+			r.Close()
+			r.closed, r.sent, r.Continue, r.stop = false, false, false, nil
+			continue
+		}
+		if err != nil {
+			r.Close()
+			return nil, callError(ctx, err)
+		}
+		if !r.Continue {
+			r.Close()
+		}
+		return r, nil
 	}
-	r.ch = ch
-	r.fr = frameReader{r: ch, maxSize: c.maxFrameSize}
-	if ctx.Done() != nil {
-		r.stop = context.AfterFunc(ctx, func() {
-			if r.raw.Load() {
-				ch.Close() // no frames inside a raw byte stream
-				return
-			}
-			cancelCall(ch, ctx.Err())
-		})
-	}
-	err = r.call(&r.h, args, reply)
-	if r.stop != nil && !r.Continue && !r.stop() {
-		// ctx ended during the call: report that, whatever came back.
-		err = ctx.Err()
-	}
-	if err != nil {
-		r.Close()
-		return nil, callError(ctx, err)
-	}
-	if !r.Continue {
-		r.Close()
-	}
-	return r, nil
 }
 
 // cancelWriteTimeout bounds the wait to send a CANCEL frame on a channel
@@ -144,7 +206,8 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 	}
 	b = finishFrame(b, start)
 	*bp = b
-	_, werr := r.ch.Write(b)
+	n, werr := r.ch.Write(b)
+	r.sent = n > 0
 	// Read the reply even if the write failed: a server that refused the
 	// call (say, arguments over its frame limit) says why before closing.
 	kind, p, err := r.fr.next()
@@ -183,12 +246,14 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 type Response struct {
 	Continue bool
 
+	ctx    context.Context
 	ch     mux.Channel
 	codec  Codec
 	h      callHeader
 	fr     frameReader
 	stop   func() bool // stops closing the channel when ctx ends
 	raw    atomic.Bool // Conn was called: the channel carries raw bytes
+	sent   bool        // some of the call reached the channel
 	closed bool
 }
 
@@ -197,8 +262,12 @@ type Response struct {
 // the server's error if it ended the stream with one.
 func (r *Response) Receive(v any) error {
 	err := receive(&r.fr, r.codec, v)
-	if err == errEndOfStream {
+	switch {
+	case err == errEndOfStream:
 		return io.EOF
+	case err != nil && r.ctx != nil && r.ctx.Err() != nil:
+		// The call's ctx ended, which closed the channel: say so.
+		return NewError(CodeOf(r.ctx.Err()), fmt.Errorf("rpc: receive: %w", r.ctx.Err()))
 	}
 	return err
 }

@@ -55,6 +55,7 @@ type Error struct {
 	Message string
 	Details []byte // optional, encoded by the application
 	err     error  // the local cause, not sent
+	refused bool   // the server did not process the call (a reply flag)
 }
 
 // Errorf returns an *Error with code and a formatted message; %w wraps.

@@ -284,12 +284,17 @@ func (r *response) Error(err error) error {
 		return errAlreadyResponded
 	}
 	r.responded = true
+	return writeReply(r.call.ch, asError(err))
+}
+
+// writeReply writes an error reply.
+func writeReply(ch mux.Channel, e *Error) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	b := finishFrame(appendReplyHeader(appendFrameHeader((*bp)[:0], frameReply), false, asError(err)), 0)
+	b := finishFrame(appendReplyHeader(appendFrameHeader((*bp)[:0], frameReply), false, e), 0)
 	*bp = b
-	_, werr := r.call.ch.Write(b)
-	return werr
+	_, err := ch.Write(b)
+	return err
 }
 
 func (r *response) Send(v any) error {
@@ -408,10 +413,19 @@ func (s *Server) Serve(l SessionListener) error {
 			}
 			return err
 		}
-		s.sessions.Go(func() {
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			sess.Close()
+			return ErrServerClosed
+		}
+		s.sessions.Add(1) // under mu, so never after Shutdown's Wait began
+		s.mu.Unlock()
+		go func() {
+			defer s.sessions.Done()
 			s.ServeSession(sess) // returns once the session's calls are done
 			sess.Close()
-		})
+		}()
 	}
 }
 
@@ -420,7 +434,7 @@ func (s *Server) Serve(l SessionListener) error {
 // the session's calls in flight are done. It does not close sess.
 func (s *Server) ServeSession(sess mux.Session) error {
 	stop := s.stopContext()
-	active := &activeCalls{calls: map[*Call]struct{}{}, base: context.Background()}
+	active := &activeCalls{calls: map[*Call]bool{}, base: context.Background()}
 	if s.BaseContext != nil {
 		active.base = s.BaseContext(sess)
 	}
@@ -435,6 +449,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		ch, err := sess.Accept(stop)
 		if err != nil {
 			if stop.Err() != nil {
+				active.shutdown()
 				return ErrServerClosed
 			}
 			active.end() // the session ended: so do its calls
@@ -444,6 +459,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		if s.closing {
 			s.mu.Unlock()
 			ch.Close()
+			active.shutdown()
 			return ErrServerClosed
 		}
 		s.calls.Add(1)
@@ -476,24 +492,40 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// activeCalls tracks a session's calls in flight, to cancel them when the
-// session ends.
+// activeCalls tracks a session's calls: idle ones, whose channel was
+// accepted but whose request has not come yet (clients open channels
+// ahead of their calls), and begun ones. When the session ends, the begun
+// calls are cancelled; on Shutdown, the idle channels are closed.
 type activeCalls struct {
 	base     context.Context // the parent of the calls' values
 	inflight sync.WaitGroup
 	mu       sync.Mutex
-	calls    map[*Call]struct{}
-	ended    bool
+	calls    map[*Call]bool // true once the call began
+	ended    bool           // the session ended
+	closing  bool           // Shutdown: no call may begin
 }
 
-func (a *activeCalls) add(c *Call) {
+// add registers an idle call; false if the server is shutting down.
+func (a *activeCalls) add(c *Call) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.ended {
-		c.ctx.cancel(context.Canceled)
-		return
+	if a.closing {
+		return false
 	}
-	a.calls[c] = struct{}{}
+	a.calls[c] = false
+	return true
+}
+
+// begin marks c begun; false if it may not (the session ended or the
+// server is shutting down).
+func (a *activeCalls) begin(c *Call) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended || a.closing {
+		return false
+	}
+	a.calls[c] = true
+	return true
 }
 
 func (a *activeCalls) remove(c *Call) {
@@ -502,14 +534,37 @@ func (a *activeCalls) remove(c *Call) {
 	a.mu.Unlock()
 }
 
+// end cancels the calls of a session that ended.
 func (a *activeCalls) end() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.ended = true
-	for c := range a.calls {
-		c.ctx.cancel(context.Canceled)
+	for c, begun := range a.calls {
+		if begun {
+			c.ctx.cancel(context.Canceled)
+		}
 	}
 }
+
+// shutdown refuses the calls of the idle channels and closes them; begun
+// calls go on.
+func (a *activeCalls) shutdown() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closing = true
+	for c, begun := range a.calls {
+		if !begun {
+			// The refusal tells a client whose call is already on its way
+			// that the call was not processed and may be sent again.
+			writeReply(c.ch, errRefused)
+			c.ch.Close()
+		}
+	}
+}
+
+// errRefused answers calls a server will not process; clients send them
+// again on a new channel.
+var errRefused = &Error{Code: CodeUnavailable, Message: "the server is shutting down", refused: true}
 
 // serverCall is a call and its response, allocated together.
 type serverCall struct {
@@ -529,20 +584,33 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		c.fr.maxSize = DefaultMaxFrameSize
 	}
 	defer c.fr.release()
+	defer ch.Close()
+	if !active.add(c) {
+		return
+	}
+	defer active.remove(c)
+	// Until its request comes, the call is idle: a client may open
+	// channels ahead of its calls, and Shutdown closes idle channels.
 	if err := c.readRequest(); err != nil {
 		if errors.Is(err, ErrMalformed) {
 			err = NewError(CodeInvalidArgument, err)
 		}
 		r.Error(err)
-		ch.Close()
+		return
+	}
+	if !active.begin(c) {
+		r.Error(errRefused)
 		return
 	}
 	c.ctx.parent = active.base
 	c.ctx.start(c.timeout)
-	active.add(c)
 	c.startWatch()
 	s.respond(r, c)
-	active.remove(c)
+	if err := c.ctx.Err(); err != nil && r.continued {
+		// The stream was cut short (deadline, cancel): say so, so that
+		// the client does not take the end for a normal one.
+		writeErrorFrame(ch, asError(err))
+	}
 	c.ctx.cancel(context.Canceled)
 	ch.Close() // ends the background read
 	c.watching.Wait()

@@ -28,6 +28,7 @@ const DefaultMaxFrameSize = 4 << 20
 const (
 	flagContinue = 1 << 0 // the channel stays open after the reply value
 	flagError    = 1 << 1 // the header carries an error and no value follows
+	flagRefused  = 1 << 2 // with flagError: the call was not processed, so it may be sent again
 )
 
 // callHeader is the payload of a CALL frame.
@@ -152,6 +153,9 @@ func appendReplyHeader(b []byte, cont bool, err *Error) []byte {
 	}
 	if err != nil {
 		flags |= flagError
+		if err.refused {
+			flags |= flagRefused
+		}
 	}
 	b = append(b, flags)
 	if err != nil {
@@ -179,11 +183,12 @@ func (d *decoder) error() *Error {
 func parseReplyHeader(p []byte) (cont bool, rerr *Error, err error) {
 	d := decoder{b: p}
 	flags := d.byte()
-	if flags&^(flagContinue|flagError) != 0 {
+	if flags&^(flagContinue|flagError|flagRefused) != 0 || flags&(flagError|flagRefused) == flagRefused {
 		d.err = fmt.Errorf("%w: unknown reply flags %#x", ErrMalformed, flags)
 	}
 	if flags&flagError != 0 {
 		rerr = d.error()
+		rerr.refused = flags&flagRefused != 0
 	}
 	return flags&flagContinue != 0, rerr, d.end()
 }

@@ -58,8 +58,9 @@ func TestWireMatchesSpec(t *testing.T) {
 					got <- b
 					ch.Write(unhex(t, tt.reply))
 				}()
+				// One channel per call, in order: no channels opened ahead.
 				var s string
-				_, err := rpc.NewClient(cs).Call(context.Background(), "echo", "hi", &s, rpc.WithMetadata(rpc.Metadata{"a": "b"}))
+				_, err := rpc.NewClient(cs, rpc.WithOpenAhead(0)).Call(context.Background(), "echo", "hi", &s, rpc.WithMetadata(rpc.Metadata{"a": "b"}))
 				if b := <-got; !bytes.Equal(b, unhex(t, specCall)) {
 					t.Fatalf("the client wrote\n%x\nwant\n%x", b, unhex(t, specCall))
 				}

@@ -1,0 +1,141 @@
+package rpc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/rpc"
+)
+
+// After a call, the client has a channel open ahead, and the next call
+// goes out on it: the server accepted it before the call began.
+func TestOpenAheadCarriesTheNextCall(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		cs, ss := tc.pair(t)
+		accepted := make(chan struct{}, 16)
+		srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return("ok") })}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			srv.ServeSession(countingSession{ss, accepted})
+		}()
+		defer func() {
+			srv.Shutdown(context.Background())
+			<-served
+		}()
+		cl := rpc.NewClient(cs, rpc.WithOpenAhead(1))
+		if _, err := cl.Call(context.Background(), "x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The first call's channel and the one opened ahead.
+		waitFor(t, accepted, "the first call's channel")
+		waitFor(t, accepted, "a channel opened ahead")
+		select {
+		case <-accepted:
+			t.Fatal("more channels than the call and one ahead")
+		default:
+		}
+		if _, err := cl.Call(context.Background(), "x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The second call used the channel opened ahead; its own refill
+		// is the only new channel.
+		waitFor(t, accepted, "the refill after the second call")
+	})
+}
+
+// A server that shuts down closes the channels opened ahead; the next call
+// of the client goes out on a new channel (to the next server on the
+// session) instead of failing.
+func TestOpenAheadSurvivesIdleClose(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		cs, ss := tc.pair(t)
+		serve := func(reply string) (*rpc.Server, chan error) {
+			srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return(reply) })}
+			done := make(chan error, 1)
+			go func() { done <- srv.ServeSession(ss) }()
+			return srv, done
+		}
+		first, firstDone := serve("first")
+		cl := rpc.NewClient(cs, rpc.WithOpenAhead(2))
+		var got string
+		if _, err := cl.Call(context.Background(), "x", nil, &got); err != nil || got != "first" {
+			t.Fatalf("first call: %q, %v", got, err)
+		}
+		if err := first.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(t, firstDone, "the first server"); !errors.Is(err, rpc.ErrServerClosed) {
+			t.Fatalf("ServeSession returned %v", err)
+		}
+		second, secondDone := serve("second")
+		defer func() {
+			second.Shutdown(context.Background())
+			<-secondDone
+		}()
+		for i := range 4 { // more calls than channels were opened ahead
+			got = ""
+			if _, err := cl.Call(context.Background(), "x", nil, &got); err != nil || got != "second" {
+				t.Fatalf("call %d after the first server closed its idle channels: %q, %v", i, got, err)
+			}
+		}
+	})
+}
+
+// A stream cut off by its deadline ends with a deadline error, not with
+// the io.EOF of a stream that ended normally.
+func TestStreamCutByDeadline(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			if r.Continue(nil) != nil {
+				return
+			}
+			for i := 0; ; i++ {
+				select {
+				case <-c.Context().Done():
+					return
+				case <-time.After(time.Millisecond):
+				}
+				if r.Send(i) != nil {
+					return
+				}
+			}
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		resp, err := h.client.Call(ctx, "ticks", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Close()
+		for {
+			var i int
+			err := resp.Receive(&i)
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, io.EOF) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("the stream ended with %v, want a deadline error", err)
+			}
+			return
+		}
+	})
+}
+
+// countingSession reports each channel the server accepts.
+type countingSession struct {
+	mux.Session
+	accepted chan<- struct{}
+}
+
+func (s countingSession) Accept(ctx context.Context) (mux.Channel, error) {
+	ch, err := s.Session.Accept(ctx)
+	if err == nil {
+		s.accepted <- struct{}{}
+	}
+	return ch, err
+}
