@@ -1,0 +1,546 @@
+package rpc
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// Forwarding: a handler hands a call over to another session, as a proxy
+// does. See Forward.
+
+var (
+	// ErrAnswered is matched by the errors Forward returns once it has
+	// answered the call: the upstream's reply went back to the client, so
+	// the handler must neither answer (Responder methods then do nothing
+	// but fail) nor forward the call again. The error says how the
+	// forwarded call ended; CodeOf gives its code.
+	ErrAnswered = errors.New("rpc: forwarded call answered")
+
+	// ErrNotStarted is matched by the errors Forward returns when the
+	// upstream cannot have started the call: the channel could not be
+	// opened or the call could not be written. Such a call can be sent
+	// elsewhere whatever it does; the call is not answered.
+	ErrNotStarted = errors.New("rpc: forwarded call not started")
+)
+
+// A ForwardOption configures Forward.
+type ForwardOption func(*forwardOptions)
+
+type forwardOptions struct {
+	onReply func()
+}
+
+// OnReply makes Forward call f once the upstream has replied without an
+// error, just before the reply goes to the client: from then on the call
+// is answered. A stream can last long after; f marks the point where the
+// upstream is known to work.
+func OnReply(f func()) ForwardOption {
+	return func(o *forwardOptions) { o.onReply = f }
+}
+
+// Forward forwards the call c to upstream as a call of selector, at the
+// channel level, so that whatever the call carries crosses unchanged. It
+// opens a channel on upstream and writes a new call header (selector, the
+// call's codec and Metadata, and the time left before the earlier of the
+// call's and ctx's deadlines) and the call's arguments as received. Once
+// the upstream replies, Forward copies its reply and everything after it
+// to the client and everything the client sends after its arguments to
+// the upstream, byte for byte, until the forwarded call ends: unary
+// calls, streams in either direction, raw byte streams, END and CANCEL
+// frames and half-closes (CloseWrite) all cross as they are. A chain of
+// proxies forwards the same way at every hop.
+//
+// Forward must be called by the handler of c with the Responder it got
+// (or a wrapper with an Unwrap() Responder method), before the handler
+// reads from the call or answers it. It returns once the forwarded call is
+// over; the handler then just returns.
+//
+// What Forward returns tells the handler what to do:
+//
+//   - nil: the call was forwarded and answered, and ended normally;
+//   - an error matching ErrAnswered: the call was answered and then ended
+//     abnormally (the upstream failed, ctx ended, the client went away);
+//     the handler has nothing left to do;
+//   - any other error: the call is not answered, and is as it was, so the
+//     handler can answer it (r.Error(err)) or forward it again. This is
+//     the case when the upstream replied with an error (Forward returns
+//     that *Error: r.Error sends the client the very same bytes), when
+//     the upstream did not reply, and, with an error that matches
+//     ErrNotStarted too, when the call could not be sent at all.
+//
+// Failures of the upstream (its session ended, the channel closed
+// without a reply) have CodeUnavailable. When ctx or the call's context
+// ends, the upstream's call is cancelled with a CANCEL frame, as a client
+// would, and the error has the code of the context error. If the upstream
+// fails after replying, in the middle of a stream of values, the client
+// gets an ERROR frame with CodeUnavailable instead of a clean end of the
+// stream, provided the stream is at a frame boundary; to know where the
+// frames are, Forward follows the frames of both directions as they pass
+// and takes a stream that stops looking like frames for a raw byte
+// stream, which it never writes into. The client's CANCEL frames need no
+// such care: they are forwarded like the rest.
+func Forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, selector string, opts ...ForwardOption) error {
+	var o forwardOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	resp := responseOf(r)
+	switch {
+	case resp == nil || resp.call != c:
+		return Errorf(CodeInternal, "rpc: Forward needs the Responder the Server gave with the call")
+	case resp.responded:
+		return fmt.Errorf("%w: %w", ErrAnswered, errAlreadyResponded)
+	case !c.hasArgs:
+		return Errorf(CodeInternal, "rpc: Forward after Receive: the arguments are gone")
+	}
+	// The forwarded call ends with ctx or with the call.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopCall := context.AfterFunc(c.Context(), func() { cancel(c.Context().Err()) })
+	defer stopCall()
+	if ctx.Err() != nil {
+		return contextError(ctx)
+	}
+
+	f := &forwarder{c: c, resp: resp, ctx: ctx}
+	cont, err := f.start(upstream, selector)
+	if err != nil {
+		return err
+	}
+	if o.onReply != nil {
+		o.onReply()
+	}
+	return f.splice(cont)
+}
+
+// responseOf finds the server's response behind r.
+func responseOf(r Responder) *response {
+	for {
+		switch v := r.(type) {
+		case *response:
+			return v
+		case interface{ Unwrap() Responder }:
+			r = v.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+// contextError reports the end of ctx as an *Error with its code.
+func contextError(ctx context.Context) *Error {
+	err := context.Cause(ctx)
+	if err == nil {
+		err = ctx.Err()
+	}
+	return NewError(CodeOf(err), fmt.Errorf("rpc: forward: %w", err))
+}
+
+// forwarder is one forwarded call.
+type forwarder struct {
+	c    *Call
+	resp *response
+	ctx  context.Context
+	up   mux.Channel
+	fr   frameReader // the upstream's frames, up to its reply header
+	// replyLen is the length of the reply header frame, the last frame fr read.
+	replyLen int
+
+	// Set while splicing.
+	upload     frameTracker // what the client sends the upstream
+	download   frameTracker // what the upstream sends the client
+	clientGone atomic.Bool  // the client's channel failed
+}
+
+// start opens the upstream's channel, sends the call and reads the
+// upstream's reply header. It returns with the call unanswered unless it
+// returns the continue flag of a successful reply.
+func (f *forwarder) start(upstream mux.Session, selector string) (cont bool, err error) {
+	c := f.c
+	up, err := upstream.Open(f.ctx)
+	if err != nil {
+		if f.ctx.Err() != nil {
+			return false, fmt.Errorf("%w: %w", ErrNotStarted, contextError(f.ctx))
+		}
+		return false, fmt.Errorf("%w: %w", ErrNotStarted, unavailable("open a channel upstream", err))
+	}
+	f.up = up
+	// Until the reply, cancelling is what a client does.
+	stop := context.AfterFunc(f.ctx, func() { cancelCall(up, context.Cause(f.ctx)) })
+
+	h := callHeader{selector: selector, codec: c.codec.Name(), metadata: c.Metadata}
+	deadline, ok := f.ctx.Deadline()
+	if cd := c.ctx.deadline; !cd.IsZero() && (!ok || cd.Before(deadline)) {
+		deadline, ok = cd, true
+	}
+	if ok {
+		h.timeout = max(time.Until(deadline), 1)
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := finishFrame(h.append(appendFrameHeader((*bp)[:0], frameCall)), 0)
+	start := len(b)
+	b = finishFrame(append(appendFrameHeader(b, frameValue), c.args...), start)
+	_, werr := up.Write(b)
+	*bp = b[:0]
+	bufPool.Put(bp)
+
+	// Read the reply even if the write failed: an upstream that refused
+	// the call (its arguments over its frame limit) says why.
+	f.fr = frameReader{r: up, maxSize: c.fr.maxSize}
+	kind, p, err := f.fr.next()
+	if !stop() {
+		err = context.Cause(f.ctx) // cancelCall closes the channel
+	}
+	fail := func(err error) (bool, error) {
+		up.Close()
+		f.fr.release()
+		return false, err
+	}
+	switch {
+	case f.ctx.Err() != nil:
+		return fail(contextError(f.ctx))
+	case err != nil && werr != nil:
+		return fail(fmt.Errorf("%w: %w", ErrNotStarted, unavailable("send the call upstream", werr)))
+	case err == io.EOF:
+		return fail(Errorf(CodeUnavailable, "rpc: forward: the upstream closed the call without replying"))
+	case err != nil && CodeOf(err) == CodeUnknown && !errors.Is(err, ErrMalformed):
+		return fail(unavailable("read the upstream's reply", err))
+	case err != nil:
+		return fail(err)
+	case kind != frameReply:
+		return fail(fmt.Errorf("%w: the upstream sent frame kind %d, want a reply header", ErrMalformed, kind))
+	}
+	f.replyLen = frameHeaderLen + len(p)
+	cont, rerr, err := parseReplyHeader(p)
+	switch {
+	case err != nil:
+		return fail(err)
+	case rerr != nil:
+		return fail(rerr)
+	}
+	return cont, nil
+}
+
+// unavailable reports a failure of the upstream.
+func unavailable(what string, err error) *Error {
+	return NewError(CodeUnavailable, fmt.Errorf("rpc: forward: %s: %w", what, err))
+}
+
+// splice answers the call with the upstream's reply, whose header f.fr
+// just read, and copies both ways until the forwarded call ends.
+func (f *forwarder) splice(cont bool) error {
+	c, up := f.c, f.up
+	defer up.Close()
+
+	// Take the client's channel over: from here on its bytes are copied,
+	// not read as frames.
+	f.resp.responded = true
+	c.stopWatch()
+	c.mode.Store(modeRaw)
+	pending := c.fr.buffered()
+	if c.peeked {
+		c.peeked = false
+		pending = append(pending, c.peek[0])
+	}
+	if c.ctx.Err() != nil {
+		// The client cancelled or closed the call just before: its CANCEL
+		// frame is consumed, so cancel the upstream's call here.
+		f.fr.release()
+		cancelCall(up, c.ctx.Err())
+		return fmt.Errorf("%w: %w", ErrAnswered, NewError(CodeOf(c.ctx.Err()), fmt.Errorf("rpc: forward: %w", c.ctx.Err())))
+	}
+
+	// The reply header, then what the upstream sent after it.
+	reply := f.fr.buf[f.fr.start-f.replyLen : f.fr.start]
+	f.download = frameTracker{maxSize: c.fr.maxSize, allowed: kindBit(frameValue), next: replyNext(cont)}
+	f.upload = frameTracker{maxSize: c.fr.maxSize, allowed: uploadKinds, next: uploadNext}
+	_, werr := c.ch.Write(reply)
+	var upPending []byte
+	if werr == nil {
+		upPending = f.fr.buffered()
+	}
+	f.fr.release()
+
+	// Whatever ends the call stops both copies, through deadlines.
+	fired := make(chan struct{})
+	stop := context.AfterFunc(f.ctx, func() {
+		now := time.Now()
+		c.ch.SetDeadline(now)
+		up.SetDeadline(now)
+		close(fired)
+	})
+
+	uploaded := make(chan error, 1)
+	go func() { uploaded <- f.copyUp(pending) }()
+
+	var upEOF bool
+	var upErr error
+	if werr == nil {
+		upEOF, upErr, werr = f.copyDown(upPending)
+	}
+	if !stop() && f.ctx.Err() != nil {
+		<-fired // the deadlines are set: later ones are not undone
+	}
+	switch {
+	case f.ctx.Err() != nil:
+		return f.abort(uploaded, contextError(f.ctx))
+	case f.clientGone.Load() || werr != nil:
+		return f.abort(uploaded, Errorf(CodeCanceled, "rpc: forward: the client went away"))
+	case upErr != nil:
+		return f.abort(uploaded, unavailable("the upstream failed", upErr))
+	case upEOF && !closed(up):
+		// The upstream half-closed a raw stream (or the mux cannot tell a
+		// half-close from a close): pass the EOF on and go on copying the
+		// client's bytes until it ends them too.
+		c.ch.CloseWrite()
+		if err := <-uploaded; err != nil && f.ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", ErrAnswered, contextError(f.ctx))
+		}
+		return nil
+	}
+	// The upstream closed the call: its handler returned, and so is the
+	// call over, as if this server's handler had returned.
+	f.stopUpload(uploaded)
+	if !f.download.atBoundary() {
+		return fmt.Errorf("%w: %w", ErrAnswered, Errorf(CodeUnavailable, "rpc: forward: the upstream closed the call inside a frame"))
+	}
+	return nil
+}
+
+// closed reports whether ch can no longer be written: the peer closed
+// it, rather than only ending its bytes with CloseWrite, or this side
+// ended its own. A Write of nothing fails on such a channel with qmux;
+// with a mux that cannot tell, it succeeds.
+func closed(ch mux.Channel) bool {
+	_, err := ch.Write(nil)
+	return err != nil
+}
+
+// stopUpload stops the copy to the upstream and waits for it.
+func (f *forwarder) stopUpload(uploaded <-chan error) {
+	now := time.Now()
+	f.c.ch.SetReadDeadline(now)
+	f.up.SetWriteDeadline(now)
+	<-uploaded
+}
+
+// copyBuffers recycles the buffers of the copies.
+var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// copyDown copies the upstream's bytes to the client, first pending, until
+// the upstream's EOF, a read error (upErr) or a write error (werr).
+func (f *forwarder) copyDown(pending []byte) (upEOF bool, upErr, werr error) {
+	c, up := f.c, f.up
+	if len(pending) > 0 {
+		n, err := c.ch.Write(pending)
+		f.download.feed(pending[:n])
+		if err != nil {
+			return false, nil, err
+		}
+	}
+	buf := copyBuffers.Get().(*[32 << 10]byte)
+	defer copyBuffers.Put(buf)
+	for {
+		n, err := up.Read(buf[:])
+		if n > 0 {
+			w, werr := c.ch.Write(buf[:n])
+			f.download.feed(buf[:w])
+			if werr != nil {
+				return false, nil, werr
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return true, nil, nil
+		case err != nil:
+			return false, err, nil
+		}
+	}
+}
+
+// copyUp copies the client's bytes to the upstream, first pending, until
+// the client's EOF (passed on with CloseWrite) or an error, which it
+// returns. A failing client channel (not a deadline set to stop the copy)
+// makes the download stop too.
+func (f *forwarder) copyUp(pending []byte) error {
+	c, up := f.c, f.up
+	if len(pending) > 0 {
+		n, err := up.Write(pending)
+		f.upload.feed(pending[:n])
+		if err != nil {
+			return err
+		}
+	}
+	buf := copyBuffers.Get().(*[32 << 10]byte)
+	defer copyBuffers.Put(buf)
+	for {
+		n, err := c.ch.Read(buf[:])
+		if n > 0 {
+			w, werr := up.Write(buf[:n])
+			f.upload.feed(buf[:w])
+			if werr != nil {
+				return werr
+			}
+		}
+		switch {
+		case err == io.EOF:
+			up.CloseWrite()
+			return nil
+		case err != nil:
+			if !isTimeout(err) && f.ctx.Err() == nil {
+				f.clientGone.Store(true)
+				up.SetReadDeadline(time.Now()) // stop the download
+			}
+			return err
+		}
+	}
+}
+
+// isTimeout reports whether err is a read or write past a deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// abort ends a forwarded call that did not end normally: it stops the
+// upload, cancels the upstream's call with a CANCEL frame if the upload
+// is at a frame boundary, and ends the client's stream with an ERROR
+// frame carrying cause if the download is at one.
+func (f *forwarder) abort(uploaded <-chan error, cause *Error) error {
+	c, up := f.c, f.up
+	f.stopUpload(uploaded)
+	if f.upload.canInsert() {
+		up.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
+		writeFrame(up, frameCancel, &Error{Code: cancelCode(cause.Code), Message: cause.Message})
+	}
+	up.Close()
+	if f.download.canInsert() && cause.Code != CodeCanceled {
+		c.ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
+		writeFrame(c.ch, frameError, cause)
+	}
+	return fmt.Errorf("%w: %w", ErrAnswered, cause)
+}
+
+// cancelCode is the code of a CANCEL frame for an abort of code.
+func cancelCode(code Code) Code {
+	if code == CodeDeadlineExceeded {
+		return code
+	}
+	return CodeCanceled
+}
+
+// writeFrame writes an ERROR or CANCEL frame carrying e.
+func writeFrame(ch mux.Channel, kind byte, e *Error) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := finishFrame(appendError(appendFrameHeader((*bp)[:0], kind), e), 0)
+	*bp = b
+	_, err := ch.Write(b)
+	return err
+}
+
+// A frameTracker follows the frames of a stream that is copied as bytes,
+// to know where a frame may be inserted. It expects the kinds in allowed;
+// anything else (or a length over maxSize) makes it take the stream for a
+// raw byte stream for good.
+type frameTracker struct {
+	raw     bool // the stream is not frames, or stopped looking like them
+	ended   bool // the frames that may come are over (END, ERROR, ...)
+	hdr     [frameHeaderLen]byte
+	nhdr    int    // bytes of hdr read
+	left    uint64 // payload bytes of the current frame to come
+	kind    byte   // the current frame's kind
+	allowed uint8  // the kinds the next frame may have
+	maxSize int
+	// next returns the kinds allowed after a frame of kind, and whether
+	// the frames are over.
+	next func(kind byte) (allowed uint8, ended bool)
+}
+
+func kindBit(kind byte) uint8 { return 1 << kind }
+
+// The frames a client sends after its arguments: values, END, then
+// CANCEL at any point, which is its last.
+const uploadKinds = 1<<frameValue | 1<<frameEnd | 1<<frameCancel
+
+func uploadNext(kind byte) (uint8, bool) {
+	switch kind {
+	case frameEnd:
+		return kindBit(frameCancel), false
+	case frameCancel:
+		return 0, true
+	}
+	return uploadKinds, false
+}
+
+// replyNext is the frames of the server after its reply header: the reply
+// value, then, if the call continues, values ended by END or ERROR.
+func replyNext(cont bool) func(byte) (uint8, bool) {
+	return func(kind byte) (uint8, bool) {
+		if !cont || kind != frameValue {
+			return 0, true
+		}
+		return 1<<frameValue | 1<<frameError | 1<<frameEnd, false
+	}
+}
+
+// feed follows p, the next bytes of the stream.
+func (t *frameTracker) feed(p []byte) {
+	for len(p) > 0 && !t.raw {
+		if t.left > 0 {
+			k := min(t.left, uint64(len(p)))
+			t.left -= k
+			p = p[k:]
+			if t.left == 0 {
+				t.frameDone()
+			}
+			continue
+		}
+		if t.ended {
+			t.raw = true // bytes after the last frame
+			return
+		}
+		k := copy(t.hdr[t.nhdr:], p)
+		t.nhdr += k
+		p = p[k:]
+		if t.hdr[0] >= 8 || t.allowed&kindBit(t.hdr[0]) == 0 {
+			t.raw = true
+			return
+		}
+		if t.nhdr < frameHeaderLen {
+			continue
+		}
+		t.nhdr = 0
+		t.kind = t.hdr[0]
+		n := binary.BigEndian.Uint32(t.hdr[1:])
+		if uint64(n) > uint64(t.maxSize) {
+			t.raw = true
+			return
+		}
+		t.left = uint64(n)
+		if n == 0 {
+			t.frameDone()
+		}
+	}
+}
+
+func (t *frameTracker) frameDone() {
+	t.allowed, t.ended = t.next(t.kind)
+}
+
+// atBoundary reports whether the stream is frames and between two.
+func (t *frameTracker) atBoundary() bool { return !t.raw && t.nhdr == 0 && t.left == 0 }
+
+// canInsert reports whether a frame may be inserted: the stream is
+// between two frames and more may come.
+func (t *frameTracker) canInsert() bool { return t.atBoundary() && !t.ended }

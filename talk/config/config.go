@@ -1,0 +1,175 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"time"
+)
+
+// Defaults of the settings a config leaves out.
+const (
+	DefaultMaxFrameSize    = 4 << 20
+	DefaultDialTimeout     = 10 * time.Second
+	DefaultReconnectMin    = 100 * time.Millisecond
+	DefaultReconnectMax    = 10 * time.Second
+	DefaultWatchInterval   = 2 * time.Second
+	DefaultBreakerFailures = 5
+	DefaultBreakerCooldown = 10 * time.Second
+)
+
+// ProviderLocal is the provider of the services that run in the server.
+const ProviderLocal = "local"
+
+// Bounds of the settings.
+const (
+	MaxRetries = 10 // the most retries a service may have
+
+	defaultFileName    = "qtalk.toml"
+	reservedModule     = "qtalk" // the built-in labels
+	maxListen          = 64
+	minFrameSize       = 1 << 10
+	maxFrameSize       = 1 << 30
+	maxDuration        = 24 * time.Hour
+	maxCount           = 1 << 30 // sessions, calls, breaker failures
+	maxIdempotentNames = 1024
+)
+
+// A Config is the configuration of a server, as read from qtalk.toml.
+// Parse fills in the defaults, so every field holds the value in effect.
+type Config struct {
+	// File is the name given to Parse, or the path given to Load.
+	File string
+
+	// Listen are the transport addresses to listen on, in order.
+	Listen []string
+
+	// WatchInterval is how often the file is checked for changes; 0
+	// means never (SIGHUP still reloads it).
+	WatchInterval time.Duration
+
+	Limits Limits
+
+	// Services are the services by name, the module part of their labels.
+	Services map[string]*Service
+}
+
+// Limits bound what a server takes on.
+type Limits struct {
+	MaxFrameSize int // the largest rpc frame accepted, in bytes
+	MaxSessions  int // client sessions at once; 0 for no limit
+	MaxCalls     int // calls in flight at once, over all sessions; 0 for no limit
+
+	DialTimeout  time.Duration // bounds each attempt to reach an upstream
+	ReconnectMin time.Duration // the first wait after a failed attempt
+	ReconnectMax time.Duration // the longest wait, as the waits double
+}
+
+// A Service is one entry of the services table.
+type Service struct {
+	// Name is the service's key: the module of the labels it answers.
+	Name string
+
+	// Provider is ProviderLocal or the transport address of the upstream,
+	// without its "!name" suffix if it had one.
+	Provider string
+
+	// Module is the import path of the module of a local service.
+	Module string
+
+	// Options are the free-form options of a local service's module.
+	Options map[string]any
+
+	// Service is the name the upstream serves the service under: the
+	// module of the labels the calls are forwarded as. It defaults to
+	// Name.
+	Service string
+
+	// Host is a host name labels may give to reach the upstream directly
+	// (host/service:name), besides the provider address's host.
+	Host string
+
+	// Timeout bounds each call; 0 for none but the caller's.
+	Timeout time.Duration
+
+	// Retries is how many more times an idempotent call is tried when
+	// the upstream is unavailable.
+	Retries int
+
+	// Idempotent are the names of the calls that may be tried again: a
+	// name, or a prefix followed by "*" ("*" for all of them).
+	Idempotent []string
+
+	// Fallback names the service that takes the calls this one cannot:
+	// those that fail before reaching the upstream, and idempotent ones
+	// the upstream failed.
+	Fallback string
+
+	// Breaker is the circuit breaker of an upstream service.
+	Breaker Breaker
+
+	// Line is the line of the service's key in the file.
+	Line int
+
+	lines map[string]int // the lines of the service's keys
+}
+
+// A Breaker opens after Failures calls in a row failed to reach the
+// upstream: calls then fail at once (or go to the fallback) for
+// Cooldown, after which one call probes the upstream. Failures 0 turns
+// the breaker off.
+type Breaker struct {
+	Failures int
+	Cooldown time.Duration
+}
+
+// Local reports whether the service runs in the server.
+func (s *Service) Local() bool { return s.Provider == ProviderLocal }
+
+// KeyLine returns the line of the service's key, such as "timeout", or
+// the line of the service itself if the key is not set.
+func (s *Service) KeyLine(key string) int {
+	if l, ok := s.lines[key]; ok {
+		return l
+	}
+	return s.Line
+}
+
+// SameBackend reports whether s and t run the same thing: the same name
+// and provider, and the same module and options or upstream service.
+// Their other settings (timeouts, retries, breaker, ...) may differ.
+func (s *Service) SameBackend(t *Service) bool {
+	return s.Name == t.Name && s.Provider == t.Provider && s.Module == t.Module &&
+		s.Service == t.Service && reflect.DeepEqual(s.Options, t.Options)
+}
+
+// Equal reports whether s and t have the same settings, lines aside.
+func (s *Service) Equal(t *Service) bool {
+	return s.SameBackend(t) && s.Host == t.Host && s.Timeout == t.Timeout &&
+		s.Retries == t.Retries && slices.Equal(s.Idempotent, t.Idempotent) &&
+		s.Fallback == t.Fallback && s.Breaker == t.Breaker
+}
+
+// Default returns the config of a file with nothing in it.
+func Default() *Config {
+	return &Config{
+		File:          defaultFileName,
+		WatchInterval: DefaultWatchInterval,
+		Limits: Limits{
+			MaxFrameSize: DefaultMaxFrameSize,
+			DialTimeout:  DefaultDialTimeout,
+			ReconnectMin: DefaultReconnectMin,
+			ReconnectMax: DefaultReconnectMax,
+		},
+		Services: map[string]*Service{},
+	}
+}
+
+// Load reads and parses the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}

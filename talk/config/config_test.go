@@ -1,0 +1,150 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/talk/config"
+)
+
+const full = `# a full config
+listen = ["tcp://127.0.0.1:4242", "ws://127.0.0.1:8080/qtalk"]
+watch_interval = "500ms"
+
+[limits]
+max_frame_size = 65536
+max_sessions = 10
+max_calls = 100
+dial_timeout = "2s"
+reconnect_min = "10ms"
+reconnect_max = "1s"
+
+[services]
+chat = { provider = "local", module = "example.net/chat", options = { rooms = 3 } }
+guild = { provider = "tcp://guild.example.net:4242", service = "guild-service", host = "Example.NET", timeout = "5s", retries = 2, idempotent = ["read", "list*"], fallback = "backup", breaker = { failures = 3, cooldown = "1s" } }
+worker = { provider = "exec:./worker --fast" }
+
+[services.backup]
+provider = "tcp/$4:5000!guild-service"
+`
+
+func TestParseFull(t *testing.T) {
+	cfg, err := config.Parse([]byte(full), "qtalk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tcp://127.0.0.1:4242", "ws://127.0.0.1:8080/qtalk"}; !reflect.DeepEqual(cfg.Listen, want) {
+		t.Errorf("Listen = %q", cfg.Listen)
+	}
+	if cfg.WatchInterval != 500*time.Millisecond {
+		t.Errorf("WatchInterval = %v", cfg.WatchInterval)
+	}
+	wantLimits := config.Limits{MaxFrameSize: 65536, MaxSessions: 10, MaxCalls: 100, DialTimeout: 2 * time.Second, ReconnectMin: 10 * time.Millisecond, ReconnectMax: time.Second}
+	if cfg.Limits != wantLimits {
+		t.Errorf("Limits = %+v", cfg.Limits)
+	}
+	chat := cfg.Services["chat"]
+	if !chat.Local() || chat.Module != "example.net/chat" || chat.Options["rooms"] != int64(3) || chat.Line != 14 {
+		t.Errorf("chat = %+v", chat)
+	}
+	guild := cfg.Services["guild"]
+	want := &config.Service{
+		Name: "guild", Provider: "tcp://guild.example.net:4242", Service: "guild-service", Host: "example.net",
+		Timeout: 5 * time.Second, Retries: 2, Idempotent: []string{"read", "list*"}, Fallback: "backup",
+		Breaker: config.Breaker{Failures: 3, Cooldown: time.Second},
+	}
+	if !guild.Equal(want) || guild.Line != 15 {
+		t.Errorf("guild = %+v", guild)
+	}
+	worker := cfg.Services["worker"]
+	if worker.Provider != "exec:./worker --fast" || worker.Service != "worker" ||
+		worker.Breaker != (config.Breaker{Failures: config.DefaultBreakerFailures, Cooldown: config.DefaultBreakerCooldown}) {
+		t.Errorf("worker = %+v", worker)
+	}
+	backup := cfg.Services["backup"]
+	if backup.Provider != "tcp://127.0.0.1:5000" || backup.Service != "guild-service" || backup.Line != 18 || backup.KeyLine("provider") != 19 {
+		t.Errorf("backup = %+v (line %d)", backup, backup.Line)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := config.Parse(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, config.Default()) {
+		t.Errorf("empty config = %+v, want the defaults %+v", cfg, config.Default())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name, doc string
+		line      int
+		key, msg  string
+	}{
+		{"syntax", "listen = [\n\"a\"\nx", 3, "listen", "expected a comma"},
+		{"unknown top", "lisen = []", 1, "lisen", "unknown key"},
+		{"listen type", "listen = 4", 1, "listen", "want a string or an array of strings"},
+		{"listen address", "listen = [\"nope://x\"]", 1, "listen", "unknown scheme"},
+		{"listen exec", "listen = \"exec:cat\"", 1, "listen", "can only be dialed"},
+		{"watch", "\n\nwatch_interval = \"5x\"", 3, "watch_interval", "bad duration"},
+		{"limits unknown", "[limits]\nmax_frames = 3", 2, "limits.max_frames", "unknown key"},
+		{"limits range", "[limits]\n\nmax_frame_size = 10", 3, "limits.max_frame_size", "out of range"},
+		{"limits type", "[limits]\nmax_calls = \"lots\"", 2, "limits.max_calls", "want an integer"},
+		{"limits reconnect", "[limits]\nreconnect_min = \"2s\"\nreconnect_max = \"1s\"", 3, "limits.reconnect_max", "less than reconnect_min"},
+		{"limits not table", "limits = 3", 1, "limits", "want a table"},
+		{"service name", "[services]\n\"bad name\" = { provider = \"local\", module = \"m\" }", 2, `services."bad name"`, "bad service name"},
+		{"service reserved", "[services]\nqtalk = { provider = \"local\", module = \"m\" }", 2, "services.qtalk", "reserved"},
+		{"no provider", "[services]\nchat = { module = \"m\" }", 2, "services.chat", "missing provider"},
+		{"no module", "[services.chat]\nprovider = \"local\"", 1, "services.chat", "missing module"},
+		{"unknown service key", "[services.chat]\nprovider = \"local\"\nmodule = \"m\"\nmodul = \"x\"", 4, "services.chat.modul", "unknown key"},
+		{"local timeout", "[services.chat]\nprovider = \"local\"\nmodule = \"m\"\ntimeout = \"1s\"", 4, "services.chat.timeout", "only upstream services"},
+		{"remote module", "[services]\nguild = { provider = \"tcp://h:1\", module = \"m\" }", 2, "services.guild.module", "only local services"},
+		{"bad provider", "[services.guild]\n\nprovider = \"tcp://h\"", 3, "services.guild.provider", "bad provider"},
+		{"stdio provider", "[services.guild]\nprovider = \"stdio:\"", 2, "services.guild.provider", "cannot dial stdio"},
+		{"subport mismatch", "[services.guild]\nprovider = \"tcp://h:1!a\"\nservice = \"b\"", 3, "services.guild.service", "differs"},
+		{"bad timeout", "[services.guild]\nprovider = \"tcp://h:1\"\ntimeout = \"-1s\"", 3, "services.guild.timeout", "out of range"},
+		{"bad retries", "[services.guild]\nprovider = \"tcp://h:1\"\nretries = 11", 3, "services.guild.retries", "out of range"},
+		{"bad idempotent", "[services.guild]\nprovider = \"tcp://h:1\"\nidempotent = [\"a b\"]", 3, "services.guild.idempotent", "bad name"},
+		{"bad host", "[services.guild]\nprovider = \"tcp://h:1\"\nhost = \"a/b\"", 3, "services.guild.host", "bad host"},
+		{"bad breaker", "[services.guild]\nprovider = \"tcp://h:1\"\nbreaker = { failures = 1, cooldown = 3 }", 3, "services.guild.breaker.cooldown", "want a duration"},
+		{"breaker key", "[services.guild]\nprovider = \"tcp://h:1\"\n[services.guild.breaker]\nfailure = 1", 4, "services.guild.breaker.failure", "unknown key"},
+		{"fallback missing", "[services.guild]\nprovider = \"tcp://h:1\"\nfallback = \"nope\"", 3, "services.guild.fallback", "no service"},
+		{"fallback self", "[services.guild]\nprovider = \"tcp://h:1\"\nfallback = \"guild\"", 3, "services.guild.fallback", "own fallback"},
+		{"service not table", "[services]\nguild = \"tcp://h:1\"", 2, "services.guild", "want a table"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse([]byte(tt.doc), "q.toml")
+			var ce *config.Error
+			if !errors.As(err, &ce) || !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("Parse = %v, want a *config.Error matching ErrInvalid", err)
+			}
+			if ce.Line != tt.line || ce.Key != tt.key || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %q: line %d, key %q; want line %d, key %q, message with %q", err, ce.Line, ce.Key, tt.line, tt.key, tt.msg)
+			}
+			if !strings.HasPrefix(err.Error(), "q.toml:") {
+				t.Errorf("error %q does not start with the file name", err)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "qtalk.toml")
+	if err := os.WriteFile(path, []byte("listen = \"tcp://127.0.0.1:0\"\n[limits]\nbogus = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(path)
+	if err == nil || !strings.HasPrefix(err.Error(), path+":3: limits.bogus: unknown key") {
+		t.Errorf("Load: %v", err)
+	}
+	if _, err := config.Load(filepath.Join(t.TempDir(), "none.toml")); !errors.Is(err, os.ErrNotExist) || errors.Is(err, config.ErrInvalid) {
+		t.Errorf("Load of a missing file: %v, want os.ErrNotExist only", err)
+	}
+}

@@ -1,0 +1,55 @@
+// Package config reads the configuration of a qtalk server, qtalk.toml:
+// the addresses it listens on, its limits, and the services it offers.
+//
+//	listen = ["tcp://127.0.0.1:4242"]
+//
+//	[limits]
+//	max_sessions = 1000
+//
+//	[services]
+//	chat   = { provider = "local", module = "example.net/chat" }
+//	guild  = { provider = "tcp://guild.example.net:4242", service = "guild-service", timeout = "5s" }
+//	worker = { provider = "exec:./worker" }
+//
+// # Services
+//
+// Each key of the services table is a service: the module part of the
+// labels it answers (chat:send). Its provider says where it runs:
+//
+//   - "local": in the server, from a module compiled in and named by its
+//     import path (module = "example.net/chat"), with the free-form table
+//     options handed to it;
+//   - a transport address ("tcp://host:port", "unix:///run/s.sock",
+//     "ws://host/path", "wss://...", "exec:command args", ...): upstream,
+//     where the server forwards its calls. The upstream serves the
+//     service under the name in service (by default the same name), so
+//     a call of guild:write is forwarded as guild-service:write. An
+//     address may name it with a "!name" suffix instead.
+//
+// Upstream services take these keys too: host, the host name that labels
+// may give to reach the upstream directly (host/service:name; the
+// provider's own host is always accepted); timeout, the longest a call
+// may take; retries, how many times an idempotent call is tried again
+// when the upstream is unavailable; idempotent, the names (or prefixes
+// ending in "*") of the calls that are idempotent; breaker, a table with
+// failures (consecutive failures that open the circuit, 0 for none) and
+// cooldown (how long it stays open before a probe). Any service may name
+// a fallback: another service that gets the calls this one cannot take.
+//
+// # Limits and the rest
+//
+// The limits table holds max_frame_size (the largest rpc frame accepted),
+// max_sessions (client sessions at once, 0 for no limit), max_calls
+// (calls in flight at once over all sessions, 0 for no limit),
+// dial_timeout, reconnect_min and reconnect_max (the backoff between
+// attempts to reach an upstream). The top-level watch_interval says how
+// often the server checks the file for changes ("0s" for never).
+// Durations are strings such as "500ms" or "1m30s".
+//
+// # Errors
+//
+// Parse and Load check everything they can without starting anything:
+// syntax, types, unknown keys, names, addresses, references between
+// services. The first problem found is returned as an *Error naming the
+// file, the line and the key, which matches ErrInvalid.
+package config

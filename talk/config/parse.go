@@ -1,0 +1,454 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/qtalkkit/qtalk/label"
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+// Parse parses a config from the content of a qtalk.toml file; file names
+// it in errors. Settings left out get their defaults. Any problem is an
+// *Error that matches ErrInvalid: a syntax error, a value of the wrong
+// type or out of range, an unknown key, a bad name, address or reference.
+func Parse(data []byte, file string) (*Config, error) {
+	if file == "" {
+		file = defaultFileName
+	}
+	cfg := Default()
+	cfg.File = file
+	p := &parser{file: file}
+	var root map[string]toml.Primitive
+	md, err := toml.Decode(string(data), &root)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Err: errors.New(pe.Message)}
+		}
+		return nil, &Error{File: file, Err: err}
+	}
+	p.md = md
+	for _, e := range p.sorted(nil, root) {
+		switch e.name {
+		case "listen":
+			err = p.listen(e, cfg)
+		case "watch_interval":
+			cfg.WatchInterval, err = p.duration(e, 0)
+		case "limits":
+			err = p.limits(e, &cfg.Limits)
+		case "services":
+			err = p.services(e, cfg)
+		default:
+			err = p.unknown(e, "listen", "watch_interval", "limits", "services")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := p.references(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parser decodes the values of a parsed file.
+type parser struct {
+	file string
+	md   toml.MetaData
+}
+
+// An entry is a key of a table and its undecoded value.
+type entry struct {
+	name string
+	key  toml.Key // the full key
+	v    toml.Primitive
+	line int
+}
+
+func (e entry) String() string { return e.key.String() }
+
+// fail returns an *Error about e.
+func (p *parser) fail(e entry, format string, args ...any) error {
+	return &Error{File: p.file, Line: e.line, Key: e.key.String(), Err: fmt.Errorf(format, args...)}
+}
+
+// lineProbe finds the line of a value: decoding into it fails with a
+// toml.ParseError that has the position of the value's key.
+type lineProbe struct{}
+
+var errProbe = errors.New("probe")
+
+func (lineProbe) UnmarshalTOML(any) error { return errProbe }
+
+func (p *parser) line(v toml.Primitive) int {
+	var pe toml.ParseError
+	if err := p.md.PrimitiveDecode(v, lineProbe{}); errors.As(err, &pe) {
+		return pe.Position.Line
+	}
+	return 0
+}
+
+// sorted returns the entries of a table, in the order of the file.
+func (p *parser) sorted(parent toml.Key, table map[string]toml.Primitive) []entry {
+	es := make([]entry, 0, len(table))
+	for name, v := range table {
+		key := append(slices.Clip(parent), name)
+		es = append(es, entry{name: name, key: key, v: v, line: p.line(v)})
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].line != es[j].line {
+			return es[i].line < es[j].line
+		}
+		return es[i].name < es[j].name
+	})
+	return es
+}
+
+// table returns the entries of e, which must be a table.
+func (p *parser) table(e entry) ([]entry, error) {
+	// Type is empty for the tables made implicitly by [a.b] headers. (The
+	// decoder takes any value for a map without complaint.)
+	var m map[string]toml.Primitive
+	if t := p.md.Type(e.key...); t != "" && t != "Hash" || p.md.PrimitiveDecode(e.v, &m) != nil {
+		return nil, p.fail(e, "want a table, not %s", p.typeOf(e))
+	}
+	return p.sorted(e.key, m), nil
+}
+
+// typeOf names the TOML type of e for errors.
+func (p *parser) typeOf(e entry) string {
+	switch t := p.md.Type(e.key...); t {
+	case "Hash":
+		return "a table"
+	case "":
+		return "nothing"
+	default:
+		return "a value of type " + strings.ToLower(t)
+	}
+}
+
+func (p *parser) unknown(e entry, known ...string) error {
+	return p.fail(e, "unknown key (want one of %s)", strings.Join(known, ", "))
+}
+
+func (p *parser) str(e entry) (string, error) {
+	var s string
+	if p.md.PrimitiveDecode(e.v, &s) != nil {
+		return "", p.fail(e, "want a string, not %s", p.typeOf(e))
+	}
+	return s, nil
+}
+
+// strings decodes a string or an array of strings.
+func (p *parser) strings(e entry) ([]string, error) {
+	var s string
+	if p.md.PrimitiveDecode(e.v, &s) == nil {
+		return []string{s}, nil
+	}
+	var ss []string
+	if p.md.PrimitiveDecode(e.v, &ss) != nil {
+		return nil, p.fail(e, "want a string or an array of strings, not %s", p.typeOf(e))
+	}
+	return ss, nil
+}
+
+// integer decodes an integer in [lo, hi].
+func (p *parser) integer(e entry, lo, hi int) (int, error) {
+	var n int64
+	if p.md.PrimitiveDecode(e.v, &n) != nil {
+		return 0, p.fail(e, "want an integer, not %s", p.typeOf(e))
+	}
+	if n < int64(lo) || n > int64(hi) {
+		return 0, p.fail(e, "%d is out of range [%d, %d]", n, lo, hi)
+	}
+	return int(n), nil
+}
+
+// duration decodes a duration string of at least lo and at most a day.
+func (p *parser) duration(e entry, lo time.Duration) (time.Duration, error) {
+	s, err := p.str(e)
+	if err != nil {
+		return 0, p.fail(e, "want a duration such as \"1.5s\", not %s", p.typeOf(e))
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, p.fail(e, "bad duration %q (want a number and a unit, such as \"500ms\" or \"1m30s\")", s)
+	}
+	if d < lo || d > maxDuration {
+		return 0, p.fail(e, "duration %s is out of range [%s, %s]", d, lo, maxDuration)
+	}
+	return d, nil
+}
+
+func (p *parser) listen(e entry, cfg *Config) error {
+	addrs, err := p.strings(e)
+	if err != nil {
+		return err
+	}
+	if len(addrs) > maxListen {
+		return p.fail(e, "more than %d addresses", maxListen)
+	}
+	for _, s := range addrs {
+		a, err := transport.ParseAddress(s)
+		if err != nil {
+			return p.fail(e, "%w", err)
+		}
+		if a.Scheme == "exec" {
+			return p.fail(e, "cannot listen on %q: exec addresses can only be dialed", s)
+		}
+		cfg.Listen = append(cfg.Listen, s)
+	}
+	return nil
+}
+
+func (p *parser) limits(e entry, l *Limits) error {
+	es, err := p.table(e)
+	if err != nil {
+		return err
+	}
+	var maxEntry entry
+	for _, e := range es {
+		switch e.name {
+		case "max_frame_size":
+			l.MaxFrameSize, err = p.integer(e, minFrameSize, maxFrameSize)
+		case "max_sessions":
+			l.MaxSessions, err = p.integer(e, 0, maxCount)
+		case "max_calls":
+			l.MaxCalls, err = p.integer(e, 0, maxCount)
+		case "dial_timeout":
+			l.DialTimeout, err = p.duration(e, time.Millisecond)
+		case "reconnect_min":
+			l.ReconnectMin, err = p.duration(e, time.Millisecond)
+		case "reconnect_max":
+			l.ReconnectMax, err = p.duration(e, time.Millisecond)
+			maxEntry = e
+		default:
+			err = p.unknown(e, "max_frame_size", "max_sessions", "max_calls", "dial_timeout", "reconnect_min", "reconnect_max")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if l.ReconnectMax < l.ReconnectMin {
+		if maxEntry.key == nil {
+			maxEntry = entry{key: toml.Key{"limits", "reconnect_max"}, line: p.line(e.v)}
+		}
+		return p.fail(maxEntry, "%s is less than reconnect_min, %s", l.ReconnectMax, l.ReconnectMin)
+	}
+	return nil
+}
+
+func (p *parser) services(e entry, cfg *Config) error {
+	es, err := p.table(e)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if err := checkModule(e.name); err != nil {
+			return p.fail(e, "bad service name: %w", err)
+		}
+		s, err := p.service(e)
+		if err != nil {
+			return err
+		}
+		cfg.Services[s.Name] = s
+	}
+	return nil
+}
+
+// checkModule checks that name can be the module of labels, and is not
+// the module of the built-in labels.
+func checkModule(name string) error {
+	if _, err := label.Parse(name + ":x"); err != nil {
+		return err
+	}
+	if name == reservedModule {
+		return fmt.Errorf("%q is reserved for the built-in labels", name)
+	}
+	return nil
+}
+
+// upstreamOnly are the keys of upstream services only.
+var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker"}
+
+func (p *parser) service(e entry) (*Service, error) {
+	es, err := p.table(e)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{Name: e.name, Line: e.line, lines: map[string]int{}}
+	set := map[string]entry{}
+	for _, e := range es {
+		set[e.name] = e
+		s.lines[e.name] = e.line
+		switch e.name {
+		case "provider":
+			s.Provider, err = p.str(e)
+		case "module":
+			s.Module, err = p.str(e)
+		case "options":
+			if _, err = p.table(e); err == nil {
+				err = p.md.PrimitiveDecode(e.v, &s.Options)
+			}
+		case "service":
+			if s.Service, err = p.str(e); err == nil {
+				if cerr := checkModule(s.Service); cerr != nil {
+					err = p.fail(e, "bad upstream service name: %w", cerr)
+				}
+			}
+		case "host":
+			if s.Host, err = p.str(e); err == nil {
+				var l label.Label
+				if l, err = label.Parse(s.Host + "/m:n"); err != nil || strings.Contains(s.Host, "/") {
+					err = p.fail(e, "bad host name %q", s.Host)
+				} else {
+					s.Host = l.Host
+				}
+			}
+		case "timeout":
+			s.Timeout, err = p.duration(e, time.Millisecond)
+		case "retries":
+			s.Retries, err = p.integer(e, 0, MaxRetries)
+		case "idempotent":
+			s.Idempotent, err = p.idempotent(e)
+		case "fallback":
+			s.Fallback, err = p.str(e)
+		case "breaker":
+			s.Breaker, err = p.breaker(e)
+		default:
+			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case s.Provider == "":
+		return nil, p.fail(e, "missing provider (\"local\" or an upstream address)")
+	case s.Local():
+		if s.Module == "" {
+			return nil, p.fail(e, "missing module (the import path of a compiled-in module) for provider \"local\"")
+		}
+		if strings.ContainsAny(s.Module, " \t\n") {
+			return nil, p.fail(set["module"], "bad module path %q", s.Module)
+		}
+		for _, k := range upstreamOnly {
+			if e, ok := set[k]; ok {
+				return nil, p.fail(e, "only upstream services take %s, not provider \"local\"", k)
+			}
+		}
+		return s, nil
+	}
+	for _, k := range []string{"module", "options"} {
+		if e, ok := set[k]; ok {
+			return nil, p.fail(e, "only local services take %s (provider is %q)", k, s.Provider)
+		}
+	}
+	a, err := transport.ParseAddress(s.Provider)
+	if err != nil {
+		return nil, p.fail(set["provider"], "bad provider: %w", err)
+	}
+	if a.Scheme == "stdio" {
+		return nil, p.fail(set["provider"], "bad provider %q: a server cannot dial stdio", s.Provider)
+	}
+	if a.Subport != "" {
+		if s.Service != "" && s.Service != a.Subport {
+			return nil, p.fail(set["service"], "%q differs from the service %q the provider address names", s.Service, a.Subport)
+		}
+		if err := checkModule(a.Subport); err != nil {
+			return nil, p.fail(set["provider"], "bad upstream service name: %w", err)
+		}
+		s.Service, a.Subport = a.Subport, ""
+	}
+	s.Provider = a.String()
+	if s.Service == "" {
+		s.Service = s.Name
+	}
+	if _, ok := set["breaker"]; !ok {
+		s.Breaker = Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown}
+	}
+	return s, nil
+}
+
+func (p *parser) idempotent(e entry) ([]string, error) {
+	names, err := p.strings(e)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > maxIdempotentNames {
+		return nil, p.fail(e, "more than %d names", maxIdempotentNames)
+	}
+	for _, n := range names {
+		prefix, star := strings.CutSuffix(n, "*")
+		if star && prefix == "" {
+			continue
+		}
+		if _, err := label.Parse("m:" + prefix); err != nil {
+			return nil, p.fail(e, "bad name %q (want a name, or a prefix and \"*\")", n)
+		}
+	}
+	return names, nil
+}
+
+func (p *parser) breaker(e entry) (Breaker, error) {
+	b := Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown}
+	es, err := p.table(e)
+	if err != nil {
+		return b, err
+	}
+	for _, e := range es {
+		switch e.name {
+		case "failures":
+			b.Failures, err = p.integer(e, 0, maxCount)
+		case "cooldown":
+			b.Cooldown, err = p.duration(e, time.Millisecond)
+		default:
+			err = p.unknown(e, "failures", "cooldown")
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// references checks what services say about each other.
+func (p *parser) references(cfg *Config) error {
+	names := make([]string, 0, len(cfg.Services))
+	for name := range cfg.Services {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return cfg.Services[names[i]].Line < cfg.Services[names[j]].Line })
+	for _, name := range names {
+		s := cfg.Services[name]
+		if s.Fallback == "" {
+			continue
+		}
+		e := entry{key: toml.Key{"services", name, "fallback"}, line: s.KeyLine("fallback")}
+		switch _, ok := cfg.Services[s.Fallback]; {
+		case s.Fallback == name:
+			return p.fail(e, "a service cannot be its own fallback")
+		case !ok:
+			return p.fail(e, "no service %q", s.Fallback)
+		}
+	}
+	return nil
+}
+
+// ServiceError returns an *Error about key of service s ("" for the
+// service itself) in cfg, for the problems found after parsing, such as
+// a module that is not compiled in.
+func (cfg *Config) ServiceError(s *Service, key string, err error) error {
+	k := toml.Key{"services", s.Name}
+	if key != "" {
+		k = append(k, key)
+	}
+	return &Error{File: cfg.File, Line: s.KeyLine(key), Key: k.String(), Err: err}
+}

@@ -1,0 +1,124 @@
+package service
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qtalkkit/qtalk/label"
+	"github.com/qtalkkit/qtalk/rpc"
+)
+
+// The built-in labels every server answers.
+const (
+	// BuiltinModule is the module of the built-in labels; no service may
+	// take its name.
+	BuiltinModule = "qtalk"
+
+	// LabelLabels lists the labels the server offers, local and
+	// upstream, as a sorted []string ("chat:send", "guild:write", ...;
+	// a route that takes every name with a prefix ends in "*", and an
+	// upstream that could not be asked shows as "guild:*"). It takes no
+	// arguments.
+	LabelLabels = "qtalk:labels"
+
+	// LabelServices describes the configured services, as []ServiceInfo
+	// sorted by name. It takes no arguments.
+	LabelServices = "qtalk:services"
+
+	// LabelSubscribe streams the events of a service (the argument, a
+	// string; SubscribeAll for all of them). See Subscribe.
+	LabelSubscribe = "qtalk:subscribe"
+)
+
+// ServiceInfo describes a service, for LabelServices.
+type ServiceInfo struct {
+	Name     string `cbor:"name" json:"name"`
+	Provider string `cbor:"provider" json:"provider"`                     // "local" or the upstream's address
+	Module   string `cbor:"module,omitempty" json:"module,omitempty"`     // of a local service
+	Upstream string `cbor:"upstream,omitempty" json:"upstream,omitempty"` // the upstream's name of the service
+	Open     bool   `cbor:"open" json:"open"`
+}
+
+// labelsTimeout bounds asking an upstream for its labels.
+const labelsTimeout = 2 * time.Second
+
+func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
+	switch l.Name {
+	case "labels":
+		r.Return(s.labels(c.Context()))
+	case "services":
+		r.Return(s.services())
+	case "subscribe":
+		s.serveSubscribe(r, c)
+	default:
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no built-in label %q", c.FullSelector))
+	}
+}
+
+// labels lists the labels offered, asking the upstreams for theirs.
+func (s *Server) labels(ctx context.Context) []string {
+	st := s.state.Load()
+	out := []string{LabelLabels, LabelServices, LabelSubscribe}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, svc := range st.services {
+		if svc.mod != nil {
+			for _, p := range svc.mod.routes.Patterns() {
+				out = append(out, name+":"+p)
+			}
+			continue
+		}
+		wg.Go(func() {
+			ls := s.upstreamLabels(ctx, svc)
+			mu.Lock()
+			out = append(out, ls...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	sort.Strings(out)
+	return out
+}
+
+// upstreamLabels asks the upstream of svc for its labels of the service,
+// renamed with the local name.
+func (s *Server) upstreamLabels(ctx context.Context, svc *service) []string {
+	all := []string{svc.cfg.Name + ":*"}
+	ctx, cancel := context.WithTimeout(ctx, labelsTimeout)
+	defer cancel()
+	peer, err := svc.remote.pool.session(ctx, false)
+	if err != nil {
+		return all
+	}
+	var ls []string
+	if _, err := peer.Call(ctx, LabelLabels, nil, &ls); err != nil {
+		return all
+	}
+	var out []string
+	for _, l := range ls {
+		if module, name, ok := strings.Cut(l, ":"); ok && module == svc.cfg.Service {
+			out = append(out, svc.cfg.Name+":"+name)
+		}
+	}
+	return out
+}
+
+// services describes the configured services.
+func (s *Server) services() []ServiceInfo {
+	st := s.state.Load()
+	out := make([]ServiceInfo, 0, len(st.services))
+	for name, svc := range st.services {
+		info := ServiceInfo{Name: name, Provider: svc.cfg.Provider, Open: s.hub.isOpen(name)}
+		if svc.mod != nil {
+			info.Module = svc.cfg.Module
+		} else {
+			info.Upstream = svc.cfg.Service
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,98 @@
+// Package service runs qtalk servers from a config (package config): the
+// server that `qtalk serve --config qtalk.toml` starts.
+//
+//	cfg, err := config.Load("qtalk.toml")
+//	srv, err := service.New(cfg, service.WithLogger(logger))
+//	srv.WatchConfig(ctx, "qtalk.toml") // reload on SIGHUP and on change
+//	err = srv.Serve(ctx)               // until ctx ends
+//
+// # Labels and services
+//
+// Clients call labels (package label): chat:send is the procedure send of
+// the service chat. A Server routes every call by its label to a service
+// of its config, and a service is either local, a module compiled into
+// the program, or upstream, another server it forwards the calls to.
+// Services are namespaces: chat:send and guild:send are different
+// procedures, even of the same module. Parameters (guild:write?id=7) do
+// not take part in routing; handlers read them with talk.LabelOf.
+//
+// # Modules
+//
+// A module is a bundle of rpc procedures and raw-channel handlers that
+// registers itself by import path from an init function, as database/sql
+// drivers do:
+//
+//	func init() {
+//		service.RegisterModule("example.net/chat", func(m *service.Module) error {
+//			m.HandleFunc("send", send)
+//			m.HandleChannel("tail", tail) // opened with talk.OpenChannel
+//			return nil
+//		})
+//	}
+//
+// and a config mounts it: chat = { provider = "local", module =
+// "example.net/chat" }. Each service of a module gets a Module of its own,
+// with its lifecycle apart from the connections of its clients: it opens
+// when its factory returns, and closes when it calls Close or the server
+// closes it. Modules Emit events of their own.
+//
+// # Events
+//
+// The built-in label qtalk:subscribe, with a service name as argument,
+// streams the events of that service (Subscribe is the client side):
+// first its current state, then every change and every event its module
+// emits, named service/event: chat/open, chat/close, chat/message. An
+// upstream service opens when its upstream is connected and says the
+// service is open, and closes when the connection drops; clients coming
+// and going, and a subscriber's own connection, change nothing.
+//
+// # Upstreams
+//
+// A call to an upstream service is forwarded with rpc.Forward at the
+// channel level, under the upstream's name for the service: guild:write
+// goes upstream as guild-service:write, and unary calls, streams, raw
+// channels, cancellation and deadlines cross unchanged, through as many
+// proxies as there are. Each provider (upstream address) has one session,
+// dialed on first use and redialed with backoff when it drops: calls in
+// the meantime fail with rpc.CodeUnavailable, the service emits
+// guild/close, and once the upstream is back the calls go through again
+// and guild/open follows. An exec provider ("exec:./worker") is a child
+// process, started again if it exits.
+//
+// Per service, the config sets a timeout, a circuit breaker (after so
+// many failures in a row, calls fail at once for a cooldown, then one
+// call probes the upstream), a fallback service, and retries for
+// idempotent calls: those matching the service's idempotent names, or
+// sent with the metadata MetadataIdempotent ("qtalk-idempotent": "1"). A
+// call is tried again, or handed to the fallback, only if it cannot have
+// run upstream (it was never sent) or it is idempotent.
+//
+// A label may name an upstream directly by host:
+// example.net/guild-service:write reaches the upstream service
+// guild-service of the service whose host setting, or provider address,
+// is example.net. Only
+// configured upstreams are reachable that way: any other host is refused
+// with rpc.CodePermissionDenied, so a server is never an open relay.
+//
+// # Built-in labels
+//
+// Besides qtalk:subscribe, qtalk:labels lists the labels the server
+// offers, local and upstream, as a []string (what `qtalk ls` shows), and
+// qtalk:services describes the services.
+//
+// # Reloading
+//
+// Reload applies a new config while the server runs: added, removed and
+// changed services take effect, and so do listen addresses and limits,
+// while the services that did not change keep their calls, streams and
+// upstream sessions. A config that cannot be applied changes nothing.
+// WatchConfig reloads the config file on SIGHUP and when its content
+// changes, logging a config it rejects and keeping the one in effect.
+//
+// # Logging
+//
+// The server logs with log/slog (WithLogger): listeners, reloads,
+// services opening and closing, upstreams coming and going, breakers
+// opening and closing. Every record has the attributes type and id, the
+// kind of thing it is about and its name.
+package service

@@ -1,0 +1,215 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+// Start listens on the addresses of the config and serves the sessions
+// it accepts in the background, until Close. ctx bounds setting up the
+// listeners only. If one fails, Start closes the others and returns its
+// error. Reloads open and close listeners as the config's listen list
+// changes.
+func (s *Server) Start(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.isClosed() {
+		return ErrServerClosed
+	}
+	if s.serving {
+		return errors.New("service: server already started")
+	}
+	added, err := s.listen(ctx, s.state.Load().cfg.Listen)
+	if err != nil {
+		return err
+	}
+	s.serving = true
+	s.commitListeners(s.state.Load().cfg.Listen, added)
+	return nil
+}
+
+// Serve is Start, then serves until ctx ends, when it closes the server
+// and returns nil, or until Close, when it returns ErrServerClosed.
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return s.Close()
+	case <-s.ctx.Done():
+		<-s.done
+		return ErrServerClosed
+	}
+}
+
+// Addrs returns the addresses listened on, in the order of the config,
+// such as the TCP address with the port the system chose for port 0.
+func (s *Server) Addrs() []net.Addr {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	var addrs []net.Addr
+	for _, a := range s.lnOrder {
+		if ln := s.lns[a]; ln != nil {
+			addrs = append(addrs, ln.ln.Addr())
+		}
+	}
+	return addrs
+}
+
+// A listener accepts client sessions on one address.
+type listener struct {
+	addr string
+	ln   transport.Listener
+}
+
+// listen binds the addresses of want that are not bound yet, closing them
+// all again if one fails. An address that names what a listener is bound
+// to already (tcp://127.0.0.1:4242 for the listener of tcp://127.0.0.1:0
+// that got port 4242) is that listener.
+func (s *Server) listen(ctx context.Context, want []string) (map[string]*listener, error) {
+	added := map[string]*listener{}
+	for _, a := range want {
+		if s.lns[a] != nil || added[a] != nil {
+			continue
+		}
+		if l := s.boundTo(a); l != nil {
+			added[a] = l
+			continue
+		}
+		ln, err := transport.Listen(ctx, a)
+		if err != nil {
+			for _, l := range added {
+				if s.lns[l.addr] != l {
+					l.ln.Close()
+				}
+			}
+			return nil, fmt.Errorf("service: listen on %s: %w", a, err)
+		}
+		added[a] = &listener{addr: a, ln: ln}
+	}
+	return added, nil
+}
+
+// boundTo returns the listener bound to the address a names, if any.
+func (s *Server) boundTo(a string) *listener {
+	want, err := transport.ParseAddress(a)
+	if err != nil || want.Host == "" {
+		return nil
+	}
+	for _, l := range s.lns {
+		have, err := transport.ParseAddress(l.addr)
+		if err != nil || have.Scheme != want.Scheme {
+			continue
+		}
+		have.Host = l.ln.Addr().String()
+		if have.String() == want.String() {
+			return l
+		}
+	}
+	return nil
+}
+
+// commitListeners starts accepting on the listeners listen added and
+// closes the ones want no longer lists. Sessions already accepted stay.
+func (s *Server) commitListeners(want []string, added map[string]*listener) {
+	running := map[*listener]bool{}
+	for _, l := range s.lns {
+		running[l] = true
+	}
+	next := map[string]*listener{}
+	for _, a := range want {
+		l := s.lns[a]
+		if l == nil {
+			l = added[a]
+		}
+		next[a] = l
+	}
+	kept := map[*listener]bool{}
+	for _, l := range next {
+		kept[l] = true
+	}
+	for l := range running {
+		if !kept[l] {
+			l.ln.Close()
+			s.logger.Info("stopped listening", "type", "listener", "id", l.addr)
+		}
+	}
+	started := map[*listener]bool{}
+	for _, a := range want {
+		l := next[a]
+		if running[l] || started[l] {
+			continue
+		}
+		started[l] = true
+		if !s.spawn(func() { s.accept(l) }) {
+			l.ln.Close()
+			continue
+		}
+		s.logger.Info("listening", "type", "listener", "id", a, "addr", l.ln.Addr().String())
+	}
+	s.lns = next
+	s.lnOrder = append(s.lnOrder[:0], want...)
+}
+
+// accept serves the sessions of l until it is closed.
+func (s *Server) accept(l *listener) {
+	for {
+		sess, err := l.ln.Accept(s.ctx)
+		if err != nil {
+			if s.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				s.logger.Error("accept failed", "type", "listener", "id", l.addr, "err", err)
+			}
+			return
+		}
+		s.servePeer(sess, l.addr)
+	}
+}
+
+// servePeer serves a client session in the background.
+func (s *Server) servePeer(sess mux.Session, from string) *talk.Peer {
+	limits := s.state.Load().cfg.Limits
+	s.peersMu.Lock()
+	if limits.MaxSessions > 0 && len(s.peers) >= limits.MaxSessions {
+		s.peersMu.Unlock()
+		s.logger.Warn("session refused: max_sessions reached", "type", "listener", "id", from, "remote", sess.RemoteAddr().String())
+		sess.Close()
+		return nil
+	}
+	p := talk.NewPeer(sess, talk.WithHandler(s), talk.WithMaxFrameSize(limits.MaxFrameSize))
+	s.peers[p] = struct{}{}
+	s.peersMu.Unlock()
+	if !s.spawn(func() {
+		p.Wait()
+		s.peersMu.Lock()
+		delete(s.peers, p)
+		s.peersMu.Unlock()
+		p.Close()
+	}) {
+		p.Close()
+	}
+	return p
+}
+
+// ServeSession serves the calls of a session that came some other way
+// than the config's listeners (an in-memory pipe, a transport of its
+// own), until it ends or the server closes. The server owns sess and
+// closes it.
+func (s *Server) ServeSession(sess mux.Session) error {
+	if s.isClosed() {
+		sess.Close()
+		return ErrServerClosed
+	}
+	p := s.servePeer(sess, "session")
+	if p == nil {
+		return rpc.Errorf(rpc.CodeResourceExhausted, "service: max_sessions reached")
+	}
+	return p.Wait()
+}

@@ -1,0 +1,256 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qtalkkit/qtalk/label"
+	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/talk/config"
+)
+
+// A Server serves the services of a config (package config) on the
+// addresses it lists: local modules, and upstream services it forwards
+// to. It is an rpc.Handler too, routing every call by its label. Its
+// methods are safe for concurrent use.
+type Server struct {
+	logger *slog.Logger
+	now    atomic.Pointer[func() time.Time] // the breakers' clock
+	hub    *hub
+	ctx    context.Context // ends with Close
+	cancel context.CancelFunc
+
+	reloadMu sync.Mutex              // serializes Reload
+	state    atomic.Pointer[state]   // what is served
+	pools    map[string]*pool        // guarded by reloadMu; by provider address
+	serving  bool                    // guarded by reloadMu; Start was called
+	lns      map[string]*listener    // guarded by reloadMu; by address
+	lnOrder  []string                // guarded by reloadMu; the addresses, in config order
+	peersMu  sync.Mutex              // guards peers
+	peers    map[*talk.Peer]struct{} // the client sessions
+
+	inflightMu sync.Mutex
+	inflight   int           // guarded by inflightMu; calls in flight
+	draining   bool          // guarded by inflightMu; Shutdown was called
+	idle       chan struct{} // guarded by inflightMu; closed when inflight drops to 0 while draining
+	drainCtx   context.Context
+	drain      context.CancelFunc // ends the subscriptions
+
+	spawnMu sync.Mutex     // guards closed, and orders wg.Add before wg.Wait
+	closed  bool           // guarded by spawnMu
+	wg      sync.WaitGroup // the goroutines of the server
+	done    chan struct{}  // closed when Close is done
+}
+
+// An Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger of the server's events (listening, reloads,
+// upstreams coming and going, breakers opening), whose records carry the
+// attributes type ("listener", "config", "service", "provider") and id
+// (an address, a file or a service name). The default is slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) {
+		if l != nil {
+			s.logger = l
+		}
+	}
+}
+
+// New returns a server for cfg, opening its local modules. It does not
+// listen yet: Start and Serve do. It fails with a *config.Error for a
+// config that names a module not compiled in (matching ErrUnknownModule)
+// or whose module fails to open (ErrModuleFailed).
+func New(cfg *config.Config, opts ...Option) (*Server, error) {
+	s := &Server{
+		logger: slog.Default(),
+		hub:    newHub(),
+		pools:  map[string]*pool{},
+		lns:    map[string]*listener{},
+		peers:  map[*talk.Peer]struct{}{},
+		done:   make(chan struct{}),
+	}
+	now := time.Now
+	s.now.Store(&now)
+	for _, o := range opts {
+		o(s)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.drainCtx, s.drain = context.WithCancel(s.ctx)
+	s.state.Store(&state{cfg: config.Default(), services: map[string]*service{}})
+	if err := s.Reload(cfg); err != nil {
+		s.cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// spawn runs f in a goroutine Close waits for, unless the server is
+// closed.
+func (s *Server) spawn(f func()) bool {
+	s.spawnMu.Lock()
+	defer s.spawnMu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Go(f)
+	return true
+}
+
+// Config returns the config in effect.
+func (s *Server) Config() *config.Config { return s.state.Load().cfg }
+
+func (s *Server) isClosed() bool {
+	s.spawnMu.Lock()
+	defer s.spawnMu.Unlock()
+	return s.closed
+}
+
+// Close stops listening, closes every session (calls in flight end),
+// closes the local modules (their subscribers get "close") and the
+// sessions to upstreams, and waits until all of the server's goroutines
+// have returned. Later calls return at once.
+func (s *Server) Close() error {
+	s.spawnMu.Lock()
+	if s.closed {
+		s.spawnMu.Unlock()
+		<-s.done
+		return nil
+	}
+	s.closed = true
+	s.spawnMu.Unlock()
+	s.cancel()
+
+	s.reloadMu.Lock()
+	for _, l := range s.lns {
+		l.ln.Close()
+	}
+	st := s.state.Load()
+	for _, p := range s.pools {
+		p.retire()
+	}
+	s.reloadMu.Unlock()
+
+	s.peersMu.Lock()
+	peers := make([]*talk.Peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.peersMu.Unlock()
+	for _, p := range peers {
+		p.Close()
+	}
+	for _, svc := range st.services {
+		if svc.mod != nil {
+			svc.mod.close()
+		}
+		if svc.remote != nil {
+			svc.remote.retire()
+		}
+	}
+	s.wg.Wait()
+	close(s.done)
+	s.logger.Info("server closed", "type", "server", "id", s.state.Load().cfg.File)
+	return nil
+}
+
+// Shutdown stops listening and taking new calls (they fail with
+// rpc.CodeUnavailable), ends the subscriptions, waits until the calls in
+// flight are done or ctx ends, and closes the server. It returns ctx's
+// error if the calls did not end in time: they are cut short then.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.reloadMu.Lock()
+	for a, l := range s.lns {
+		l.ln.Close()
+		delete(s.lns, a)
+	}
+	s.reloadMu.Unlock()
+	s.drain()
+	s.inflightMu.Lock()
+	s.draining = true
+	s.logger.Info("shutting down", "type", "server", "id", s.state.Load().cfg.File, "calls", s.inflight)
+	var idle chan struct{}
+	if s.inflight > 0 {
+		idle = make(chan struct{})
+		s.idle = idle
+	}
+	s.inflightMu.Unlock()
+	var err error
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	s.Close()
+	return err
+}
+
+// begin counts a call in, unless the server is draining or max_calls is
+// reached.
+func (s *Server) begin(max int) error {
+	s.inflightMu.Lock()
+	defer s.inflightMu.Unlock()
+	switch {
+	case s.draining:
+		return rpc.Errorf(rpc.CodeUnavailable, "the server is shutting down")
+	case max > 0 && s.inflight >= max:
+		return rpc.Errorf(rpc.CodeResourceExhausted, "more than %d calls in flight", max)
+	}
+	s.inflight++
+	return nil
+}
+
+// end counts a call out.
+func (s *Server) end() {
+	s.inflightMu.Lock()
+	defer s.inflightMu.Unlock()
+	s.inflight--
+	if s.inflight == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
+// RespondRPC serves a call by its label: a built-in label (module qtalk),
+// a local service's procedure, or a call to forward upstream. A label
+// with a host reaches only a configured upstream with that host; any
+// other host is refused with rpc.CodePermissionDenied.
+func (s *Server) RespondRPC(r rpc.Responder, c *rpc.Call) {
+	st := s.state.Load()
+	if err := s.begin(st.cfg.Limits.MaxCalls); err != nil {
+		r.Error(err)
+		return
+	}
+	defer s.end()
+	l, err := label.Parse(c.Selector)
+	if err != nil {
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q: %w", c.Selector, err))
+		return
+	}
+	if l.Host == "" && l.Module == BuiltinModule {
+		s.serveBuiltin(r, c, l)
+		return
+	}
+	svc, err := st.resolve(l)
+	if err != nil {
+		r.Error(err)
+		return
+	}
+	s.serveService(r, c, svc, l, false)
+}
+
+// connect starts the pools of the upstream services a subscriber of
+// service follows.
+func (s *Server) connect(service string) {
+	for name, svc := range s.state.Load().services {
+		if svc.remote != nil && (service == SubscribeAll || service == name) {
+			svc.remote.pool.start()
+		}
+	}
+}

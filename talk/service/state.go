@@ -1,0 +1,270 @@
+package service
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qtalkkit/qtalk/label"
+	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk/config"
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+// A state is what a server serves under one config. Reload builds the
+// next one, reusing what did not change, and swaps it in: calls pick the
+// state once, when they arrive, so calls in flight finish with the
+// backends they started with.
+type state struct {
+	cfg      *config.Config
+	services map[string]*service
+	hosts    map[string][]*service // the upstream services by the hosts labels may name
+}
+
+// A service is a configured service: its settings and its backend, a
+// local module or an upstream.
+type service struct {
+	cfg      *config.Service
+	mod      *Module  // of a local service
+	remote   *remote  // of an upstream service
+	breaker  *breaker // of an upstream service
+	fallback *service // or nil
+}
+
+// resolve finds the service of a label. A label with a host names an
+// upstream service by its upstream name: only the hosts of configured
+// upstreams are reachable.
+func (st *state) resolve(l label.Label) (*service, error) {
+	if l.Host == "" {
+		if svc := st.services[l.Module]; svc != nil {
+			return svc, nil
+		}
+		return nil, rpc.Errorf(rpc.CodeNotFound, "no service %q for %q", l.Module, l.String())
+	}
+	svcs, ok := st.hosts[l.Host]
+	if !ok {
+		return nil, rpc.Errorf(rpc.CodePermissionDenied, "%q names the host %q, which is not a configured provider: only configured upstreams are reachable", l.String(), l.Host)
+	}
+	for _, svc := range svcs {
+		if svc.cfg.Service == l.Module {
+			return svc, nil
+		}
+	}
+	return nil, rpc.Errorf(rpc.CodeNotFound, "no service %q configured at host %q for %q", l.Module, l.Host, l.String())
+}
+
+// hostsOf returns the hosts labels may give to reach an upstream service:
+// its configured host, and the host of its provider's address with and
+// without the port.
+func hostsOf(sc *config.Service) []string {
+	var hosts []string
+	if sc.Host != "" {
+		hosts = append(hosts, sc.Host)
+	}
+	if a, err := transport.ParseAddress(sc.Provider); err == nil && a.Host != "" {
+		h := strings.ToLower(a.Host)
+		hosts = append(hosts, h)
+		if name, _, err := net.SplitHostPort(h); err == nil {
+			if strings.Contains(name, ":") {
+				name = "[" + name + "]"
+			}
+			hosts = append(hosts, name)
+		}
+	}
+	return hosts
+}
+
+// sortedServices returns the services of cfg in the order of the file.
+func sortedServices(cfg *config.Config) []*config.Service {
+	out := make([]*config.Service, 0, len(cfg.Services))
+	for _, sc := range cfg.Services {
+		out = append(out, sc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Line != out[j].Line {
+			return out[i].Line < out[j].Line
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Reload applies cfg: services added, removed and changed take effect,
+// and so do the listen addresses and limits. Services whose backend did
+// not change (the same module and options, or the same provider and
+// upstream name) keep running as they are, with their calls and streams
+// in flight and their upstream sessions; changed and removed ones close
+// (local modules) or stop taking calls (upstreams, whose sessions close
+// once their calls in flight are done). A reload also reopens the local
+// modules that closed themselves.
+//
+// If cfg cannot be applied (a module is not compiled in or fails to
+// open, an address cannot be listened on), Reload changes nothing and
+// returns why, as a *config.Error for the problems of a service.
+func (s *Server) Reload(cfg *config.Config) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.isClosed() {
+		return ErrServerClosed
+	}
+	old := s.state.Load()
+	order := sortedServices(cfg)
+	for _, sc := range order {
+		if _, ok := factory(sc.Module); sc.Local() && !ok {
+			return cfg.ServiceError(sc, "module", fmt.Errorf("%w %q (compiled in: %s)", ErrUnknownModule, sc.Module, strings.Join(Modules(), ", ")))
+		}
+	}
+
+	next := &state{cfg: cfg, services: map[string]*service{}, hosts: map[string][]*service{}}
+	var opened []*Module            // made for next
+	reused := map[any]bool{}        // backends of old kept in next
+	newRemotes := []*remote{}       // made for next
+	usedPools := map[*pool]bool{}   // by next
+	newPools := map[string]*pool{}  // made for next
+	fail := func(err error) error { // undoes what was made
+		for _, m := range opened {
+			m.close()
+		}
+		for _, p := range newPools {
+			p.retire()
+		}
+		return err
+	}
+	for _, sc := range order {
+		o := old.services[sc.Name]
+		svc := &service{cfg: sc}
+		switch {
+		case sc.Local() && o != nil && o.mod != nil && o.cfg.SameBackend(sc) && o.mod.isOpen():
+			svc.mod = o.mod
+			reused[o.mod] = true
+		case sc.Local():
+			m, err := s.openModule(sc)
+			if err != nil {
+				return fail(cfg.ServiceError(sc, "module", err))
+			}
+			opened = append(opened, m)
+			svc.mod = m
+		case o != nil && o.remote != nil && o.cfg.SameBackend(sc):
+			svc.remote = o.remote
+			reused[o.remote] = true
+		default:
+			p := s.pools[sc.Provider]
+			if p == nil {
+				p = newPools[sc.Provider]
+			}
+			if p == nil {
+				p = newPool(s, sc.Provider)
+				newPools[sc.Provider] = p
+			}
+			svc.remote = newRemote(s, sc.Name, sc.Service, p)
+			newRemotes = append(newRemotes, svc.remote)
+		}
+		if svc.remote != nil {
+			usedPools[svc.remote.pool] = true
+			if o != nil && o.remote == svc.remote && o.cfg.Breaker == sc.Breaker {
+				svc.breaker = o.breaker
+			} else {
+				svc.breaker = s.newBreaker(sc)
+			}
+			for _, h := range hostsOf(sc) {
+				next.hosts[h] = append(next.hosts[h], svc)
+			}
+		}
+		next.services[sc.Name] = svc
+	}
+	for _, svc := range next.services {
+		if fb := svc.cfg.Fallback; fb != "" {
+			svc.fallback = next.services[fb]
+		}
+	}
+
+	var added map[string]*listener
+	if s.serving {
+		var err error
+		if added, err = s.listen(s.ctx, cfg.Listen); err != nil {
+			return fail(err)
+		}
+	}
+
+	// Swap, then close what is gone before opening what is new, so that
+	// subscribers of a name replaced see it close, then open.
+	s.state.Store(next)
+	for name, o := range old.services {
+		switch {
+		case o.mod != nil && !reused[o.mod]:
+			o.mod.close()
+		case o.remote != nil && !reused[o.remote]:
+			o.remote.retire()
+		}
+		if next.services[name] == nil {
+			s.hub.forget(name)
+			s.logger.Info("service removed", "type", "service", "id", name)
+		}
+	}
+	for addr, p := range newPools {
+		s.pools[addr] = p
+	}
+	for addr, p := range s.pools {
+		if !usedPools[p] {
+			delete(s.pools, addr)
+			p.retire()
+		}
+	}
+	for _, sc := range order {
+		s.hub.known(sc.Name)
+	}
+	for _, m := range opened {
+		m.open()
+		s.logger.Info("service open", "type", "service", "id", m.name, "module", m.path)
+	}
+	for _, b := range newRemotes {
+		b.attach()
+		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.pool.addr, "upstream", b.upstream)
+	}
+	if s.serving {
+		s.commitListeners(cfg.Listen, added)
+	}
+	s.logger.Info("config applied", "type", "config", "id", cfg.File, "services", len(next.services))
+	return nil
+}
+
+// openModule makes the module of a local service, recovering a panic of
+// its factory.
+func (s *Server) openModule(sc *config.Service) (_ *Module, err error) {
+	f, _ := factory(sc.Module)
+	name := sc.Name
+	m := newModule(name, sc.Module, sc.Options, func(event string, param any) {
+		s.hub.publish(name, event, param)
+	})
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %s: panic: %v", ErrModuleFailed, sc.Module, p)
+		}
+		if err != nil {
+			m.close() // never open: no event, but its OnClose functions run
+		}
+	}()
+	if err := f(m); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrModuleFailed, sc.Module, err)
+	}
+	return m, nil
+}
+
+// newBreaker makes the circuit breaker of an upstream service.
+func (s *Server) newBreaker(sc *config.Service) *breaker {
+	name := sc.Name
+	return &breaker{
+		threshold: sc.Breaker.Failures,
+		cooldown:  sc.Breaker.Cooldown,
+		now:       func() time.Time { return (*s.now.Load())() },
+		changed: func(open bool) {
+			if open {
+				s.logger.Warn("circuit open", "type", "service", "id", name, "cooldown", sc.Breaker.Cooldown)
+			} else {
+				s.logger.Info("circuit closed", "type", "service", "id", name)
+			}
+		},
+	}
+}
