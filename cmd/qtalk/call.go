@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/transport"
+)
+
+var cmdCall = &command{
+	name:    "call",
+	args:    "ADDR LABEL [ARGS]",
+	summary: "call LABEL on the server at ADDR and print the result as JSON",
+	help: `
+Call dials ADDR, calls LABEL with ARGS, a JSON value, and prints the reply
+as JSON on stdout. When ARGS is "-", or absent while stdin is not a
+terminal, the arguments are read from stdin; otherwise they are null.
+The call uses the JSON codec, so values pass through untyped. Labels served
+with package fn (chat:, kv: in the built-in server) take an array of
+arguments: '["alice","hello"]'. Put "--" before ARGS that start with "-".
+
+A reply that continues (a stream) is printed one JSON value per line until
+the server ends it; its first value is left out when it is null. With
+--raw, the bytes that follow the reply are copied to stdout and the bytes
+of stdin are sent, as for check:bytes.
+
+Exit status: 0 on success, 2 for a bad command line, address or ARGS, 1
+when the server cannot be reached, and 10 + the rpc code when the call
+fails: 11 canceled, 12 unknown, 13 invalid_argument, 14 deadline_exceeded,
+15 not_found, 16 already_exists, 17 permission_denied, 18
+resource_exhausted, 19 failed_precondition, 20 aborted, 21 out_of_range,
+22 unimplemented, 23 internal, 24 unavailable, 25 data_loss, 26
+unauthenticated.`,
+	example: `  qtalk call tcp://127.0.0.1:4242 echo:echo '"hello"'
+  qtalk call tcp/$4:4242 kv:set '["greeting", {"text": "hi"}]'
+  echo '["alice", "hello"]' | qtalk call ws://127.0.0.1:4243/qtalk chat:send -
+  qtalk call --timeout 10s --meta trace=1 tcp://127.0.0.1:4242 chat:subscribe '["bob"]'`,
+}
+
+// dialTimeout bounds connecting when no --timeout does.
+const dialTimeout = 10 * time.Second
+
+// dial connects to addr, logging the connection at the debug level.
+func dial(ctx context.Context, log *slog.Logger, addr string, opts ...talk.Option) (*talk.Peer, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dialTimeout)
+		defer cancel()
+	}
+	p, err := talk.Dial(ctx, addr, opts...)
+	if errors.Is(err, transport.ErrBadAddress) {
+		return nil, addressError("dial", err)
+	}
+	if err != nil {
+		return nil, &dialError{addr: addr, err: err}
+	}
+	sess := p.Session()
+	log.Debug("connected", "type", "client", "addr", addr, "local", sess.LocalAddr().String(), "remote", sess.RemoteAddr().String())
+	return p, nil
+}
+
+func runCall(ctx context.Context, e *env, args []string) error {
+	f := newFlags(cmdCall)
+	timeout := f.Duration("timeout", 0, "bound the whole call, a stream included (0: no bound)")
+	var meta stringList
+	f.Var(&meta, "meta", "add `key=value` to the call's metadata (repeatable)")
+	raw := f.Bool("raw", false, "after a continued reply, copy stdin to the call and the call's bytes to stdout")
+	pos, err := f.parse(e, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) < 2:
+		return usageErrorf("call: want ADDR LABEL [ARGS], got %d arguments (see qtalk call --help)", len(pos))
+	case len(pos) > 3:
+		return usageErrorf("call: want ADDR LABEL [ARGS], got %d arguments (quote ARGS as one JSON value)", len(pos))
+	}
+	addr, label := pos[0], pos[1]
+	if err := checkAddress("call", addr); err != nil {
+		return err
+	}
+	md := rpc.Metadata{}
+	for _, kv := range meta {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageErrorf("call: --meta %q: want key=value", kv)
+		}
+		md[k] = v
+	}
+	argJSON, err := callArgs(e, pos[2:], *raw)
+	if err != nil {
+		return err
+	}
+
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	log := f.logger(e)
+	p, err := dial(ctx, log, addr)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	client := rpc.NewClient(p.Session(), rpc.WithCodec(rpc.JSON))
+	var opts []rpc.CallOption
+	if len(md) > 0 {
+		opts = append(opts, rpc.WithMetadata(md))
+	}
+	failed := func(err error) error { return &callError{label: label, err: err, timeout: *timeout} }
+
+	var reply json.RawMessage
+	resp, err := client.Call(ctx, label, argJSON, &reply, opts...)
+	if err != nil {
+		return failed(err)
+	}
+	if !resp.Continue {
+		return printJSON(e, reply)
+	}
+	defer resp.Close()
+	if *raw {
+		if err := copyRaw(e, resp); err != nil {
+			return failed(ctxError(ctx, err))
+		}
+		return nil
+	}
+	if !bytes.Equal(reply, []byte("null")) {
+		if err := printJSON(e, reply); err != nil {
+			return err
+		}
+	}
+	for {
+		var v json.RawMessage
+		err := resp.Receive(&v)
+		if errors.Is(err, io.EOF) && ctxEnded(ctx) == nil {
+			return nil
+		}
+		if err != nil {
+			return failed(ctxError(ctx, err))
+		}
+		if err := printJSON(e, v); err != nil {
+			return err
+		}
+	}
+}
+
+// callArgs returns the JSON arguments of a call: the argument given, or
+// stdin for "-" (and for none, unless stdin is a terminal or carries raw
+// bytes), or null.
+func callArgs(e *env, given []string, raw bool) (json.RawMessage, error) {
+	var data []byte
+	switch {
+	case len(given) == 1 && given[0] != "-":
+		data = []byte(given[0])
+	case len(given) == 1 && raw:
+		return nil, usageErrorf("call: with --raw, stdin carries the bytes: give ARGS on the command line")
+	case len(given) == 1 || (!raw && !e.stdinTTY):
+		var err error
+		if data, err = io.ReadAll(e.stdin); err != nil {
+			return nil, fmt.Errorf("call: reading the arguments from stdin: %w", err)
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			if len(given) == 1 {
+				return nil, usageErrorf("call: no arguments on stdin")
+			}
+			data = nil
+		}
+	}
+	if data == nil {
+		return json.RawMessage("null"), nil
+	}
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		return nil, usageErrorf("call: ARGS is not valid JSON: %v", err)
+	}
+	return json.RawMessage(data), nil
+}
+
+// ctxError returns the error of a continued call that failed or ended:
+// ctx's, as an *rpc.Error with its code, when ctx ended (the channel was
+// closed because it did: the server, told why, may have ended the stream
+// just before), and err otherwise.
+func ctxError(ctx context.Context, err error) error {
+	if cerr := ctxEnded(ctx); cerr != nil {
+		return rpc.NewError(rpc.CodeOf(cerr), cerr)
+	}
+	return err
+}
+
+// ctxEnded returns ctx's error, or context.DeadlineExceeded once its
+// deadline has passed even if its timer has not fired yet. The server's
+// copy of the deadline never passes before the client's, so a stream that
+// the server ended for its deadline has reached the client's too.
+func ctxEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// printJSON prints one JSON value on a line of its own.
+func printJSON(e *env, v json.RawMessage) error {
+	if len(v) == 0 {
+		v = json.RawMessage("null")
+	}
+	_, err := fmt.Fprintf(e.stdout, "%s\n", v)
+	return err
+}
+
+// copyRaw copies stdin to the raw byte stream of resp and the stream to
+// stdout, until the server ends its side.
+func copyRaw(e *env, resp *rpc.Response) error {
+	conn := resp.Conn()
+	go func() {
+		if _, err := io.Copy(conn, e.stdin); err == nil {
+			conn.CloseWrite()
+		}
+	}()
+	_, err := io.Copy(e.stdout, conn)
+	return err
+}

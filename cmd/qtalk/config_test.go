@@ -1,0 +1,84 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// demoConfig mounts the built-in services as modules.
+const demoConfig = `
+listen = ["tcp://127.0.0.1:0", "ws://127.0.0.1:0/qtalk"]
+
+[services]
+echo  = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/echo" }
+chat  = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/chat" }
+kv    = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/kv" }
+check = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/check" }
+`
+
+// writeConfig writes a config file for the test and returns its path.
+func writeConfig(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "qtalk.toml")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A config that mounts the built-in modules serves what the built-in
+// server serves, and the built-in labels of package service.
+func TestServeConfig(t *testing.T) {
+	t.Parallel()
+	s := serveArgs(t, "serve", "--config", writeConfig(t, demoConfig))
+
+	r := qtalk(t, "", "ls", s.tcp)
+	r.want(t, 0, "ls")
+	got := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	for _, l := range wantLabels {
+		if !slices.Contains(got, l) {
+			t.Errorf("ls printed %q, which lacks %s", got, l)
+		}
+	}
+	r = qtalk(t, "", "call", s.ws, "echo:echo", `"over a config"`)
+	r.want(t, 0, "echo:echo")
+	if r.stdout != `"over a config"`+"\n" {
+		t.Errorf("echo:echo printed %q", r.stdout)
+	}
+	checkPasses(t, s.tcp)
+
+	// The chat module's messages are events of the service chat.
+	sub := startStream(t, "call", "--timeout", "10s", s.tcp, "qtalk:subscribe", `"chat"`)
+	if line := sub.next(t); line != `{"name":"chat/open"}` {
+		t.Fatalf("first event %s, want chat/open", line)
+	}
+	qtalk(t, "", "call", s.tcp, "chat:send", `["alice", "evented"]`).want(t, 0, "chat:send")
+	if line := sub.next(t); !regexp.MustCompile(`^\{"name":"chat/message","param":\{"type":"message","user":"alice",.*"text":"evented"`).MatchString(line) {
+		t.Errorf("second event %s, want chat/message with alice's message", line)
+	}
+}
+
+func TestServeBadConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		config string
+		stderr string // a regexp of the one line of stderr
+	}{
+		{`listen = ["tcp://127.0.0.1:0"]` + "\n[services]\nx = { provider = \"local\", modul = \"m\" }\n",
+			`qtalk: serve: .*qtalk\.toml:3: services\.x\.modul: unknown key .*`},
+		{`listen = ["tcp://127.0.0.1:0"]` + "\n[services]\nx = { provider = \"local\", module = \"example.net/nope\" }\n",
+			`qtalk: serve: .*qtalk\.toml:3: services\.x\.module: .*"example\.net/nope".*`},
+		{"listen = [", `qtalk: serve: .*qtalk\.toml:1: .*`},
+		{"[services]\n", `qtalk: serve: .*qtalk\.toml lists no addresses to listen on \(add listen = \["tcp://127\.0\.0\.1:4242"\]\)`},
+	} {
+		r := qtalk(t, "", "serve", "--config", writeConfig(t, tc.config))
+		r.want(t, 2, "serve with a bad config")
+		if !regexp.MustCompile(`^` + tc.stderr + `\n$`).MatchString(r.stderr) {
+			t.Errorf("serve with config %q printed %q on stderr, want one line matching %q", tc.config, r.stderr, tc.stderr)
+		}
+	}
+}
