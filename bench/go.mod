@@ -1,0 +1,25 @@
+module github.com/qtalkkit/qtalk/bench
+
+go 1.26.0
+
+require (
+	github.com/hashicorp/yamux v0.1.2
+	github.com/qtalkkit/qtalk v0.0.0
+	github.com/quic-go/quic-go v0.65.0
+	github.com/xtaci/smux v1.5.56
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	github.com/coder/websocket v1.8.15 // indirect
+	github.com/fxamacker/cbor/v2 v2.9.6 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+replace github.com/qtalkkit/qtalk => ../

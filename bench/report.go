@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report turns the results into markdown.
+type report struct {
+	cfg      *config
+	res      *results
+	scs      []*scenario
+	started  time.Time
+	elapsed  time.Duration
+	cmdline  string
+	cpuModel string
+	load     [2]string // load averages before and after the run
+	tree     string    // the qtalk source measured
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# qtalk benchmarks\n\n")
+	p("| | |\n|---|---|\n")
+	p("| date | %s |\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
+	p("| Go | %s %s/%s |\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	p("| CPU | %s, %d logical CPUs |\n", r.cpuModel, runtime.NumCPU())
+	p("| GOMAXPROCS | %d |\n", runtime.GOMAXPROCS(0))
+	p("| qtalk source | %s |\n", r.tree)
+	p("| command | `%s` |\n", r.cmdline)
+	p("| load average (1/5/15 min) | %s before, %s after |\n", r.load[0], r.load[1])
+	mode := "full"
+	if r.cfg.short {
+		mode = "short (smoke test: sizes and windows too small for real figures)"
+	}
+	p("| mode | %s; %d repetition(s), warmup %v, window %v; took %v |\n\n",
+		mode, r.cfg.reps, r.cfg.warmup, r.cfg.window, r.elapsed.Round(time.Second))
+
+	p("Figures are medians over the repetitions; within a repetition the implementations run one after " +
+		"another in an order that rotates between repetitions. \"spread\" is (max-min)/median of the main " +
+		"figure. A ratio is the median of the ratios of each repetition (its implementations ran back to back), " +
+		"so it can differ from the ratio of the medians shown; the targets give the range over the repetitions. " +
+		"Compare ratios, not absolute figures, across runs.\n\n")
+
+	p("## Targets\n\n")
+	p("| target | goal | measured | status |\n|---|---|---|---|\n")
+	for _, t := range targets(r.cfg) {
+		e := t.eval(r.res)
+		p("| %s | %s | %s | %s |\n", t.what, t.goal, e.measured, e.status())
+	}
+	p("\n")
+
+	for _, sc := range r.scs {
+		r.scenarioTable(&b, sc)
+	}
+
+	p("## Notes\n\n")
+	p("- The machine is shared: other builds and tests may have run at the same time (see the load "+
+		"averages above, against %d CPUs), and loopback figures vary by about 30%% between runs even on a "+
+		"quiet machine. A large spread or a wide range of per-repetition ratios means the figure is noise-bound: "+
+		"rerun before acting on a target near its bound.\n", runtime.NumCPU())
+	p("- Everything runs in one process over loopback (TCP; UDP for QUIC): both ends of every connection share the CPUs, " +
+		"and heap figures count both ends.\n")
+	p("- Flow-control settings are each implementation's defaults: qmux 256 KiB window and 32 KiB packets; " +
+		"yamux 256 KiB stream window; smux protocol version 2 (per-stream windows of 64 KiB, 4 MiB per " +
+		"session; version 1, the default, stalls the whole session behind one slow reader); gRPC-Go's " +
+		"BDP-probing HTTP/2 windows.\n")
+	p("- \"÷ tcp\" in the multi-channel scenarios divides by raw TCP over one connection (bulk, one "+
+		"channel), as the shared README's peer figures do; the \"%s\" rows show raw TCP with a "+
+		"connection per channel for reference.\n", tcpPerChannel)
+	p("- QUIC runs only in its own scenarios (bench/quic.go): mux/quic against bare quic-go. Adding it to " +
+		"the others is adding its entry to their transport lists; qtalk rpc over it, an entry in bench/rpcsystems.go.\n")
+	if len(r.res.problems) > 0 {
+		p("\n### Problems\n\n")
+		for _, pr := range r.res.problems {
+			p("- %s\n", pr)
+		}
+	}
+	return b.String()
+}
+
+// scenarioTable writes a scenario's section: every figure of every
+// implementation, and ratios of the main figure.
+func (r *report) scenarioTable(b *strings.Builder, sc *scenario) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	main := sc.cols[0]
+	better := "higher is better"
+	if main.lowerBetter {
+		better = "lower is better"
+	}
+	p("## %s\n\n%s\n\n", sc.title, sc.about)
+	p("| implementation |")
+	for _, c := range sc.cols {
+		p(" %s |", c.name)
+	}
+	p(" spread |")
+	if sc.baseline != "" {
+		if sc.baseScenario != "" {
+			p(" ÷ %s (%s) |", sc.baseline, sc.baseScenario)
+		} else {
+			p(" ÷ %s |", sc.baseline)
+		}
+	}
+	bestName, _, hasBest := r.bestPeer(sc)
+	if hasBest {
+		p(" ÷ best peer (%s) |", bestName)
+	}
+	p("\n|---|")
+	for range sc.cols {
+		p("---:|")
+	}
+	p("---:|")
+	if sc.baseline != "" {
+		p("---:|")
+	}
+	if hasBest {
+		p("---:|")
+	}
+	p("\n")
+	baseSc := sc.id
+	if sc.baseScenario != "" {
+		baseSc = sc.baseScenario
+	}
+	baseFig := figure{baseSc, sc.baseline, main.name}
+	bestFig := figure{sc.id, bestName, main.name}
+	for _, im := range sc.impls {
+		name := im.name
+		if im.kind == qtalkImpl {
+			name = "**" + name + "**"
+		}
+		p("| %s |", name)
+		for _, c := range sc.cols {
+			if v, ok := r.res.get(sc.id, im.name, c.name); ok {
+				p(" "+c.format+" |", v)
+			} else {
+				p(" – |")
+			}
+		}
+		fig := figure{sc.id, im.name, main.name}
+		if _, ok := fig.get(r.res); ok {
+			p(" %.0f%% |", 100*r.res.spread(sc.id, im.name, main.name))
+		} else {
+			p(" – |")
+		}
+		if sc.baseline != "" {
+			p(" %s |", r.ratioCell(fig, baseFig))
+		}
+		if hasBest {
+			cell := "–"
+			if im.kind == qtalkImpl {
+				cell = r.ratioCell(fig, bestFig)
+			}
+			p(" %s |", cell)
+		}
+		p("\n")
+	}
+	p("\nRatios are of %s (%s).\n\n", main.name, better)
+}
+
+func (r *report) ratioCell(num, den figure) string {
+	v, _, _, ok := r.res.ratio(num, den)
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.2fx", v)
+}
+
+// bestPeer returns the peer with the best main figure in sc.
+func (r *report) bestPeer(sc *scenario) (string, float64, bool) {
+	main := sc.cols[0]
+	var name string
+	var best float64
+	found := false
+	for _, im := range sc.impls {
+		if im.kind != peerImpl {
+			continue
+		}
+		v, ok := r.res.get(sc.id, im.name, main.name)
+		if !ok {
+			continue
+		}
+		if !found || (main.lowerBetter && v < best) || (!main.lowerBetter && v > best) {
+			name, best, found = im.name, v, true
+		}
+	}
+	return name, best, found
+}
+
+// chartBars returns what the chart shows: each target, then qtalk against
+// the best peer in every scenario that has peers.
+func (r *report) chartBars() []bar {
+	var bars []bar
+	for _, t := range targets(r.cfg) {
+		e := t.eval(r.res)
+		if !e.ok || t.chartLabel == "" {
+			continue
+		}
+		bars = append(bars, bar{label: t.chartLabel, value: e.value, limit: t.limit,
+			lowerBetter: t.lowerBetter, group: "targets", met: e.met})
+	}
+	for _, sc := range r.scs {
+		peer, _, ok := r.bestPeer(sc)
+		if !ok {
+			continue
+		}
+		for _, im := range sc.impls {
+			if im.kind != qtalkImpl {
+				continue
+			}
+			v, _, _, has := r.res.ratio(figure{sc.id, im.name, sc.cols[0].name}, figure{sc.id, peer, sc.cols[0].name})
+			if !has {
+				continue
+			}
+			label := fmt.Sprintf("%s %s / %s", sc.id, sc.cols[0].name, peer)
+			bars = append(bars, bar{label: label, value: v, limit: 1,
+				lowerBetter: sc.cols[0].lowerBetter, group: "qtalk / best peer", met: true, neutral: true})
+		}
+	}
+	return bars
+}

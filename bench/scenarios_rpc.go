@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	mCallsPerSec = "calls/s"
+	mAllocs      = "allocs/call"
+)
+
+// unaryScenarios measure 64-byte unary calls at concurrency 1 and 32.
+func unaryScenarios(cfg *config) []*scenario {
+	var scs []*scenario
+	for _, conc := range []int{1, 32} {
+		sc := &scenario{
+			id:    fmt.Sprintf("unary-c%d", conc),
+			title: fmt.Sprintf("RPC unary, 64 B, concurrency %d", conc),
+			about: fmt.Sprintf("%d goroutine(s) call an echo method with 64 bytes over one client connection, in a loop. "+
+				"Allocations are runtime.MemStats.Mallocs over the window per call, client and server together "+
+				"(one process). qtalk rpc runs over qmux on TCP with its default codec (CBOR); gRPC-Go over "+
+				"HTTP/2 on TCP without TLS, with a pass-through []byte codec; net/rpc with gob. "+
+				"The raw-codec qtalk row, for reference, gives qtalk rpc a pass-through codec too.", conc),
+			cols: []metric{
+				{name: mCallsPerSec, format: "%.0f"},
+				{name: mP50Us, lowerBetter: true, format: "%.1f"},
+				{name: mP99Us, lowerBetter: true, format: "%.1f"},
+				{name: mAllocs, lowerBetter: true, format: "%.1f"},
+			},
+		}
+		for _, sys := range rpcSystems {
+			sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, run: func(rec recorder) error {
+				return runUnary(cfg, sys, conc, rec)
+			}})
+		}
+		scs = append(scs, sc)
+	}
+	return scs
+}
+
+// Phases of a timed run, seen by its workers.
+const (
+	phaseWarmup = iota
+	phaseMeasure
+	phaseStop
+)
+
+func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
+	c, err := sys.start()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	payload := make([]byte, unarySize)
+	var phase atomic.Int32
+	var wg sync.WaitGroup
+	lats := make([]latencies, conc)
+	errs := make([]error, conc)
+	for i := range conc {
+		wg.Go(func() {
+			lat := make(latencies, 0, 1<<14)
+			for {
+				p := phase.Load()
+				if p == phaseStop {
+					break
+				}
+				t0 := time.Now()
+				if err := c.unary(payload); err != nil {
+					errs[i] = err
+					break
+				}
+				if p == phaseMeasure {
+					lat = append(lat, time.Since(t0))
+				}
+			}
+			lats[i] = lat
+		})
+	}
+	time.Sleep(cfg.warmup)
+	m0 := mallocs()
+	t0 := time.Now()
+	phase.Store(phaseMeasure)
+	time.Sleep(cfg.window)
+	phase.Store(phaseStop)
+	dt := time.Since(t0)
+	m1 := mallocs()
+	wg.Wait()
+	var all latencies
+	for i := range conc {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		all = append(all, lats[i]...)
+	}
+	if len(all) == 0 {
+		return fmt.Errorf("no call completed")
+	}
+	rec(mCallsPerSec, float64(len(all))/dt.Seconds())
+	rec(mP50Us, micros(all.percentile(50)))
+	rec(mP99Us, micros(all.percentile(99)))
+	rec(mAllocs, float64(m1-m0)/float64(len(all)))
+	return nil
+}
+
+// streamScenario measures a server stream of 64 KiB messages, against
+// raw TCP and a bare qmux channel carrying 64 KiB writes.
+func streamScenario(cfg *config) *scenario {
+	sc := &scenario{
+		id:    "stream",
+		title: "Server-streaming RPC, 64 KiB messages",
+		about: "The server sends 64 KiB messages as fast as the client takes them. The tcp and qmux rows are " +
+			"the bulk one-channel runs (64 KiB writes), for reference, as is qtalk rpc with a pass-through codec " +
+			"(gRPC's codec here is one too). The client decodes each message into the same []byte variable.",
+		cols:     []metric{{name: mMBps, format: "%.0f"}},
+		baseline: "tcp",
+	}
+	for _, t := range transportsNamed("tcp", "qmux") {
+		name := t.name
+		if t.kind == qtalkImpl {
+			name += " channel"
+		}
+		sc.impls = append(sc.impls, impl{name: name, kind: refImpl, run: func(rec recorder) error {
+			return runBulk(cfg, t, 1, false, rec)
+		}})
+	}
+	for _, sys := range rpcSystemsNamed("qtalk rpc", "grpc", "qtalk rpc, raw codec") { // net/rpc has no streams
+		sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, run: func(rec recorder) error {
+			return runStream(cfg, sys, rec)
+		}})
+	}
+	return sc
+}
+
+func runStream(cfg *config, sys rpcSystem, rec recorder) error {
+	c, err := sys.start()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	counts := make([]atomic.Int64, 1)
+	var stop atomic.Bool
+	errc := make(chan error, 1)
+	go func() {
+		errc <- c.stream(func(n int) bool {
+			counts[0].Add(int64(n))
+			return !stop.Load()
+		})
+	}()
+	deltas, dt := measureCounts(cfg, counts)
+	stop.Store(true)
+	if err := <-errc; err != nil {
+		return err
+	}
+	rec(mMBps, float64(deltas[0])/dt.Seconds()/1e6)
+	return nil
+}

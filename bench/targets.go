@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/qtalkkit/qtalk/mux/qmux"
+)
+
+// A target is one of qtalk's performance goals (shared README, section 4),
+// checked against a run's medians.
+type target struct {
+	what        string
+	goal        string
+	chartLabel  string  // "" to leave it off the chart
+	limit       float64 // the bound value must be on the right side of
+	lowerBetter bool
+	eval        func(r *results) evaluation
+}
+
+type evaluation struct {
+	value    float64
+	measured string
+	ok       bool // the figures exist
+	met      bool
+}
+
+func (e evaluation) status() string {
+	switch {
+	case !e.ok:
+		return "not measured"
+	case e.met:
+		return "met"
+	}
+	return "**missed**"
+}
+
+// figure names one median.
+type figure struct{ scenario, impl, metric string }
+
+func (f figure) get(r *results) (float64, bool) { return r.get(f.scenario, f.impl, f.metric) }
+
+func meets(v, limit float64, lowerBetter bool) bool {
+	if lowerBetter {
+		return v <= limit
+	}
+	return v >= limit
+}
+
+// ratioTarget checks num/den against limit.
+func ratioTarget(what, goal, label string, num, den figure, limit float64, lowerBetter bool) target {
+	return target{what: what, goal: goal, chartLabel: label, limit: limit, lowerBetter: lowerBetter,
+		eval: func(r *results) evaluation {
+			n, _ := num.get(r)
+			d, _ := den.get(r)
+			v, lo, hi, ok := r.ratio(num, den)
+			if !ok {
+				return evaluation{measured: "–"}
+			}
+			return evaluation{value: v, ok: true, met: meets(v, limit, lowerBetter),
+				measured: fmt.Sprintf("%.2fx (per repetition %.2f-%.2f; medians %s %.4g / %s %.4g %s)",
+					v, lo, hi, num.impl, n, den.impl, d, num.metric)}
+		}}
+}
+
+// valueTarget checks one figure against limit; the chart shows it divided
+// by the limit.
+func valueTarget(what, goal, label string, f figure, limit float64, lowerBetter bool) target {
+	return target{what: what, goal: goal, chartLabel: label, limit: 1, lowerBetter: lowerBetter,
+		eval: func(r *results) evaluation {
+			v, ok := f.get(r)
+			if !ok {
+				return evaluation{measured: "–"}
+			}
+			return evaluation{value: v / limit, ok: true, met: meets(v, limit, lowerBetter),
+				measured: fmt.Sprintf("%.4g %s (%s)", v, f.metric, f.impl)}
+		}}
+}
+
+// allOf is met when every part is.
+func allOf(what, goal string, parts ...target) target {
+	return target{what: what, goal: goal, eval: func(r *results) evaluation {
+		e := evaluation{ok: true, met: true}
+		for i, p := range parts {
+			pe := p.eval(r)
+			e.ok = e.ok && pe.ok
+			e.met = e.met && pe.met
+			if i > 0 {
+				e.measured += "; "
+			}
+			e.measured += pe.measured
+		}
+		return e
+	}}
+}
+
+// Limits of the targets that are not ratios.
+const (
+	stalledChannels = 64
+	// constantMiB is the "constant" of the stalled reader's memory bound.
+	constantMiB = 4.0
+	// soakHeapKiB is how much the heap may grow over the soak and still be
+	// called flat.
+	soakHeapKiB = 1024.0
+)
+
+func targets(cfg *config) []target {
+	windowsMiB := float64(stalledChannels*qmux.DefaultWindowSize) / mib
+	memLimit := windowsMiB + constantMiB
+	return []target{
+		ratioTarget("bulk, one channel (qmux over TCP)", ">= 0.9x raw TCP", "bulk 1 ch: qmux / tcp",
+			figure{"bulk-1", "qmux", mMBps}, figure{"bulk-1", "tcp", mMBps}, 0.9, false),
+		ratioTarget("aggregate over 64 channels", ">= 0.7x raw TCP (one connection)", "bulk 64 ch: qmux / tcp",
+			figure{"bulk-64", "qmux", mMBps}, figure{"bulk-1", "tcp", mMBps}, 0.7, false),
+		ratioTarget("one stalled reader + 63 active channels: throughput",
+			">= 0.9x of the same 64 channels all active", "stalled: actives / 64 active",
+			figure{"stalled", "qmux", mMBps}, figure{"bulk-64", "qmux", mMBps}, 0.9, false),
+		valueTarget("one stalled reader + 63 active channels: memory",
+			fmt.Sprintf("peak live heap growth <= 64 windows (%.0f MiB) + %.0f MiB", windowsMiB, constantMiB),
+			"stalled: live heap / bound", figure{"stalled", "qmux", mPeakLive}, memLimit, true),
+		ratioTarget("64 B ping-pong on an open channel", "mean <= 2x raw TCP round trip", "ping mean: qmux / tcp",
+			figure{"pingpong", "qmux", mMeanUs}, figure{"pingpong", "tcp", mMeanUs}, 2, true),
+		ratioTarget("rpc unary 64 B, concurrency 1", ">= 2x gRPC-Go calls/s", "unary c1: qtalk / grpc",
+			figure{"unary-c1", "qtalk rpc", mCallsPerSec}, figure{"unary-c1", "grpc", mCallsPerSec}, 2, false),
+		ratioTarget("rpc unary 64 B, concurrency 32", ">= 1.5x gRPC-Go calls/s", "unary c32: qtalk / grpc",
+			figure{"unary-c32", "qtalk rpc", mCallsPerSec}, figure{"unary-c32", "grpc", mCallsPerSec}, 1.5, false),
+		valueTarget("rpc allocations per unary call (client + server)", "<= 15 (concurrency 1)",
+			"allocs per call / 15", figure{"unary-c1", "qtalk rpc", mAllocs}, 15, true),
+		ratioTarget("server-streaming rpc, 64 KiB messages", ">= 0.6x raw TCP", "stream: qtalk / tcp",
+			figure{"stream", "qtalk rpc", mMBps}, figure{"stream", "tcp", mMBps}, 0.6, false),
+		ratioTarget("channel open/close churn", ">= 2x yamux opens/s", "churn: qmux / yamux",
+			figure{"churn", "qmux", mOpsPerSec}, figure{"churn", "yamux", mOpsPerSec}, 2, false),
+		allOf(fmt.Sprintf("flat goroutines and memory after %d opens", cfg.soakOpens),
+			fmt.Sprintf("goroutines after-before <= 0; heap after-before <= %.0f KiB", soakHeapKiB),
+			valueTarget("", "", "", figure{"churn-soak", "qmux", mGoroutines}, 0, true),
+			valueTarget("", "", "", figure{"churn-soak", "qmux", mHeapKiB}, soakHeapKiB, true)),
+		ratioTarget("mux/quic vs raw quic-go streams: bulk", ">= 0.9x", "quic bulk: mux/quic / quic-go",
+			figure{"quic-bulk", "mux/quic", mMBps}, figure{"quic-bulk", "quic-go", mMBps}, 0.9, false),
+		ratioTarget("mux/quic vs raw quic-go streams: unary (a stream per call, concurrency 1)", ">= 0.9x",
+			"quic call: mux/quic / quic-go",
+			figure{"quic-call", "mux/quic", mCallsPerSec}, figure{"quic-call", "quic-go", mCallsPerSec}, 0.9, false),
+		valueTarget("idle channel memory", "<= 2 KiB per open idle channel (one end)", "idle bytes per end / 2 KiB",
+			figure{"idle", "qmux", mBytesPerEnd}, 2048, true),
+	}
+}
