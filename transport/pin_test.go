@@ -5,102 +5,19 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"log/slog"
-	"math/big"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/testcert"
 	"github.com/qtalkkit/qtalk/transport"
 )
-
-// testCA is a certificate authority for tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool // holds cert
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "qtalk test CA"},
-		NotBefore:             time.Now().Add(-48 * time.Hour),
-		NotAfter:              time.Now().Add(48 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue returns a server certificate signed by ca for the host names and
-// IP addresses in hosts, valid from notBefore to notAfter.
-func (ca *testCA) issue(t *testing.T, hosts []string, notBefore, notAfter time.Time) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key}
-}
-
-// valid returns a certificate for 127.0.0.1 valid now.
-func (ca *testCA) valid(t *testing.T) tls.Certificate {
-	return ca.issue(t, []string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-}
-
-// expired returns a certificate for 127.0.0.1 that expired yesterday.
-func (ca *testCA) expired(t *testing.T) tls.Certificate {
-	return ca.issue(t, []string{"127.0.0.1"}, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
-}
-
-// wrongHost returns a certificate valid now for another host.
-func (ca *testCA) wrongHost(t *testing.T) tls.Certificate {
-	return ca.issue(t, []string{"other.example"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-}
 
 // leafFingerprint returns the fingerprint of cert's leaf.
 func leafFingerprint(t *testing.T, cert tls.Certificate) string {
@@ -247,8 +164,8 @@ func TestServerTLSConfig(t *testing.T) {
 		t.Errorf("generated config: %d certificates, fingerprint %q", len(cfg.Certificates), fp)
 	}
 
-	ca := newTestCA(t)
-	cert := ca.valid(t)
+	ca := testcert.NewCA(t)
+	cert := ca.Valid(t)
 	mine := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
 	cfg, fp, err = transport.ServerTLSConfig(a, optionsOf(transport.WithTLSConfig(mine)))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/qtalkkit/qtalk/internal/testcert"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
@@ -124,18 +125,18 @@ func TestTLSInsecure(t *testing.T) {
 }
 
 func TestTLSCallerConfig(t *testing.T) {
-	ca := newTestCA(t)
-	client := &tls.Config{RootCAs: ca.pool}
+	ca := testcert.NewCA(t)
+	client := &tls.Config{RootCAs: ca.Pool}
 	for _, tc := range []struct {
 		name   string
 		cert   tls.Certificate
 		client *tls.Config
 		check  func(error) bool // nil: the dial must work
 	}{
-		{name: "valid", cert: ca.valid(t), client: client},
-		{name: "expired", cert: ca.expired(t), client: client, check: isExpired},
-		{name: "wrong host", cert: ca.wrongHost(t), client: client, check: isWrongHost},
-		{name: "untrusted", cert: ca.valid(t), client: nil, check: isUnknownAuthority},
+		{name: "valid", cert: ca.Valid(t), client: client},
+		{name: "expired", cert: ca.Expired(t), client: client, check: isExpired},
+		{name: "wrong host", cert: ca.WrongHost(t), client: client, check: isWrongHost},
+		{name: "untrusted", cert: ca.Valid(t), client: nil, check: isUnknownAuthority},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ln := tlsServer(t, "tls/$4:0", transport.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{tc.cert}}))
@@ -164,7 +165,7 @@ func TestTLSCallerConfig(t *testing.T) {
 	}
 
 	// A pinned certificate that expired is refused too.
-	ln := tlsServer(t, "tls/$4:0", transport.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{ca.expired(t)}}))
+	ln := tlsServer(t, "tls/$4:0", transport.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{ca.Expired(t)}}))
 	if err := dialErr("tls://" + ln.Addr().String() + "?pin=" + fingerprintOf(t, ln)); !isExpired(err) {
 		t.Errorf("pinned expired certificate: %v, want an expiry error", err)
 	}
@@ -271,14 +272,14 @@ func TestWebSocketTLSPinned(t *testing.T) {
 }
 
 func TestWebSocketTLSRefused(t *testing.T) {
-	ca := newTestCA(t)
-	client := transport.WithTLSConfig(&tls.Config{RootCAs: ca.pool})
+	ca := testcert.NewCA(t)
+	client := transport.WithTLSConfig(&tls.Config{RootCAs: ca.Pool})
 	for name, tc := range map[string]struct {
 		cert  tls.Certificate
 		check func(error) bool
 	}{
-		"expired":    {ca.expired(t), isExpired},
-		"wrong host": {ca.wrongHost(t), isWrongHost},
+		"expired":    {ca.Expired(t), isExpired},
+		"wrong host": {ca.WrongHost(t), isWrongHost},
 	} {
 		url, _ := wssServer(t, tc.cert)
 		if err := dialErr(url, client); !tc.check(err) {

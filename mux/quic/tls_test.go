@@ -3,89 +3,22 @@ package quic_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/testcert"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/quic"
 	"github.com/qtalkkit/qtalk/transport"
 )
-
-// certs issues test certificates from a CA of its own.
-type certs struct {
-	ca   *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCerts(t *testing.T) *certs {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "qtalk test CA"},
-		NotBefore:             time.Now().Add(-48 * time.Hour),
-		NotAfter:              time.Now().Add(48 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return &certs{ca: ca, key: key, pool: pool}
-}
-
-// issue returns a certificate for host valid from notBefore to notAfter.
-func (c *certs) issue(t *testing.T, host string, notBefore, notAfter time.Time) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: host},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
-	} else {
-		tmpl.DNSNames = []string{host}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.ca, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // server listens on a quic address with opts and echoes every channel of
 // every session until the test ends.
@@ -216,9 +149,9 @@ func TestInsecure(t *testing.T) {
 }
 
 func TestCallerTLSConfig(t *testing.T) {
-	c := newCerts(t)
+	c := testcert.NewCA(t)
 	now := time.Now()
-	client := transport.WithTLSConfig(&tls.Config{RootCAs: c.pool})
+	client := transport.WithTLSConfig(&tls.Config{RootCAs: c.Pool})
 	serve := func(cert tls.Certificate) string {
 		ln := server(t, transport.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}))
 		leaf, err := x509.ParseCertificate(cert.Certificate[0])
@@ -231,24 +164,24 @@ func TestCallerTLSConfig(t *testing.T) {
 		return "quic://" + ln.Addr().String()
 	}
 
-	echoOnce(t, serve(c.issue(t, "127.0.0.1", now.Add(-time.Hour), now.Add(time.Hour))), client)
+	echoOnce(t, serve(c.Issue(t, now.Add(-time.Hour), now.Add(time.Hour), "127.0.0.1")), client)
 
 	var invalid x509.CertificateInvalidError
-	expired := serve(c.issue(t, "127.0.0.1", now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
+	expired := serve(c.Issue(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour), "127.0.0.1"))
 	if err := dialErr(t, expired, client); !errors.As(err, &invalid) || invalid.Reason != x509.Expired {
 		t.Errorf("expired certificate: %v, want an expiry error", err)
 	}
 
 	var host x509.HostnameError
-	if err := dialErr(t, serve(c.issue(t, "other.example", now.Add(-time.Hour), now.Add(time.Hour))), client); !errors.As(err, &host) {
+	if err := dialErr(t, serve(c.Issue(t, now.Add(-time.Hour), now.Add(time.Hour), "other.example")), client); !errors.As(err, &host) {
 		t.Errorf("certificate for another host: %v, want an x509.HostnameError", err)
 	}
 }
 
 func TestPinnedExpired(t *testing.T) {
-	c := newCerts(t)
+	c := testcert.NewCA(t)
 	now := time.Now()
-	cert := c.issue(t, "127.0.0.1", now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+	cert := c.Issue(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour), "127.0.0.1")
 	ln := server(t, transport.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}))
 	fp := ln.(transport.Fingerprinter).Fingerprint()
 	var invalid x509.CertificateInvalidError
