@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"sync"
 
@@ -42,11 +43,48 @@ func (cborCodec) Append(b []byte, v any) ([]byte, error) {
 	return b, err
 }
 
+// Unmarshal decodes data into v. A byte string decoded into a *[]byte
+// reuses the slice's capacity, as encoding/json does for arrays: a caller
+// that keeps received byte slices passes a nil slice each time.
 func (cborCodec) Unmarshal(data []byte, v any) error {
 	if v == nil {
 		return nil
 	}
+	if b, ok := v.(*[]byte); ok && *b != nil {
+		if payload, ok := cborByteString(data); ok {
+			*b = append((*b)[:0], payload...)
+			return nil
+		}
+	}
 	return cbor.Unmarshal(data, v)
+}
+
+// cborByteString returns the content of data if data is exactly one
+// definite-length CBOR byte string (major type 2).
+func cborByteString(data []byte) ([]byte, bool) {
+	if len(data) == 0 || data[0]>>5 != 2 {
+		return nil, false
+	}
+	var n uint64
+	head := 1
+	switch info := data[0] & 0x1f; {
+	case info < 24:
+		n = uint64(info)
+	case info == 24 && len(data) >= 2:
+		n, head = uint64(data[1]), 2
+	case info == 25 && len(data) >= 3:
+		n, head = uint64(binary.BigEndian.Uint16(data[1:])), 3
+	case info == 26 && len(data) >= 5:
+		n, head = uint64(binary.BigEndian.Uint32(data[1:])), 5
+	case info == 27 && len(data) >= 9:
+		n, head = binary.BigEndian.Uint64(data[1:]), 9
+	default: // indefinite length, reserved values, or truncated
+		return nil, false
+	}
+	if n != uint64(len(data)-head) {
+		return nil, false
+	}
+	return data[head:], true
 }
 
 type jsonCodec struct{}
