@@ -303,7 +303,16 @@ func (f *forwarder) splice(cont bool) error {
 		// half-close from a close): pass the EOF on and go on copying the
 		// client's bytes until it ends them too.
 		c.ch.CloseWrite()
-		if err := <-uploaded; err != nil && f.ctx.Err() != nil {
+		// The hook above is stopped: end the rest of the upload the same
+		// way if ctx ends (a timeout, the client's cancel) before it does.
+		stopUp := context.AfterFunc(f.ctx, func() {
+			now := time.Now()
+			c.ch.SetReadDeadline(now)
+			up.SetWriteDeadline(now)
+		})
+		err := <-uploaded
+		stopUp()
+		if err != nil && f.ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ErrAnswered, contextError(f.ctx))
 		}
 		return nil

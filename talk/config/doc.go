@@ -28,9 +28,10 @@
 //
 // Upstream services take these keys too: host, the host name that labels
 // may give to reach the upstream directly (host/service:name; the
-// provider's own host is always accepted); timeout, the longest a call
-// may take; retries, how many times an idempotent call is tried again
-// when the upstream is unavailable; idempotent, the names (or prefixes
+// provider's own host is always accepted); timeout, the longest one
+// attempt of a call may take (each retry gets its own); retries, how many
+// times an idempotent call is tried again when the upstream is
+// unavailable; idempotent, the names (or prefixes
 // ending in "*") of the calls that are idempotent; breaker, a table with
 // failures (consecutive failures that open the circuit, 0 for none) and
 // cooldown (how long it stays open before a probe). Any service may name

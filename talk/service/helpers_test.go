@@ -50,6 +50,7 @@ func init() {
 //	count n      streams 0..n-1
 //	echo         a bidirectional stream: sends back each value until END
 //	upper        a raw channel: reads to EOF, writes the bytes upper-cased
+//	quiet        a raw channel: half-closes at once, then reads to EOF
 //	close        closes the module
 func newChat(m *service.Module) error {
 	greeting, _ := m.Options()["greeting"].(string)
@@ -107,6 +108,10 @@ func newChat(m *service.Module) error {
 	m.HandleChannel("upper", talk.ChannelHandlerFunc(func(ctx context.Context, conn mux.Channel, l label.Label) {
 		data, _ := io.ReadAll(conn)
 		conn.Write([]byte(strings.ToUpper(string(data))))
+	}))
+	m.HandleChannel("quiet", talk.ChannelHandlerFunc(func(ctx context.Context, conn mux.Channel, l label.Label) {
+		conn.CloseWrite()
+		io.Copy(io.Discard, conn)
 	}))
 	m.HandleFunc("close", func(r rpc.Responder, c *rpc.Call) {
 		r.Return(m.Close())

@@ -251,10 +251,3 @@ func (p *pool) closeLocked() {
 		p.srv.logger.Debug("provider closed", slog.String("type", "provider"), slog.String("id", p.addr))
 	}
 }
-
-// up reports whether the session is up.
-func (p *pool) up() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.peer != nil
-}

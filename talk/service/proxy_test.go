@@ -321,6 +321,53 @@ chat = { provider = "local", module = "example.net/chat" }
 	}
 }
 
+// Subscriptions live as long as their subscribers: they do not use up
+// max_calls.
+func TestSubscriptionsAreNotCalls(t *testing.T) {
+	srv, _ := startServer(t, `
+listen = "tcp://127.0.0.1:0"
+[limits]
+max_calls = 1
+[services]
+chat = { provider = "local", module = "example.net/chat" }
+`)
+	p := dial(t, addrOf(srv))
+	subscribe(t, p, "chat")
+	subscribe(t, p, "*")
+	if got := mustCall(t, p, "chat:whoami", nil); got == "" {
+		t.Error("empty reply")
+	}
+}
+
+// A forwarded raw channel that the upstream half-closed still ends at the
+// service timeout, while the client keeps its side open.
+func TestForwardedHalfCloseEndsAtTimeout(t *testing.T) {
+	up, _ := startServer(t, `
+listen = "tcp://127.0.0.1:0"
+[services]
+chat = { provider = "local", module = "example.net/chat" }
+`)
+	gw, _ := startServer(t, fmt.Sprintf(`
+listen = "tcp://127.0.0.1:0"
+[services]
+chat = { provider = %q, timeout = "200ms" }
+`, addrOf(up)))
+	p := dial(t, addrOf(gw))
+	conn, err := p.OpenChannel(testCtx(t), "chat:quiet", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.ReadAll(conn); err != nil { // the upstream's half-close
+		t.Fatal(err)
+	}
+	// The forward ends at the timeout, so the drain need not wait for
+	// this client, which never ends its side.
+	if err := gw.Shutdown(testCtx(t)); err != nil {
+		t.Errorf("the forwarded call outlived its timeout: Shutdown: %v", err)
+	}
+}
+
 // fakeClock is a clock for the breakers that moves only when told.
 type fakeClock struct {
 	mu sync.Mutex

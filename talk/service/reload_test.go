@@ -214,3 +214,48 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+// A reload while Shutdown drains the calls in flight is refused: it would
+// listen again.
+func TestReloadDuringShutdown(t *testing.T) {
+	srv, logs := startServer(t, localConfig)
+	p := dial(t, addrOf(srv))
+	resp, err := p.Call(testCtx(t), "chat:echo", nil, nil) // holds the drain
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(testCtx(t)) }()
+	logs.waitCount(t, "shutting down", 1)
+	if err := srv.Reload(srv.Config()); !errors.Is(err, service.ErrServerClosed) {
+		t.Errorf("Reload during Shutdown: %v, want ErrServerClosed", err)
+	}
+	if addrs := srv.Addrs(); len(addrs) > 0 {
+		t.Errorf("listening on %v during Shutdown", addrs)
+	}
+	resp.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// Two Shutdowns at once both return when the last call ends.
+func TestConcurrentShutdowns(t *testing.T) {
+	srv, logs := startServer(t, localConfig)
+	p := dial(t, addrOf(srv))
+	resp, err := p.Call(testCtx(t), "chat:echo", nil, nil) // holds the drain
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	for range 2 {
+		go func() { done <- srv.Shutdown(testCtx(t)) }()
+	}
+	logs.waitCount(t, "shutting down", 2)
+	resp.Close()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type Server struct {
 	state    atomic.Pointer[state]   // what is served
 	pools    map[string]*pool        // guarded by reloadMu; by provider address
 	serving  bool                    // guarded by reloadMu; Start was called
+	stopping bool                    // guarded by reloadMu; Shutdown was called: no more reloads
 	lns      map[string]*listener    // guarded by reloadMu; by address
 	lnOrder  []string                // guarded by reloadMu; the addresses, in config order
 	peersMu  sync.Mutex              // guards peers
@@ -35,6 +36,7 @@ type Server struct {
 
 	inflightMu sync.Mutex
 	inflight   int           // guarded by inflightMu; calls in flight
+	unlimited  int           // guarded by inflightMu; those of them not counted against max_calls
 	draining   bool          // guarded by inflightMu; Shutdown was called
 	idle       chan struct{} // guarded by inflightMu; closed when inflight drops to 0 while draining
 	drainCtx   context.Context
@@ -164,6 +166,7 @@ func (s *Server) Close() error {
 // error if the calls did not end in time: they are cut short then.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.reloadMu.Lock()
+	s.stopping = true // a reload now would listen again
 	for a, l := range s.lns {
 		l.ln.Close()
 		delete(s.lns, a)
@@ -175,8 +178,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.logger.Info("shutting down", "type", "server", "id", s.state.Load().cfg.File, "calls", s.inflight)
 	var idle chan struct{}
 	if s.inflight > 0 {
-		idle = make(chan struct{})
-		s.idle = idle
+		if s.idle == nil { // else another Shutdown waits on it too
+			s.idle = make(chan struct{})
+		}
+		idle = s.idle
 	}
 	s.inflightMu.Unlock()
 	var err error
@@ -191,26 +196,33 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// begin counts a call in, unless the server is draining or max_calls is
-// reached.
-func (s *Server) begin(max int) error {
+// begin counts a call in, unless the server is draining or, for a call
+// that counts against max_calls (every call but subscriptions, which live
+// as long as their subscribers), max_calls is reached.
+func (s *Server) begin(limited bool, max int) error {
 	s.inflightMu.Lock()
 	defer s.inflightMu.Unlock()
 	switch {
 	case s.draining:
 		return rpc.Errorf(rpc.CodeUnavailable, "the server is shutting down")
-	case max > 0 && s.inflight >= max:
+	case limited && max > 0 && s.inflight-s.unlimited >= max:
 		return rpc.Errorf(rpc.CodeResourceExhausted, "more than %d calls in flight", max)
 	}
 	s.inflight++
+	if !limited {
+		s.unlimited++
+	}
 	return nil
 }
 
 // end counts a call out.
-func (s *Server) end() {
+func (s *Server) end(limited bool) {
 	s.inflightMu.Lock()
 	defer s.inflightMu.Unlock()
 	s.inflight--
+	if !limited {
+		s.unlimited--
+	}
 	if s.inflight == 0 && s.idle != nil {
 		close(s.idle)
 		s.idle = nil
@@ -223,16 +235,17 @@ func (s *Server) end() {
 // other host is refused with rpc.CodePermissionDenied.
 func (s *Server) RespondRPC(r rpc.Responder, c *rpc.Call) {
 	st := s.state.Load()
-	if err := s.begin(st.cfg.Limits.MaxCalls); err != nil {
-		r.Error(err)
-		return
-	}
-	defer s.end()
 	l, err := label.Parse(c.Selector)
 	if err != nil {
 		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q: %w", c.Selector, err))
 		return
 	}
+	limited := l.Host != "" || l.Route() != LabelSubscribe
+	if err := s.begin(limited, st.cfg.Limits.MaxCalls); err != nil {
+		r.Error(err)
+		return
+	}
+	defer s.end(limited)
 	if l.Host == "" && l.Module == BuiltinModule {
 		s.serveBuiltin(r, c, l)
 		return

@@ -106,7 +106,7 @@ func sortedServices(cfg *config.Config) []*config.Service {
 func (s *Server) Reload(cfg *config.Config) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	if s.isClosed() {
+	if s.isClosed() || s.stopping {
 		return ErrServerClosed
 	}
 	old := s.state.Load()

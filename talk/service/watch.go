@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"os"
@@ -75,14 +74,12 @@ func (s *Server) watch(ctx context.Context, path string, hup chan os.Signal, las
 			tick = nil
 			return
 		}
-		{
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			tick = timer.C
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
 		}
+		tick = timer.C
 	}
 	defer func() {
 		if timer != nil {
@@ -127,7 +124,7 @@ func (s *Server) watch(ctx context.Context, path string, hup chan os.Signal, las
 // the outcome.
 func (s *Server) reloadFrom(data []byte, path string) {
 	log := s.logger.With("type", "config", "id", path)
-	cfg, err := config.Parse(bytes.Clone(data), path)
+	cfg, err := config.Parse(data, path)
 	if err == nil {
 		err = s.Reload(cfg)
 	}
