@@ -32,8 +32,9 @@
 // HandlerFrom takes a func, a struct or a pointer to a struct; HandlerFor
 // takes a value and the interface type whose methods to serve. A struct's
 // exported methods (or the interface's) each get a handler in an
-// *rpc.RespondMux, selected by the method name with its first letter
-// lower-cased: Add is "add", GetUser is "getUser", ID is "iD". Register
+// *rpc.RespondMux, selected by the method name with its leading capital,
+// or run of capitals, lower-cased: Add is "add", GetUser is "getUser",
+// ID is "id", HTTPGet is "httpGet". Register
 // the mux under a prefix pattern ("calc.") of another RespondMux to serve
 // several structs on one session.
 //

@@ -14,7 +14,8 @@ import (
 //     takes);
 //   - a struct, or a pointer to one: an *rpc.RespondMux with a handler per
 //     exported method of v's method set, selected by the method name with
-//     its first letter lower-cased. A struct value has only its
+//     its leading capital, or run of capitals, lower-cased ("getUser",
+//     "id", "httpGet"). A struct value has only its
 //     value-receiver methods; pass a pointer for the others.
 //
 // It returns an error matching ErrUnsupported for other values, for
@@ -58,7 +59,7 @@ func MustHandlerFrom(v any) rpc.Handler {
 
 // HandlerFor returns an *rpc.RespondMux that serves the methods of the
 // interface type I, and no other method, of impl: a handler per method,
-// selected by the method name with its first letter lower-cased. I must
+// selected by the method name as HandlerFrom selects it. I must
 // be an interface type, impl must not be nil, and every exported method of
 // I must have a signature HandlerFrom takes; unexported methods are not
 // served.

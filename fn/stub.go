@@ -11,8 +11,9 @@ import (
 
 // Stub sets the func fields of the struct ptr points to so that calling
 // one calls c: a field's selector is prefix followed by the field name
-// with its first letter lower-cased, or by the name in its `fn:"name"`
-// tag. Fields tagged `fn:"-"` and unexported fields are left alone.
+// with its leading capital, or run of capitals, lower-cased (as
+// HandlerFrom names methods: GetUser is "getUser", ID is "id"), or by the
+// name in its `fn:"name"` tag. Fields tagged `fn:"-"` and unexported fields are left alone.
 //
 // Every other field must be a func that is not variadic and whose last
 // result is an error. A leading context.Context parameter bounds the call

@@ -70,7 +70,7 @@ func dial(ctx context.Context, log *slog.Logger, addr string, opts ...talk.Optio
 
 func runCall(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdCall)
-	timeout := f.Duration("timeout", 0, "bound the whole call, a stream included (0: no bound)")
+	timeout := f.Duration("timeout", 0, "bound connecting and the whole call, a stream included (0: no bound but "+dialTimeout.String()+" to connect)")
 	var meta stringList
 	f.Var(&meta, "meta", "add `key=value` to the call's metadata (repeatable)")
 	raw := f.Bool("raw", false, "after a continued reply, copy stdin to the call and the call's bytes to stdout")

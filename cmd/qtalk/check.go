@@ -117,13 +117,12 @@ func checkTarget(args []string) (string, error) {
 	return "exec:" + strings.Join(words, " "), nil
 }
 
-// quoteWord quotes a word of a command line for transport.Address.Args.
+// quoteWord quotes a word of a command line for transport.Address.Args,
+// which joins the quoted parts of a word: it'"'"'s is it's. A "!" is
+// quoted too, lest a last word such as a!b read as a subport.
 func quoteWord(w string) string {
-	if w != "" && !strings.ContainsAny(w, " \t'\"") {
+	if w != "" && !strings.ContainsAny(w, " \t'\"!") {
 		return w
 	}
-	if !strings.Contains(w, "'") {
-		return "'" + w + "'"
-	}
-	return `"` + w + `"`
+	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
 }

@@ -21,7 +21,7 @@ offers, one per line. Exit statuses are those of qtalk call.`,
 
 func runLs(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdLs)
-	timeout := f.Duration("timeout", 10*time.Second, "bound connecting and the call (0: no bound)")
+	timeout := f.Duration("timeout", 10*time.Second, "bound connecting and the call (0: no bound but "+dialTimeout.String()+" to connect)")
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // bin is the qtalk binary under test, built by TestMain.
@@ -28,7 +30,14 @@ var bin string
 const testTimeout = 20 * time.Second
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
+	code := buildAndRun(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func buildAndRun(m *testing.M) int {

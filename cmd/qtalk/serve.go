@@ -31,9 +31,10 @@ chat:history, chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the
 interop check protocol (check:*, see qtalk check) and qtalk:labels, which
 lists them. It logs to stderr, one INFO line per listener with the address
 it listens on ("listening addr=tcp://127.0.0.1:4242": with port 0, the
-port the system chose), and one per session. With --listen stdio:, stdout
-carries the session and nothing else is written to it; the server stops
-when that session ends, so a parent can run it with exec:.
+port the system chose), and one as each session opens and closes. With
+--listen stdio:, stdout carries the session and nothing else is written
+to it; the server stops when that session ends, so a parent can run it
+with exec:.
 
 With --config, it serves the services of a qtalk.toml (package
 talk/config): the addresses it lists under listen, local

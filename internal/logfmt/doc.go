@@ -12,8 +12,10 @@
 // handler moves them into the bracket, "type" alone when there is no id.
 // The message follows, then every other attribute as key=value, keys of
 // groups joined with dots. Values that are empty or contain spaces, '=',
-// quotes or control characters are quoted as Go strings, so a line always
-// splits back into its fields. A record with a zero time has no time.
+// quotes or control characters are quoted as Go strings, and so are a
+// type or an id that would not read back from the bracket and a message
+// with control characters, so a record is always one line that splits
+// back into its fields. A record with a zero time has no time.
 //
 // For machines, use slog.JSONHandler instead: the same attributes, type
 // and id included, become JSON fields.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -95,14 +96,14 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	buf = append(buf, r.Level.String()...)
 	if typ != "" {
 		buf = append(buf, ' ')
-		buf = append(buf, typ...)
+		buf = appendQuotedIf(buf, typ, needsQuoting(typ) || strings.ContainsAny(typ, "/]"))
 		if id != "" {
 			buf = append(buf, '/')
-			buf = append(buf, id...)
+			buf = appendQuotedIf(buf, id, needsQuoting(id) || strings.ContainsRune(id, ']'))
 		}
 	}
 	buf = append(buf, "] "...)
-	buf = append(buf, r.Message...)
+	buf = appendQuotedIf(buf, r.Message, !printable(r.Message))
 	buf = append(buf, h.attrs...)
 	buf = append(buf, attrs...)
 	buf = append(buf, '\n')
@@ -166,20 +167,37 @@ func formatValue(v slog.Value) string {
 // appendMaybeQuoted appends s, quoted if it would not read back as one
 // field.
 func appendMaybeQuoted(b []byte, s string) []byte {
-	if needsQuoting(s) {
+	return appendQuotedIf(b, s, needsQuoting(s))
+}
+
+// appendQuotedIf appends s, quoted as a Go string if quote is set.
+func appendQuotedIf(b []byte, s string, quote bool) []byte {
+	if quote {
 		return strconv.AppendQuote(b, s)
 	}
 	return append(b, s...)
 }
 
+// needsQuoting reports whether s would not read back as one field.
 func needsQuoting(s string) bool {
 	if s == "" {
 		return true
 	}
 	for _, r := range s {
-		if r == utf8.RuneError || r == '=' || r == '"' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+		if r == '=' || r == '"' || r == ' ' {
 			return true
 		}
 	}
-	return false
+	return !printable(s)
+}
+
+// printable reports whether s is valid UTF-8 with no control characters
+// nor spaces other than ' ', which could split a line or fake another.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || r != ' ' && (unicode.IsSpace(r) || !unicode.IsPrint(r)) {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/qtalkkit/qtalk/talk/config"
 )
 
@@ -132,6 +134,22 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %q does not start with the file name", err)
 			}
 		})
+	}
+}
+
+// A syntax error keeps the parser's error in its chain, with its
+// position, while the message says where once.
+func TestParseSyntaxError(t *testing.T) {
+	_, err := config.Parse([]byte("listen = [\n\"a\"\nx"), "q.toml")
+	var pe toml.ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, config.ErrInvalid) {
+		t.Fatalf("Parse = %v, want an error matching ErrInvalid that wraps a toml.ParseError", err)
+	}
+	if pe.Position.Line != 3 || pe.Position.Col == 0 {
+		t.Errorf("toml.ParseError position %+v, want line 3 and a column", pe.Position)
+	}
+	if want := "q.toml:3: listen: " + pe.Message; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
 	}
 }
 

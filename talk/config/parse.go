@@ -30,7 +30,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Err: errors.New(pe.Message)}
+			return nil, &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Err: syntaxError{pe}}
 		}
 		return nil, &Error{File: file, Err: err}
 	}
@@ -57,6 +57,14 @@ func Parse(data []byte, file string) (*Config, error) {
 	}
 	return cfg, nil
 }
+
+// A syntaxError is a toml.ParseError as an *Error holds it: its text is
+// the parser's message alone, as the *Error gives the file, line and key,
+// and it unwraps to the toml.ParseError, for its position and usage.
+type syntaxError struct{ pe toml.ParseError }
+
+func (e syntaxError) Error() string { return e.pe.Message }
+func (e syntaxError) Unwrap() error { return e.pe }
 
 // parser decodes the values of a parsed file.
 type parser struct {

@@ -47,6 +47,7 @@ func init() {
 //	whoami       the service's name, the label's parameter p and the
 //	             option greeting: "chat p=x hi"
 //	send s       emits message with s, returns "sent: s"
+//	flood n      emits tick n times, with 0..n-1, returns "flooded"
 //	count n      streams 0..n-1
 //	echo         a bidirectional stream: sends back each value until END
 //	upper        a raw channel: reads to EOF, writes the bytes upper-cased
@@ -75,6 +76,20 @@ func newChat(m *service.Module) error {
 			return
 		}
 		r.Return("sent: " + s)
+	})
+	m.HandleFunc("flood", func(r rpc.Responder, c *rpc.Call) {
+		var n int
+		if err := c.Receive(&n); err != nil {
+			r.Error(err)
+			return
+		}
+		for i := range n {
+			if err := m.Emit("tick", i); err != nil {
+				r.Error(err)
+				return
+			}
+		}
+		r.Return("flooded")
 	})
 	m.HandleFunc("count", func(r rpc.Responder, c *rpc.Call) {
 		var n int

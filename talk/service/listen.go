@@ -18,8 +18,8 @@ import (
 // error. Reloads open and close listeners as the config's listen list
 // changes.
 func (s *Server) Start(ctx context.Context) error {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.isClosed() {
 		return ErrServerClosed
 	}
@@ -53,8 +53,8 @@ func (s *Server) Serve(ctx context.Context) error {
 // Addrs returns the addresses listened on, in the order of the config,
 // such as the TCP address with the port the system chose for port 0.
 func (s *Server) Addrs() []net.Addr {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var addrs []net.Addr
 	for _, a := range s.lnOrder {
 		if ln := s.lns[a]; ln != nil {

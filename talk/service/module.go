@@ -16,7 +16,9 @@ import (
 // with OnClose or m.Context()). A server calls it each time it opens a
 // service of the module: a module mounted under two names is made twice.
 // The service opens when the factory returns; an error refuses the
-// config that named the module.
+// config that named the module. The factory runs without the server's
+// locks held: it may call the server's methods, but not Reload, Close or
+// Shutdown, which may wait for it.
 type Factory func(m *Module) error
 
 // modules is the registry of compiled-in modules.
@@ -143,7 +145,9 @@ func (m *Module) HandleChannel(pattern string, h talk.ChannelHandler) {
 }
 
 // OnClose registers f to run when the module closes, before subscribers
-// get "close". If the module is closed already, f runs at once.
+// get "close". If the module is closed already, f runs at once. Like a
+// Factory, f runs without the server's locks held, and must not call the
+// server's Reload, Close or Shutdown.
 func (m *Module) OnClose(f func()) {
 	m.mu.Lock()
 	if m.state != moduleClosed {

@@ -187,6 +187,55 @@ guild = { provider = "tcp://%s", service = "guild-service", breaker = { failures
 	mustCall(t, p, "guild:whoami", nil)
 }
 
+// A probe that fails opens the breaker for another cooldown, from the
+// probe's failure: calls are refused without reaching the upstream, even
+// once it is back, until the next probe.
+func TestBreakerFailedProbe(t *testing.T) {
+	upAddr := freePort(t)
+	gw, logs := startServer(t, fmt.Sprintf(`
+listen = "tcp://127.0.0.1:0"
+[limits]
+reconnect_min = "10ms"
+reconnect_max = "20ms"
+[services]
+guild = { provider = "tcp://%s", service = "guild-service", breaker = { failures = 2, cooldown = "1m" } }
+`, upAddr))
+	clock := newFakeClock()
+	service.SetClock(gw, clock.now)
+	p := dial(t, addrOf(gw))
+	for i := range 2 {
+		_, err := call(t, p, "guild:whoami", nil)
+		checkCode(t, fmt.Sprint("call ", i, " to a dead upstream"), err, rpc.CodeUnavailable)
+	}
+	logs.waitCount(t, "circuit open", 1)
+
+	clock.advance(time.Minute)
+	_, err := call(t, p, "guild:whoami", nil) // the probe: the upstream is still down
+	checkCode(t, "the probe to a dead upstream", err, rpc.CodeUnavailable)
+
+	startServer(t, upstreamConfig(upAddr))
+	clock.advance(time.Minute - time.Second) // two cooldowns since the breaker opened, not one since the probe
+	before := chatCalls.Load()
+	for i := range 3 {
+		_, err := call(t, p, "guild:whoami", nil)
+		checkCode(t, fmt.Sprint("call ", i, " after the failed probe"), err, rpc.CodeUnavailable)
+	}
+	if n := chatCalls.Load() - before; n != 0 {
+		t.Errorf("%d calls went upstream while the breaker was open again", n)
+	}
+	if n := logs.count("circuit closed"); n != 0 {
+		t.Errorf("the breaker closed %d times, want none before a probe succeeds", n)
+	}
+
+	clock.advance(time.Second)
+	mustCall(t, p, "guild:whoami", nil) // the next probe
+	logs.waitCount(t, "circuit closed", 1)
+	mustCall(t, p, "guild:whoami", nil)
+	if n := logs.count("circuit open"); n != 1 {
+		t.Errorf("the breaker opened %d times, want once: a failed probe keeps it open", n)
+	}
+}
+
 // Calls that cannot reach their upstream go to the fallback; the retries
 // of idempotent calls (by config or metadata) hide an upstream that is
 // unavailable now and then, and other calls are not tried twice.

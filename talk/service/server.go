@@ -24,13 +24,14 @@ type Server struct {
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
 
-	reloadMu sync.Mutex              // serializes Reload
-	state    atomic.Pointer[state]   // what is served
-	pools    map[string]*pool        // guarded by reloadMu; by provider address
-	serving  bool                    // guarded by reloadMu; Start was called
-	stopping bool                    // guarded by reloadMu; Shutdown was called: no more reloads
-	lns      map[string]*listener    // guarded by reloadMu; by address
-	lnOrder  []string                // guarded by reloadMu; the addresses, in config order
+	reloadMu sync.Mutex              // serializes Reload; held while factories and OnClose functions run
+	state    atomic.Pointer[state]   // what is served; stored under reloadMu and mu
+	mu       sync.Mutex              // guards the fields below; never held while the code of modules runs
+	pools    map[string]*pool        // guarded by mu; by provider address
+	serving  bool                    // guarded by mu; Start was called
+	stopping bool                    // guarded by mu; Shutdown was called: no more reloads
+	lns      map[string]*listener    // guarded by mu; by address
+	lnOrder  []string                // guarded by mu; the addresses, in config order
 	peersMu  sync.Mutex              // guards peers
 	peers    map[*talk.Peer]struct{} // the client sessions
 
@@ -115,7 +116,7 @@ func (s *Server) isClosed() bool {
 // Close stops listening, closes every session (calls in flight end),
 // closes the local modules (their subscribers get "close") and the
 // sessions to upstreams, and waits until all of the server's goroutines
-// have returned. Later calls return at once.
+// have returned. Later calls wait until the first is done, and return nil.
 func (s *Server) Close() error {
 	s.spawnMu.Lock()
 	if s.closed {
@@ -127,7 +128,7 @@ func (s *Server) Close() error {
 	s.spawnMu.Unlock()
 	s.cancel()
 
-	s.reloadMu.Lock()
+	s.mu.Lock()
 	for _, l := range s.lns {
 		l.ln.Close()
 	}
@@ -135,7 +136,7 @@ func (s *Server) Close() error {
 	for _, p := range s.pools {
 		p.retire()
 	}
-	s.reloadMu.Unlock()
+	s.mu.Unlock()
 
 	s.peersMu.Lock()
 	peers := make([]*talk.Peer, 0, len(s.peers))
@@ -165,13 +166,13 @@ func (s *Server) Close() error {
 // flight are done or ctx ends, and closes the server. It returns ctx's
 // error if the calls did not end in time: they are cut short then.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.reloadMu.Lock()
+	s.mu.Lock()
 	s.stopping = true // a reload now would listen again
 	for a, l := range s.lns {
 		l.ln.Close()
 		delete(s.lns, a)
 	}
-	s.reloadMu.Unlock()
+	s.mu.Unlock()
 	s.drain()
 	s.inflightMu.Lock()
 	s.draining = true

@@ -2,8 +2,10 @@ package service_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/qtalkkit/qtalk/rpc"
@@ -210,4 +212,95 @@ func init() {
 		emitters <- emitter{m, m.Emit("early", nil)}
 		return nil
 	})
+}
+
+// hookServer is the server whose methods the factory and the OnClose
+// functions of example.net/hooked call; hookCalls gets what they saw.
+var (
+	hookServer atomic.Pointer[service.Server]
+	hookCalls  = make(chan string, 4)
+)
+
+func init() {
+	service.RegisterModule("example.net/hooked", func(m *service.Module) error {
+		srv := hookServer.Load()
+		hookCalls <- fmt.Sprintf("factory of %s: %d listeners", m.Name(), len(srv.Addrs()))
+		m.OnClose(func() {
+			hookCalls <- fmt.Sprintf("OnClose of %s: %d services", m.Name(), len(srv.Config().Services))
+			srv.Addrs()
+		})
+		return nil
+	})
+}
+
+// The factories and OnClose functions of modules run without the locks
+// of the server, so they can call its methods: whether a reload opens
+// and closes them, or undoes what it did when a later module fails.
+func TestHooksCallServer(t *testing.T) {
+	srv, _ := startServer(t, localConfig)
+	hookServer.Store(srv)
+	withHooked := func(extra string) *config.Config {
+		t.Helper()
+		cfg, err := config.Parse([]byte(localConfig+"hooked = { provider = \"local\", module = \"example.net/hooked\" }\n"+extra), "hooked.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	want := func(msg string) {
+		t.Helper()
+		if got := <-hookCalls; got != msg {
+			t.Errorf("hook: %q, want %q", got, msg)
+		}
+	}
+
+	if err := srv.Reload(withHooked("")); err != nil {
+		t.Fatal(err)
+	}
+	want("factory of hooked: 1 listeners")
+	if err := srv.Reload(srv.Config()); err != nil { // keeps hooked as it is
+		t.Fatal(err)
+	}
+	localOnly, err := config.Parse([]byte(localConfig), "local.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Reload(localOnly); err != nil {
+		t.Fatal(err)
+	}
+	want("OnClose of hooked: 2 services") // the new config is in effect
+
+	err = srv.Reload(withHooked("db = { provider = \"local\", module = \"example.net/broken\" }"))
+	if !errors.Is(err, service.ErrModuleFailed) {
+		t.Fatalf("Reload with a broken module: %v, want ErrModuleFailed", err)
+	}
+	want("factory of hooked: 1 listeners")
+	want("OnClose of hooked: 2 services")
+}
+
+// A subscriber that falls too far behind loses its subscription: the
+// server ends it with rpc.CodeResourceExhausted, after some of the events
+// it could take, in order and with no gap, rather than hold up the module
+// or skip events without a word.
+func TestSlowSubscriberDropped(t *testing.T) {
+	srv, _ := startServer(t, localConfig)
+	slow := subscribe(t, dial(t, addrOf(srv)), "chat")
+	// Far more events than the subscription's channel window and its
+	// buffer hold, while the subscriber reads none.
+	const n = 100000
+	if got := mustCall(t, dial(t, addrOf(srv)), "chat:flood", n); got != "flooded" {
+		t.Fatalf("chat:flood = %q", got)
+	}
+	want := service.Event{Name: "chat/open"}
+	for i := 0; ; i++ {
+		ev, err := slow.Next()
+		if err != nil {
+			checkCode(t, fmt.Sprintf("the slow subscription after %d of %d events", i, n+1), err, rpc.CodeResourceExhausted)
+			return
+		}
+		if ev.Name != want.Name || fmt.Sprint(ev.Param) != fmt.Sprint(want.Param) {
+			t.Fatalf("event %d: %s %v, want %s %v", i, ev.Name, ev.Param, want.Name, want.Param)
+		}
+		want = service.Event{Name: "chat/tick", Param: i}
+	}
 }

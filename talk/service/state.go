@@ -103,13 +103,17 @@ func sortedServices(cfg *config.Config) []*config.Service {
 // If cfg cannot be applied (a module is not compiled in or fails to
 // open, an address cannot be listened on), Reload changes nothing and
 // returns why, as a *config.Error for the problems of a service.
+//
+// Reloads run one at a time. The factories and OnClose functions of the
+// modules run without the server's locks, so they may call its methods,
+// but not Reload, Close or Shutdown, which may wait for them.
 func (s *Server) Reload(cfg *config.Config) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	if s.isClosed() || s.stopping {
-		return ErrServerClosed
+	if err := s.checkReload(); err != nil {
+		return err
 	}
-	old := s.state.Load()
+	old := s.state.Load() // only Reload, under reloadMu, stores it
 	order := sortedServices(cfg)
 	for _, sc := range order {
 		if _, ok := factory(sc.Module); sc.Local() && !ok {
@@ -117,38 +121,104 @@ func (s *Server) Reload(cfg *config.Config) error {
 		}
 	}
 
-	next := &state{cfg: cfg, services: map[string]*service{}, hosts: map[string][]*service{}}
-	var opened []*Module            // made for next
-	reused := map[any]bool{}        // backends of old kept in next
-	newRemotes := []*remote{}       // made for next
-	usedPools := map[*pool]bool{}   // by next
-	newPools := map[string]*pool{}  // made for next
-	fail := func(err error) error { // undoes what was made
+	// Make the modules next needs first, with mu unlocked: their
+	// factories are the code of users.
+	opened := map[string]*Module{} // by service name
+	closeOpened := func() {
 		for _, m := range opened {
 			m.close()
 		}
-		for _, p := range newPools {
-			p.retire()
+	}
+	for _, sc := range order {
+		if !sc.Local() || reusable(old.services[sc.Name], sc) {
+			continue
 		}
+		m, err := s.openModule(sc)
+		if err != nil {
+			closeOpened()
+			return cfg.ServiceError(sc, "module", err)
+		}
+		opened[sc.Name] = m
+	}
+
+	s.mu.Lock()
+	next, newRemotes, err := s.swapLocked(cfg, old, order, opened)
+	s.mu.Unlock()
+	if err != nil {
+		closeOpened()
 		return err
 	}
+
+	// Close what is gone before opening what is new, so that subscribers
+	// of a name replaced see it close, then open. OnClose functions run
+	// here, with mu unlocked.
+	for name, o := range old.services {
+		switch svc := next.services[name]; {
+		case o.mod != nil && (svc == nil || svc.mod != o.mod):
+			o.mod.close()
+		case o.remote != nil && (svc == nil || svc.remote != o.remote):
+			o.remote.retire()
+		}
+		if next.services[name] == nil {
+			s.hub.forget(name)
+			s.logger.Info("service removed", "type", "service", "id", name)
+		}
+	}
+	for _, sc := range order {
+		s.hub.known(sc.Name)
+		if m := opened[sc.Name]; m != nil {
+			m.open()
+			s.logger.Info("service open", "type", "service", "id", m.name, "module", m.path)
+		}
+	}
+	for _, b := range newRemotes {
+		b.attach()
+		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.pool.addr, "upstream", b.upstream)
+	}
+	s.logger.Info("config applied", "type", "config", "id", cfg.File, "services", len(next.services))
+	return nil
+}
+
+// checkReload reports whether the server takes reloads.
+func (s *Server) checkReload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.isClosed() || s.stopping {
+		return ErrServerClosed
+	}
+	return nil
+}
+
+// reusable reports whether the local service sc can keep the module of
+// o, what it was before.
+func reusable(o *service, sc *config.Service) bool {
+	return o != nil && o.mod != nil && o.cfg.SameBackend(sc) && o.mod.isOpen()
+}
+
+// swapLocked makes the state of cfg from old, with the modules opened
+// for it, listens on its new addresses and swaps it in. It returns the
+// remotes made for it, to attach once the services gone are closed. If
+// it fails, or the server closed or began to shut down while the modules
+// opened, nothing changes.
+func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Service, opened map[string]*Module) (*state, []*remote, error) {
+	if s.isClosed() || s.stopping {
+		return nil, nil, ErrServerClosed
+	}
+	next := &state{cfg: cfg, services: map[string]*service{}, hosts: map[string][]*service{}}
+	var newRemotes []*remote       // made for next
+	usedPools := map[*pool]bool{}  // by next
+	newPools := map[string]*pool{} // made for next
 	for _, sc := range order {
 		o := old.services[sc.Name]
 		svc := &service{cfg: sc}
 		switch {
-		case sc.Local() && o != nil && o.mod != nil && o.cfg.SameBackend(sc) && o.mod.isOpen():
-			svc.mod = o.mod
-			reused[o.mod] = true
 		case sc.Local():
-			m, err := s.openModule(sc)
-			if err != nil {
-				return fail(cfg.ServiceError(sc, "module", err))
+			svc.mod = opened[sc.Name]
+			if svc.mod == nil {
+				svc.mod = o.mod // reusable
 			}
-			opened = append(opened, m)
-			svc.mod = m
 		case o != nil && o.remote != nil && o.cfg.SameBackend(sc):
 			svc.remote = o.remote
-			reused[o.remote] = true
 		default:
 			p := s.pools[sc.Provider]
 			if p == nil {
@@ -184,25 +254,13 @@ func (s *Server) Reload(cfg *config.Config) error {
 	if s.serving {
 		var err error
 		if added, err = s.listen(s.ctx, cfg.Listen); err != nil {
-			return fail(err)
+			for _, p := range newPools {
+				p.retire()
+			}
+			return nil, nil, err
 		}
 	}
-
-	// Swap, then close what is gone before opening what is new, so that
-	// subscribers of a name replaced see it close, then open.
 	s.state.Store(next)
-	for name, o := range old.services {
-		switch {
-		case o.mod != nil && !reused[o.mod]:
-			o.mod.close()
-		case o.remote != nil && !reused[o.remote]:
-			o.remote.retire()
-		}
-		if next.services[name] == nil {
-			s.hub.forget(name)
-			s.logger.Info("service removed", "type", "service", "id", name)
-		}
-	}
 	for addr, p := range newPools {
 		s.pools[addr] = p
 	}
@@ -212,22 +270,10 @@ func (s *Server) Reload(cfg *config.Config) error {
 			p.retire()
 		}
 	}
-	for _, sc := range order {
-		s.hub.known(sc.Name)
-	}
-	for _, m := range opened {
-		m.open()
-		s.logger.Info("service open", "type", "service", "id", m.name, "module", m.path)
-	}
-	for _, b := range newRemotes {
-		b.attach()
-		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.pool.addr, "upstream", b.upstream)
-	}
 	if s.serving {
 		s.commitListeners(cfg.Listen, added)
 	}
-	s.logger.Info("config applied", "type", "config", "id", cfg.File, "services", len(next.services))
-	return nil
+	return next, newRemotes, nil
 }
 
 // openModule makes the module of a local service, recovering a panic of

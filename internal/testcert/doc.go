@@ -1,0 +1,3 @@
+// Package testcert issues TLS certificates for tests from a throwaway
+// certificate authority.
+package testcert
