@@ -56,7 +56,7 @@ func testAcceptContext(t *testing.T, a, b mux.Session) {
 // testOpenContext checks Open with a cancelled context: it fails with the
 // context's error and leaves no channel behind; and Opens racing with
 // cancellation either succeed or fail cleanly, leaving the session usable.
-func testOpenContext(t *testing.T, a, b mux.Session) {
+func testOpenContext(t *testing.T, a, b mux.Session, o Options) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	for range 100 {
@@ -81,7 +81,9 @@ func testOpenContext(t *testing.T, a, b mux.Session) {
 	// Opens racing with cancellation. Every channel that reaches b must end
 	// with EOF: either its Open succeeded and it was closed, or its Open was
 	// cancelled and the opener must not leave it open. A last channel
-	// carrying a marker shows when b has seen all earlier ones.
+	// carrying a marker shows when b has seen all earlier ones. With
+	// o.EarlyOpen, a successful Open does not mean that b has the channel,
+	// so the opener also waits for b to close it (after b read EOF).
 	var (
 		handlers   sync.WaitGroup
 		mu         sync.Mutex // guards stray
@@ -110,16 +112,23 @@ func testOpenContext(t *testing.T, a, b mux.Session) {
 		} else {
 			time.AfterFunc(time.Duration(i)*10*time.Microsecond, cancel)
 		}
+		var afterOpen error
 		err := await(t, "Open racing with cancel", func() error {
 			c, err := a.Open(ctx)
-			if err == nil {
-				return c.Close()
+			if err != nil {
+				return err
 			}
-			return err
+			if o.EarlyOpen {
+				afterOpen = closedByPeer(c)
+			}
+			return c.Close()
 		})
 		cancel()
 		if err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Open racing with cancel: got %v, want success or an error matching %q", err, context.Canceled)
+		}
+		if afterOpen != nil {
+			t.Errorf("a channel whose Open succeeded while racing with cancel: %v", afterOpen)
 		}
 	}
 	ctx, cancel := stepContext()
@@ -146,4 +155,17 @@ func testOpenContext(t *testing.T, a, b mux.Session) {
 	oc, ac = pair(t, b, a)
 	noErr(t, oc.Close(), "Close")
 	noErr(t, ac.Close(), "Close")
+}
+
+// closedByPeer half-closes c and reads it until the peer closes it too,
+// which must come with no data.
+func closedByPeer(c mux.Channel) error {
+	if err := c.CloseWrite(); err != nil {
+		return fmt.Errorf("CloseWrite: %w", err)
+	}
+	data, err := io.ReadAll(c)
+	if err != nil || len(data) != 0 {
+		return fmt.Errorf("read %q, then %v; want EOF", data, err)
+	}
+	return nil
 }

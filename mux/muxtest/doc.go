@@ -20,7 +20,9 @@
 //	}
 //
 // Run the suite once per transport (an in-memory pipe, loopback TCP, ...)
-// and under the race detector.
+// and under the race detector. An implementation that departs from the
+// mux.Session contract in a documented way, such as an Open that returns
+// before the peer has answered, runs RunOptions with Options saying so.
 //
 // # What it checks
 //

@@ -20,9 +20,10 @@ import (
 	"github.com/qtalkkit/qtalk/transport"
 )
 
-// The benchmarks run each scenario through mux/quic ("mux") and through
-// bare quic-go streams ("raw") over loopback UDP, with the same QUIC
-// settings, so the ratio of the two is the cost of this package.
+// The benchmarks run each scenario through mux/quic ("mux"), through
+// mux/quic with Config.EarlyOpen ("early") and through bare quic-go
+// streams ("raw") over loopback UDP, with the same QUIC settings, so the
+// ratio to raw is the cost of this package.
 
 const (
 	bulkChunk = 64 << 10 // bytes per Write in the bulk benchmarks
@@ -91,6 +92,12 @@ func muxPair(b *testing.B) (client, server conn, stop func()) {
 	return muxConn{a}, muxConn{s}, stop
 }
 
+// earlyPair returns a mux/quic session pair that opens early as conns.
+func earlyPair(b *testing.B) (client, server conn, stop func()) {
+	a, s, stop := sessionPair(b, &quic.Config{EarlyOpen: true})
+	return muxConn{a}, muxConn{s}, stop
+}
+
 // rawPair returns a bare quic-go connection pair as conns, set up as
 // mux/quic sets up its own: a Transport over a UDP socket on each side.
 func rawPair(b *testing.B) (client, server conn, stop func()) {
@@ -143,6 +150,7 @@ var kinds = []struct {
 }{
 	{"raw", rawPair},
 	{"mux", muxPair},
+	{"early", earlyPair},
 }
 
 // cpuTime returns the CPU time the process has used.

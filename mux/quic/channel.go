@@ -24,22 +24,39 @@ var aLongTimeAgo = time.Unix(1, 0)
 // they mark the send side closed, interrupt a pending Write with a past
 // write deadline, and call Stream.Close once Write has returned. The data
 // Write accepted before that is delivered, followed by the FIN.
+//
+// A channel opened early (Config.EarlyOpen) starts unconfirmed: the peer's
+// answer to the open is still to come, ahead of its data. The first Read
+// consumes it, and reports a refusal. A Write sees a refusal when the
+// peer's STOP_SENDING has arrived.
 type channel struct {
-	s   *Session
-	str *quicgo.Stream
+	s     *Session
+	str   *quicgo.Stream
+	early bool // opened early: a reset by the peer with codeRejected or codeCancelled is a refusal
 
 	wmu sync.Mutex // held by Write, and by CloseWrite and Close around Stream.Close
+	rmu sync.Mutex // held by Read while it reads the answer to an early open
 
 	// mu guards the fields below and the stream's write deadline.
-	mu      sync.Mutex
-	wclosed bool // CloseWrite or Close was called: Write fails, the write deadline is ours
-	closed  bool // Close was called
+	mu          sync.Mutex
+	wclosed     bool  // CloseWrite or Close was called: Write fails, the write deadline is ours
+	closed      bool  // Close was called
+	unconfirmed bool  // opened early, and the peer's answer not yet read
+	openErr     error // the early open failed (refused, or a bad answer): Read and Write fail with it
 }
 
 var _ mux.Channel = (*channel)(nil)
 
+// newChannel returns the channel over str, a stream whose open was
+// confirmed (or accepted, on the acceptor's side).
 func newChannel(s *Session, str *quicgo.Stream) *channel {
 	return &channel{s: s, str: str}
+}
+
+// newEarlyChannel returns the channel over str, a stream opened early: the
+// answer to its open header is not read yet.
+func newEarlyChannel(s *Session, str *quicgo.Stream) *channel {
+	return &channel{s: s, str: str, early: true, unconfirmed: true}
 }
 
 // ID returns the QUIC stream ID.
@@ -48,13 +65,22 @@ func (c *channel) LocalAddr() net.Addr  { return c.s.LocalAddr() }
 func (c *channel) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
 
 // Read reads what the peer sent. It returns io.EOF after the peer's
-// CloseWrite or Close, once the data sent before is read.
+// CloseWrite or Close, once the data sent before is read. On a channel
+// opened early, the first Read waits for the peer's answer to the open and
+// fails with mux.ErrOpenRejected if the peer refused it.
 func (c *channel) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	closed := c.closed
+	closed, unconfirmed, openErr := c.closed, c.unconfirmed, c.openErr
 	c.mu.Unlock()
-	if closed {
+	switch {
+	case closed:
 		return 0, mux.ErrChannelClosed
+	case openErr != nil:
+		return 0, openErr
+	case unconfirmed && len(p) > 0:
+		if err := c.readConfirm(); err != nil {
+			return 0, err
+		}
 	}
 	n, err := c.str.Read(p)
 	if err != nil && err != io.EOF {
@@ -63,18 +89,77 @@ func (c *channel) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readConfirm reads the answer to an early open, unless another Read has
+// already read it. Reads wait for each other here, so that only one of them
+// takes the answer. Once the open is known to have failed, the stream is
+// cancelled and every later Read and Write fails the same way.
+func (c *channel) readConfirm() error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.mu.Lock()
+	unconfirmed := c.unconfirmed
+	c.mu.Unlock()
+	if !unconfirmed {
+		return nil
+	}
+	answer, err := readHeader(c.str)
+	switch {
+	case err == nil && answer == headerConfirm:
+		c.mu.Lock()
+		c.unconfirmed = false
+		c.mu.Unlock()
+		return nil
+	case err == nil:
+		err = fmt.Errorf("%w: open answered with %#x", mux.ErrProtocol, answer)
+		c.s.fail(err)
+		return c.openFailed(err)
+	case errors.Is(err, io.EOF):
+		return c.openFailed(fmt.Errorf("%w: stream %d ended before its open was answered", mux.ErrProtocol, c.str.StreamID()))
+	}
+	// A refusal (see readErr), or a deadline, Close, or the end of the
+	// session, after which the open is still unanswered and a later Read
+	// may wait for the answer again.
+	return c.readErr(err)
+}
+
+// refused reports whether err is the peer's refusal of an early open: a
+// reset with codeRejected (the backlog is full) or codeCancelled (its
+// session is closing). The acceptor resets a stream with these codes only
+// before it confirms the open.
+func (c *channel) refused(err error) bool {
+	se, ok := remoteStreamErr(err)
+	return ok && c.early && (se.ErrorCode == codeRejected || se.ErrorCode == codeCancelled)
+}
+
+// openFailed records that the early open failed with err, cancels the
+// stream, and returns the error of the failed open: the first recorded.
+func (c *channel) openFailed(err error) error {
+	c.mu.Lock()
+	if c.openErr == nil {
+		c.openErr = err
+	}
+	err = c.openErr
+	c.mu.Unlock()
+	cancelStream(c.str, codeCancelled)
+	return err
+}
+
 func (c *channel) readErr(err error) error {
 	c.mu.Lock()
-	closed := c.closed
+	closed, openErr := c.closed, c.openErr
 	c.mu.Unlock()
 	var se *quicgo.StreamError
 	switch {
 	case closed:
 		return mux.ErrChannelClosed
+	case openErr != nil:
+		return openErr
 	case isTimeout(err):
 		return os.ErrDeadlineExceeded
 	case isConnErr(err):
 		return c.s.connEnded(err)
+	case c.refused(err):
+		return c.openFailed(mux.ErrOpenRejected)
 	case errors.As(err, &se) && se.Remote && (se.ErrorCode == codeClosed || se.ErrorCode == codeCancelled):
 		// The peer abandoned its send side: it closed the channel, or
 		// gave up on opening it. Either way no data was lost.
@@ -86,15 +171,20 @@ func (c *channel) readErr(err error) error {
 }
 
 // Write writes p to the peer. It fails with mux.ErrChannelClosed after
-// CloseWrite or Close, or once the peer closed the channel.
+// CloseWrite or Close, or once the peer closed the channel. On a channel
+// opened early, it fails with mux.ErrOpenRejected once the peer's refusal
+// of the open has arrived; the data written before was discarded.
 func (c *channel) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
-	wclosed := c.wclosed
+	wclosed, openErr := c.wclosed, c.openErr
 	c.mu.Unlock()
-	if wclosed {
+	switch {
+	case wclosed:
 		return 0, mux.ErrChannelClosed
+	case openErr != nil:
+		return 0, openErr
 	}
 	n, err := c.str.Write(p)
 	if err != nil {
@@ -105,16 +195,20 @@ func (c *channel) Write(p []byte) (int, error) {
 
 func (c *channel) writeErr(err error) error {
 	c.mu.Lock()
-	wclosed := c.wclosed
+	wclosed, openErr := c.wclosed, c.openErr
 	c.mu.Unlock()
 	var se *quicgo.StreamError
 	switch {
 	case wclosed: // interrupted by CloseWrite or Close
 		return mux.ErrChannelClosed
+	case openErr != nil: // a Read found that the open failed
+		return openErr
 	case isTimeout(err):
 		return os.ErrDeadlineExceeded
 	case isConnErr(err):
 		return c.s.connEnded(err)
+	case c.refused(err):
+		return c.openFailed(mux.ErrOpenRejected)
 	case errors.As(err, &se), errors.Is(err, quicgo.ErrStreamClosed):
 		// The peer stopped reading: it closed the channel.
 		return mux.ErrChannelClosed

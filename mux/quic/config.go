@@ -51,6 +51,27 @@ type Config struct {
 	// AcceptBacklog is the number of opened channels waiting for Accept.
 	// Default DefaultAcceptBacklog.
 	AcceptBacklog int
+
+	// EarlyOpen makes Open return as soon as the stream is open and the
+	// open header sent, without waiting a round trip for the peer's
+	// confirmation. Open still waits while the peer's MaxIncomingStreams
+	// are open, and ctx still bounds it.
+	//
+	// This departs from the mux.Session contract, under which Open
+	// reports a refusal: here a channel refused by the peer (its Accept
+	// backlog full, or its session closing) is returned by Open all the
+	// same, and its first Read fails with an error matching
+	// mux.ErrOpenRejected, as does a Write once the refusal has arrived
+	// (the data written before is discarded). The stream is then
+	// cancelled; the channel still needs its Close. Nor does a returned
+	// Open mean that the peer has the channel: channels opened one after
+	// another may reach the peer's Accept in another order. Use it where
+	// a call reads its response anyway, so that a refusal shows there.
+	//
+	// Default false: Open waits for the confirmation. The wire is the
+	// same either way, so the two ends may choose differently; EarlyOpen
+	// changes only this end's Open.
+	EarlyOpen bool
 }
 
 // ErrInvalidConfig is matched by the error of Config.Validate.

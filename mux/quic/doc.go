@@ -37,6 +37,18 @@
 // An open header or answer other than 0x01 ends the session with
 // CONNECTION_CLOSE code 1, and an error matching mux.ErrProtocol.
 //
+// With Config.EarlyOpen, the opener does not wait for the answer: Open
+// returns once the header is sent, saving a round trip per channel, and
+// the channel's first Read takes the answer before any data. A refusal
+// (a reset with code 1, or code 2 from an acceptor whose session is
+// closing) then makes that Read, or a Write once the refusal has arrived,
+// fail with mux.ErrOpenRejected, instead of Open. An early opener may
+// also close the channel before the answer (STOP_SENDING with code 0);
+// the acceptor queues it all the same, and its application reads what was
+// written, then io.EOF. The acceptor cannot tell an early open from
+// another and answers both alike, so ends with and without EarlyOpen work
+// together.
+//
 // # Channels
 //
 // ID is the QUIC stream ID. CloseWrite sends the FIN after the data

@@ -18,14 +18,28 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceEarlyOpen runs the suite with both ends opening early.
+func TestConformanceEarlyOpen(t *testing.T) {
+	muxtest.RunOptions(t, func(t testing.TB) (a, b mux.Session, stop func()) {
+		return sessionPair(t, &quic.Config{EarlyOpen: true})
+	}, muxtest.Options{EarlyOpen: true})
+}
+
 // sessionPair listens on loopback with a self-signed certificate, dials it
 // with the pin, and returns the two sessions; stop closes both and the
 // listener.
 func sessionPair(t testing.TB, cfg *quic.Config) (a, b *quic.Session, stop func()) {
 	t.Helper()
+	return sessionPairs(t, cfg, cfg)
+}
+
+// sessionPairs is sessionPair with a config for each end: dialer a, and
+// listener b.
+func sessionPairs(t testing.TB, acfg, bcfg *quic.Config) (a, b *quic.Session, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ln, err := quic.Listen(ctx, "127.0.0.1:0", nil, cfg)
+	ln, err := quic.Listen(ctx, "127.0.0.1:0", nil, bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +57,7 @@ func sessionPair(t testing.TB, cfg *quic.Config) (a, b *quic.Session, stop func(
 		ln.Close()
 		t.Fatal(err)
 	}
-	a, err = quic.Dial(ctx, ln.Addr().String(), tlsConf, cfg)
+	a, err = quic.Dial(ctx, ln.Addr().String(), tlsConf, acfg)
 	if err != nil {
 		ln.Close()
 		<-accepted

@@ -38,8 +38,9 @@ var _ mux.Session = (*Session)(nil)
 // New starts a session over conn with cfg (nil for the defaults), for
 // callers that set up quic-go themselves; Dial and Listen do it for the
 // usual case. Both ends of conn must run this package. Only cfg's
-// AcceptBacklog applies here: the other fields configure the connection,
-// which conn already is. The session owns conn and closes it when it ends.
+// AcceptBacklog and EarlyOpen apply here: the other fields configure the
+// connection, which conn already is. The session owns conn and closes it
+// when it ends.
 // New panics if cfg is invalid (see Config.Validate).
 func New(conn *quicgo.Conn, cfg *Config) *Session {
 	if err := cfg.Validate(); err != nil {
@@ -117,8 +118,13 @@ func (s *Session) handleOpen(str *quicgo.Stream) {
 func (s *Session) confirmLocked(str *quicgo.Stream) {
 	// One byte on a fresh stream fits its window: Write does not block.
 	if _, err := str.Write(confirmHeader); err != nil {
-		cancelStream(str, codeCancelled) // the opener gave up
-		return
+		if se, ok := remoteStreamErr(err); !ok || se.ErrorCode != codeClosed {
+			cancelStream(str, codeCancelled) // the opener gave up
+			return
+		}
+		// An early opener closed the channel before the answer arrived
+		// (STOP_SENDING with code 0): what it wrote, and its FIN, are
+		// still to be read.
 	}
 	s.ready <- newChannel(s, str) // never blocks: senders hold mu and check for room
 }
@@ -138,6 +144,13 @@ func (s *Session) promoteLocked() {
 // MaxIncomingStreams are open), sends the open header and waits for the
 // peer's confirmation. If ctx is done first, the stream is cancelled in
 // both directions and Open fails with ctx's error.
+//
+// With Config.EarlyOpen, Open returns once the open header is sent,
+// without waiting for the confirmation, and so departs from the
+// mux.Session contract: a refusal by the peer is not reported by Open but
+// by the channel's first Read (or a Write once the refusal has arrived),
+// with an error matching mux.ErrOpenRejected. ctx bounds only the opening
+// of the stream and the sending of the header.
 func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("quic: open: %w", err)
@@ -160,15 +173,19 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 		stop = context.AfterFunc(ctx, func() { cancelStream(str, codeCancelled) })
 	}
 	var answer byte
-	_, err = str.Write(openHeader)
-	if err == nil {
+	early := s.cfg.EarlyOpen
+	_, err = str.Write(openHeader) // blocks only if the connection's flow-control window is full
+	if err == nil && !early {
 		answer, err = readHeader(str)
 	}
 	if !stop() { // ctx is done: the stream is cancelled, whatever the answer
 		cancelStream(str, codeCancelled)
 		return nil, fmt.Errorf("quic: open: %w", ctx.Err())
 	}
-	if err == nil && answer == headerConfirm {
+	switch {
+	case err == nil && early:
+		return newEarlyChannel(s, str), nil
+	case err == nil && answer == headerConfirm:
 		return newChannel(s, str), nil
 	}
 	cancelStream(str, codeCancelled)

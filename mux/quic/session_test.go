@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -180,20 +181,31 @@ func TestBadOpenHeader(t *testing.T) {
 }
 
 // serverRaw connects a bare quic-go connection (the listener's side) with
-// a quic.Session (the dialer's side).
-func serverRaw(t *testing.T) (s *quic.Session, raw *quicgo.Conn) {
+// a quic.Session (the dialer's side) configured by cfg. The listener's
+// quic-go Transport is closed explicitly at the end of the test: one that
+// quic-go closes by itself lingers for a while after its last connection.
+func serverRaw(t *testing.T, cfg *quic.Config) (s *quic.Session, raw *quicgo.Conn) {
 	t.Helper()
 	ctx := testContext(t)
 	cert, err := transport.SelfSignedCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := quicgo.ListenAddr("127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{quic.ALPN}}, nil)
+	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &quicgo.Transport{Conn: udp}
+	t.Cleanup(func() {
+		tr.Close()
+		udp.Close()
+	})
+	ln, err := tr.Listen(&tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{quic.ALPN}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s, err = quic.Dial(ctx, ln.Addr().String(), &tls.Config{InsecureSkipVerify: true}, nil)
+	s, err = quic.Dial(ctx, udp.LocalAddr().String(), &tls.Config{InsecureSkipVerify: true}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +222,7 @@ func serverRaw(t *testing.T) (s *quic.Session, raw *quicgo.Conn) {
 }
 
 func TestOpenContextCancelsStream(t *testing.T) {
-	s, raw := serverRaw(t)
+	s, raw := serverRaw(t, nil)
 	ctx, cancel := context.WithCancel(testContext(t))
 	opened := make(chan error, 1)
 	go func() {
@@ -241,7 +253,7 @@ func TestOpenContextCancelsStream(t *testing.T) {
 }
 
 func TestBadConfirmation(t *testing.T) {
-	s, raw := serverRaw(t)
+	s, raw := serverRaw(t, nil)
 	go func() {
 		str, err := raw.AcceptStream(context.Background())
 		if err == nil {

@@ -1,0 +1,427 @@
+package quic_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/quic"
+)
+
+// early is the config of an end that opens early.
+var early = &quic.Config{EarlyOpen: true}
+
+// checkRefusal opens three channels from opener to acceptor, whose
+// AcceptBacklog is 1, with no Accept pending: one is queued, one held
+// unanswered and one refused. The refusal must match mux.ErrOpenRejected:
+// the error of Open, or, if opener opens early, that of the channel's
+// first Read and of every Read and Write after it. whileFull, if not nil,
+// runs once the refusal is seen, before the other two are accepted; they
+// must then carry data.
+func checkRefusal(t *testing.T, opener, acceptor mux.Session, early bool, whileFull func()) {
+	t.Helper()
+	ctx := testContext(t)
+	type result struct {
+		c    mux.Channel // nil if Open failed
+		data string      // what the first Read got
+		err  error
+	}
+	results := make(chan result, 3)
+	read := func(c mux.Channel) {
+		buf := make([]byte, 5)
+		_, err := io.ReadFull(c, buf)
+		results <- result{c, string(buf), err}
+	}
+	if early {
+		for range 3 {
+			c, err := opener.Open(ctx)
+			if err != nil {
+				t.Fatalf("early Open: %v", err)
+			}
+			go read(c)
+		}
+	} else {
+		c, err := opener.Open(ctx) // queued for Accept
+		if err != nil {
+			t.Fatal(err)
+		}
+		go read(c)
+		for range 2 {
+			go func() {
+				c, err := opener.Open(ctx)
+				if err != nil {
+					results <- result{err: err}
+					return
+				}
+				read(c)
+			}()
+		}
+	}
+
+	// Only the refusal can come before an Accept.
+	r := <-results
+	if !errors.Is(r.err, mux.ErrOpenRejected) {
+		t.Fatalf("first outcome of three opens beyond a backlog of one: %v, want ErrOpenRejected", r.err)
+	}
+	if early {
+		if r.c == nil {
+			t.Fatal("an early Open failed")
+		}
+		if _, err := r.c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrOpenRejected) {
+			t.Errorf("second Read of the refused channel: %v, want ErrOpenRejected", err)
+		}
+		if _, err := r.c.Write([]byte("x")); !errors.Is(err, mux.ErrOpenRejected) {
+			t.Errorf("Write to the refused channel: %v, want ErrOpenRejected", err)
+		}
+		if err := r.c.Close(); err != nil {
+			t.Errorf("Close of the refused channel: %v", err)
+		}
+	} else if r.c != nil {
+		t.Fatalf("Open returned a channel and the refusal came from its Read")
+	}
+	if whileFull != nil {
+		whileFull()
+	}
+
+	for range 2 {
+		ac, err := acceptor.Accept(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ac.Write([]byte("hello")); err != nil {
+			t.Error(err)
+		}
+		ac.Close()
+	}
+	for range 2 {
+		r := <-results
+		if r.err != nil || r.data != "hello" {
+			t.Errorf("an open within the backlog read %q, %v; want \"hello\"", r.data, r.err)
+		}
+		if r.c != nil {
+			r.c.Close()
+		}
+	}
+}
+
+func TestEarlyOpenRejected(t *testing.T) {
+	// With two of its three streams held, the acceptor has one left for
+	// the refused opens: each must give its stream back.
+	a, b, stop := sessionPairs(t, early, &quic.Config{AcceptBacklog: 1, MaxIncomingStreams: 3})
+	defer stop()
+	checkRefusal(t, a, b, true, func() {
+		ctx := testContext(t)
+		for i := range 10 {
+			c, err := a.Open(ctx) // waits for a stream
+			if err != nil {
+				t.Fatalf("open %d beyond the backlog: %v", i, err)
+			}
+			if _, err := c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrOpenRejected) {
+				t.Errorf("Read of open %d beyond the backlog: %v, want ErrOpenRejected", i, err)
+			}
+			c.Close()
+		}
+	})
+	// The session goes on.
+	oc, ac := openPair(t, a, b)
+	roundTrip(t, oc, ac)
+}
+
+// roundTrip sends a message each way between oc and ac, then closes both.
+func roundTrip(t *testing.T, oc, ac mux.Channel) {
+	t.Helper()
+	defer oc.Close()
+	defer ac.Close()
+	for _, p := range [][2]mux.Channel{{oc, ac}, {ac, oc}} {
+		if _, err := p[0].Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(p[1], buf); err != nil || string(buf) != "ping" {
+			t.Fatalf("read %q, %v; want \"ping\"", buf, err)
+		}
+	}
+}
+
+// TestEarlyOpenInterop pairs an end that opens early with one that does
+// not, each way round: channels work both ways, and each opener learns of
+// a refusal its own way.
+func TestEarlyOpenInterop(t *testing.T) {
+	for _, earlyDialer := range []bool{true, false} {
+		name := map[bool]string{true: "EarlyDialer", false: "EarlyListener"}[earlyDialer]
+		t.Run(name, func(t *testing.T) {
+			acfg := &quic.Config{AcceptBacklog: 1, EarlyOpen: earlyDialer}
+			bcfg := &quic.Config{AcceptBacklog: 1, EarlyOpen: !earlyDialer}
+			a, b, stop := sessionPairs(t, acfg, bcfg)
+			defer stop()
+			for _, p := range [][2]mux.Session{{a, b}, {b, a}, {a, b}} {
+				oc, ac := openPair(t, p[0], p[1])
+				roundTrip(t, oc, ac)
+			}
+			checkRefusal(t, a, b, acfg.EarlyOpen, nil)
+			checkRefusal(t, b, a, bcfg.EarlyOpen, nil)
+		})
+	}
+}
+
+// rawOpenEarly opens a channel from s, which opens early, and returns it
+// with the stream as the raw peer sees it, its open header read.
+func rawOpenEarly(t *testing.T, s *quic.Session, raw *quicgo.Conn) (mux.Channel, *quicgo.Stream) {
+	t.Helper()
+	c, err := s.Open(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	str, err := raw.AcceptStream(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := readAnswer(str); err != nil || b != 0x01 {
+		t.Fatalf("open header %#x, %v; want 0x01", b, err)
+	}
+	return c, str
+}
+
+// TestEarlyOpenRefused has a raw peer refuse early opens, as a full
+// backlog (code 1) and a closing session (code 2) do.
+func TestEarlyOpenRefused(t *testing.T) {
+	for _, code := range []quicgo.StreamErrorCode{1, 2} {
+		t.Run("Read/code"+string(rune('0'+code)), func(t *testing.T) {
+			s, raw := serverRaw(t, early)
+			c, err := s.Open(testContext(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// The request goes out before the refusal comes back.
+			if _, err := c.Write([]byte("request")); err != nil {
+				t.Fatalf("Write before the refusal: %v", err)
+			}
+			if err := c.CloseWrite(); err != nil {
+				t.Fatalf("CloseWrite before the refusal: %v", err)
+			}
+			str, err := raw.AcceptStream(testContext(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			str.CancelRead(code)
+			str.CancelWrite(code)
+			for _, what := range []string{"first Read", "second Read"} {
+				if _, err := c.Read(make([]byte, 8)); !errors.Is(err, mux.ErrOpenRejected) {
+					t.Errorf("%s: %v, want ErrOpenRejected", what, err)
+				}
+			}
+		})
+		t.Run("Write/code"+string(rune('0'+code)), func(t *testing.T) {
+			s, raw := serverRaw(t, early)
+			c, str := rawOpenEarly(t, s, raw)
+			str.CancelRead(code)
+			str.CancelWrite(code)
+			<-quic.SendClosed(c) // the STOP_SENDING has arrived
+			if n, err := c.Write([]byte("request")); n != 0 || !errors.Is(err, mux.ErrOpenRejected) {
+				t.Errorf("first Write: %d, %v; want 0, ErrOpenRejected", n, err)
+			}
+			if _, err := c.Read(make([]byte, 8)); !errors.Is(err, mux.ErrOpenRejected) {
+				t.Errorf("Read after the refusal: %v, want ErrOpenRejected", err)
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+}
+
+// TestEarlyOpenAnswer checks that Read takes the answer to an early open
+// before any data, once, with concurrent Reads and across a read deadline.
+func TestEarlyOpenAnswer(t *testing.T) {
+	s, raw := serverRaw(t, early)
+	c, str := rawOpenEarly(t, s, raw)
+
+	// A deadline ends a Read waiting for the answer; a later Read still
+	// takes it.
+	c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past its deadline, unanswered: %v, want os.ErrDeadlineExceeded", err)
+	}
+	c.SetReadDeadline(time.Time{})
+
+	// Of two Reads waiting for the answer, one takes it and each gets a
+	// byte of the data.
+	got := make(chan string, 2)
+	for range 2 {
+		go func() {
+			b := make([]byte, 1)
+			n, err := c.Read(b)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			got <- string(b[:n])
+		}()
+	}
+	if _, err := str.Write([]byte{0x01, 'a', 'b'}); err != nil {
+		t.Fatal(err)
+	}
+	both := []string{<-got, <-got}
+	slices.Sort(both)
+	if !slices.Equal(both, []string{"a", "b"}) {
+		t.Errorf("two concurrent Reads got %q, want \"a\" and \"b\"", both)
+	}
+
+	// Writes work before and after the answer: the peer reads them.
+	if _, err := c.Write([]byte("cd")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2)
+	if _, err := io.ReadFull(str, buf); err != nil || string(buf) != "cd" {
+		t.Errorf("the peer read %q, %v; want \"cd\"", buf, err)
+	}
+}
+
+func TestEarlyOpenBadAnswer(t *testing.T) {
+	t.Run("Byte", func(t *testing.T) {
+		s, raw := serverRaw(t, early)
+		c, str := rawOpenEarly(t, s, raw)
+		str.Write([]byte{0x55})
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrProtocol) {
+			t.Errorf("Read of an open answered with a bad byte: %v, want ErrProtocol", err)
+		}
+		if err := s.Wait(); !errors.Is(err, mux.ErrProtocol) {
+			t.Errorf("Wait: %v, want ErrProtocol", err)
+		}
+	})
+	t.Run("EOF", func(t *testing.T) {
+		s, raw := serverRaw(t, early)
+		c, str := rawOpenEarly(t, s, raw)
+		str.Close()
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrProtocol) {
+			t.Errorf("Read of an open ended unanswered: %v, want ErrProtocol", err)
+		}
+		if _, err := c.Write([]byte("x")); !errors.Is(err, mux.ErrProtocol) {
+			t.Errorf("Write after that: %v, want ErrProtocol", err)
+		}
+	})
+}
+
+func TestEarlyOpenContext(t *testing.T) {
+	// The acceptor lets one channel be open at a time.
+	a, b, stop := sessionPairs(t, early, &quic.Config{MaxIncomingStreams: 1})
+	defer stop()
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Open(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open with a cancelled context: %v, want context.Canceled", err)
+	}
+
+	// ctx bounds only the Open: the channel outlives it.
+	ctx, cancel := context.WithCancel(testContext(t))
+	first, err := a.Open(ctx)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.ID() != 0 {
+		t.Errorf("first channel ID %d, want 0: a cancelled Open took a stream", first.ID())
+	}
+	accepted, err := b.Accept(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Write([]byte("ping")); err != nil {
+		t.Fatalf("Write after the Open's context was cancelled: %v", err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(accepted, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("read %q, %v; want \"ping\"", buf, err)
+	}
+
+	// An Open waiting for a stream ends when its context is cancelled;
+	// it cannot succeed while first is open.
+	ctx, cancel = context.WithCancel(testContext(t))
+	opened := make(chan error, 1)
+	go func() {
+		c, err := a.Open(ctx)
+		if err == nil {
+			c.Close()
+		}
+		opened <- err
+	}()
+	cancel()
+	if err := <-opened; !errors.Is(err, context.Canceled) {
+		t.Errorf("Open waiting for a stream, cancelled: %v, want context.Canceled", err)
+	}
+
+	// Nothing is left of it: once first is closed, the next channel is
+	// the next stream, and the next Accept.
+	roundTrip(t, first, accepted)
+	oc, ac := openPair(t, a, b)
+	if oc.ID() != 4 || ac.ID() != 4 {
+		t.Errorf("channel after the cancelled Open: IDs %d and %d, want 4", oc.ID(), ac.ID())
+	}
+	roundTrip(t, oc, ac)
+}
+
+// TestEarlyCloseBeforeAnswer checks that a channel its early opener wrote
+// to and closed before the answer, held while the backlog was full,
+// still reaches Accept with its data.
+func TestEarlyCloseBeforeAnswer(t *testing.T) {
+	s, raw := rawPeer(t, &quic.Config{AcceptBacklog: 1})
+	ctx := testContext(t)
+	queued := rawOpen(t, raw, 0x01)
+	if b, err := readAnswer(queued); err != nil || b != 0x01 {
+		t.Fatalf("open within the backlog: answer %#x, %v; want 0x01", b, err)
+	}
+	// Of two more opens, one is held unanswered and the other refused:
+	// the acceptor's STOP_SENDING with code 1 ends the send side of the
+	// refused one. Both stop receiving (STOP_SENDING with code 0) as
+	// Channel.Close does.
+	x, y := rawOpen(t, raw, 0x01, 'h', 'i'), rawOpen(t, raw, 0x01, 'h', 'i')
+	x.CancelRead(0)
+	y.CancelRead(0)
+	held, refused := x, y
+	select {
+	case <-x.Context().Done():
+		held, refused = y, x
+	case <-y.Context().Done():
+	case <-ctx.Done():
+		t.Fatal("no open refused beyond the backlog")
+	}
+	var se *quicgo.StreamError
+	if err := context.Cause(refused.Context()); !errors.As(err, &se) || se.ErrorCode != 1 {
+		t.Fatalf("open beyond the backlog: %v, want STOP_SENDING with code 1", err)
+	}
+	// The held one now ends its data (FIN). Another refused open shows
+	// that the acceptor has read what came before.
+	held.Close()
+	probe := rawOpen(t, raw, 0x01)
+	select {
+	case <-probe.Context().Done():
+	case <-ctx.Done():
+		t.Fatal("no refusal of the probe")
+	}
+
+	for _, want := range []*quicgo.Stream{queued, held} {
+		c, err := s.Accept(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID() != uint64(want.StreamID()) {
+			t.Errorf("accepted channel %d, want %d", c.ID(), want.StreamID())
+		}
+		if want == held {
+			if data, err := io.ReadAll(c); err != nil || string(data) != "hi" {
+				t.Errorf("the channel closed before its answer: read %q, %v; want \"hi\"", data, err)
+			}
+		}
+		c.Close()
+	}
+}
