@@ -261,3 +261,82 @@ func TestContextEndsWhenHandlerReturns(t *testing.T) {
 		waitFor(t, ran, "an AfterFunc registered on an ended call context")
 	})
 }
+
+// A handler that looks at its context only after the client cancelled
+// still sees why: the server watches the client once the context is
+// looked at, not necessarily before.
+func TestCancelSeenByLateLook(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		started := make(chan struct{})
+		look := make(chan struct{})
+		reports := make(chan ctxReport, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			close(started)
+			<-look
+			reports <- watchContext(c)
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() {
+			_, err := h.client.Call(ctx, "late", nil, nil)
+			errc <- err
+		}()
+		waitFor(t, started, "the handler to start")
+		cancel()
+		waitFor(t, errc, "the cancelled call to return")
+		close(look)
+		rep := waitFor(t, reports, "the handler's context to end")
+		if !errors.Is(rep.err, context.Canceled) || !errors.Is(rep.derived, context.Canceled) {
+			t.Fatalf("handler context ended with %v, derived with %v", rep.err, rep.derived)
+		}
+	})
+}
+
+// Looking at the context from another goroutine while the handler reads
+// a stream takes nothing from the stream, and the context still ends when
+// the client cancels.
+func TestContextLookedAtDuringReceive(t *testing.T) {
+	const values = 200
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		got := make(chan int, values)
+		ended := make(chan error, 1)
+		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			c.Receive(nil)
+			if r.Continue(nil) != nil {
+				return
+			}
+			go func() {
+				<-c.Context().Done()
+				ended <- c.Context().Err()
+			}()
+			for {
+				var v int
+				if err := c.Receive(&v); err != nil {
+					return
+				}
+				got <- v
+			}
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		resp, err := h.client.Call(ctx, "sink", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Close()
+		for i := range values {
+			if err := resp.Send(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range values {
+			if v := waitFor(t, got, "a value"); v != i {
+				t.Fatalf("value %d arrived as %d", i, v)
+			}
+		}
+		cancel()
+		if err := waitFor(t, ended, "the handler's context to end"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("handler context ended with %v", err)
+		}
+	})
+}

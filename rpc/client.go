@@ -144,9 +144,7 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 			// ctx ended during the call: report that, whatever came back.
 			err = ctx.Err()
 		}
-		var rerr *Error
-		refused := errors.As(err, &rerr) && rerr.refused
-		if err != nil && (refused || pooled && !r.sent) && ctx.Err() == nil && attempts < 2 {
+		if err != nil && (isRefused(err) || pooled && !r.sent) && ctx.Err() == nil && attempts < 2 {
 			// The server refused the call unprocessed, or closed the
 			// channel opened ahead before any of the call was sent (say,
 			// it shut down idle channels): the call can go on a new one.
@@ -164,6 +162,14 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 		}
 		return r, nil
 	}
+}
+
+// isRefused reports whether err is a reply refusing the call unprocessed.
+// (A function of its own: the target of errors.As escapes, which costs an
+// allocation wherever it is declared, even when err is nil.)
+func isRefused(err error) bool {
+	var rerr *Error
+	return errors.As(err, &rerr) && rerr.refused
 }
 
 // cancelWriteTimeout bounds the wait to send a CANCEL frame on a channel
@@ -281,8 +287,16 @@ func (e *cancelError) Error() string { return e.reason.Error() }
 // callers report as io.EOF.
 var errEndOfStream = errors.New("rpc: end of stream")
 
-// receive decodes the next value frame from fr.
+// receive decodes the next value frame from fr. A long CBOR byte string
+// decoded into a *[]byte bypasses the frame buffer (nextByteString).
 func receive(fr *frameReader, c Codec, v any) error {
+	if b, ok := v.(*[]byte); ok {
+		if _, ok := c.(cborCodec); ok {
+			if done, err := fr.nextByteString(b); done {
+				return err
+			}
+		}
+	}
 	kind, p, err := fr.next()
 	if err != nil {
 		return err

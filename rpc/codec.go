@@ -62,29 +62,35 @@ func (cborCodec) Unmarshal(data []byte, v any) error {
 // cborByteString returns the content of data if data is exactly one
 // definite-length CBOR byte string (major type 2).
 func cborByteString(data []byte) ([]byte, bool) {
-	if len(data) == 0 || data[0]>>5 != 2 {
-		return nil, false
-	}
-	var n uint64
-	head := 1
-	switch info := data[0] & 0x1f; {
-	case info < 24:
-		n = uint64(info)
-	case info == 24 && len(data) >= 2:
-		n, head = uint64(data[1]), 2
-	case info == 25 && len(data) >= 3:
-		n, head = uint64(binary.BigEndian.Uint16(data[1:])), 3
-	case info == 26 && len(data) >= 5:
-		n, head = uint64(binary.BigEndian.Uint32(data[1:])), 5
-	case info == 27 && len(data) >= 9:
-		n, head = binary.BigEndian.Uint64(data[1:]), 9
-	default: // indefinite length, reserved values, or truncated
-		return nil, false
-	}
-	if n != uint64(len(data)-head) {
+	head, n, ok := cborByteStringHead(data)
+	if !ok || n != uint64(len(data)-head) {
 		return nil, false
 	}
 	return data[head:], true
+}
+
+// cborHeadMax is the longest head of a CBOR data item.
+const cborHeadMax = 9
+
+// cborByteStringHead parses the head of a definite-length CBOR byte string
+// at the start of data: its length in bytes and the length of its content.
+func cborByteStringHead(data []byte) (head int, n uint64, ok bool) {
+	if len(data) == 0 || data[0]>>5 != 2 {
+		return 0, 0, false
+	}
+	switch info := data[0] & 0x1f; {
+	case info < 24:
+		return 1, uint64(info), true
+	case info == 24 && len(data) >= 2:
+		return 2, uint64(data[1]), true
+	case info == 25 && len(data) >= 3:
+		return 3, uint64(binary.BigEndian.Uint16(data[1:])), true
+	case info == 26 && len(data) >= 5:
+		return 5, uint64(binary.BigEndian.Uint32(data[1:])), true
+	case info == 27 && len(data) >= 9:
+		return 9, binary.BigEndian.Uint64(data[1:]), true
+	}
+	return 0, 0, false // indefinite length, reserved values, or truncated
 }
 
 type jsonCodec struct{}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,8 @@ import (
 type callContext struct {
 	parent   context.Context
 	deadline time.Time
+	call     *Call       // starts watching the client when the end is first looked at
+	observed atomic.Bool // Done, Err or AfterFunc was called
 
 	mu    sync.Mutex
 	done  chan struct{}
@@ -28,7 +31,16 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
 func (c *callContext) Value(key any) any           { return c.parent.Value(key) }
 
+// observe tells the call, the first time, that the context's end is
+// looked at: only then is there a point in watching the client.
+func (c *callContext) observe() {
+	if !c.observed.Load() && c.observed.CompareAndSwap(false, true) {
+		c.call.wantWatch()
+	}
+}
+
 func (c *callContext) Done() <-chan struct{} {
+	c.observe()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done == nil {
@@ -41,6 +53,12 @@ func (c *callContext) Done() <-chan struct{} {
 }
 
 func (c *callContext) Err() error {
+	c.observe()
+	return c.ended()
+}
+
+// ended is Err for the server's own use: it does not count as looking.
+func (c *callContext) ended() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
@@ -49,6 +67,7 @@ func (c *callContext) Err() error {
 // AfterFunc lets context.AfterFunc and derived contexts hook cancellation
 // without a goroutine each.
 func (c *callContext) AfterFunc(f func()) (stop func() bool) {
+	c.observe()
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()

@@ -64,7 +64,14 @@ type Call struct {
 	hasArgs bool
 	ended   bool // the client ended its stream
 
-	// The background read that notices the client closing the channel.
+	// The background read that notices the client cancelling or closing
+	// the call. It only runs while the handler is not reading and someone
+	// looks at the call's context: nothing else sees what it finds, and a
+	// goroutine per call is a cost that most unary calls need not pay.
+	watchMu      sync.Mutex
+	wanted       bool // guarded by watchMu: the context's end was looked at
+	watchable    bool // guarded by watchMu: the handler is not reading, and the next byte starts a frame
+	running      bool // guarded by watchMu: the background read runs
 	watching     sync.WaitGroup
 	peek         [1]byte
 	peeked       bool
@@ -125,19 +132,51 @@ func (c *Call) Receive(v any) error {
 	return err
 }
 
-// startWatch starts the background read if the handler will not read
-// next anyway: nothing is buffered, so the next byte starts a frame.
+// startWatch lets the background read run if the handler will not read
+// next anyway (nothing is buffered, so the next byte starts a frame), and
+// starts it if the context is looked at.
 func (c *Call) startWatch() {
 	if c.peeked || c.fr.end != c.fr.start {
 		return
 	}
-	c.watching.Add(1)
-	go c.watch()
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	c.watchable = true
+	c.launchWatchLocked()
+}
+
+// wantWatch is called the first time the context's end is looked at: from
+// then on the background read runs whenever the channel is watchable.
+func (c *Call) wantWatch() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	c.wanted = true
+	c.launchWatchLocked()
+}
+
+func (c *Call) launchWatchLocked() {
+	if c.wanted && c.watchable && !c.running {
+		c.running = true
+		c.watching.Add(1)
+		go c.watch()
+	}
+}
+
+// claimReads takes the channel's reads for the handler: no background
+// read starts until the next startWatch. It reports whether one runs.
+func (c *Call) claimReads() (running bool) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	c.watchable = false
+	return c.running
 }
 
 // stopWatch ends the background read, if one runs, by expiring the read
 // deadline; a byte it read stays for the next read.
 func (c *Call) stopWatch() {
+	if !c.claimReads() {
+		return
+	}
 	c.interrupting.Store(true)
 	c.ch.SetReadDeadline(time.Now())
 	c.watching.Wait()
@@ -169,7 +208,7 @@ func (c *Call) clientClosed() {
 }
 
 // watch reads in the background while the handler is not reading, at a
-// frame boundary: a CANCEL frame or an error (the client closed the
+// frame boundary, and the context is looked at: a CANCEL frame or an error (the client closed the
 // channel, or the session died) cancels the call; any other byte means
 // more frames are coming, and is handed to the next read.
 func (c *Call) watch() {
@@ -187,6 +226,11 @@ func (c *Call) watch() {
 	case err != nil && !c.interrupting.Load():
 		c.clientClosed()
 	}
+	// Not running once what it found is recorded (stopWatch relies on
+	// that); and a byte read, or an error, ends the frame boundary.
+	c.watchMu.Lock()
+	c.running, c.watchable = false, false
+	c.watchMu.Unlock()
 }
 
 // maxCancelFrame bounds the CANCEL frames a server reads.
@@ -217,6 +261,7 @@ type callReader struct{ c *Call }
 
 func (r callReader) Read(p []byte) (int, error) {
 	c := r.c
+	c.claimReads()
 	c.watching.Wait()
 	if c.peeked && len(p) > 0 {
 		c.peeked = false
@@ -444,7 +489,9 @@ func (s *Server) ServeSession(sess mux.Session) error {
 	} else {
 		caller = NewClient(sess)
 	}
-	defer active.inflight.Wait()
+	work := make(chan mux.Channel) // to an idle worker
+	defer active.workers.Wait()
+	defer close(work) // idle workers exit
 	for {
 		ch, err := sess.Accept(stop)
 		if err != nil {
@@ -458,14 +505,42 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
-			ch.Close()
+			refuse(ch)
 			active.shutdown()
 			return ErrServerClosed
 		}
 		s.calls.Add(1)
-		active.inflight.Add(1)
 		s.mu.Unlock()
-		go s.serveCall(active, caller, ch)
+		select {
+		case work <- ch:
+		default:
+			active.workers.Add(1)
+			go s.serveCalls(active, caller, ch, work)
+		}
+	}
+}
+
+// maxIdleWorkers bounds the goroutines a session keeps waiting for calls.
+const maxIdleWorkers = 16
+
+// serveCalls serves ch, then the channels it gets from work, as long as
+// fewer than maxIdleWorkers others wait for one. Reusing the goroutine
+// spares each call a go statement and the growth of a new goroutine's
+// stack to the depth a call needs.
+func (s *Server) serveCalls(active *activeCalls, caller *Client, ch mux.Channel, work <-chan mux.Channel) {
+	defer active.workers.Done()
+	for {
+		s.serveCall(active, caller, ch)
+		if active.idleWorkers.Add(1) > maxIdleWorkers {
+			active.idleWorkers.Add(-1)
+			return
+		}
+		var ok bool
+		ch, ok = <-work
+		active.idleWorkers.Add(-1)
+		if !ok {
+			return
+		}
 	}
 }
 
@@ -497,12 +572,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // ahead of their calls), and begun ones. When the session ends, the begun
 // calls are cancelled; on Shutdown, the idle channels are closed.
 type activeCalls struct {
-	base     context.Context // the parent of the calls' values
-	inflight sync.WaitGroup
-	mu       sync.Mutex
-	calls    map[*Call]bool // true once the call began
-	ended    bool           // the session ended
-	closing  bool           // Shutdown: no call may begin
+	base        context.Context // the parent of the calls' values
+	workers     sync.WaitGroup  // the goroutines serving calls
+	idleWorkers atomic.Int32    // workers waiting for a call
+	mu          sync.Mutex
+	calls       map[*Call]bool // true once the call began
+	ended       bool           // the session ended
+	closing     bool           // Shutdown: no call may begin
 }
 
 // add registers an idle call; false if the server is shutting down.
@@ -554,10 +630,7 @@ func (a *activeCalls) shutdown() {
 	a.closing = true
 	for c, begun := range a.calls {
 		if !begun {
-			// The refusal tells a client whose call is already on its way
-			// that the call was not processed and may be sent again.
-			writeReply(c.ch, errRefused)
-			c.ch.Close()
+			refuse(c.ch)
 		}
 	}
 }
@@ -565,6 +638,14 @@ func (a *activeCalls) shutdown() {
 // errRefused answers calls a server will not process; clients send them
 // again on a new channel.
 var errRefused = &Error{Code: CodeUnavailable, Message: "the server is shutting down", refused: true}
+
+// refuse closes a channel on which no call began. The refusal first tells
+// a client whose call is already on its way that the call was not
+// processed and may be sent again.
+func refuse(ch mux.Channel) {
+	writeReply(ch, errRefused)
+	ch.Close()
+}
 
 // serverCall is a call and its response, allocated together.
 type serverCall struct {
@@ -574,7 +655,6 @@ type serverCall struct {
 
 func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) {
 	defer s.calls.Done()
-	defer active.inflight.Done()
 	sc := &serverCall{}
 	c, r := &sc.call, &sc.resp
 	r.call = c
@@ -584,10 +664,11 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		c.fr.maxSize = DefaultMaxFrameSize
 	}
 	defer c.fr.release()
-	defer ch.Close()
 	if !active.add(c) {
+		refuse(ch)
 		return
 	}
+	defer ch.Close()
 	defer active.remove(c)
 	// Until its request comes, the call is idle: a client may open
 	// channels ahead of its calls, and Shutdown closes idle channels.
@@ -602,11 +683,12 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		r.Error(errRefused)
 		return
 	}
-	c.ctx.parent = active.base
+	c.ctx.parent, c.ctx.call = active.base, c
 	c.ctx.start(c.timeout)
 	c.startWatch()
 	s.respond(r, c)
-	if err := c.ctx.Err(); err != nil && r.continued {
+	c.claimReads() // for good: the handler is done
+	if err := c.ctx.ended(); err != nil && r.continued {
 		// The stream was cut short (deadline, cancel): say so, so that
 		// the client does not take the end for a normal one.
 		writeErrorFrame(ch, asError(err))

@@ -250,12 +250,60 @@ func (fr *frameReader) fill(n int) error {
 				return nil
 			}
 			if err == io.EOF && fr.end > 0 {
-				return fmt.Errorf("%w: stream ended inside a frame: %w", ErrMalformed, io.ErrUnexpectedEOF)
+				return errInsideFrame
 			}
 			return err
 		}
 	}
 	return nil
+}
+
+var errInsideFrame = fmt.Errorf("%w: stream ended inside a frame: %w", ErrMalformed, io.ErrUnexpectedEOF)
+
+// directReadMin is the payload length from which a VALUE frame holding a
+// CBOR byte string decoded into a *[]byte is read from the channel
+// straight into the slice, rather than into the frame buffer first and
+// copied from there: long values, such as the chunks of a stream, then
+// cost one copy less, and the buffer stays small.
+const directReadMin = 4 << 10
+
+// nextByteString reads the next frame into *b if it is a VALUE frame of
+// at least directReadMin bytes holding one CBOR byte string, reusing
+// the capacity of *b as cborCodec.Unmarshal does. For any other frame it
+// returns done false, having consumed nothing; it reports errors as next
+// does.
+func (fr *frameReader) nextByteString(b *[]byte) (done bool, err error) {
+	if err := fr.fill(frameHeaderLen); err != nil {
+		return true, err
+	}
+	h := fr.buf[fr.start:fr.end]
+	n := binary.BigEndian.Uint32(h[1:5])
+	if h[0] != frameValue || n < directReadMin || uint64(n) > uint64(fr.maxSize) {
+		return false, nil
+	}
+	if err := fr.fill(frameHeaderLen + cborHeadMax); err != nil {
+		return true, err
+	}
+	head, size, ok := cborByteStringHead(fr.buf[fr.start+frameHeaderLen : fr.end])
+	if !ok || uint64(head)+size != uint64(n) {
+		return false, nil
+	}
+	fr.start += frameHeaderLen + head
+	dst := *b
+	if uint64(cap(dst)) < size {
+		dst = make([]byte, size)
+	}
+	dst = dst[:size]
+	k := copy(dst, fr.buf[fr.start:fr.end])
+	fr.start += k
+	if _, err := io.ReadFull(fr.r, dst[k:]); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return true, errInsideFrame
+		}
+		return true, err
+	}
+	*b = dst
+	return true, nil
 }
 
 // smallFrameBuffers recycles the first buffer of frame readers: most calls
