@@ -1,10 +1,10 @@
 package qmux
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -25,6 +25,12 @@ const (
 const minBufferSize = 4 << 10
 
 var smallBuffers = sync.Pool{New: func() any { return new([minBufferSize]byte) }}
+
+// yieldAfter is the size from which a payload handed straight to a Read
+// is worth yielding the reader goroutine's time for. Small payloads, as of
+// many concurrent calls, are not: the reader would queue behind their
+// goroutines.
+const yieldAfter = 16 << 10
 
 // recycleLocked returns a minimum-size buffer to the pool once the channel
 // is closed and the reader is not writing into it.
@@ -75,6 +81,10 @@ type channel struct {
 	sessionDone  bool      // the session ended
 	readDeadline time.Time
 	readTimer    *time.Timer
+	offer        []byte // the buffer of a Read waiting for data, for the reader to fill
+	taken        bool   // the reader took the offer; its Read has not yet seen the outcome
+	handing      bool   // the reader is filling the offer without holding rmu
+	handed       int    // bytes the reader put into the offer
 }
 
 var _ mux.Channel = (*channel)(nil)
@@ -91,37 +101,73 @@ func (c *channel) LocalAddr() net.Addr  { return c.s.LocalAddr() }
 func (c *channel) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
 
 // Read reads data the peer sent, returning io.EOF after the peer's EOF or
-// CLOSE once the buffered data is read.
+// CLOSE once the buffered data is read. A Read waiting for data offers p to
+// the reader goroutine, which may fill it straight from the connection
+// (see receiveData).
 func (c *channel) Read(p []byte) (int, error) {
 	c.rmu.Lock()
+	offered := false // p is or was c.offer
 	for {
+		if offered && c.offer == nil {
+			// The reader took p: it must be done with it before Read
+			// returns, which takes no longer than a copy.
+			for c.handing {
+				c.readCond.Wait()
+			}
+			n := c.handed
+			offered, c.taken, c.handed = false, false, 0
+			if n > 0 && !c.closed {
+				return c.consumedLocked(n)
+			}
+		}
 		switch {
 		case c.closed:
+			c.withdrawLocked(offered)
 			c.rmu.Unlock()
 			return 0, mux.ErrChannelClosed
 		case expired(c.readDeadline):
+			c.withdrawLocked(offered)
 			c.rmu.Unlock()
 			return 0, os.ErrDeadlineExceeded
 		case c.n > 0:
-			n := c.readLocked(p)
-			grant := c.grantLocked(n)
-			c.rmu.Unlock()
-			if grant > 0 {
-				c.s.queueGrant(c, grant)
-			}
-			return n, nil
+			c.withdrawLocked(offered)
+			return c.consumedLocked(c.readLocked(p))
 		case len(p) == 0:
 			c.rmu.Unlock()
 			return 0, nil
 		case c.gotEOF:
+			c.withdrawLocked(offered)
 			c.rmu.Unlock()
 			return 0, io.EOF
 		case c.sessionDone:
+			c.withdrawLocked(offered)
 			c.rmu.Unlock()
 			return 0, c.s.closeErr
 		}
+		if !offered && c.offer == nil && !c.taken {
+			c.offer, offered = p, true
+		}
 		c.readCond.Wait()
 	}
+}
+
+// withdrawLocked takes back the buffer a Read offered, which the reader
+// has not taken.
+func (c *channel) withdrawLocked(offered bool) {
+	if offered {
+		c.offer = nil
+	}
+}
+
+// consumedLocked ends a Read that got n bytes: it unlocks rmu and grants
+// the window back if it is time to.
+func (c *channel) consumedLocked(n int) (int, error) {
+	grant := c.grantLocked(n)
+	c.rmu.Unlock()
+	if grant > 0 {
+		c.s.queueGrant(c, grant)
+	}
+	return n, nil
 }
 
 // readLocked copies buffered bytes into p.
@@ -166,10 +212,12 @@ func (s *Session) queueGrant(c *channel, grant uint32) {
 	}
 }
 
-// receiveData reads a DATA payload of length bytes from r into the buffer.
-// The reader goroutine fills the free part of the ring without holding rmu:
-// Read only touches the unread part, and only the reader grows the ring.
-func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
+// receiveData reads a DATA payload of length bytes from in into the
+// buffer of a waiting Read, as much as has arrived, and the rest into the
+// ring. The reader goroutine fills the offered buffer, and the free part of
+// the ring, without holding rmu: the Read waits until it is done, Read only
+// touches the unread part of the ring, and only the reader grows the ring.
+func (c *channel) receiveData(in *input, length uint32) error {
 	c.rmu.Lock()
 	if c.gotEOF {
 		c.rmu.Unlock()
@@ -184,6 +232,30 @@ func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
 		c.rmu.Unlock()
 		return nil
 	}
+	if c.offer != nil && c.n == 0 {
+		// A Read is waiting: what the connection has of the payload
+		// goes straight into its buffer, skipping the ring. Only what
+		// is there already: the Read must not wait for the peer.
+		dst := c.offer[:min(len(c.offer), int(length))]
+		c.offer, c.taken, c.handing = nil, true, true
+		c.rmu.Unlock()
+		k := in.readAvailable(dst)
+		c.rmu.Lock()
+		c.handing, c.handed = false, k
+		c.readCond.Broadcast()
+		length -= uint32(k)
+		if length == 0 {
+			c.rmu.Unlock()
+			if k >= yieldAfter {
+				// Let the Read run now, as a mutex yields to the
+				// waiter it hands over to: it is then likely back
+				// and waiting, buffer offered, when the next payload
+				// comes, which spares the copy through the ring.
+				runtime.Gosched()
+			}
+			return nil
+		}
+	}
 	need := c.n + int(length)
 	if need > len(c.buf) {
 		c.growLocked(need)
@@ -194,10 +266,7 @@ func (c *channel) receiveData(r *bufio.Reader, length uint32) error {
 	c.filling = true
 	c.rmu.Unlock()
 
-	if _, err := io.ReadFull(r, first); err != nil {
-		return truncated(err)
-	}
-	if _, err := io.ReadFull(r, second); err != nil {
+	if err := in.readPayload(first, second); err != nil {
 		return truncated(err)
 	}
 
@@ -275,7 +344,6 @@ func (c *channel) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.pending, c.written = p, 0
-	c.queueReadyLocked()
 	var err error
 	for c.pending != nil || c.inflight > 0 {
 		if err == nil {
@@ -284,6 +352,19 @@ func (c *channel) Write(p []byte) (int, error) {
 				continue
 			}
 		}
+		if c.writesInPlaceLocked() && !s.writing && !s.hasWorkLocked() {
+			// This Write waits for its data to be written anyway, and
+			// there is nothing else to write: write from here, which
+			// spares waking the writer goroutine and being woken.
+			c.pushReadyLocked()
+			if werr := s.writeBatchLocked(); werr != nil {
+				s.mu.Unlock()
+				s.fail(writeError(werr))
+				s.mu.Lock()
+			}
+			continue
+		}
+		c.queueReadyLocked()
 		c.sendCond.Wait()
 	}
 	if c.written < len(p) && err == nil {
@@ -293,6 +374,13 @@ func (c *channel) Write(p []byte) (int, error) {
 		}
 	}
 	return c.written, err
+}
+
+// writesInPlaceLocked reports whether the next packet of the pending Write
+// would be written from the caller's buffer, for which Write waits, rather
+// than copied.
+func (c *channel) writesInPlaceLocked() bool {
+	return c.s.vectored && c.pending != nil && min(len(c.pending), int(c.sendWindow), int(c.remoteMaxPacket)) >= inPlaceThreshold
 }
 
 // writeErrLocked reports why Write cannot go on, if it cannot.
@@ -311,11 +399,20 @@ func (c *channel) writeErrLocked() error {
 // queueReadyLocked puts c on the writer's ready queue if it has data and
 // window.
 func (c *channel) queueReadyLocked() {
-	if c.pending != nil && c.sendWindow > 0 && !c.readyQueued {
-		c.readyQueued = true
-		c.s.ready.push(c)
+	if c.pushReadyLocked() {
 		c.s.work.Signal()
 	}
+}
+
+// pushReadyLocked puts c on the ready queue if it has data and window and
+// is not there yet, and reports whether it did.
+func (c *channel) pushReadyLocked() bool {
+	if c.pending == nil || c.sendWindow == 0 || c.readyQueued {
+		return false
+	}
+	c.readyQueued = true
+	c.s.ready.push(c)
+	return true
 }
 
 // retractLocked takes back the part of a Write not yet handed over.

@@ -14,9 +14,16 @@
 // reader never waits for the application: opens beyond the accept backlog
 // are refused with OPEN_FAILURE, and incoming data always fits in the
 // channel's buffer because the peer may not send more than the window this
-// side announced. The writer drains everything queued by all channels into
-// as few writes to the connection as possible, taking at most one packet
-// per channel per round so that busy channels share the connection fairly.
+// side announced. When a Read is already waiting, the reader puts what the
+// connection holds of a payload straight into the Read's buffer instead;
+// it never waits for the rest there. On TCP and Unix sockets it reads with
+// readv, so that the read completing a payload also brings the next
+// message's header. The writer drains everything queued by all channels
+// into as few writes to the connection as possible, taking at most one
+// packet per channel per round so that busy channels share the connection
+// fairly. A Write that finds nothing else queued and no write under way
+// writes its data itself, sparing the switches to the writer goroutine
+// and back.
 //
 // # Flow control
 //

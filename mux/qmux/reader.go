@@ -20,7 +20,7 @@ func (s *Session) readLoop() {
 }
 
 func (s *Session) readMessage() error {
-	typ, err := s.br.ReadByte()
+	typ, err := s.in.readByte()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("qmux: connection closed by peer: %w", err)
@@ -32,7 +32,7 @@ func (s *Session) readMessage() error {
 		return protocolError("unknown message type %d", typ)
 	}
 	s.hdr[0] = typ
-	if _, err := io.ReadFull(s.br, s.hdr[1:n]); err != nil {
+	if err := s.in.readFull(s.hdr[1:n]); err != nil {
 		return truncated(err)
 	}
 	f := parseFrame(s.hdr[:n])
@@ -226,10 +226,10 @@ func (s *Session) handleData(f frame) error {
 	}
 	if discard {
 		// This side closed the channel; the peer had not seen it yet.
-		if _, err := s.br.Discard(int(f.length)); err != nil {
+		if err := s.in.discard(int(f.length)); err != nil {
 			return truncated(err)
 		}
 		return nil
 	}
-	return c.receiveData(s.br, f.length)
+	return c.receiveData(s.in, f.length)
 }

@@ -1,7 +1,6 @@
 package qmux
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,12 +11,6 @@ import (
 	"github.com/qtalkkit/qtalk/mux"
 )
 
-// readBufferSize is the size of the reader's buffer. It is kept well below
-// the max packet size because bufio reads straight into the destination
-// only when that is at least as large as its buffer: large payloads then
-// skip a copy, while many small messages still arrive in one read.
-const readBufferSize = 4 << 10
-
 // A Session is a qmux session over one connection. It implements
 // mux.Session.
 type Session struct {
@@ -25,7 +18,7 @@ type Session struct {
 	cfg      Config
 	vectored bool // conn writes net.Buffers with one system call (writev)
 
-	br  *bufio.Reader      // reader goroutine only
+	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
 
 	accepts chan *channel // confirmed channels waiting for Accept; sent to with mu held
@@ -43,11 +36,12 @@ type Session struct {
 	ready    queue[*channel] // channels with data to send and window to send it
 	waiting  queue[frame]    // opens left unanswered while accepts is full
 	work     sync.Cond       // signalled when ctl, adjusts or ready gain work, or the session ends
+	writing  bool            // a goroutine is filling or writing a batch: it alone uses writer
 	closed   bool
 	cause    error // why the session ended; nil after Close
 	closeErr error // what operations return once closed; matches mux.ErrSessionClosed
 
-	writer writer // writer goroutine only
+	writer writer // the goroutine that set writing only
 }
 
 var _ mux.Session = (*Session)(nil)
@@ -63,7 +57,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) *Session {
 	s := &Session{
 		conn:    conn,
 		cfg:     cfg.withDefaults(),
-		br:      bufio.NewReaderSize(conn, readBufferSize),
+		in:      newInput(conn),
 		accepts: make(chan *channel, cfg.withDefaults().AcceptBacklog),
 		done:    make(chan struct{}),
 	}

@@ -1,0 +1,181 @@
+package qmux
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// The reader goroutine reads payloads straight into the buffer of a Read
+// waiting for them, and over TCP with vectored reads; these tests run over
+// a pipe and over TCP so that both ways are taken.
+
+// newRawPeerTCP is newRawPeer over loopback TCP.
+func newRawPeerTCP(t testing.TB, cfg *Config) *rawPeer {
+	t.Helper()
+	a, b := tcpConnPair(t)
+	p := &rawPeer{t: t, s: New(a, cfg), conn: b, r: bufio.NewReader(b), syncID: 0xFFFFFFFF}
+	t.Cleanup(func() {
+		p.s.Close()
+		p.s.Wait()
+	})
+	return p
+}
+
+// waitOffered waits until a Read on c waits with its buffer offered to the
+// reader goroutine.
+func waitOffered(t *testing.T, c *channel) {
+	t.Helper()
+	for deadline := time.Now().Add(failAfter); ; runtime.Gosched() {
+		c.rmu.Lock()
+		offered := c.offer != nil
+		c.rmu.Unlock()
+		if offered {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no Read offered its buffer")
+		}
+	}
+}
+
+// TestReadDeadlineMidPayload checks that a peer stopping in the middle of
+// a payload holds up no Read: the part that came is read, a Read waiting
+// for the rest still ends at its deadline, and the rest is read in order
+// once it comes.
+func TestReadDeadlineMidPayload(t *testing.T) {
+	for name, newPeer := range map[string]func(testing.TB, *Config) *rawPeer{"pipe": newRawPeer, "tcp": newRawPeerTCP} {
+		t.Run(name, func(t *testing.T) {
+			p := newPeer(t, &hostileConfig)
+			sid := p.openFromPeer(7, 4096, 1024)
+			ch := p.accept()
+			payload := make([]byte, 100)
+			for i := range payload {
+				payload[i] = byte(i)
+			}
+			first := make(chan []byte, 1)
+			go func() {
+				buf := make([]byte, 1024)
+				_, err := io.ReadFull(ch, buf[:10])
+				if err != nil {
+					t.Error(err)
+				}
+				first <- buf[:10]
+			}()
+			waitOffered(t, ch.(*channel))
+			p.write(append(appendFrame(nil, frame{typ: msgChannelData, recipient: sid, length: 100}), payload[:10]...))
+			if got := <-first; string(got) != string(payload[:10]) {
+				t.Fatalf("read %v, want %v", got, payload[:10])
+			}
+
+			ch.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			buf := make([]byte, 1024)
+			if n, err := ch.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("Read while the payload is incomplete = %d, %v; want the deadline", n, err)
+			}
+			ch.SetReadDeadline(time.Now().Add(failAfter))
+			p.write(payload[10:])
+			if _, err := io.ReadFull(ch, buf[:90]); err != nil || string(buf[:90]) != string(payload[10:]) {
+				t.Fatalf("read %v, %v; want %v", buf[:90], err, payload[10:])
+			}
+			p.checkUsable(100)
+		})
+	}
+}
+
+// TestConcurrentReads checks that Reads racing on one channel share its
+// data: no byte is lost, duplicated or altered, whichever way it reached
+// them.
+func TestConcurrentReads(t *testing.T) {
+	for name, mk := range map[string]func(testing.TB, *Config) (*Session, *Session){"pipe": newPair, "tcp": newTCPPair} {
+		t.Run(name, func(t *testing.T) {
+			a, b := mk(t, nil)
+			ca, cb := openPair(t, a, b)
+			const chunks, size = 256, 64 << 10
+			const total = chunks * size
+			chunk := make([]byte, size)
+			var sent int64
+			for i := range chunk {
+				chunk[i] = byte(i * 7)
+				sent += chunks * int64(chunk[i])
+			}
+			go func() {
+				for range chunks {
+					ca.Write(chunk)
+				}
+				ca.(interface{ CloseWrite() error }).CloseWrite()
+			}()
+
+			var count, sum atomic.Int64
+			var wg sync.WaitGroup
+			for r := range 4 {
+				wg.Go(func() {
+					buf := make([]byte, (r+1)*8<<10)
+					for {
+						n, err := cb.Read(buf)
+						count.Add(int64(n))
+						for _, c := range buf[:n] {
+							sum.Add(int64(c))
+						}
+						if err != nil {
+							if err != io.EOF {
+								t.Error(err)
+							}
+							return
+						}
+					}
+				})
+			}
+			if !waitGroupTimeout(&wg, failAfter) {
+				t.Fatalf("the readers got %d of %d bytes and wait for more", count.Load(), total)
+			}
+			if count.Load() != total || sum.Load() != sent {
+				t.Fatalf("the readers got %d bytes summing to %d, want %d summing to %d", count.Load(), sum.Load(), total, sent)
+			}
+		})
+	}
+}
+
+func waitGroupTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// decodeTCP is decode with the peer's stream sent over loopback TCP.
+func decodeTCP(t testing.TB, input []byte) error {
+	a, b := tcpConnPair(t)
+	s := New(a, &fuzzConfig)
+	go io.Copy(io.Discard, b) // what the session writes
+	b.Write(input)
+	b.(*net.TCPConn).CloseWrite()
+	return waitEnd(t, s)
+}
+
+// TestDecodeSeedsTCP checks that each seed stream ends the session the same
+// way over TCP as from memory.
+func TestDecodeSeedsTCP(t *testing.T) {
+	for name, input := range seedStreams() {
+		want, got := decode(t, input), decodeTCP(t, input)
+		if errors.Is(got, mux.ErrProtocol) != errors.Is(want, mux.ErrProtocol) || errors.Is(got, io.EOF) != errors.Is(want, io.EOF) {
+			t.Errorf("%s: Wait() = %v over TCP, %v from memory", name, got, want)
+		}
+	}
+}
