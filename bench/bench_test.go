@@ -128,7 +128,7 @@ func BenchmarkPingPong(b *testing.B) {
 }
 
 func BenchmarkChurn(b *testing.B) {
-	for _, t := range transportsNamed("qmux", "yamux", "smux") {
+	for _, t := range transportsNamed(churnTransports...) {
 		b.Run(benchName(t.name), func(b *testing.B) {
 			cs, ss, err := t.pair(pairOptions{})
 			if err != nil {
@@ -205,7 +205,7 @@ func BenchmarkUnary32(b *testing.B) {
 }
 
 func BenchmarkStream(b *testing.B) {
-	for _, sys := range rpcSystemsNamed("qtalk rpc", "grpc", "qtalk rpc, raw codec") {
+	for _, sys := range rpcSystemsNamed(streamSystems...) {
 		b.Run(benchName(sys.name), func(b *testing.B) {
 			c := startRPC(b, sys)
 			b.SetBytes(streamSize)

@@ -13,21 +13,30 @@ import (
 	qtransport "github.com/qtalkkit/qtalk/transport"
 )
 
-// The QUIC transports: bare quic-go streams, the reference, and mux/quic
-// over the same QUIC settings (mux/quic's defaults), both over loopback
-// UDP with TLS 1.3 as QUIC requires.
-var quicTransports = []transport{
-	{name: "quic-go", kind: refImpl, pair: rawQUICPair},
-	{name: "mux/quic", kind: qtalkImpl, pair: muxQUICPair},
+// quicRef names bare quic-go streams, the reference mux/quic is compared
+// with. Both run over loopback UDP with TLS 1.3, as QUIC requires, and with
+// the same QUIC settings: mux/quic's defaults, with the stream limit raised
+// where a scenario keeps more channels open.
+const quicRef = "quic-go"
+
+// quicStreams returns the limit of concurrent streams for o: mux/quic's
+// default, or more if the scenario needs them. An open beyond the peer's
+// limit would wait for a stream to close, forever in a scenario that keeps
+// them all open.
+func quicStreams(o pairOptions) int64 {
+	return max(quic.DefaultMaxIncomingStreams, int64(o.maxChannels))
 }
 
-// muxQUICPair returns two mux/quic sessions. The client skips verifying
-// the listener's ephemeral certificate: this is loopback.
-func muxQUICPair(pairOptions) (session, session, error) {
+// muxQUICSessions returns two mux/quic sessions and the listener the
+// server's came from, for the caller to close after the sessions. The
+// client skips verifying the listener's ephemeral certificate: this is
+// loopback.
+func muxQUICSessions(o pairOptions) (client, server *quic.Session, ln *quic.Listener, err error) {
 	ctx := context.Background()
-	ln, err := quic.Listen(ctx, "127.0.0.1:0", nil, nil)
+	cfg := &quic.Config{MaxIncomingStreams: quicStreams(o)}
+	ln, err = quic.Listen(ctx, "127.0.0.1:0", nil, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	type accepted struct {
 		s   *quic.Session
@@ -42,19 +51,27 @@ func muxQUICPair(pairOptions) (session, session, error) {
 		}
 		ac <- accepted{s.(*quic.Session), nil}
 	}()
-	cs, err := quic.Dial(ctx, ln.Addr().String(), &tls.Config{InsecureSkipVerify: true}, nil)
+	cs, err := quic.Dial(ctx, ln.Addr().String(), &tls.Config{InsecureSkipVerify: true}, cfg)
 	if err != nil {
 		ln.Close()
 		<-ac
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	a := <-ac
 	if a.err != nil {
 		cs.Close()
 		ln.Close()
-		return nil, nil, a.err
+		return nil, nil, nil, a.err
 	}
-	return qmuxSession{cs}, quicServerSession{qmuxSession{a.s}, ln}, nil
+	return cs, a.s, ln, nil
+}
+
+func muxQUICPair(o pairOptions) (session, session, error) {
+	cs, ss, ln, err := muxQUICSessions(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return qmuxSession{cs}, quicServerSession{qmuxSession{ss}, ln}, nil
 }
 
 // quicServerSession also closes the listener of its session.
@@ -69,19 +86,20 @@ func (s quicServerSession) Close() error {
 	return err
 }
 
-// rawQUICConfig is the quic-go configuration mux/quic uses by default.
-func rawQUICConfig() *quicgo.Config {
+// rawQUICConfig is the quic-go configuration mux/quic uses by default,
+// with the stream limit for o.
+func rawQUICConfig(o pairOptions) *quicgo.Config {
 	return &quicgo.Config{
 		KeepAlivePeriod:       quic.DefaultKeepAlivePeriod,
 		MaxIdleTimeout:        quic.DefaultMaxIdleTimeout,
-		MaxIncomingStreams:    quic.DefaultMaxIncomingStreams,
+		MaxIncomingStreams:    quicStreams(o),
 		MaxIncomingUniStreams: -1,
 	}
 }
 
 // rawQUICPair returns two bare quic-go connections, each on a Transport
 // over a UDP socket of its own, as mux/quic sets itself up.
-func rawQUICPair(pairOptions) (session, session, error) {
+func rawQUICPair(o pairOptions) (session, session, error) {
 	ctx := context.Background()
 	cert, err := qtransport.SelfSignedCertificate()
 	if err != nil {
@@ -103,14 +121,14 @@ func rawQUICPair(pairOptions) (session, session, error) {
 		trs[i] = &quicgo.Transport{Conn: udp}
 		closers = append(closers, func() { udp.Close() }, func() { trs[i].Close() })
 	}
-	ln, err := trs[0].Listen(&tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{quic.ALPN}}, rawQUICConfig())
+	ln, err := trs[0].Listen(&tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{quic.ALPN}}, rawQUICConfig(o))
 	if err != nil {
 		closeAll()
 		return nil, nil, err
 	}
 	closers = append(closers, func() { ln.Close() })
 	cc, err := trs[1].Dial(ctx, trs[0].Conn.LocalAddr(),
-		&tls.Config{InsecureSkipVerify: true, NextProtos: []string{quic.ALPN}}, rawQUICConfig())
+		&tls.Config{InsecureSkipVerify: true, NextProtos: []string{quic.ALPN}}, rawQUICConfig(o))
 	if err != nil {
 		closeAll()
 		return nil, nil, err

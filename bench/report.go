@@ -71,8 +71,13 @@ func (r *report) markdown() string {
 	p("- \"÷ tcp\" in the multi-channel scenarios divides by raw TCP over one connection (bulk, one "+
 		"channel), as the shared README's peer figures do; the \"%s\" rows show raw TCP with a "+
 		"connection per channel for reference.\n", tcpPerChannel)
-	p("- QUIC runs only in its own scenarios (bench/quic.go): mux/quic against bare quic-go. Adding it to " +
-		"the others is adding its entry to their transport lists; qtalk rpc over it, an entry in bench/rpcsystems.go.\n")
+	p("- mux/quic and bare quic-go streams (bench/quic.go) run in every scenario but the soak, over loopback UDP "+
+		"with TLS 1.3 and the same QUIC settings (mux/quic's defaults, quic-go's flow control: stream windows of "+
+		"512 KiB growing to 6 MiB, 15 MiB per connection; the stream limit raised where a scenario keeps more "+
+		"channels open). A bare stream carries a one-byte marker first, so that it reaches the peer when opened. "+
+		"\"÷ %s\" divides mux/quic (and qtalk rpc over it) by bare quic-go in the same scenario: over "+
+		"several channels, quic-go's streams share one connection as mux/quic's channels do. The peers all run "+
+		"over TCP, so QUIC rows have no \"÷ best peer\".\n", quicRef)
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {
@@ -104,6 +109,10 @@ func (r *report) scenarioTable(b *strings.Builder, sc *scenario) {
 			p(" ÷ %s |", sc.baseline)
 		}
 	}
+	hasQUIC := sc.has(quicRef)
+	if hasQUIC {
+		p(" ÷ %s |", quicRef)
+	}
 	bestName, _, hasBest := r.bestPeer(sc)
 	if hasBest {
 		p(" ÷ best peer (%s) |", bestName)
@@ -116,6 +125,9 @@ func (r *report) scenarioTable(b *strings.Builder, sc *scenario) {
 	if sc.baseline != "" {
 		p("---:|")
 	}
+	if hasQUIC {
+		p("---:|")
+	}
 	if hasBest {
 		p("---:|")
 	}
@@ -125,6 +137,7 @@ func (r *report) scenarioTable(b *strings.Builder, sc *scenario) {
 		baseSc = sc.baseScenario
 	}
 	baseFig := figure{baseSc, sc.baseline, main.name}
+	quicFig := figure{sc.id, quicRef, main.name}
 	bestFig := figure{sc.id, bestName, main.name}
 	for _, im := range sc.impls {
 		name := im.name
@@ -148,9 +161,17 @@ func (r *report) scenarioTable(b *strings.Builder, sc *scenario) {
 		if sc.baseline != "" {
 			p(" %s |", r.ratioCell(fig, baseFig))
 		}
-		if hasBest {
+		if hasQUIC {
 			cell := "–"
-			if im.kind == qtalkImpl {
+			if im.overQUIC {
+				cell = r.ratioCell(fig, quicFig)
+			}
+			p(" %s |", cell)
+		}
+		if hasBest {
+			// The peers all run over TCP: QUIC rows have quic-go instead.
+			cell := "–"
+			if im.kind == qtalkImpl && !im.overQUIC {
 				cell = r.ratioCell(fig, bestFig)
 			}
 			p(" %s |", cell)
@@ -190,7 +211,8 @@ func (r *report) bestPeer(sc *scenario) (string, float64, bool) {
 }
 
 // chartBars returns what the chart shows: each target, then qtalk against
-// the best peer in every scenario that has peers.
+// the best peer in every scenario that has peers, then mux/quic against
+// bare quic-go.
 func (r *report) chartBars() []bar {
 	var bars []bar
 	for _, t := range targets(r.cfg) {
@@ -207,17 +229,33 @@ func (r *report) chartBars() []bar {
 			continue
 		}
 		for _, im := range sc.impls {
-			if im.kind != qtalkImpl {
-				continue
+			if im.kind == qtalkImpl && !im.overQUIC {
+				bars = r.appendRatioBar(bars, sc, im.name, peer, "qtalk / best peer")
 			}
-			v, _, _, has := r.res.ratio(figure{sc.id, im.name, sc.cols[0].name}, figure{sc.id, peer, sc.cols[0].name})
-			if !has {
-				continue
+		}
+	}
+	for _, sc := range r.scs {
+		if !sc.has(quicRef) {
+			continue
+		}
+		for _, im := range sc.impls {
+			if im.kind == qtalkImpl && im.overQUIC {
+				bars = r.appendRatioBar(bars, sc, im.name, quicRef, "mux/quic / quic-go")
 			}
-			label := fmt.Sprintf("%s %s / %s", sc.id, sc.cols[0].name, peer)
-			bars = append(bars, bar{label: label, value: v, limit: 1,
-				lowerBetter: sc.cols[0].lowerBetter, group: "qtalk / best peer", met: true, neutral: true})
 		}
 	}
 	return bars
+}
+
+// appendRatioBar appends an informative bar of num / den in sc, if both
+// were measured.
+func (r *report) appendRatioBar(bars []bar, sc *scenario, num, den, group string) []bar {
+	main := sc.cols[0]
+	v, _, _, ok := r.res.ratio(figure{sc.id, num, main.name}, figure{sc.id, den, main.name})
+	if !ok {
+		return bars
+	}
+	label := fmt.Sprintf("%s %s / %s", sc.id, main.name, den)
+	return append(bars, bar{label: label, value: v, limit: 1,
+		lowerBetter: main.lowerBetter, group: group, met: true, neutral: true})
 }

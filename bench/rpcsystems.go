@@ -31,18 +31,22 @@ type rpcClient interface {
 
 // An rpcSystem starts a server and a client connected to it.
 type rpcSystem struct {
-	name  string
-	kind  implKind
-	start func() (rpcClient, error)
+	name     string
+	kind     implKind
+	overQUIC bool // runs over mux/quic rather than TCP
+	start    func() (rpcClient, error)
 }
 
 var rpcSystems = []rpcSystem{
-	{name: "qtalk rpc", kind: qtalkImpl, start: func() (rpcClient, error) { return startQtalkRPC(rpc.CBOR) }},
+	{name: "qtalk rpc", kind: qtalkImpl, start: func() (rpcClient, error) { return startQtalkRPC(rpc.CBOR, qmuxRPCPair) }},
 	{name: "grpc", start: startGRPC},
 	{name: "net/rpc", start: startNetRPC},
 	// For reference: qtalk rpc with a pass-through codec like gRPC's here,
 	// to tell the cost of CBOR from the rest.
-	{name: "qtalk rpc, raw codec", kind: refImpl, start: func() (rpcClient, error) { return startQtalkRPC(rawBytes{}) }},
+	{name: "qtalk rpc, raw codec", kind: refImpl, start: func() (rpcClient, error) { return startQtalkRPC(rawBytes{}, qmuxRPCPair) }},
+	{name: "qtalk rpc over mux/quic", kind: qtalkImpl, overQUIC: true, start: func() (rpcClient, error) {
+		return startQtalkRPC(rpc.CBOR, quicRPCPair)
+	}},
 }
 
 // rpcSystemsNamed returns the rpc systems called names, in that order.
@@ -89,12 +93,32 @@ func (rawBytes) Unmarshal(data []byte, v any) error {
 
 var errNoStreams = errors.New("no streaming calls")
 
-// qtalkClient calls a qtalk rpc server over a qmux session pair on TCP.
+// qtalkClient calls a qtalk rpc server over a session pair.
 type qtalkClient struct {
 	cl     *rpc.Client
 	cs, ss mux.Session
+	after  func() // releases what the sessions ran over, once they ended
 	srv    *rpc.Server
 	served chan struct{}
+}
+
+// An rpcPair makes the sessions qtalk rpc runs over, and what to release
+// after them.
+type rpcPair func() (client, server mux.Session, after func(), err error)
+
+// qmuxRPCPair runs qtalk rpc over qmux on loopback TCP.
+func qmuxRPCPair() (mux.Session, mux.Session, func(), error) {
+	cs, ss, err := qmuxPair(pairOptions{})
+	return cs, ss, func() {}, err
+}
+
+// quicRPCPair runs qtalk rpc over mux/quic on loopback UDP.
+func quicRPCPair() (mux.Session, mux.Session, func(), error) {
+	cs, ss, ln, err := muxQUICSessions(pairOptions{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cs, ss, func() { ln.Close() }, nil
 }
 
 // qtalkHandler answers "echo" with its argument, and "stream" with an
@@ -120,12 +144,12 @@ func qtalkHandler() rpc.Handler {
 	return m
 }
 
-func startQtalkRPC(codec rpc.Codec) (rpcClient, error) {
-	cs, ss, err := qmuxPair(pairOptions{})
+func startQtalkRPC(codec rpc.Codec, pair rpcPair) (rpcClient, error) {
+	cs, ss, after, err := pair()
 	if err != nil {
 		return nil, err
 	}
-	q := &qtalkClient{cl: rpc.NewClient(cs, rpc.WithCodec(codec)), cs: cs, ss: ss, served: make(chan struct{})}
+	q := &qtalkClient{cl: rpc.NewClient(cs, rpc.WithCodec(codec)), cs: cs, ss: ss, after: after, served: make(chan struct{})}
 	q.srv = &rpc.Server{Handler: qtalkHandler()}
 	go func() {
 		defer close(q.served)
@@ -166,6 +190,7 @@ func (q *qtalkClient) close() error {
 	err := q.srv.Shutdown(context.Background())
 	q.cs.Wait()
 	q.ss.Wait()
+	q.after()
 	return err
 }
 

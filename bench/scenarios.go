@@ -20,6 +20,16 @@ type scenario struct {
 	once         bool // run once, after the repetitions
 }
 
+// has reports whether sc measures the implementation called name.
+func (sc *scenario) has(name string) bool {
+	for _, im := range sc.impls {
+		if im.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // A metric is one figure a run records.
 type metric struct {
 	name        string // also the column heading
@@ -29,9 +39,10 @@ type metric struct {
 
 // An impl is one implementation measured by a scenario.
 type impl struct {
-	name string
-	kind implKind
-	run  func(rec recorder) error
+	name     string
+	kind     implKind
+	overQUIC bool // runs over QUIC: its ratio is to bare quic-go in the same scenario
+	run      func(rec recorder) error
 }
 
 // implKind tells qtalk's implementations from its peers and from the
@@ -55,7 +66,7 @@ func allScenarios(cfg *config) []*scenario {
 	scs = append(scs, churnScenario(cfg))
 	scs = append(scs, unaryScenarios(cfg)...)
 	scs = append(scs, streamScenario(cfg))
-	scs = append(scs, quicScenarios(cfg)...)
+	scs = append(scs, quicCallScenario(cfg))
 	scs = append(scs, idleScenario(cfg))
 	scs = append(scs, soakScenario(cfg))
 	return scs

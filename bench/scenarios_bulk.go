@@ -35,10 +35,10 @@ func bulkScenarios(cfg *config) []*scenario {
 		}
 		for _, t := range transports {
 			name := t.name
-			if t.kind == refImpl && n > 1 {
+			if t.name == "tcp" && n > 1 {
 				name = tcpPerChannel
 			}
-			sc.impls = append(sc.impls, impl{name: name, kind: t.kind, run: func(rec recorder) error {
+			sc.impls = append(sc.impls, impl{name: name, kind: t.kind, overQUIC: t.overQUIC, run: func(rec recorder) error {
 				return runBulk(cfg, t, n, stalled, rec)
 			}})
 		}

@@ -17,6 +17,10 @@ const (
 	churnWorkers = 16
 )
 
+// churnTransports are the transports of the churn and idle scenarios: the
+// muxes and bare quic-go streams, not raw TCP.
+var churnTransports = []string{"qmux", "yamux", "smux", quicRef, "mux/quic"}
+
 // churnScenario measures opening and closing channels.
 func churnScenario(cfg *config) *scenario {
 	sc := &scenario{
@@ -31,9 +35,9 @@ func churnScenario(cfg *config) *scenario {
 			{name: mHeapKiB, lowerBetter: true, format: "%.0f"},
 		},
 	}
-	for _, t := range transportsNamed("qmux", "yamux", "smux") {
-		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, run: func(rec recorder) error {
-			return runChurn(t, time.Now().Add(cfg.warmup+cfg.window), 0, rec)
+	for _, t := range transportsNamed(churnTransports...) {
+		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, overQUIC: t.overQUIC, run: func(rec recorder) error {
+			return runChurn(t, cfg.warmup+cfg.window, 0, rec)
 		}})
 	}
 	return sc
@@ -55,15 +59,15 @@ func soakScenario(cfg *config) *scenario {
 	}
 	for _, t := range transportsNamed("qmux") {
 		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, run: func(rec recorder) error {
-			return runChurn(t, time.Time{}, int64(cfg.soakOpens), rec)
+			return runChurn(t, 0, int64(cfg.soakOpens), rec)
 		}})
 	}
 	return sc
 }
 
-// runChurn opens and closes channels until the deadline (if not zero) or
-// until maxOpens were opened (if not zero).
-func runChurn(t transport, deadline time.Time, maxOpens int64, rec recorder) error {
+// runChurn opens and closes channels for d (if not zero), or until
+// maxOpens were opened (if not zero), from when the sessions are idle.
+func runChurn(t transport, d time.Duration, maxOpens int64, rec recorder) error {
 	cs, ss, err := t.pair(pairOptions{})
 	if err != nil {
 		return err
@@ -100,6 +104,10 @@ func runChurn(t transport, deadline time.Time, maxOpens int64, rec recorder) err
 	var wg sync.WaitGroup
 	errs := make(chan error, churnWorkers)
 	t0 := time.Now()
+	var deadline time.Time
+	if d > 0 {
+		deadline = t0.Add(d)
+	}
 	for range churnWorkers {
 		wg.Go(func() {
 			for {

@@ -25,8 +25,8 @@ func idleScenario(cfg *config) *scenario {
 			{name: mGoroutinesPer, lowerBetter: true, format: "%.2f"},
 		},
 	}
-	for _, t := range transportsNamed("qmux", "yamux", "smux") {
-		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, run: func(rec recorder) error {
+	for _, t := range transportsNamed(churnTransports...) {
+		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, overQUIC: t.overQUIC, run: func(rec recorder) error {
 			return runIdle(t, cfg.idleChannels, rec)
 		}})
 	}

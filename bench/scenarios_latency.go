@@ -27,7 +27,7 @@ func pingPongScenario(cfg *config) *scenario {
 		baseline: "tcp",
 	}
 	for _, t := range transports {
-		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, run: func(rec recorder) error {
+		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, overQUIC: t.overQUIC, run: func(rec recorder) error {
 			return runPingPong(cfg, t, rec)
 		}})
 	}

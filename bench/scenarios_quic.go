@@ -8,19 +8,10 @@ import (
 	"time"
 )
 
-// quicScenarios compare mux/quic with bare quic-go streams: bulk over one
-// channel, and a call per stream.
-func quicScenarios(cfg *config) []*scenario {
-	bulk := &scenario{
-		id:    "quic-bulk",
-		title: "QUIC: bulk, one channel",
-		about: "As the bulk scenario, over QUIC on loopback UDP: mux/quic against bare quic-go streams with " +
-			"the same QUIC settings. A bare stream carries a one-byte marker first, so it reaches the peer " +
-			"when opened.",
-		cols:     []metric{{name: mMBps, format: "%.0f"}},
-		baseline: "quic-go",
-	}
-	call := &scenario{
+// quicCallScenario compares mux/quic with bare quic-go streams used as
+// QUIC applications use them: a stream per call.
+func quicCallScenario(cfg *config) *scenario {
+	sc := &scenario{
 		id:    "quic-call",
 		title: "QUIC: one stream per call, 64 B, concurrency 1",
 		about: "The client opens a channel, writes 64 bytes and half-closes; the server reads them, writes " +
@@ -31,17 +22,13 @@ func quicScenarios(cfg *config) []*scenario {
 			{name: mP50Us, lowerBetter: true, format: "%.1f"},
 			{name: mP99Us, lowerBetter: true, format: "%.1f"},
 		},
-		baseline: "quic-go",
 	}
-	for _, t := range quicTransports {
-		bulk.impls = append(bulk.impls, impl{name: t.name, kind: t.kind, run: func(rec recorder) error {
-			return runBulk(cfg, t, 1, false, rec)
-		}})
-		call.impls = append(call.impls, impl{name: t.name, kind: t.kind, run: func(rec recorder) error {
+	for _, t := range transportsNamed(quicRef, "mux/quic") {
+		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, overQUIC: t.overQUIC, run: func(rec recorder) error {
 			return runStreamCalls(cfg, t, rec)
 		}})
 	}
-	return []*scenario{bulk, call}
+	return sc
 }
 
 // runStreamCalls makes calls of one channel each, one at a time.

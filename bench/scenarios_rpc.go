@@ -23,7 +23,8 @@ func unaryScenarios(cfg *config) []*scenario {
 				"Allocations are runtime.MemStats.Mallocs over the window per call, client and server together "+
 				"(one process). qtalk rpc runs over qmux on TCP with its default codec (CBOR); gRPC-Go over "+
 				"HTTP/2 on TCP without TLS, with a pass-through []byte codec; net/rpc with gob. "+
-				"The raw-codec qtalk row, for reference, gives qtalk rpc a pass-through codec too.", conc),
+				"The raw-codec qtalk row, for reference, gives qtalk rpc a pass-through codec too; the last row runs "+
+				"qtalk rpc (CBOR) over mux/quic on loopback UDP.", conc),
 			cols: []metric{
 				{name: mCallsPerSec, format: "%.0f"},
 				{name: mP50Us, lowerBetter: true, format: "%.1f"},
@@ -32,7 +33,7 @@ func unaryScenarios(cfg *config) []*scenario {
 			},
 		}
 		for _, sys := range rpcSystems {
-			sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, run: func(rec recorder) error {
+			sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, overQUIC: sys.overQUIC, run: func(rec recorder) error {
 				return runUnary(cfg, sys, conc, rec)
 			}})
 		}
@@ -105,29 +106,32 @@ func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 	return nil
 }
 
+// streamSystems are the rpc systems with server streams: all but net/rpc.
+var streamSystems = []string{"qtalk rpc", "grpc", "qtalk rpc, raw codec", "qtalk rpc over mux/quic"}
+
 // streamScenario measures a server stream of 64 KiB messages, against
 // raw TCP and a bare qmux channel carrying 64 KiB writes.
 func streamScenario(cfg *config) *scenario {
 	sc := &scenario{
 		id:    "stream",
 		title: "Server-streaming RPC, 64 KiB messages",
-		about: "The server sends 64 KiB messages as fast as the client takes them. The tcp and qmux rows are " +
-			"the bulk one-channel runs (64 KiB writes), for reference, as is qtalk rpc with a pass-through codec " +
+		about: "The server sends 64 KiB messages as fast as the client takes them. The tcp, qmux, quic-go and mux/quic " +
+			"rows are the bulk one-channel runs (64 KiB writes), for reference, as is qtalk rpc with a pass-through codec " +
 			"(gRPC's codec here is one too). The client decodes each message into the same []byte variable.",
 		cols:     []metric{{name: mMBps, format: "%.0f"}},
 		baseline: "tcp",
 	}
-	for _, t := range transportsNamed("tcp", "qmux") {
+	for _, t := range transportsNamed("tcp", "qmux", quicRef, "mux/quic") {
 		name := t.name
 		if t.kind == qtalkImpl {
 			name += " channel"
 		}
-		sc.impls = append(sc.impls, impl{name: name, kind: refImpl, run: func(rec recorder) error {
+		sc.impls = append(sc.impls, impl{name: name, kind: refImpl, overQUIC: t.overQUIC, run: func(rec recorder) error {
 			return runBulk(cfg, t, 1, false, rec)
 		}})
 	}
-	for _, sys := range rpcSystemsNamed("qtalk rpc", "grpc", "qtalk rpc, raw codec") { // net/rpc has no streams
-		sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, run: func(rec recorder) error {
+	for _, sys := range rpcSystemsNamed(streamSystems...) {
+		sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, overQUIC: sys.overQUIC, run: func(rec recorder) error {
 			return runStream(cfg, sys, rec)
 		}})
 	}

@@ -32,20 +32,24 @@ type pairOptions struct {
 
 // A transport makes a connected pair of sessions over loopback: a client
 // that opens channels and a server that accepts them. Adding a transport
-// (mux/quic, say) is adding an entry to transports.
+// is adding an entry to transports.
 type transport struct {
-	name string
-	kind implKind
-	pair func(o pairOptions) (client, server session, err error)
+	name     string
+	kind     implKind
+	overQUIC bool // compared with bare quic-go, not with the muxes over TCP
+	pair     func(o pairOptions) (client, server session, err error)
 }
 
-// The transports, raw TCP first: it is the reference the others are
-// compared with.
+// The transports: raw TCP first, the reference the muxes over TCP are
+// compared with; then bare quic-go streams, the reference of mux/quic
+// (quic.go).
 var transports = []transport{
 	{name: "tcp", kind: refImpl, pair: tcpPair},
 	{name: "qmux", kind: qtalkImpl, pair: qmuxSessionPair},
 	{name: "yamux", pair: yamuxPair},
 	{name: "smux", pair: smuxPair},
+	{name: quicRef, kind: refImpl, overQUIC: true, pair: rawQUICPair},
+	{name: "mux/quic", kind: qtalkImpl, overQUIC: true, pair: muxQUICPair},
 }
 
 // transportsNamed returns the transports called names, in that order.
