@@ -33,7 +33,7 @@ func quicStreams(o pairOptions) int64 {
 // loopback.
 func muxQUICSessions(o pairOptions) (client, server *quic.Session, ln *quic.Listener, err error) {
 	ctx := context.Background()
-	cfg := &quic.Config{MaxIncomingStreams: quicStreams(o)}
+	cfg := &quic.Config{MaxIncomingStreams: quicStreams(o), EarlyOpen: o.earlyOpen}
 	ln, err = quic.Listen(ctx, "127.0.0.1:0", nil, cfg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -65,6 +65,14 @@ func muxQUICSessions(o pairOptions) (client, server *quic.Session, ln *quic.List
 	}
 	return cs, a.s, ln, nil
 }
+
+// muxQUICEarly is mux/quic with Config.EarlyOpen: its Open returns without
+// waiting for the peer's answer, as a bare quic-go stream's does.
+var muxQUICEarly = transport{name: "mux/quic, early open", kind: qtalkImpl, overQUIC: true,
+	pair: func(o pairOptions) (session, session, error) {
+		o.earlyOpen = true
+		return muxQUICPair(o)
+	}}
 
 func muxQUICPair(o pairOptions) (session, session, error) {
 	cs, ss, ln, err := muxQUICSessions(o)

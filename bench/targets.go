@@ -138,6 +138,9 @@ func targets(cfg *config) []target {
 		ratioTarget("mux/quic vs raw quic-go streams: unary (a stream per call, concurrency 1)", ">= 0.9x",
 			"quic call: mux/quic / quic-go",
 			figure{"quic-call", "mux/quic", mCallsPerSec}, figure{"quic-call", quicRef, mCallsPerSec}, 0.9, false),
+		ratioTarget("the same with mux/quic's Config.EarlyOpen (Open does not wait for the peer's answer)", ">= 0.9x",
+			"quic call: mux/quic, early open / quic-go",
+			figure{"quic-call", muxQUICEarly.name, mCallsPerSec}, figure{"quic-call", quicRef, mCallsPerSec}, 0.9, false),
 		valueTarget("idle channel memory", "<= 2 KiB per open idle channel (one end)", "idle bytes per end / 2 KiB",
 			figure{"idle", "qmux", mBytesPerEnd}, 2048, true),
 	}

@@ -28,6 +28,8 @@ type pairOptions struct {
 	// maxChannels is the number of channels the scenario keeps open at
 	// once; muxes with a lower default limit raise it.
 	maxChannels int
+	// earlyOpen sets mux/quic's Config.EarlyOpen.
+	earlyOpen bool
 }
 
 // A transport makes a connected pair of sessions over loopback: a client
