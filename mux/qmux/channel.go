@@ -344,6 +344,7 @@ func (c *channel) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.pending, c.written = p, 0
+	c.queueReadyLocked()
 	var err error
 	for c.pending != nil || c.inflight > 0 {
 		if err == nil {
@@ -352,19 +353,6 @@ func (c *channel) Write(p []byte) (int, error) {
 				continue
 			}
 		}
-		if c.writesInPlaceLocked() && !s.writing && !s.hasWorkLocked() {
-			// This Write waits for its data to be written anyway, and
-			// there is nothing else to write: write from here, which
-			// spares waking the writer goroutine and being woken.
-			c.pushReadyLocked()
-			if werr := s.writeBatchLocked(); werr != nil {
-				s.mu.Unlock()
-				s.fail(writeError(werr))
-				s.mu.Lock()
-			}
-			continue
-		}
-		c.queueReadyLocked()
 		c.sendCond.Wait()
 	}
 	if c.written < len(p) && err == nil {
@@ -374,13 +362,6 @@ func (c *channel) Write(p []byte) (int, error) {
 		}
 	}
 	return c.written, err
-}
-
-// writesInPlaceLocked reports whether the next packet of the pending Write
-// would be written from the caller's buffer, for which Write waits, rather
-// than copied.
-func (c *channel) writesInPlaceLocked() bool {
-	return c.s.vectored && c.pending != nil && min(len(c.pending), int(c.sendWindow), int(c.remoteMaxPacket)) >= inPlaceThreshold
 }
 
 // writeErrLocked reports why Write cannot go on, if it cannot.
@@ -399,20 +380,11 @@ func (c *channel) writeErrLocked() error {
 // queueReadyLocked puts c on the writer's ready queue if it has data and
 // window.
 func (c *channel) queueReadyLocked() {
-	if c.pushReadyLocked() {
+	if c.pending != nil && c.sendWindow > 0 && !c.readyQueued {
+		c.readyQueued = true
+		c.s.ready.push(c)
 		c.s.work.Signal()
 	}
-}
-
-// pushReadyLocked puts c on the ready queue if it has data and window and
-// is not there yet, and reports whether it did.
-func (c *channel) pushReadyLocked() bool {
-	if c.pending == nil || c.sendWindow == 0 || c.readyQueued {
-		return false
-	}
-	c.readyQueued = true
-	c.s.ready.push(c)
-	return true
 }
 
 // retractLocked takes back the part of a Write not yet handed over.

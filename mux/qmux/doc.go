@@ -21,9 +21,7 @@
 // message's header. The writer drains everything queued by all channels
 // into as few writes to the connection as possible, taking at most one
 // packet per channel per round so that busy channels share the connection
-// fairly. A Write that finds nothing else queued and no write under way
-// writes its data itself, sparing the switches to the writer goroutine
-// and back.
+// fairly.
 //
 // # Flow control
 //

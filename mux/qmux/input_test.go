@@ -73,8 +73,13 @@ func TestReadDeadlineMidPayload(t *testing.T) {
 			}()
 			waitOffered(t, ch.(*channel))
 			p.write(append(appendFrame(nil, frame{typ: msgChannelData, recipient: sid, length: 100}), payload[:10]...))
-			if got := <-first; string(got) != string(payload[:10]) {
-				t.Fatalf("read %v, want %v", got, payload[:10])
+			select {
+			case got := <-first:
+				if string(got) != string(payload[:10]) {
+					t.Fatalf("read %v, want %v", got, payload[:10])
+				}
+			case <-time.After(failAfter):
+				t.Fatal("a Read waiting for data did not return the part of the payload that came")
 			}
 
 			ch.SetReadDeadline(time.Now().Add(50 * time.Millisecond))

@@ -36,12 +36,11 @@ type Session struct {
 	ready    queue[*channel] // channels with data to send and window to send it
 	waiting  queue[frame]    // opens left unanswered while accepts is full
 	work     sync.Cond       // signalled when ctl, adjusts or ready gain work, or the session ends
-	writing  bool            // a goroutine is filling or writing a batch: it alone uses writer
 	closed   bool
 	cause    error // why the session ended; nil after Close
 	closeErr error // what operations return once closed; matches mux.ErrSessionClosed
 
-	writer writer // the goroutine that set writing only
+	writer writer // writer goroutine only
 }
 
 var _ mux.Session = (*Session)(nil)

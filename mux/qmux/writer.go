@@ -19,7 +19,7 @@ const (
 	inPlaceThreshold = 2 << 10
 )
 
-// writer holds the reusable buffers of the batch being written.
+// writer holds the writer goroutine's reusable buffers.
 type writer struct {
 	buf  []byte      // control messages, headers and copied payloads of a batch
 	iov  net.Buffers // the batch: segments of buf and payloads written in place
@@ -27,58 +27,42 @@ type writer struct {
 	sent []*channel  // one entry per payload written in place
 }
 
-// writeLoop writes what the channels and the reader queue, in batches,
-// until the session ends. It writes as soon as there is anything to write
-// and no Write is writing a batch itself, so messages queued while a write
+// writeLoop drains the control messages and the channels' data into
+// batches, each written with one call, until the session ends. It writes
+// as soon as there is anything to write, so messages queued while a write
 // is under way go out together in the next one.
 func (s *Session) writeLoop() {
 	defer s.wg.Done()
-	s.mu.Lock()
+	w := &s.writer
 	for {
-		for !s.closed && (s.writing || !s.hasWorkLocked()) {
+		s.mu.Lock()
+		for !s.closed && len(s.ctl) == 0 && s.adjusts.len() == 0 && s.ready.len() == 0 {
 			s.work.Wait()
 		}
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		if err := s.writeBatchLocked(); err != nil {
-			s.mu.Unlock()
+		s.fillBatchLocked()
+		s.mu.Unlock()
+
+		err := w.flush(s.conn, s.vectored)
+
+		s.mu.Lock()
+		for i, c := range w.sent {
+			c.inflight--
+			if c.inflight == 0 {
+				c.sendCond.Broadcast()
+			}
+			w.sent[i] = nil
+		}
+		w.sent = w.sent[:0]
+		s.mu.Unlock()
+		if err != nil {
 			s.fail(writeError(err))
 			return
 		}
 	}
-}
-
-// hasWorkLocked reports whether anything waits to be written.
-func (s *Session) hasWorkLocked() bool {
-	return len(s.ctl) > 0 || s.adjusts.len() > 0 || s.ready.len() > 0
-}
-
-// writeBatchLocked fills a batch and writes it with mu released, then
-// wakes the writer goroutine if more was queued meanwhile. The caller, the
-// writer goroutine or a Write, must have checked that no batch is being
-// written.
-func (s *Session) writeBatchLocked() error {
-	w := &s.writer
-	s.writing = true
-	s.fillBatchLocked()
-	s.mu.Unlock()
-	err := w.flush(s.conn, s.vectored)
-	s.mu.Lock()
-	s.writing = false
-	for i, c := range w.sent {
-		c.inflight--
-		if c.inflight == 0 {
-			c.sendCond.Broadcast()
-		}
-		w.sent[i] = nil
-	}
-	w.sent = w.sent[:0]
-	if s.hasWorkLocked() {
-		s.work.Signal()
-	}
-	return err
 }
 
 // fillBatchLocked moves the queued control messages, window grants and up
