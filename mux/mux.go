@@ -48,3 +48,13 @@ type Channel interface {
 	// data written so far, while this side can still read.
 	CloseWrite() error
 }
+
+// An EarlyOpener is a Session that can open a channel without waiting for
+// the peer's answer, for callers that can take a refusal late: OpenEarly
+// returns once the open is under way, and if the peer refuses the channel,
+// its Reads and Writes fail with an error matching ErrOpenRejected. Data
+// written before the answer waits for it where the protocol requires. ctx
+// bounds only what OpenEarly itself waits for.
+type EarlyOpener interface {
+	OpenEarly(ctx context.Context) (Channel, error)
+}

@@ -71,9 +71,23 @@ func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err 
 }
 
 // openAhead starts opening a channel if fewer than wanted are ready or
-// being opened. The open ends with the session at the latest.
+// being opened. Over a mux.EarlyOpener the open is queued at once, so that
+// it goes out with the call's data; otherwise a goroutine waits for it,
+// until the session ends at the latest.
 func (c *Client) openAhead() {
 	if int(c.opening.Load())+len(c.ready) >= cap(c.ready) {
+		return
+	}
+	if eo, ok := c.sess.(mux.EarlyOpener); ok {
+		ch, err := eo.OpenEarly(context.Background())
+		if err != nil {
+			return
+		}
+		select {
+		case c.ready <- ch:
+		default: // filled meanwhile
+			ch.Close()
+		}
 		return
 	}
 	c.opening.Add(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,6 +86,59 @@ func TestOpenAheadSurvivesIdleClose(t *testing.T) {
 		}
 	})
 }
+
+// A channel opened ahead without waiting for the answer (an EarlyOpener
+// session's OpenEarly) that the server refused does not fail the call
+// that takes it: nothing of the call was sent, so it goes out on another
+// channel.
+func TestOpenAheadRefused(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		cs, ss := tc.pair(t)
+		srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return("ok") })}
+		served := make(chan error, 1)
+		go func() { served <- srv.ServeSession(ss) }()
+		defer func() {
+			srv.Shutdown(context.Background())
+			<-served
+		}()
+		refusing := &refusingSession{EarlyOpener: cs.(mux.EarlyOpener), Session: cs}
+		cl := rpc.NewClient(refusing, rpc.WithOpenAhead(1))
+		for i := range 3 {
+			refusing.refuseNext.Store(true) // the channel opened ahead during this call
+			var got string
+			if _, err := cl.Call(context.Background(), "x", nil, &got); err != nil || got != "ok" {
+				t.Fatalf("call %d: %q, %v", i, got, err)
+			}
+		}
+		if n := refusing.refused.Load(); n != 3 {
+			t.Fatalf("%d channels opened ahead were refused, want 3", n)
+		}
+	})
+}
+
+// refusingSession's OpenEarly returns a channel the peer refused when
+// refuseNext is set, as a real one reports it: every Read and Write fails
+// with mux.ErrOpenRejected.
+type refusingSession struct {
+	mux.EarlyOpener
+	mux.Session
+	refuseNext atomic.Bool
+	refused    atomic.Int32
+}
+
+func (s *refusingSession) OpenEarly(ctx context.Context) (mux.Channel, error) {
+	if s.refuseNext.Swap(false) {
+		s.refused.Add(1)
+		return refusedChannel{}, nil
+	}
+	return s.EarlyOpener.OpenEarly(ctx)
+}
+
+type refusedChannel struct{ mux.Channel }
+
+func (refusedChannel) Read([]byte) (int, error)  { return 0, mux.ErrOpenRejected }
+func (refusedChannel) Write([]byte) (int, error) { return 0, mux.ErrOpenRejected }
+func (refusedChannel) Close() error              { return nil }
 
 // A stream cut off by its deadline ends with a deadline error, not with
 // the io.EOF of a stream that ended normally.

@@ -70,7 +70,7 @@ var cases = []testCase{
 	{"CloseDeliversData", anyOptions(testCloseDeliversData)},
 	{"ReadDeadline", anyOptions(testReadDeadline)},
 	{"WriteDeadline", anyOptions(testWriteDeadline)},
-	{"SessionClose", anyOptions(testSessionClose)},
+	{"SessionClose", testSessionClose},
 	{"AcceptContext", anyOptions(testAcceptContext)},
 	{"OpenContext", testOpenContext},
 	{"Listener", anyOptions(testListener)},

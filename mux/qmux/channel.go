@@ -48,6 +48,7 @@ type channel struct {
 
 	// Guarded by s.mu: the state, the send side and the close handshake.
 	state           int
+	early           bool // opened by OpenEarly: the application may hold it before the answer
 	abandoned       bool // the opener gave up before the answer
 	remoteID        uint32
 	remoteMaxPacket uint32
@@ -77,6 +78,7 @@ type channel struct {
 	window       uint32    // bytes the peer may still send
 	consumed     uint32    // bytes read but not yet granted back
 	gotEOF       bool      // the peer sent EOF or CLOSE
+	rejected     bool      // the peer refused the early open
 	closed       bool      // Close was called
 	sessionDone  bool      // the session ended
 	readDeadline time.Time
@@ -129,6 +131,10 @@ func (c *channel) Read(p []byte) (int, error) {
 			c.withdrawLocked(offered)
 			c.rmu.Unlock()
 			return 0, os.ErrDeadlineExceeded
+		case c.rejected:
+			c.withdrawLocked(offered)
+			c.rmu.Unlock()
+			return 0, mux.ErrOpenRejected
 		case c.n > 0:
 			c.withdrawLocked(offered)
 			return c.consumedLocked(c.readLocked(p))
@@ -343,6 +349,9 @@ func (c *channel) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if c.copyLocked(p) {
+		return len(p), nil
+	}
 	c.pending, c.written = p, 0
 	c.queueReadyLocked()
 	var err error
@@ -364,11 +373,34 @@ func (c *channel) Write(p []byte) (int, error) {
 	return c.written, err
 }
 
+// copyLocked queues p as one DATA message, copied, if it is short enough
+// to be copied into a batch anyway (under inPlaceThreshold) and fits the
+// peer's window and the copy budget. The Write then returns at once,
+// without waiting for the writer goroutine, so that messages written back
+// to back (a reply, then the channel's CLOSE) leave in one write. Nothing
+// of the channel's is queued before p: Writes are serialised and wait for
+// their data to be handed over, so the channel's messages keep their order.
+func (c *channel) copyLocked(p []byte) bool {
+	s := c.s
+	n := len(p)
+	if n >= inPlaceThreshold || uint32(n) > c.sendWindow || uint32(n) > c.remoteMaxPacket || s.ctlData+n > copyBudget {
+		return false
+	}
+	mark := len(s.ctl)
+	s.ctl = append(appendFrame(s.ctl, frame{typ: msgChannelData, recipient: c.remoteID, length: uint32(n)}), p...)
+	s.ctlData += len(s.ctl) - mark
+	c.sendWindow -= uint32(n)
+	s.work.Signal()
+	return true
+}
+
 // writeErrLocked reports why Write cannot go on, if it cannot.
 func (c *channel) writeErrLocked() error {
 	switch {
 	case c.s.closed:
 		return c.s.closeErr
+	case c.state == stateRejected:
+		return mux.ErrOpenRejected
 	case c.sentEOF || c.sentClose:
 		return mux.ErrChannelClosed
 	case expired(c.writeDeadline):
@@ -398,10 +430,15 @@ func (c *channel) CloseWrite() error {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return s.closeErr
+	for c.state == stateOpening && !s.closed && !c.released {
+		c.sendCond.Wait() // an early open: EOF needs the peer's channel number
 	}
-	if c.sentEOF || c.sentClose {
+	switch {
+	case s.closed:
+		return s.closeErr
+	case c.state == stateRejected:
+		return mux.ErrOpenRejected
+	case c.sentEOF || c.sentClose || c.released:
 		return mux.ErrChannelClosed
 	}
 	c.sentEOF = true
@@ -439,6 +476,14 @@ func (c *channel) closeLocked() {
 	s := c.s
 	c.released = true
 	c.retractLocked()
+	switch c.state {
+	case stateOpening: // an early open: CLOSE follows the confirmation
+		c.abandoned = true
+		return
+	case stateRejected:
+		s.releaseLocked(c)
+		return
+	}
 	if !s.closed && !c.sentClose {
 		c.sentClose = true
 		s.queueControlLocked(frame{typ: msgChannelClose, recipient: c.remoteID})

@@ -21,7 +21,14 @@
 // message's header. The writer drains everything queued by all channels
 // into as few writes to the connection as possible, taking at most one
 // packet per channel per round so that busy channels share the connection
-// fairly.
+// fairly. A short Write that fits the peer's window is copied into the
+// writer's queue and returns at once, so that messages written back to
+// back (an rpc reply and its channel's CLOSE) leave in one write.
+//
+// Session.OpenEarly (mux.EarlyOpener) queues an OPEN without waiting for
+// the answer; data written to the channel waits for the confirmation. rpc
+// opens the channel of its next call this way, so that the OPEN leaves
+// with the current call's data instead of a write of its own.
 //
 // # Flow control
 //

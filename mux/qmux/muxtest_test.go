@@ -1,6 +1,7 @@
 package qmux_test
 
 import (
+	"context"
 	"net"
 	"testing"
 
@@ -16,6 +17,21 @@ func TestConformance(t *testing.T) {
 	t.Run("Pipe", func(t *testing.T) { muxtest.Run(t, pipePair) })
 	t.Run("TCP", func(t *testing.T) { muxtest.Run(t, tcpPair) })
 }
+
+// TestConformanceEarlyOpen runs the suite with every Open made by
+// OpenEarly.
+func TestConformanceEarlyOpen(t *testing.T) {
+	early := func(t testing.TB) (a, b mux.Session, stop func()) {
+		a, b, stop = pipePair(t)
+		return earlySession{a.(*qmux.Session)}, earlySession{b.(*qmux.Session)}, stop
+	}
+	muxtest.RunOptions(t, early, muxtest.Options{EarlyOpen: true})
+}
+
+// earlySession opens its channels with OpenEarly.
+type earlySession struct{ *qmux.Session }
+
+func (s earlySession) Open(ctx context.Context) (mux.Channel, error) { return s.OpenEarly(ctx) }
 
 // sessions runs qmux on both ends and returns a stop that closes both and
 // waits for them to end.

@@ -136,7 +136,7 @@ func (s *Session) promoteWaitingLocked() error {
 // queueReplyLocked queues a control message the peer caused, bounding how
 // many may pile up while the peer does not read.
 func (s *Session) queueReplyLocked(f frame) error {
-	if len(s.ctl) >= s.cfg.MaxControlBacklog {
+	if len(s.ctl)-s.ctlData >= s.cfg.MaxControlBacklog {
 		return errPeerNotReading
 	}
 	s.queueControlLocked(f)
@@ -152,6 +152,7 @@ func (s *Session) handleOpenConfirmLocked(c *channel, f frame) error {
 	if c.abandoned {
 		return s.closeAbandonedLocked(c)
 	}
+	c.queueReadyLocked() // the Write of an early open, waiting for this
 	c.sendCond.Broadcast()
 	return nil
 }
@@ -165,8 +166,16 @@ func (s *Session) closeAbandonedLocked(c *channel) error {
 
 func (s *Session) handleOpenFailureLocked(c *channel) error {
 	c.state = stateRejected
-	s.releaseLocked(c)
+	if !c.early || c.released {
+		// No application holds the channel: Open fails, or the early
+		// opener closed it. Otherwise Close releases the number.
+		s.releaseLocked(c)
+	}
 	c.sendCond.Broadcast()
+	c.rmu.Lock()
+	c.rejected = true
+	c.readCond.Broadcast()
+	c.rmu.Unlock()
 	return nil
 }
 

@@ -31,7 +31,8 @@ type Session struct {
 	chans    []*channel // indexed by local channel number; nil when free
 	freeIDs  []uint32   // numbers below len(chans) that are free
 	numChans int
-	ctl      []byte          // encoded control messages waiting for the writer
+	ctl      []byte          // encoded control messages and copied small DATA waiting for the writer
+	ctlData  int             // bytes of ctl that are copied small DATA
 	adjusts  queue[*channel] // channels with a window grant to send
 	ready    queue[*channel] // channels with data to send and window to send it
 	waiting  queue[frame]    // opens left unanswered while accepts is full
@@ -43,7 +44,10 @@ type Session struct {
 	writer writer // writer goroutine only
 }
 
-var _ mux.Session = (*Session)(nil)
+var (
+	_ mux.Session     = (*Session)(nil)
+	_ mux.EarlyOpener = (*Session)(nil)
+)
 
 // New starts a session over conn with cfg (nil for the defaults). Both
 // ends of a connection call New; qmux has no client and server roles. The
@@ -77,17 +81,11 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 		return nil, fmt.Errorf("qmux: open: %w", err)
 	}
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, s.closeErr
-	}
-	c, err := s.newChannelLocked()
+	c, err := s.startOpenLocked()
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
-	c.state = stateOpening
-	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize})
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			s.mu.Lock()
@@ -116,6 +114,43 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 		c.closeLocked()
 		return nil, fmt.Errorf("qmux: open: %w", ctx.Err())
 	}
+	return c, nil
+}
+
+// OpenEarly opens a channel without waiting for the peer's answer: it
+// queues the OPEN and returns. A Write waits for the confirmation, since
+// its data needs the peer's channel number and window, and is sent in the
+// same batch as the OPEN when both are queued together. If the peer
+// refuses the channel, its Reads and Writes fail with an error matching
+// mux.ErrOpenRejected. Close before the answer is allowed: the channel is
+// closed once it comes. OpenEarly never blocks: ctx is only checked, and
+// when all channel numbers are taken (Config.MaxChannels) it fails with
+// mux.ErrTooManyChannels, as Open does.
+func (s *Session) OpenEarly(ctx context.Context) (mux.Channel, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("qmux: open: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.startOpenLocked()
+	if err != nil {
+		return nil, err
+	}
+	c.early = true
+	return c, nil
+}
+
+// startOpenLocked allocates a channel and queues its OPEN.
+func (s *Session) startOpenLocked() (*channel, error) {
+	if s.closed {
+		return nil, s.closeErr
+	}
+	c, err := s.newChannelLocked()
+	if err != nil {
+		return nil, err
+	}
+	c.state = stateOpening
+	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize})
 	return c, nil
 }
 

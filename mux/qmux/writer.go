@@ -17,6 +17,11 @@ const (
 	// support vectored writes, a payload is written from the caller's buffer
 	// instead of being copied.
 	inPlaceThreshold = 2 << 10
+
+	// copyBudget bounds the bytes of DATA that short Writes copied into
+	// the control queue (see channel.copyLocked); past it, they wait for
+	// the writer like longer ones.
+	copyBudget = 64 << 10
 )
 
 // writer holds the writer goroutine's reusable buffers.
@@ -72,7 +77,7 @@ func (s *Session) writeLoop() {
 func (s *Session) fillBatchLocked() {
 	w := &s.writer
 	w.buf = append(w.buf[:0], s.ctl...)
-	s.ctl = s.ctl[:0]
+	s.ctl, s.ctlData = s.ctl[:0], 0
 	for s.adjusts.len() > 0 {
 		c := s.adjusts.pop()
 		c.adjustQueued = false

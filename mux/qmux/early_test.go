@@ -1,0 +1,197 @@
+package qmux
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// openEarly opens a channel with OpenEarly and reads its OPEN. It returns
+// the channel and the session's number for it.
+func (p *rawPeer) openEarly() (mux.Channel, uint32) {
+	p.t.Helper()
+	ch, err := p.s.OpenEarly(context.Background())
+	if err != nil {
+		p.t.Fatalf("OpenEarly: %v", err)
+	}
+	f, _ := p.next()
+	if f.typ != msgChannelOpen || uint64(f.sender) != ch.ID() {
+		p.t.Fatalf("session wrote %+v, want the OPEN of channel %d", f, ch.ID())
+	}
+	return ch, f.sender
+}
+
+// TestOpenEarly checks the channels of OpenEarly against a peer playing
+// the protocol by hand: data written before the answer waits for it, a
+// refusal reaches Read, Write and CloseWrite, and a channel closed before
+// the answer is closed once it comes, its number freed after the handshake.
+func TestOpenEarly(t *testing.T) {
+	t.Run("write waits for the confirmation", func(t *testing.T) {
+		p := newRawPeer(t, &hostileConfig)
+		ch, sid := p.openEarly()
+		defer ch.Close()
+		wrote := make(chan error, 1)
+		go func() {
+			_, err := ch.Write([]byte("early"))
+			if err == nil {
+				err = ch.CloseWrite()
+			}
+			wrote <- err
+		}()
+		// Nothing can go out before the answer: the peer's number is not
+		// known yet.
+		p.syncQuiet()
+		p.send(frame{typ: msgChannelOpenConfirm, recipient: sid, sender: 9, window: 4096, maxPacket: 1024})
+		if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 5}); string(got) != "early" {
+			t.Fatalf("DATA %q, want %q", got, "early")
+		}
+		p.expect(frame{typ: msgChannelEOF, recipient: 9})
+		if err := <-wrote; err != nil {
+			t.Fatalf("Write, CloseWrite: %v", err)
+		}
+		p.sendData(sid, []byte("back"))
+		buf := make([]byte, 4)
+		ch.SetReadDeadline(time.Now().Add(failAfter))
+		if _, err := io.ReadFull(ch, buf); err != nil || string(buf) != "back" {
+			t.Fatalf("Read %q, %v; want %q", buf, err, "back")
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		p := newRawPeer(t, &hostileConfig)
+		ch, sid := p.openEarly()
+		type result struct {
+			n   int
+			err error
+		}
+		read, wrote := make(chan result, 1), make(chan result, 1)
+		go func() {
+			n, err := ch.Read(make([]byte, 8))
+			read <- result{n, err}
+		}()
+		go func() {
+			n, err := ch.Write([]byte("lost"))
+			wrote <- result{n, err}
+		}()
+		p.send(frame{typ: msgChannelOpenFailure, recipient: sid})
+		for name, c := range map[string]chan result{"Read": read, "Write": wrote} {
+			if r := <-c; r.n != 0 || !errors.Is(r.err, mux.ErrOpenRejected) {
+				t.Errorf("%s = %d, %v; want 0, mux.ErrOpenRejected", name, r.n, r.err)
+			}
+		}
+		if err := ch.CloseWrite(); !errors.Is(err, mux.ErrOpenRejected) {
+			t.Errorf("CloseWrite = %v, want mux.ErrOpenRejected", err)
+		}
+		// The application still holds the channel: its number stays taken
+		// until Close, which sends nothing.
+		if n := p.s.numChannels(); n != 1 {
+			t.Fatalf("numChannels() = %d while the refused channel is held, want 1", n)
+		}
+		if err := ch.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		p.syncQuiet()
+		if n := p.s.numChannels(); n != 0 {
+			t.Fatalf("numChannels() = %d after Close, want 0", n)
+		}
+		p.checkUsable(100)
+	})
+	t.Run("closed before the confirmation", func(t *testing.T) {
+		p := newRawPeer(t, &hostileConfig)
+		ch, sid := p.openEarly()
+		closeWrite := make(chan error, 1)
+		go func() { closeWrite <- ch.CloseWrite() }()
+		if err := ch.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := <-closeWrite; !errors.Is(err, mux.ErrChannelClosed) {
+			t.Fatalf("CloseWrite waiting for the answer = %v, want mux.ErrChannelClosed", err)
+		}
+		p.syncQuiet() // no CLOSE without the peer's number
+		p.send(frame{typ: msgChannelOpenConfirm, recipient: sid, sender: 9, window: 4096, maxPacket: 1024})
+		p.expect(frame{typ: msgChannelClose, recipient: 9})
+		if n := p.s.numChannels(); n != 1 {
+			t.Fatalf("numChannels() = %d before the peer's CLOSE, want 1", n)
+		}
+		p.send(frame{typ: msgChannelClose, recipient: sid})
+		p.syncQuiet()
+		if n := p.s.numChannels(); n != 0 {
+			t.Fatalf("numChannels() = %d after the CLOSE handshake, want 0", n)
+		}
+		p.checkUsable(100)
+	})
+	t.Run("closed before the refusal", func(t *testing.T) {
+		p := newRawPeer(t, &hostileConfig)
+		ch, sid := p.openEarly()
+		ch.Close()
+		p.send(frame{typ: msgChannelOpenFailure, recipient: sid})
+		p.syncQuiet()
+		if n := p.s.numChannels(); n != 0 {
+			t.Fatalf("numChannels() = %d after the refusal, want 0", n)
+		}
+		p.checkUsable(100)
+	})
+	t.Run("session ends before the answer", func(t *testing.T) {
+		p := newRawPeer(t, &hostileConfig)
+		ch, _ := p.openEarly()
+		wrote := make(chan error, 1)
+		go func() {
+			_, err := ch.Write([]byte("x"))
+			wrote <- err
+		}()
+		p.s.Close()
+		if err := <-wrote; !errors.Is(err, mux.ErrSessionClosed) {
+			t.Fatalf("Write = %v, want mux.ErrSessionClosed", err)
+		}
+		if _, err := p.s.OpenEarly(context.Background()); !errors.Is(err, mux.ErrSessionClosed) {
+			t.Fatalf("OpenEarly after Close = %v, want mux.ErrSessionClosed", err)
+		}
+	})
+	t.Run("cancelled context", func(t *testing.T) {
+		p := newRawPeer(t, &hostileConfig)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := p.s.OpenEarly(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("OpenEarly = %v, want context.Canceled", err)
+		}
+		p.syncQuiet()
+	})
+}
+
+// TestSmallWritesCopied checks that short Writes return once their data
+// is copied into the session's queue, even while the connection does not
+// take it (the peer is not reading), and that it goes out in order.
+func TestSmallWritesCopied(t *testing.T) {
+	p := newRawPeerSize(t, &hostileConfig, 16)
+	ch, _ := p.openFromSession(9)
+	defer ch.Close()
+	msgs := make([][]byte, 4)
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range msgs {
+			msgs[i] = bytes.Repeat([]byte{'a' + byte(i)}, 1000)
+			if _, err := ch.Write(msgs[i]); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	case <-time.After(failAfter):
+		t.Fatal("short Writes wait for a peer that does not read")
+	}
+	for i, msg := range msgs {
+		if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 1000}); !bytes.Equal(got, msg) {
+			t.Fatalf("DATA %d is %.10q..., want %.10q...", i, got, msg)
+		}
+	}
+}
