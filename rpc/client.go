@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -338,8 +339,15 @@ func (r *Response) Send(v any) error {
 	return send(r.ch, r.codec, frameValue, v)
 }
 
-// send writes one value frame.
+// send writes one value frame. A long byte slice in CBOR is written from
+// the caller's slice, after the frame header and the byte string's head,
+// instead of being copied into the frame.
 func send(ch mux.Channel, c Codec, kind byte, v any) error {
+	if p, ok := v.([]byte); ok && len(p) >= directWriteMin {
+		if _, ok := c.(cborCodec); ok {
+			return sendByteString(ch, kind, p)
+		}
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	b, err := c.Append(appendFrameHeader((*bp)[:0], kind), v)
@@ -349,6 +357,24 @@ func send(ch mux.Channel, c Codec, kind byte, v any) error {
 	b = finishFrame(b, 0)
 	*bp = b
 	_, err = ch.Write(b)
+	return err
+}
+
+// directWriteMin is the length from which send writes a byte slice from
+// the caller's memory: past the cost of a second Write.
+const directWriteMin = 4 << 10
+
+// sendByteString writes a frame of kind holding p as one CBOR byte string,
+// exactly as the codec encodes it: the frame header and the string's head
+// in one Write, p in another.
+func sendByteString(ch mux.Channel, kind byte, p []byte) error {
+	var buf [frameHeaderLen + cborHeadMax]byte
+	b := appendCBORByteStringHead(appendFrameHeader(buf[:0], kind), uint64(len(p)))
+	binary.BigEndian.PutUint32(b[1:], uint32(len(b)-frameHeaderLen+len(p)))
+	if _, err := ch.Write(b); err != nil {
+		return err
+	}
+	_, err := ch.Write(p)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -91,6 +92,23 @@ func cborByteStringHead(data []byte) (head int, n uint64, ok bool) {
 		return 9, binary.BigEndian.Uint64(data[1:]), true
 	}
 	return 0, 0, false // indefinite length, reserved values, or truncated
+}
+
+// appendCBORByteStringHead appends the head of a CBOR byte string of n
+// bytes, in the shortest form, as the encoder writes it.
+func appendCBORByteStringHead(b []byte, n uint64) []byte {
+	const major = 2 << 5
+	switch {
+	case n < 24:
+		return append(b, major|byte(n))
+	case n <= math.MaxUint8:
+		return append(b, major|24, byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, major|25), uint16(n))
+	case n <= math.MaxUint32:
+		return binary.BigEndian.AppendUint32(append(b, major|26), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, major|27), n)
 }
 
 type jsonCodec struct{}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/qtalkkit/qtalk/mux"
 )
 
 // Byte strings decode into a *[]byte as the library decodes them, reusing
@@ -43,3 +45,54 @@ func TestCBORByteStringFastPath(t *testing.T) {
 		}
 	}
 }
+
+// A long byte slice sent from the caller's memory makes the same frame as
+// the codec encodes, in the writes of one frame.
+func TestSendByteStringMatchesCodec(t *testing.T) {
+	for _, n := range []int{directWriteMin, 65535, 65536, 1 << 20} {
+		p := bytes.Repeat([]byte{0xcd}, n)
+		want, err := CBOR.Append(appendFrameHeader(nil, frameValue), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = finishFrame(want, 0)
+		var w recordingChannel
+		if err := send(&w, CBOR, frameValue, p); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(w.Bytes(), want) {
+			t.Errorf("%d bytes: sent % x..., want % x...", n, w.Bytes()[:16], want[:16])
+		}
+		if w.writes != 2 {
+			t.Errorf("%d bytes: %d writes, want 2 (header, then the slice itself)", n, w.writes)
+		}
+	}
+	// The head in every length class, against the library's.
+	for _, n := range []uint64{0, 23, 24, 255, 256, 65535, 65536, 1<<32 - 1, 1 << 32} {
+		want, err := cbor.Marshal(make([]byte, min(n, 1<<16+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := appendCBORByteStringHead(nil, n)
+		if n <= 1<<16+1 && !bytes.Equal(got, want[:len(got)]) {
+			t.Errorf("head of %d bytes: % x, want % x", n, got, want[:len(got)])
+		}
+		if head, size, ok := cborByteStringHead(got); !ok || head != len(got) || size != n {
+			t.Errorf("head of %d bytes % x parses as %d, %d, %v", n, got, head, size, ok)
+		}
+	}
+}
+
+// recordingChannel is a mux.Channel that keeps what is written to it.
+type recordingChannel struct {
+	mux.Channel
+	buf    bytes.Buffer
+	writes int
+}
+
+func (c *recordingChannel) Write(p []byte) (int, error) {
+	c.writes++
+	return c.buf.Write(p)
+}
+
+func (c *recordingChannel) Bytes() []byte { return c.buf.Bytes() }
