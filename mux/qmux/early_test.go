@@ -195,3 +195,33 @@ func TestSmallWritesCopied(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseSendsQueuedWrites checks that a local Close sends the data of
+// the Writes that returned before it (short ones return once their data is
+// queued) before closing the connection, even while the writer is held up
+// by a peer that reads slowly.
+func TestCloseSendsQueuedWrites(t *testing.T) {
+	p := newRawPeerSize(t, &hostileConfig, 16)
+	ch, _ := p.openFromSession(9)
+	first := bytes.Repeat([]byte{'a'}, 1000)
+	for _, msg := range [][]byte{first, []byte("bye")} {
+		if _, err := ch.Write(msg); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	ch.Close()
+	p.s.Close()
+	if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 1000}); !bytes.Equal(got, first) {
+		t.Fatalf("first DATA %.10q..., want %.10q...", got, first)
+	}
+	if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 3}); string(got) != "bye" {
+		t.Fatalf("second DATA %q, want %q", got, "bye")
+	}
+	p.expect(frame{typ: msgChannelClose, recipient: 9})
+	if _, err := p.r.ReadByte(); err != io.EOF {
+		t.Fatalf("after the queued messages: %v, want io.EOF", err)
+	}
+	if err := waitEnd(t, p.s); err != nil {
+		t.Fatalf("Wait after Close: %v", err)
+	}
+}

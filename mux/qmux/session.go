@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
 )
@@ -27,19 +28,21 @@ type Session struct {
 
 	// mu guards the fields below, the send side of every channel and the
 	// channel states (see channel).
-	mu       sync.Mutex
-	chans    []*channel // indexed by local channel number; nil when free
-	freeIDs  []uint32   // numbers below len(chans) that are free
-	numChans int
-	ctl      []byte          // encoded control messages and copied small DATA waiting for the writer
-	ctlData  int             // bytes of ctl that are copied small DATA
-	adjusts  queue[*channel] // channels with a window grant to send
-	ready    queue[*channel] // channels with data to send and window to send it
-	waiting  queue[frame]    // opens left unanswered while accepts is full
-	work     sync.Cond       // signalled when ctl, adjusts or ready gain work, or the session ends
-	closed   bool
-	cause    error // why the session ended; nil after Close
-	closeErr error // what operations return once closed; matches mux.ErrSessionClosed
+	mu        sync.Mutex
+	chans     []*channel // indexed by local channel number; nil when free
+	freeIDs   []uint32   // numbers below len(chans) that are free
+	numChans  int
+	ctl       []byte          // encoded control messages and copied small DATA waiting for the writer
+	ctlData   int             // bytes of ctl that are copied small DATA
+	adjusts   queue[*channel] // channels with a window grant to send
+	ready     queue[*channel] // channels with data to send and window to send it
+	waiting   queue[frame]    // opens left unanswered while accepts is full
+	work      sync.Cond       // signalled when ctl, adjusts or ready gain work, or the session ends
+	closed    bool
+	writing   bool  // the writer is writing a batch
+	lingering bool  // closed locally: the writer sends ctl, then closes the connection
+	cause     error // why the session ended; nil after Close
+	closeErr  error // what operations return once closed; matches mux.ErrSessionClosed
 
 	writer writer // writer goroutine only
 }
@@ -172,8 +175,11 @@ func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
 	}
 }
 
-// Close ends the session and closes the connection. It does not wait for
-// the session's goroutines; Wait does.
+// Close ends the session and closes the connection: pending and later
+// operations fail at once, but the messages queued before Close (the data
+// of short Writes that returned, CLOSEs) are still sent first, for up to
+// five seconds if the peer does not read. Close does not wait for that, or
+// for the session's goroutines; Wait does.
 func (s *Session) Close() error {
 	s.fail(nil)
 	return nil
@@ -225,9 +231,23 @@ func (s *Session) fail(cause error) {
 			c.sessionEnded()
 		}
 	}
+	// After a local Close, the writer sends what Writes and closes queued
+	// before it (a short Write returns once its data is queued), within
+	// closeFlushTimeout, and then closes the connection.
+	d, ok := s.conn.(interface{ SetWriteDeadline(time.Time) error })
+	s.lingering = cause == nil && (len(s.ctl) > 0 || s.writing) && ok &&
+		d.SetWriteDeadline(time.Now().Add(closeFlushTimeout)) == nil
+	lingering := s.lingering
 	s.mu.Unlock()
-	s.conn.Close()
+	if !lingering {
+		s.conn.Close()
+	}
 }
+
+// closeFlushTimeout bounds how long the writer tries to send the messages
+// queued before a local Close, so that a peer that does not read cannot
+// keep the connection open.
+const closeFlushTimeout = 5 * time.Second
 
 // newChannelLocked allocates the lowest free channel number.
 func (s *Session) newChannelLocked() (*channel, error) {

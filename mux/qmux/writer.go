@@ -45,15 +45,17 @@ func (s *Session) writeLoop() {
 			s.work.Wait()
 		}
 		if s.closed {
-			s.mu.Unlock()
+			s.finishLocked()
 			return
 		}
 		s.fillBatchLocked()
+		s.writing = true
 		s.mu.Unlock()
 
 		err := w.flush(s.conn, s.vectored)
 
 		s.mu.Lock()
+		s.writing = false
 		for i, c := range w.sent {
 			c.inflight--
 			if c.inflight == 0 {
@@ -68,6 +70,23 @@ func (s *Session) writeLoop() {
 			return
 		}
 	}
+}
+
+// finishLocked ends the writer. After a local Close it first sends the
+// control messages and short Writes' data queued before it (the Writes
+// that were still waiting failed), then closes the connection. It unlocks
+// mu.
+func (s *Session) finishLocked() {
+	if !s.lingering {
+		s.mu.Unlock()
+		return
+	}
+	w := &s.writer
+	w.buf = append(w.buf[:0], s.ctl...)
+	s.ctl, s.ctlData = s.ctl[:0], 0
+	s.mu.Unlock()
+	s.conn.Write(w.buf) // the session is over: a failure changes nothing
+	s.conn.Close()
 }
 
 // fillBatchLocked moves the queued control messages, window grants and up
