@@ -58,3 +58,10 @@ type Channel interface {
 type EarlyOpener interface {
 	OpenEarly(ctx context.Context) (Channel, error)
 }
+
+// A BuffersWriter is a Channel that writes several buffers as one Write of
+// their concatenation would, without copying them together first: a frame
+// header and a payload in the caller's memory can share a packet.
+type BuffersWriter interface {
+	WriteBuffers(bufs [][]byte) (int, error)
+}

@@ -365,17 +365,23 @@ func send(ch mux.Channel, c Codec, kind byte, v any) error {
 const directWriteMin = 4 << 10
 
 // sendByteString writes a frame of kind holding p as one CBOR byte string,
-// exactly as the codec encodes it: the frame header and the string's head
-// in one Write, p in another.
+// exactly as the codec encodes it: the frame header and the string's head,
+// then p, in one write if ch is a mux.BuffersWriter, else in two.
 func sendByteString(ch mux.Channel, kind byte, p []byte) error {
-	var buf [frameHeaderLen + cborHeadMax]byte
-	b := appendCBORByteStringHead(appendFrameHeader(buf[:0], kind), uint64(len(p)))
+	bufs := make([][]byte, 2)
+	b := appendCBORByteStringHead(appendFrameHeader(make([]byte, 0, frameHeaderLen+cborHeadMax), kind), uint64(len(p)))
 	binary.BigEndian.PutUint32(b[1:], uint32(len(b)-frameHeaderLen+len(p)))
-	if _, err := ch.Write(b); err != nil {
+	bufs[0], bufs[1] = b, p
+	if bw, ok := ch.(mux.BuffersWriter); ok {
+		_, err := bw.WriteBuffers(bufs)
 		return err
 	}
-	_, err := ch.Write(p)
-	return err
+	for _, b := range bufs {
+		if _, err := ch.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CloseSend tells the server that no more values follow: its Receive

@@ -53,12 +53,14 @@ type channel struct {
 	remoteID        uint32
 	remoteMaxPacket uint32
 	sendWindow      uint32
-	pending         []byte // the rest of a Write not yet handed to the writer
-	inflight        int    // packets of pending being written without a copy
-	written         int    // bytes of the current Write handed to the writer
-	readyQueued     bool   // in s.ready
-	grant           uint32 // window to give back to the peer
-	adjustQueued    bool   // in s.adjusts
+	pending         []byte   // the part of a Write's current segment not yet handed to the writer
+	rest            [][]byte // the Write's segments after pending
+	unsent          int      // bytes of the Write not yet handed to the writer
+	inflight        int      // packets of pending being written without a copy
+	written         int      // bytes of the current Write handed to the writer
+	readyQueued     bool     // in s.ready
+	grant           uint32   // window to give back to the peer
+	adjustQueued    bool     // in s.adjusts
 	sentEOF         bool
 	sentClose       bool
 	gotClose        bool
@@ -338,6 +340,17 @@ func (c *channel) sessionEnded() {
 // Write writes p, blocking while the peer's window is closed. It returns
 // once all of p was handed to the session's writer (copied or written).
 func (c *channel) Write(p []byte) (int, error) {
+	return c.write(p, nil)
+}
+
+// WriteBuffers writes the concatenation of bufs as Write would, in the
+// same packets, without copying them together first (mux.BuffersWriter).
+func (c *channel) WriteBuffers(bufs [][]byte) (int, error) {
+	return c.write(nil, bufs)
+}
+
+// write writes p followed by the buffers of more.
+func (c *channel) write(p []byte, more [][]byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	s := c.s
@@ -346,13 +359,20 @@ func (c *channel) Write(p []byte) (int, error) {
 	if err := c.writeErrLocked(); err != nil {
 		return 0, err
 	}
-	if len(p) == 0 {
+	total := len(p)
+	for _, b := range more {
+		total += len(b)
+	}
+	if total == 0 {
 		return 0, nil
 	}
-	if c.copyLocked(p) {
-		return len(p), nil
+	if c.copyLocked(p, more, total) {
+		return total, nil
 	}
-	c.pending, c.written = p, 0
+	c.pending, c.rest, c.unsent, c.written = p, more, total, 0
+	if len(p) == 0 {
+		c.nextSegmentLocked()
+	}
 	c.queueReadyLocked()
 	var err error
 	for c.pending != nil || c.inflight > 0 {
@@ -364,7 +384,7 @@ func (c *channel) Write(p []byte) (int, error) {
 		}
 		c.sendCond.Wait()
 	}
-	if c.written < len(p) && err == nil {
+	if c.written < total && err == nil {
 		// Retracted by Close, CloseWrite or the peer's CLOSE.
 		if err = c.writeErrLocked(); err == nil {
 			err = mux.ErrChannelClosed
@@ -373,21 +393,40 @@ func (c *channel) Write(p []byte) (int, error) {
 	return c.written, err
 }
 
-// copyLocked queues p as one DATA message, copied, if it is short enough
-// to be copied into a batch anyway (under inPlaceThreshold) and fits the
-// peer's window and the copy budget. The Write then returns at once,
-// without waiting for the writer goroutine, so that messages written back
-// to back (a reply, then the channel's CLOSE) leave in one write. Nothing
-// of the channel's is queued before p: Writes are serialised and wait for
-// their data to be handed over, so the channel's messages keep their order.
-func (c *channel) copyLocked(p []byte) bool {
+// nextSegmentLocked makes the next non-empty buffer of a Write pending,
+// or sets pending to nil when there is none.
+func (c *channel) nextSegmentLocked() {
+	c.pending = nil
+	for len(c.rest) > 0 && c.pending == nil {
+		if len(c.rest[0]) > 0 {
+			c.pending = c.rest[0]
+		}
+		c.rest = c.rest[1:]
+	}
+	if len(c.rest) == 0 {
+		c.rest = nil // drop the reference to the caller's buffers
+	}
+}
+
+// copyLocked queues p and the buffers of more, n bytes in all, as one
+// DATA message, copied, if n is short enough to be copied into a batch
+// anyway (under inPlaceThreshold) and fits the peer's window and the copy
+// budget. The Write then returns at once, without waiting for the writer
+// goroutine, so that messages written back to back (a reply, then the
+// channel's CLOSE) leave in one write. Nothing of the channel's is queued
+// before them: Writes are serialised and wait for their data to be handed
+// over, so the channel's messages keep their order.
+func (c *channel) copyLocked(p []byte, more [][]byte, n int) bool {
 	s := c.s
-	n := len(p)
 	if n >= inPlaceThreshold || uint32(n) > c.sendWindow || uint32(n) > c.remoteMaxPacket || s.ctlData+n > copyBudget {
 		return false
 	}
 	mark := len(s.ctl)
-	s.ctl = append(appendFrame(s.ctl, frame{typ: msgChannelData, recipient: c.remoteID, length: uint32(n)}), p...)
+	s.ctl = appendFrame(s.ctl, frame{typ: msgChannelData, recipient: c.remoteID, length: uint32(n)})
+	s.ctl = append(s.ctl, p...)
+	for _, b := range more {
+		s.ctl = append(s.ctl, b...)
+	}
 	s.ctlData += len(s.ctl) - mark
 	c.sendWindow -= uint32(n)
 	s.work.Signal()
@@ -421,7 +460,7 @@ func (c *channel) queueReadyLocked() {
 
 // retractLocked takes back the part of a Write not yet handed over.
 func (c *channel) retractLocked() {
-	c.pending = nil
+	c.pending, c.rest, c.unsent = nil, nil, 0
 	c.sendCond.Broadcast()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -223,5 +224,41 @@ func TestCloseSendsQueuedWrites(t *testing.T) {
 	}
 	if err := waitEnd(t, p.s); err != nil {
 		t.Fatalf("Wait after Close: %v", err)
+	}
+}
+
+// TestWriteBuffers checks that WriteBuffers sends the concatenation of its
+// buffers in the packets one Write of it would use, short buffers and long
+// ones (written in place) sharing packets, and short totals copied.
+func TestWriteBuffers(t *testing.T) {
+	p := newRawPeer(t, &hostileConfig)
+	ch, _ := p.openFromSession(9) // the peer's max packet: 1024
+	defer ch.Close()
+	long := bytes.Repeat([]byte{'x'}, 3*inPlaceThreshold)
+	for _, bufs := range [][][]byte{
+		{[]byte("head"), long, nil, []byte("tail")},
+		{nil, long},
+		{[]byte("a"), {}, []byte("bc")},
+	} {
+		want := bytes.Join(bufs, nil)
+		wrote := make(chan error, 1)
+		go func() {
+			n, err := ch.(mux.BuffersWriter).WriteBuffers(bufs)
+			if err == nil && n != len(want) {
+				err = fmt.Errorf("wrote %d bytes, want %d", n, len(want))
+			}
+			wrote <- err
+		}()
+		var got []byte
+		for len(got) < len(want) {
+			size := min(len(want)-len(got), 1024)
+			got = append(got, p.expect(frame{typ: msgChannelData, recipient: 9, length: uint32(size)})...)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("WriteBuffers of %d buffers sent %.20q..., want %.20q...", len(bufs), got, want)
+		}
+		if err := <-wrote; err != nil {
+			t.Fatalf("WriteBuffers: %v", err)
+		}
 	}
 }

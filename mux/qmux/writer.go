@@ -113,22 +113,28 @@ func (s *Session) fillBatchLocked() {
 		if c.pending == nil || c.sendWindow == 0 {
 			continue
 		}
-		k := min(len(c.pending), int(c.sendWindow), int(c.remoteMaxPacket), budget)
+		k := min(c.unsent, int(c.sendWindow), int(c.remoteMaxPacket), budget)
 		w.buf = appendFrame(w.buf, frame{typ: msgChannelData, recipient: c.remoteID, length: uint32(k)})
-		if s.vectored && k >= inPlaceThreshold {
-			w.iov = append(w.iov, w.buf[mark:], c.pending[:k])
-			mark = len(w.buf)
-			c.inflight++
-			w.sent = append(w.sent, c)
-		} else {
-			w.buf = append(w.buf, c.pending[:k]...)
+		for left := k; left > 0; {
+			n := min(len(c.pending), left)
+			if s.vectored && n >= inPlaceThreshold {
+				w.iov = append(w.iov, w.buf[mark:], c.pending[:n])
+				mark = len(w.buf)
+				c.inflight++
+				w.sent = append(w.sent, c)
+			} else {
+				w.buf = append(w.buf, c.pending[:n]...)
+			}
+			left -= n
+			if c.pending = c.pending[n:]; len(c.pending) == 0 {
+				c.nextSegmentLocked()
+			}
 		}
-		c.pending = c.pending[k:]
+		c.unsent -= k
 		c.written += k
 		c.sendWindow -= uint32(k)
 		budget -= k
-		if len(c.pending) == 0 {
-			c.pending = nil
+		if c.pending == nil {
 			c.sendCond.Broadcast()
 		} else {
 			c.queueReadyLocked()
