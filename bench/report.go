@@ -64,7 +64,7 @@ func (r *report) markdown() string {
 		"rerun before acting on a target near its bound.\n", runtime.NumCPU())
 	p("- Everything runs in one process over loopback (TCP; UDP for QUIC): both ends of every connection share the CPUs, " +
 		"and heap figures count both ends.\n")
-	p("- Flow-control settings are each implementation's defaults: qmux 256 KiB window and 32 KiB packets; " +
+	p("- Flow-control settings are each implementation's defaults: qmux 512 KiB window and 32 KiB packets; " +
 		"yamux 256 KiB stream window; smux protocol version 2 (per-stream windows of 64 KiB, 4 MiB per " +
 		"session; version 1, the default, stalls the whole session behind one slow reader); gRPC-Go's " +
 		"BDP-probing HTTP/2 windows.\n")
