@@ -25,24 +25,21 @@ var aLongTimeAgo = time.Unix(1, 0)
 // write deadline, and call Stream.Close once Write has returned. The data
 // Write accepted before that is delivered, followed by the FIN.
 //
-// A channel opened early (Config.EarlyOpen) starts unconfirmed: the peer's
-// answer to the open is still to come, ahead of its data. The first Read
-// consumes it, and reports a refusal. A Write sees a refusal when the
-// peer's STOP_SENDING has arrived.
+// A channel opened early (Config.EarlyOpen) gets no answer to its open:
+// the peer's data comes first, or the peer's refusal, a reset that a Read
+// reports, or a Write once the peer's STOP_SENDING has arrived.
 type channel struct {
 	s     *Session
 	str   *quicgo.Stream
 	early bool // opened early: a reset by the peer with codeRejected or codeCancelled is a refusal
 
 	wmu sync.Mutex // held by Write, and by CloseWrite and Close around Stream.Close
-	rmu sync.Mutex // held by Read while it reads the answer to an early open
 
 	// mu guards the fields below and the stream's write deadline.
-	mu          sync.Mutex
-	wclosed     bool  // CloseWrite or Close was called: Write fails, the write deadline is ours
-	closed      bool  // Close was called
-	unconfirmed bool  // opened early, and the peer's answer not yet read
-	openErr     error // the early open failed (refused, or a bad answer): Read and Write fail with it
+	mu      sync.Mutex
+	wclosed bool  // CloseWrite or Close was called: Write fails, the write deadline is ours
+	closed  bool  // Close was called
+	openErr error // the early open was refused: Read and Write fail with it
 }
 
 var _ mux.Channel = (*channel)(nil)
@@ -53,10 +50,10 @@ func newChannel(s *Session, str *quicgo.Stream) *channel {
 	return &channel{s: s, str: str}
 }
 
-// newEarlyChannel returns the channel over str, a stream opened early: the
-// answer to its open header is not read yet.
+// newEarlyChannel returns the channel over str, a stream opened early,
+// whose open the peer may still refuse.
 func newEarlyChannel(s *Session, str *quicgo.Stream) *channel {
-	return &channel{s: s, str: str, early: true, unconfirmed: true}
+	return &channel{s: s, str: str, early: true}
 }
 
 // ID returns the QUIC stream ID.
@@ -66,21 +63,17 @@ func (c *channel) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
 
 // Read reads what the peer sent. It returns io.EOF after the peer's
 // CloseWrite or Close, once the data sent before is read. On a channel
-// opened early, the first Read waits for the peer's answer to the open and
-// fails with mux.ErrOpenRejected if the peer refused it.
+// opened early, Read fails with mux.ErrOpenRejected if the peer refused
+// the open.
 func (c *channel) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	closed, unconfirmed, openErr := c.closed, c.unconfirmed, c.openErr
+	closed, openErr := c.closed, c.openErr
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return 0, mux.ErrChannelClosed
 	case openErr != nil:
 		return 0, openErr
-	case unconfirmed && len(p) > 0:
-		if err := c.readConfirm(); err != nil {
-			return 0, err
-		}
 	}
 	n, err := c.str.Read(p)
 	if err != nil && err != io.EOF {
@@ -89,43 +82,10 @@ func (c *channel) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readConfirm reads the answer to an early open, unless another Read has
-// already read it. Reads wait for each other here, so that only one of them
-// takes the answer. Once the open is known to have failed, the stream is
-// cancelled and every later Read and Write fails the same way.
-func (c *channel) readConfirm() error {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	c.mu.Lock()
-	unconfirmed := c.unconfirmed
-	c.mu.Unlock()
-	if !unconfirmed {
-		return nil
-	}
-	answer, err := readHeader(c.str)
-	switch {
-	case err == nil && answer == headerConfirm:
-		c.mu.Lock()
-		c.unconfirmed = false
-		c.mu.Unlock()
-		return nil
-	case err == nil:
-		err = fmt.Errorf("%w: open answered with %#x", mux.ErrProtocol, answer)
-		c.s.fail(err)
-		return c.openFailed(err)
-	case errors.Is(err, io.EOF):
-		return c.openFailed(fmt.Errorf("%w: stream %d ended before its open was answered", mux.ErrProtocol, c.str.StreamID()))
-	}
-	// A refusal (see readErr), or a deadline, Close, or the end of the
-	// session, after which the open is still unanswered and a later Read
-	// may wait for the answer again.
-	return c.readErr(err)
-}
-
 // refused reports whether err is the peer's refusal of an early open: a
 // reset with codeRejected (the backlog is full) or codeCancelled (its
 // session is closing). The acceptor resets a stream with these codes only
-// before it confirms the open.
+// instead of queueing it for Accept.
 func (c *channel) refused(err error) bool {
 	se, ok := remoteStreamErr(err)
 	return ok && c.early && (se.ErrorCode == codeRejected || se.ErrorCode == codeCancelled)
@@ -175,22 +135,33 @@ func (c *channel) readErr(err error) error {
 // opened early, it fails with mux.ErrOpenRejected once the peer's refusal
 // of the open has arrived; the data written before was discarded.
 func (c *channel) Write(p []byte) (int, error) {
+	// No defer, and the checks in writable: a small frame here spares a
+	// goroutine that does little but write (a call's response) a stack
+	// growth on its first Write.
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.mu.Lock()
-	wclosed, openErr := c.wclosed, c.openErr
-	c.mu.Unlock()
-	switch {
-	case wclosed:
-		return 0, mux.ErrChannelClosed
-	case openErr != nil:
-		return 0, openErr
+	if err := c.writable(); err != nil {
+		c.wmu.Unlock()
+		return 0, err
 	}
 	n, err := c.str.Write(p)
 	if err != nil {
 		err = c.writeErr(err)
 	}
+	c.wmu.Unlock()
 	return n, err
+}
+
+// writable returns the error of a Write that must fail at once, or nil.
+func (c *channel) writable() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.wclosed:
+		return mux.ErrChannelClosed
+	case c.openErr != nil:
+		return c.openErr
+	}
+	return nil
 }
 
 func (c *channel) writeErr(err error) error {

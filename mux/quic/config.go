@@ -68,9 +68,10 @@ type Config struct {
 	// another may reach the peer's Accept in another order. Use it where
 	// a call reads its response anyway, so that a refusal shows there.
 	//
-	// Default false: Open waits for the confirmation. The wire is the
-	// same either way, so the two ends may choose differently; EarlyOpen
-	// changes only this end's Open.
+	// Default false: Open waits for the confirmation. The open header
+	// tells the peer which kind of open it is, so the two ends may choose
+	// differently; EarlyOpen changes only this end's Open (and spares the
+	// peer writing the confirmation).
 	EarlyOpen bool
 }
 

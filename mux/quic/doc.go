@@ -19,35 +19,39 @@
 // that an open can be refused, qtalk adds a small convention of its own;
 // both ends must follow it, that is, both must be qtalk:
 //
-//  1. The opener opens a bidirectional stream and sends one byte, 0x01,
-//     the open header.
+//  1. The opener opens a bidirectional stream and sends one byte, the
+//     open header: 0x01 (open, answer wanted), or 0x02 (open, no answer
+//     wanted) with Config.EarlyOpen.
 //  2. The acceptor reads the header, in a goroutine per stream so that
 //     no opener holds up the session. If Accept's backlog
-//     (Config.AcceptBacklog) has room, it answers with the byte 0x01 and
-//     queues the channel; Open returns once the answer arrives. While the
-//     backlog is full, up to as many opens again wait unanswered until
-//     Accept makes room; beyond those, the stream is reset in both
-//     directions (RESET_STREAM and STOP_SENDING) with error code 1, and
-//     Open fails with an error matching mux.ErrOpenRejected.
+//     (Config.AcceptBacklog) has room, it queues the channel and, after
+//     0x01, answers with the byte 0x01; Open returns once the answer
+//     arrives. While the backlog is full, up to as many opens again wait
+//     unanswered until Accept makes room; beyond those, the stream is
+//     reset in both directions (RESET_STREAM and STOP_SENDING) with error
+//     code 1, and Open fails with an error matching mux.ErrOpenRejected.
 //  3. If the opener's context is done before the answer, it resets the
 //     stream in both directions with code 2; the acceptor drops the
 //     stream, or, if it had already queued it, the application reads
 //     io.EOF from it.
 //
-// An open header or answer other than 0x01 ends the session with
-// CONNECTION_CLOSE code 1, and an error matching mux.ErrProtocol.
+// An open header other than 0x01 or 0x02, or an answer other than 0x01,
+// ends the session with CONNECTION_CLOSE code 1, and an error matching
+// mux.ErrProtocol.
 //
-// With Config.EarlyOpen, the opener does not wait for the answer: Open
+// With Config.EarlyOpen, the opener sends 0x02 and does not wait: Open
 // returns once the header is sent, saving a round trip per channel, and
-// the channel's first Read takes the answer before any data. A refusal
-// (a reset with code 1, or code 2 from an acceptor whose session is
-// closing) then makes that Read, or a Write once the refusal has arrived,
-// fail with mux.ErrOpenRejected, instead of Open. An early opener may
-// also close the channel before the answer (STOP_SENDING with code 0);
-// the acceptor queues it all the same, and its application reads what was
-// written, then io.EOF. The acceptor cannot tell an early open from
-// another and answers both alike, so ends with and without EarlyOpen work
-// together.
+// the acceptor sends no answer, so the first bytes the channel reads are
+// the peer's data. A refusal (a reset with code 1, or code 2 from an
+// acceptor whose session is closing) makes the channel's first Read, or a
+// Write once the refusal has arrived, fail with mux.ErrOpenRejected,
+// instead of Open. An early opener may also close the channel before the
+// acceptor has queued it (STOP_SENDING with code 0); the acceptor queues
+// it all the same, and its application reads what was written, then
+// io.EOF. The header tells the acceptor whether to answer, so ends with
+// and without EarlyOpen work together. (A peer built before header 0x02
+// existed takes it for a protocol error: with such a peer, leave
+// EarlyOpen off.)
 //
 // # Channels
 //

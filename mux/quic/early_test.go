@@ -3,9 +3,8 @@ package quic_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -172,7 +171,8 @@ func TestEarlyOpenInterop(t *testing.T) {
 }
 
 // rawOpenEarly opens a channel from s, which opens early, and returns it
-// with the stream as the raw peer sees it, its open header read.
+// with the stream as the raw peer sees it, its open header read: 0x02,
+// open with no answer wanted.
 func rawOpenEarly(t *testing.T, s *quic.Session, raw *quicgo.Conn) (mux.Channel, *quicgo.Stream) {
 	t.Helper()
 	c, err := s.Open(testContext(t))
@@ -184,8 +184,8 @@ func rawOpenEarly(t *testing.T, s *quic.Session, raw *quicgo.Conn) (mux.Channel,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := readAnswer(str); err != nil || b != 0x01 {
-		t.Fatalf("open header %#x, %v; want 0x01", b, err)
+	if b, err := readAnswer(str); err != nil || b != 0x02 {
+		t.Fatalf("open header %#x, %v; want 0x02", b, err)
 	}
 	return c, str
 }
@@ -239,74 +239,44 @@ func TestEarlyOpenRefused(t *testing.T) {
 	}
 }
 
-// TestEarlyOpenAnswer checks that Read takes the answer to an early open
-// before any data, once, with concurrent Reads and across a read deadline.
-func TestEarlyOpenAnswer(t *testing.T) {
-	s, raw := serverRaw(t, early)
-	c, str := rawOpenEarly(t, s, raw)
-
-	// A deadline ends a Read waiting for the answer; a later Read still
-	// takes it.
-	c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Read past its deadline, unanswered: %v, want os.ErrDeadlineExceeded", err)
-	}
-	c.SetReadDeadline(time.Time{})
-
-	// Of two Reads waiting for the answer, one takes it and each gets a
-	// byte of the data.
-	got := make(chan string, 2)
-	for range 2 {
-		go func() {
-			b := make([]byte, 1)
-			n, err := c.Read(b)
-			if err != nil {
-				got <- err.Error()
-				return
-			}
-			got <- string(b[:n])
-		}()
-	}
-	if _, err := str.Write([]byte{0x01, 'a', 'b'}); err != nil {
-		t.Fatal(err)
-	}
-	both := []string{<-got, <-got}
-	slices.Sort(both)
-	if !slices.Equal(both, []string{"a", "b"}) {
-		t.Errorf("two concurrent Reads got %q, want \"a\" and \"b\"", both)
-	}
-
-	// Writes work before and after the answer: the peer reads them.
-	if _, err := c.Write([]byte("cd")); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 2)
-	if _, err := io.ReadFull(str, buf); err != nil || string(buf) != "cd" {
-		t.Errorf("the peer read %q, %v; want \"cd\"", buf, err)
-	}
-}
-
-func TestEarlyOpenBadAnswer(t *testing.T) {
-	t.Run("Byte", func(t *testing.T) {
+// TestEarlyOpenNoAnswer checks that a channel opened early expects no
+// answer to its open: the peer's first bytes, even one that reads as a
+// confirmation, are data, and a FIN before any is the end of the data.
+func TestEarlyOpenNoAnswer(t *testing.T) {
+	t.Run("Data", func(t *testing.T) {
 		s, raw := serverRaw(t, early)
 		c, str := rawOpenEarly(t, s, raw)
-		str.Write([]byte{0x55})
-		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrProtocol) {
-			t.Errorf("Read of an open answered with a bad byte: %v, want ErrProtocol", err)
+		if _, err := str.Write([]byte{0x01, 'a', 'b'}); err != nil {
+			t.Fatal(err)
 		}
-		if err := s.Wait(); !errors.Is(err, mux.ErrProtocol) {
-			t.Errorf("Wait: %v, want ErrProtocol", err)
+		str.Close()
+		if data, err := io.ReadAll(c); err != nil || string(data) != "\x01ab" {
+			t.Errorf("read %q, %v; want \"\\x01ab\"", data, err)
+		}
+		// Writes go through, after the header: the peer reads them.
+		if _, err := c.Write([]byte("cd")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 2)
+		if _, err := io.ReadFull(str, buf); err != nil || string(buf) != "cd" {
+			t.Errorf("the peer read %q, %v; want \"cd\"", buf, err)
 		}
 	})
 	t.Run("EOF", func(t *testing.T) {
 		s, raw := serverRaw(t, early)
 		c, str := rawOpenEarly(t, s, raw)
 		str.Close()
-		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrProtocol) {
-			t.Errorf("Read of an open ended unanswered: %v, want ErrProtocol", err)
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Errorf("Read of a channel its peer closed at once: %d, %v; want 0, io.EOF", n, err)
 		}
-		if _, err := c.Write([]byte("x")); !errors.Is(err, mux.ErrProtocol) {
-			t.Errorf("Write after that: %v, want ErrProtocol", err)
+		if _, err := c.Write([]byte("x")); err != nil {
+			t.Errorf("Write after that: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Wait(); err != nil {
+			t.Errorf("Wait: %v, want nil (no protocol error)", err)
 		}
 	})
 }
@@ -370,10 +340,74 @@ func TestEarlyOpenContext(t *testing.T) {
 	roundTrip(t, oc, ac)
 }
 
-// TestEarlyCloseBeforeAnswer checks that a channel its early opener wrote
-// to and closed before the answer, held while the backlog was full,
-// still reaches Accept with its data.
+// TestOpenNoAnswerWanted has a raw peer open with header 0x02, as an
+// early opener does: the acceptor queues such opens, holds them while its
+// backlog is full and refuses them beyond, as it does those with header
+// 0x01, but never writes a confirmation on them.
+func TestOpenNoAnswerWanted(t *testing.T) {
+	s, raw := rawPeer(t, &quic.Config{AcceptBacklog: 1})
+	ctx := testContext(t)
+	queued := rawOpen(t, raw, 0x01)
+	if b, err := readAnswer(queued); err != nil || b != 0x01 {
+		t.Fatalf("open within the backlog: answer %#x, %v; want 0x01", b, err)
+	}
+	// Of two opens that want no answer, one is held while the backlog is
+	// full and the other refused.
+	x, y := rawOpen(t, raw, 0x02, 'h', 'i'), rawOpen(t, raw, 0x02, 'h', 'i')
+	held, refused := x, y
+	select {
+	case <-x.Context().Done():
+		held, refused = y, x
+	case <-y.Context().Done():
+	case <-ctx.Done():
+		t.Fatal("no open refused beyond the backlog")
+	}
+	var se *quicgo.StreamError
+	if _, err := readAnswer(refused); !errors.As(err, &se) || !se.Remote || se.ErrorCode != 1 {
+		t.Errorf("reading the open refused beyond the backlog: %v, want a reset with code 1 (rejected)", err)
+	}
+	if err := context.Cause(refused.Context()); !errors.As(err, &se) || se.ErrorCode != 1 {
+		t.Errorf("the refused open's send side: %v, want STOP_SENDING with code 1", err)
+	}
+
+	// Each accepted channel answers "ok" and closes: what the raw peer
+	// reads after the answer to its open, if it wanted one, is just that.
+	for _, want := range []*quicgo.Stream{queued, held} {
+		c, err := s.Accept(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID() != uint64(want.StreamID()) {
+			t.Fatalf("accepted channel %d, want %d", c.ID(), want.StreamID())
+		}
+		if want == held {
+			buf := make([]byte, 2)
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hi" {
+				t.Errorf("the held channel read %q, %v; want \"hi\"", buf, err)
+			}
+		}
+		if _, err := c.Write([]byte("ok")); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		want.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if data, err := io.ReadAll(want); err != nil || string(data) != "ok" {
+			t.Errorf("stream %d: the opener read %q, %v; want \"ok\"", want.StreamID(), data, err)
+		}
+	}
+}
+
+// TestEarlyCloseBeforeAnswer checks that a channel its opener wrote to
+// and closed before it was confirmed, held while the backlog was full,
+// still reaches Accept with its data, whether the opener wants an answer
+// (header 0x01, the confirmation then fails) or not (0x02).
 func TestEarlyCloseBeforeAnswer(t *testing.T) {
+	for _, h := range []byte{0x01, 0x02} {
+		t.Run(fmt.Sprintf("Header%#02x", h), func(t *testing.T) { testCloseBeforeAnswer(t, h) })
+	}
+}
+
+func testCloseBeforeAnswer(t *testing.T, h byte) {
 	s, raw := rawPeer(t, &quic.Config{AcceptBacklog: 1})
 	ctx := testContext(t)
 	queued := rawOpen(t, raw, 0x01)
@@ -384,7 +418,7 @@ func TestEarlyCloseBeforeAnswer(t *testing.T) {
 	// the acceptor's STOP_SENDING with code 1 ends the send side of the
 	// refused one. Both stop receiving (STOP_SENDING with code 0) as
 	// Channel.Close does.
-	x, y := rawOpen(t, raw, 0x01, 'h', 'i'), rawOpen(t, raw, 0x01, 'h', 'i')
+	x, y := rawOpen(t, raw, h, 'h', 'i'), rawOpen(t, raw, h, 'h', 'i')
 	x.CancelRead(0)
 	y.CancelRead(0)
 	held, refused := x, y

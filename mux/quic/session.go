@@ -27,13 +27,20 @@ type Session struct {
 
 	// mu guards the fields below and the sends to ready.
 	mu       sync.Mutex
-	waiting  []*quicgo.Stream // opens left unconfirmed while ready is full
-	closed   bool             // the session has ended (ended is closed)
-	cause    error            // why it ended; nil after Close
-	closeErr error            // what operations return once ended; matches mux.ErrSessionClosed
+	waiting  []pendingOpen // opens held while ready is full, oldest first
+	closed   bool          // the session has ended (ended is closed)
+	cause    error         // why it ended; nil after Close
+	closeErr error         // what operations return once ended; matches mux.ErrSessionClosed
 }
 
 var _ mux.Session = (*Session)(nil)
+
+// A pendingOpen is a stream the peer opened, held while Accept's backlog
+// is full.
+type pendingOpen struct {
+	str    *quicgo.Stream
+	answer bool // its opener waits for the confirmation (headerOpen)
+}
 
 // New starts a session over conn with cfg (nil for the defaults), for
 // callers that set up quic-go themselves; Dial and Listen do it for the
@@ -84,8 +91,8 @@ func (s *Session) acceptLoop() {
 }
 
 // handleOpen reads the open header of a stream the peer opened and queues
-// the channel for Accept, holds it unconfirmed, or refuses it, by the room
-// in the backlog.
+// the channel for Accept, holds it, or refuses it, by the room in the
+// backlog.
 func (s *Session) handleOpen(str *quicgo.Stream) {
 	h, err := readHeader(str)
 	if err != nil {
@@ -93,50 +100,58 @@ func (s *Session) handleOpen(str *quicgo.Stream) {
 		cancelStream(str, codeCancelled)
 		return
 	}
-	if h != headerOpen {
+	if h != headerOpen && h != headerOpenEarly {
 		cancelStream(str, codeCancelled)
 		s.fail(fmt.Errorf("%w: open header %#x on stream %d", mux.ErrProtocol, h, str.StreamID()))
 		return
 	}
+	open := pendingOpen{str: str, answer: h == headerOpen}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.closed:
 		cancelStream(str, codeCancelled)
 	case len(s.waiting) == 0 && len(s.ready) < cap(s.ready):
-		s.confirmLocked(str)
+		s.confirmLocked(open)
 	case len(s.waiting) < s.cfg.AcceptBacklog:
-		s.waiting = append(s.waiting, str)
+		s.waiting = append(s.waiting, open)
 	default:
 		cancelStream(str, codeRejected)
 	}
 }
 
-// confirmLocked answers the open of str and queues its channel for Accept,
-// which must have room. The confirmation is sent before Accept can hand
-// the channel out, so it precedes any data the application writes.
-func (s *Session) confirmLocked(str *quicgo.Stream) {
+// confirmLocked queues the channel of an open for Accept, which must have
+// room, and answers the open if its opener waits for the answer. The
+// confirmation is sent before Accept can hand the channel out, so it
+// precedes any data the application writes.
+func (s *Session) confirmLocked(open pendingOpen) {
+	str := open.str
+	if !open.answer {
+		// An early opener: the silence is the confirmation.
+		s.ready <- newChannel(s, str) // never blocks: senders hold mu and check for room
+		return
+	}
 	// One byte on a fresh stream fits its window: Write does not block.
 	if _, err := str.Write(confirmHeader); err != nil {
 		if se, ok := remoteStreamErr(err); !ok || se.ErrorCode != codeClosed {
 			cancelStream(str, codeCancelled) // the opener gave up
 			return
 		}
-		// An early opener closed the channel before the answer arrived
+		// The opener closed the channel before the answer arrived
 		// (STOP_SENDING with code 0): what it wrote, and its FIN, are
 		// still to be read.
 	}
 	s.ready <- newChannel(s, str) // never blocks: senders hold mu and check for room
 }
 
-// promoteLocked confirms the oldest unconfirmed opens while Accept has
-// room for them.
+// promoteLocked confirms the oldest held opens while Accept has room for
+// them.
 func (s *Session) promoteLocked() {
 	for !s.closed && len(s.waiting) > 0 && len(s.ready) < cap(s.ready) {
-		str := s.waiting[0]
-		s.waiting[0] = nil
+		open := s.waiting[0]
+		s.waiting[0] = pendingOpen{}
 		s.waiting = s.waiting[1:]
-		s.confirmLocked(str)
+		s.confirmLocked(open)
 	}
 }
 
@@ -145,8 +160,8 @@ func (s *Session) promoteLocked() {
 // peer's confirmation. If ctx is done first, the stream is cancelled in
 // both directions and Open fails with ctx's error.
 //
-// With Config.EarlyOpen, Open returns once the open header is sent,
-// without waiting for the confirmation, and so departs from the
+// With Config.EarlyOpen, Open sends the open header that asks for no
+// confirmation and returns once it is sent, and so departs from the
 // mux.Session contract: a refusal by the peer is not reported by Open but
 // by the channel's first Read (or a Write once the refusal has arrived),
 // with an error matching mux.ErrOpenRejected. ctx bounds only the opening
@@ -174,7 +189,11 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 	}
 	var answer byte
 	early := s.cfg.EarlyOpen
-	_, err = str.Write(openHeader) // blocks only if the connection's flow-control window is full
+	header := openHeader
+	if early {
+		header = openEarlyHeader
+	}
+	_, err = str.Write(header) // blocks only if the connection's flow-control window is full
 	if err == nil && !early {
 		answer, err = readHeader(str)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -165,8 +166,14 @@ func TestOpenRejected(t *testing.T) {
 }
 
 func TestBadOpenHeader(t *testing.T) {
+	for _, h := range []byte{0x00, 0x03, 0x7f} {
+		t.Run(fmt.Sprintf("%#02x", h), func(t *testing.T) { testBadOpenHeader(t, h) })
+	}
+}
+
+func testBadOpenHeader(t *testing.T, h byte) {
 	s, raw := rawPeer(t, nil)
-	rawOpen(t, raw, 0x7f)
+	rawOpen(t, raw, h)
 	if err := s.Wait(); !errors.Is(err, mux.ErrProtocol) {
 		t.Errorf("Wait after a bad open header: %v, want ErrProtocol", err)
 	}
@@ -178,6 +185,49 @@ func TestBadOpenHeader(t *testing.T) {
 	if _, err := s.Accept(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) || !errors.Is(err, mux.ErrProtocol) {
 		t.Errorf("Accept after a protocol error: %v, want ErrSessionClosed and ErrProtocol", err)
 	}
+}
+
+// TestSlowOpenHeader checks that a stream whose open header is late holds
+// up only itself: the acceptor admits the streams after it, and then it,
+// once its header comes.
+func TestSlowOpenHeader(t *testing.T) {
+	s, raw := rawPeer(t, nil)
+	ctx := testContext(t)
+	// Data on a stream makes the peer open the lower ones too (QUIC
+	// opens streams in order), so slow reaches the acceptor first, empty.
+	slow, err := raw.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.OpenStreamSync(ctx); err != nil { // its header never comes
+		t.Fatal(err)
+	}
+	fast := rawOpen(t, raw, 0x02, 'b')
+	accept := func(want *quicgo.Stream, data string) {
+		t.Helper()
+		c, err := s.Accept(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if c.ID() != uint64(want.StreamID()) {
+			t.Fatalf("accepted channel %d, want %d", c.ID(), want.StreamID())
+		}
+		buf := make([]byte, len(data))
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != data {
+			t.Errorf("channel %d read %q, %v; want %q", c.ID(), buf, err, data)
+		}
+	}
+	accept(fast, "b")
+	if _, err := slow.Write([]byte{0x01, 'a'}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := readAnswer(slow); err != nil || b != 0x01 {
+		t.Fatalf("the late open: answer %#x, %v; want 0x01", b, err)
+	}
+	accept(slow, "a")
+	// The session's Close ends the goroutine still waiting for a header
+	// (goleak checks).
 }
 
 // serverRaw connects a bare quic-go connection (the listener's side) with

@@ -2,19 +2,24 @@ package quic
 
 import quicgo "github.com/quic-go/quic-go"
 
-// The open handshake: the opener's first byte on a new stream is
-// headerOpen, which makes the stream visible to the peer; the acceptor
-// answers with headerConfirm once the channel is queued for Accept, or
-// refuses the stream with codeRejected.
+// The open handshake: the opener's first byte on a new stream is an open
+// header, which makes the stream visible to the peer. After headerOpen the
+// opener waits for the acceptor's answer: headerConfirm once the channel
+// is queued for Accept, or a refusal (the stream reset with codeRejected).
+// After headerOpenEarly (Config.EarlyOpen) the opener does not wait, and
+// the acceptor sends no answer: it queues the channel silently, or refuses
+// it as it refuses the other. Any other header is a protocol error.
 const (
-	headerOpen    byte = 0x01 // version 1 of the convention
-	headerConfirm byte = 0x01
+	headerOpen      byte = 0x01 // open, answer wanted
+	headerOpenEarly byte = 0x02 // open, no answer wanted
+	headerConfirm   byte = 0x01 // the answer to headerOpen
 )
 
 // The headers as written: shared, never modified.
 var (
-	openHeader    = []byte{headerOpen}
-	confirmHeader = []byte{headerConfirm}
+	openHeader      = []byte{headerOpen}
+	openEarlyHeader = []byte{headerOpenEarly}
+	confirmHeader   = []byte{headerConfirm}
 )
 
 // readHeader reads the one byte of an open header or its answer.
