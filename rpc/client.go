@@ -61,7 +61,7 @@ func NewClient(sess mux.Session, opts ...ClientOption) *Client {
 // (pooled), else a new one. Either way it tops up the channels opened
 // ahead in the background.
 func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err error) {
-	defer c.openAhead()
+	defer c.openAhead(ctx)
 	select {
 	case ch := <-c.ready:
 		return ch, true, nil
@@ -72,15 +72,16 @@ func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err 
 }
 
 // openAhead starts opening a channel if fewer than wanted are ready or
-// being opened. Over a mux.EarlyOpener the open is queued at once, so that
-// it goes out with the call's data; otherwise a goroutine waits for it,
-// until the session ends at the latest.
-func (c *Client) openAhead() {
+// being opened. Over a mux.EarlyOpener the open is sent at once, within
+// the ctx of the call that asks for it, so that it goes out with the
+// call's data; otherwise a goroutine waits for it, until the session ends
+// at the latest.
+func (c *Client) openAhead(ctx context.Context) {
 	if int(c.opening.Load())+len(c.ready) >= cap(c.ready) {
 		return
 	}
 	if eo, ok := c.sess.(mux.EarlyOpener); ok {
-		ch, err := eo.OpenEarly(context.Background())
+		ch, err := eo.OpenEarly(ctx)
 		if err != nil {
 			return
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
+	_ "github.com/qtalkkit/qtalk/mux/quic" // registers quic://
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/transport"
 	"github.com/qtalkkit/qtalk/transport/pipe"
@@ -28,6 +29,7 @@ type transportCase struct {
 var transports = []transportCase{
 	{"pipe", pipePair},
 	{"tcp", tcpPair},
+	{"quic", quicPair},
 }
 
 // forEachTransport runs f as a subtest over each transport.
@@ -59,10 +61,28 @@ func pipePair(t testing.TB) (mux.Session, mux.Session) {
 
 func tcpPair(t testing.TB) (mux.Session, mux.Session) {
 	t.Helper()
+	return addressPair(t, "tcp", "127.0.0.1:0")
+}
+
+// quicPair runs mux/quic over loopback UDP, the client pinning the
+// listener's ephemeral certificate.
+func quicPair(t testing.TB) (mux.Session, mux.Session) {
+	t.Helper()
+	return addressPair(t, "quic", "127.0.0.1:0")
+}
+
+// addressPair connects two sessions through the transport package: a
+// listener on scheme://hostport and a client dialing it.
+func addressPair(t testing.TB, scheme, hostport string) (mux.Session, mux.Session) {
+	t.Helper()
 	ctx := context.Background()
-	ln, err := transport.Listen(ctx, "tcp://127.0.0.1:0")
+	ln, err := transport.Listen(ctx, scheme+"://"+hostport)
 	if err != nil {
 		t.Fatal(err)
+	}
+	dial := scheme + "://" + ln.Addr().String()
+	if fp, ok := ln.(transport.Fingerprinter); ok && fp.Fingerprint() != "" {
+		dial += "?pin=" + fp.Fingerprint()
 	}
 	defer ln.Close()
 	type accepted struct {
@@ -74,7 +94,7 @@ func tcpPair(t testing.TB) (mux.Session, mux.Session) {
 		s, err := ln.Accept(ctx)
 		acc <- accepted{s, err}
 	}()
-	cs, err := transport.Dial(ctx, "tcp://"+ln.Addr().String())
+	cs, err := transport.Dial(ctx, dial)
 	if err != nil {
 		ln.Close()
 		if a := <-acc; a.s != nil {

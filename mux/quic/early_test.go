@@ -459,3 +459,44 @@ func testCloseBeforeAnswer(t *testing.T, h byte) {
 		c.Close()
 	}
 }
+
+// TestOpenEarlyMethod checks mux.EarlyOpener on a session in the default
+// mode: OpenEarly sends the open that asks for no answer, the peer's
+// refusal reaches Read, and while the peer's stream limit is reached it
+// fails at once with mux.ErrTooManyChannels instead of waiting.
+func TestOpenEarlyMethod(t *testing.T) {
+	t.Run("Refused", func(t *testing.T) {
+		s, raw := serverRaw(t, nil)
+		c, err := s.OpenEarly(testContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		str, err := raw.AcceptStream(testContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := readAnswer(str); err != nil || b != 0x02 {
+			t.Fatalf("open header %#x, %v; want 0x02", b, err)
+		}
+		str.CancelRead(1)
+		str.CancelWrite(1)
+		if _, err := c.Read(make([]byte, 8)); !errors.Is(err, mux.ErrOpenRejected) {
+			t.Fatalf("Read: %v, want ErrOpenRejected", err)
+		}
+	})
+	t.Run("StreamLimit", func(t *testing.T) {
+		a, b, stop := sessionPairs(t, &quic.Config{}, &quic.Config{MaxIncomingStreams: 1})
+		defer stop()
+		oc, ac := openPair(t, a, b)
+		defer oc.Close()
+		defer ac.Close()
+		if c, err := a.OpenEarly(testContext(t)); !errors.Is(err, mux.ErrTooManyChannels) {
+			if err == nil {
+				c.Close()
+			}
+			t.Fatalf("OpenEarly past the peer's stream limit: %v, want ErrTooManyChannels", err)
+		}
+		roundTrip(t, oc, ac) // the open channel is unaffected
+	})
+}

@@ -33,7 +33,10 @@ type Session struct {
 	closeErr error         // what operations return once ended; matches mux.ErrSessionClosed
 }
 
-var _ mux.Session = (*Session)(nil)
+var (
+	_ mux.Session     = (*Session)(nil)
+	_ mux.EarlyOpener = (*Session)(nil)
+)
 
 // A pendingOpen is a stream the peer opened, held while Accept's backlog
 // is full.
@@ -167,19 +170,42 @@ func (s *Session) promoteLocked() {
 // with an error matching mux.ErrOpenRejected. ctx bounds only the opening
 // of the stream and the sending of the header.
 func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
+	return s.open(ctx, s.cfg.EarlyOpen, true)
+}
+
+// OpenEarly opens a channel as Open does with Config.EarlyOpen, whatever
+// the Config (mux.EarlyOpener), except that it does not wait for the
+// peer's stream limit: while MaxIncomingStreams of the peer's are open,
+// it fails with mux.ErrTooManyChannels.
+func (s *Session) OpenEarly(ctx context.Context) (mux.Channel, error) {
+	return s.open(ctx, true, false)
+}
+
+// open opens a channel, early or not, waiting for the peer's stream limit
+// or not.
+func (s *Session) open(ctx context.Context, early, wait bool) (mux.Channel, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("quic: open: %w", err)
 	}
 	if err := s.endedErr(); err != nil {
 		return nil, err
 	}
-	str, err := s.conn.OpenStreamSync(ctx)
+	var str *quicgo.Stream
+	var err error
+	if wait {
+		str, err = s.conn.OpenStreamSync(ctx)
+	} else {
+		str, err = s.conn.OpenStream()
+	}
 	if err != nil {
-		if isConnErr(err) {
+		var limit *quicgo.StreamLimitReachedError
+		switch {
+		case isConnErr(err):
 			return nil, s.connEnded(err)
-		}
-		if ctx.Err() != nil {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("quic: open: %w", ctx.Err())
+		case errors.As(err, &limit):
+			return nil, fmt.Errorf("quic: open: %w", mux.ErrTooManyChannels)
 		}
 		return nil, fmt.Errorf("quic: open: %w", err)
 	}
@@ -188,7 +214,6 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 		stop = context.AfterFunc(ctx, func() { cancelStream(str, codeCancelled) })
 	}
 	var answer byte
-	early := s.cfg.EarlyOpen
 	header := openHeader
 	if early {
 		header = openEarlyHeader
