@@ -15,6 +15,14 @@
 // works with any library that takes a net.Conn. Listener turns a Session into
 // a net.Listener, for example to run http.Serve over channels.
 //
+// # Optional interfaces
+//
+// Two more interfaces serve callers that can use them: an EarlyOpener
+// session (qmux's and mux/quic's) opens a channel without waiting for the
+// peer's answer, a refusal showing in the channel's Reads and Writes
+// instead; a BuffersWriter channel (qmux's) writes several buffers as one
+// Write without copying them together. Package rpc uses both.
+//
 // # Errors
 //
 // Errors are reported with sentinel values that work with errors.Is:

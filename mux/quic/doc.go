@@ -51,7 +51,9 @@
 // io.EOF. The header tells the acceptor whether to answer, so ends with
 // and without EarlyOpen work together. (A peer built before header 0x02
 // existed takes it for a protocol error: with such a peer, leave
-// EarlyOpen off.)
+// EarlyOpen off.) Session.OpenEarly (mux.EarlyOpener) opens one channel
+// this way whatever the Config; rpc uses it for the channels it opens
+// ahead of calls.
 //
 // # Channels
 //
