@@ -81,30 +81,28 @@ func (c *Client) openAhead(ctx context.Context) {
 		return
 	}
 	if eo, ok := c.sess.(mux.EarlyOpener); ok {
-		ch, err := eo.OpenEarly(ctx)
-		if err != nil {
-			return
-		}
-		select {
-		case c.ready <- ch:
-		default: // filled meanwhile
-			ch.Close()
+		if ch, err := eo.OpenEarly(ctx); err == nil {
+			c.keepReady(ch)
 		}
 		return
 	}
 	c.opening.Add(1)
 	go func() {
 		defer c.opening.Add(-1)
-		ch, err := c.sess.Open(context.Background())
-		if err != nil {
-			return
-		}
-		select {
-		case c.ready <- ch:
-		default: // filled meanwhile
-			ch.Close()
+		if ch, err := c.sess.Open(context.Background()); err == nil {
+			c.keepReady(ch)
 		}
 	}()
+}
+
+// keepReady adds ch to the channels opened ahead, or closes it if they
+// were filled meanwhile.
+func (c *Client) keepReady(ch mux.Channel) {
+	select {
+	case c.ready <- ch:
+	default:
+		ch.Close()
+	}
 }
 
 // Codec returns the codec of the client's calls.

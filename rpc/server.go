@@ -604,6 +604,13 @@ func (a *activeCalls) begin(c *Call) bool {
 	return true
 }
 
+// isClosing reports whether the server is shutting down.
+func (a *activeCalls) isClosing() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closing
+}
+
 func (a *activeCalls) remove(c *Call) {
 	a.mu.Lock()
 	delete(a.calls, c)
@@ -694,8 +701,26 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		writeErrorFrame(ch, asError(err))
 	}
 	c.ctx.cancel(context.Canceled)
+	if active.isClosing() {
+		c.stopWatch()
+		awaitClientClose(ch)
+	}
 	ch.Close() // ends the background read
 	c.watching.Wait()
+}
+
+// closeLinger bounds how long a call that ends during Shutdown waits for
+// the client to close its end.
+const closeLinger = 5 * time.Second
+
+// awaitClientClose waits until the client has closed its end of ch, which
+// it does once it has read the reply, or for closeLinger: Shutdown closes
+// the session as soon as its calls are done, and a transport may drop
+// what it has not sent yet when its connection closes (QUIC does).
+func awaitClientClose(ch mux.Channel) {
+	ch.CloseWrite()
+	ch.SetReadDeadline(time.Now().Add(closeLinger))
+	io.Copy(io.Discard, ch)
 }
 
 // respond runs the handler, turning a panic into an internal error.

@@ -89,16 +89,12 @@ func TestOpenEarly(t *testing.T) {
 		}
 		// The application still holds the channel: its number stays taken
 		// until Close, which sends nothing.
-		if n := p.s.numChannels(); n != 1 {
-			t.Fatalf("numChannels() = %d while the refused channel is held, want 1", n)
-		}
+		p.expectChannels(1, "while the refused channel is held")
 		if err := ch.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
 		p.syncQuiet()
-		if n := p.s.numChannels(); n != 0 {
-			t.Fatalf("numChannels() = %d after Close, want 0", n)
-		}
+		p.expectChannels(0, "after Close")
 		p.checkUsable(100)
 	})
 	t.Run("closed before the confirmation", func(t *testing.T) {
@@ -115,14 +111,10 @@ func TestOpenEarly(t *testing.T) {
 		p.syncQuiet() // no CLOSE without the peer's number
 		p.send(frame{typ: msgChannelOpenConfirm, recipient: sid, sender: 9, window: 4096, maxPacket: 1024})
 		p.expect(frame{typ: msgChannelClose, recipient: 9})
-		if n := p.s.numChannels(); n != 1 {
-			t.Fatalf("numChannels() = %d before the peer's CLOSE, want 1", n)
-		}
+		p.expectChannels(1, "before the peer's CLOSE")
 		p.send(frame{typ: msgChannelClose, recipient: sid})
 		p.syncQuiet()
-		if n := p.s.numChannels(); n != 0 {
-			t.Fatalf("numChannels() = %d after the CLOSE handshake, want 0", n)
-		}
+		p.expectChannels(0, "after the CLOSE handshake")
 		p.checkUsable(100)
 	})
 	t.Run("closed before the refusal", func(t *testing.T) {
@@ -131,9 +123,7 @@ func TestOpenEarly(t *testing.T) {
 		ch.Close()
 		p.send(frame{typ: msgChannelOpenFailure, recipient: sid})
 		p.syncQuiet()
-		if n := p.s.numChannels(); n != 0 {
-			t.Fatalf("numChannels() = %d after the refusal, want 0", n)
-		}
+		p.expectChannels(0, "after the refusal")
 		p.checkUsable(100)
 	})
 	t.Run("session ends before the answer", func(t *testing.T) {

@@ -256,6 +256,15 @@ func (p *rawPeer) checkUsable(id uint32) {
 	}
 }
 
+// expectChannels checks that the session holds n channel numbers; when
+// says at what point.
+func (p *rawPeer) expectChannels(n int, when string) {
+	p.t.Helper()
+	if got := p.s.numChannels(); got != n {
+		p.t.Fatalf("numChannels() = %d %s, want %d", got, when, n)
+	}
+}
+
 // waitEnd waits for the session to end and returns Wait's error.
 func waitEnd(t testing.TB, s *Session) error {
 	t.Helper()
@@ -616,9 +625,7 @@ func TestHostileOpenMaxPacketZero(t *testing.T) {
 	p := newRawPeer(t, &hostileConfig)
 	p.send(frame{typ: msgChannelOpen, sender: 42, window: 4096, maxPacket: 0})
 	p.expect(frame{typ: msgChannelOpenFailure, recipient: 42})
-	if n := p.s.numChannels(); n != 0 {
-		t.Fatalf("numChannels() = %d after a refused open, want 0", n)
-	}
+	p.expectChannels(0, "after a refused open")
 	p.checkUsable(100)
 }
 
@@ -807,9 +814,7 @@ func TestHostileDataAfterLocalClose(t *testing.T) {
 	ch := p.accept()
 	ch.Close()
 	p.expect(frame{typ: msgChannelClose, recipient: 7})
-	if n := p.s.numChannels(); n != 1 {
-		t.Fatalf("numChannels() = %d with a CLOSE unanswered, want 1", n)
-	}
+	p.expectChannels(1, "with a CLOSE unanswered")
 	// Twice the window, and DATA after EOF, second EOF and adjusts: all in
 	// flight from the peer's point of view.
 	for range 2 * hostileConfig.WindowSize / hostileConfig.MaxPacketSize {
@@ -824,9 +829,7 @@ func TestHostileDataAfterLocalClose(t *testing.T) {
 	p.syncQuiet()
 	p.send(frame{typ: msgChannelClose, recipient: sid})
 	p.syncQuiet()
-	if n := p.s.numChannels(); n != 0 {
-		t.Fatalf("numChannels() = %d after the CLOSE handshake, want 0", n)
-	}
+	p.expectChannels(0, "after the CLOSE handshake")
 	p.checkUsable(100)
 }
 
@@ -878,9 +881,7 @@ func TestHostileCancelledOpen(t *testing.T) {
 			t.Fatalf("Open = %v, want context.Canceled", err)
 		}
 		// The number stays reserved until the answer comes.
-		if n := p.s.numChannels(); n != 1 {
-			t.Fatalf("numChannels() = %d after a cancelled open, want 1", n)
-		}
+		p.expectChannels(1, "after a cancelled open")
 		return f.sender
 	}
 
@@ -893,14 +894,10 @@ func TestHostileCancelledOpen(t *testing.T) {
 		p.send(frame{typ: msgChannelData, recipient: sid, length: 1024})
 		p.send(frame{typ: msgChannelEOF, recipient: sid})
 		p.syncQuiet()
-		if n := p.s.numChannels(); n != 1 {
-			t.Fatalf("numChannels() = %d before the peer's CLOSE, want 1", n)
-		}
+		p.expectChannels(1, "before the peer's CLOSE")
 		p.send(frame{typ: msgChannelClose, recipient: sid})
 		p.syncQuiet()
-		if n := p.s.numChannels(); n != 0 {
-			t.Fatalf("numChannels() = %d after the CLOSE handshake, want 0", n)
-		}
+		p.expectChannels(0, "after the CLOSE handshake")
 		p.checkUsable(100)
 	})
 	t.Run("late failure", func(t *testing.T) {
@@ -908,9 +905,7 @@ func TestHostileCancelledOpen(t *testing.T) {
 		sid := cancelledOpen(t, p)
 		p.send(frame{typ: msgChannelOpenFailure, recipient: sid})
 		p.syncQuiet()
-		if n := p.s.numChannels(); n != 0 {
-			t.Fatalf("numChannels() = %d after the late failure, want 0", n)
-		}
+		p.expectChannels(0, "after the late failure")
 		p.checkUsable(100)
 	})
 	t.Run("rejected", func(t *testing.T) {
@@ -930,9 +925,7 @@ func TestHostileCancelledOpen(t *testing.T) {
 		if err := <-opened; !errors.Is(err, mux.ErrOpenRejected) {
 			t.Fatalf("Open = %v, want mux.ErrOpenRejected", err)
 		}
-		if n := p.s.numChannels(); n != 1 {
-			t.Fatalf("numChannels() = %d after a rejected open, want 1", n)
-		}
+		p.expectChannels(1, "after a rejected open")
 		p.checkUsable(100)
 	})
 }
