@@ -252,3 +252,23 @@ func TestWriteBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseNotReadingPeer checks that a local Close, with a write under
+// way to a peer that does not read, still ends the session once the time
+// given to send what was queued has passed.
+func TestCloseNotReadingPeer(t *testing.T) {
+	defer func(d time.Duration) { closeFlushTimeout = d }(closeFlushTimeout)
+	closeFlushTimeout = 50 * time.Millisecond
+	p := newRawPeerSize(t, &hostileConfig, 16)
+	ch, _ := p.openFromSession(9)
+	// Too long to be queued by copying, the Write returns once the writer
+	// has taken it: the writer is then writing, and the pipe holds 16
+	// bytes.
+	if _, err := ch.Write(bytes.Repeat([]byte{'a'}, 2*inPlaceThreshold)); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	p.s.Close()
+	if err := waitEnd(t, p.s); err != nil {
+		t.Fatalf("Wait after Close: %v", err)
+	}
+}

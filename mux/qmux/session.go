@@ -246,8 +246,8 @@ func (s *Session) fail(cause error) {
 
 // closeFlushTimeout bounds how long the writer tries to send the messages
 // queued before a local Close, so that a peer that does not read cannot
-// keep the connection open.
-const closeFlushTimeout = 5 * time.Second
+// keep the connection open. (A variable for the tests.)
+var closeFlushTimeout = 5 * time.Second
 
 // newChannelLocked allocates the lowest free channel number.
 func (s *Session) newChannelLocked() (*channel, error) {

@@ -67,6 +67,8 @@ func (s *Session) writeLoop() {
 		s.mu.Unlock()
 		if err != nil {
 			s.fail(writeError(err))
+			s.mu.Lock()
+			s.finishLocked() // the write may have failed on a local Close's deadline
 			return
 		}
 	}
