@@ -111,6 +111,7 @@ func (c *channel) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
 func (c *channel) Read(p []byte) (int, error) {
 	c.rmu.Lock()
 	offered := false // p is or was c.offer
+	flushed := c.s.tw == nil
 	for {
 		if offered && c.offer == nil {
 			// The reader took p: it must be done with it before Read
@@ -154,6 +155,15 @@ func (c *channel) Read(p []byte) (int, error) {
 		}
 		if !offered && c.offer == nil && !c.taken {
 			c.offer, offered = p, true
+		}
+		if !flushed {
+			// Before waiting, write what waits to be written (see
+			// flushBeforeWait); then look again.
+			flushed = true
+			c.rmu.Unlock()
+			c.s.flushBeforeWait()
+			c.rmu.Lock()
+			continue
 		}
 		c.readCond.Wait()
 	}

@@ -23,7 +23,11 @@
 // packet per channel per round so that busy channels share the connection
 // fairly. A short Write that fits the peer's window is copied into the
 // writer's queue and returns at once, so that messages written back to
-// back (an rpc reply and its channel's CLOSE) leave in one write.
+// back (an rpc reply and its channel's CLOSE) leave in one write. On TCP
+// and Unix sockets, a Read about to wait for data first writes what is
+// queued itself, if the writer is idle, with a write that does not wait:
+// a request then leaves without waking the writer, whose turn comes only
+// for what the connection did not take.
 //
 // Session.OpenEarly (mux.EarlyOpener) queues an OPEN without waiting for
 // the answer; data written to the channel waits for the confirmation. rpc

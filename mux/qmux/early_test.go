@@ -272,3 +272,45 @@ func TestCloseNotReadingPeer(t *testing.T) {
 		t.Fatalf("Wait after Close: %v", err)
 	}
 }
+
+// shortWriter is a tryWriter that writes at most max bytes of each call.
+type shortWriter struct {
+	w     io.Writer
+	max   int
+	calls int
+}
+
+func (s *shortWriter) tryWrite(p []byte) (int, error) {
+	s.calls++
+	return s.w.Write(p[:min(len(p), s.max)])
+}
+
+// TestFlushBeforeWait checks the write a Read about to wait makes of what
+// is queued: what the connection did not take, the writer goroutine writes
+// before anything else, so that the peer reads every message whole and in
+// order.
+func TestFlushBeforeWait(t *testing.T) {
+	p := newRawPeer(t, &hostileConfig)
+	ch, _ := p.openFromSession(9)
+	defer ch.Close()
+	sw := &shortWriter{w: p.s.conn, max: 5}
+	p.s.tw = sw
+	// Queued without waking the writer goroutine, as if it had not run
+	// yet when the Read came.
+	p.s.mu.Lock()
+	p.s.ctl = append(appendFrame(p.s.ctl, frame{typ: msgChannelData, recipient: 9, length: 5}), "first"...)
+	p.s.mu.Unlock()
+	p.s.flushBeforeWait()
+	if sw.calls != 1 {
+		t.Fatalf("%d writes without waiting, want 1", sw.calls)
+	}
+	if _, err := ch.Write([]byte("second")); err != nil { // queued behind the rest
+		t.Fatal(err)
+	}
+	if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 5}); string(got) != "first" {
+		t.Fatalf("first DATA %q, want %q", got, "first")
+	}
+	if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 6}); string(got) != "second" {
+		t.Fatalf("second DATA %q, want %q", got, "second")
+	}
+}

@@ -17,7 +17,8 @@ import (
 type Session struct {
 	conn     io.ReadWriteCloser
 	cfg      Config
-	vectored bool // conn writes net.Buffers with one system call (writev)
+	vectored bool      // conn writes net.Buffers with one system call (writev)
+	tw       tryWriter // writes to conn without waiting; nil if it cannot
 
 	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
@@ -71,6 +72,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) *Session {
 	case *net.TCPConn, *net.UnixConn:
 		s.vectored = true
 	}
+	s.tw = newTryWriter(conn)
 	s.work.L = &s.mu
 	s.wg.Add(2)
 	go s.readLoop()
@@ -235,7 +237,7 @@ func (s *Session) fail(cause error) {
 	// before it (a short Write returns once its data is queued), within
 	// closeFlushTimeout, and then closes the connection.
 	d, ok := s.conn.(interface{ SetWriteDeadline(time.Time) error })
-	s.lingering = cause == nil && (len(s.ctl) > 0 || s.writing) && ok &&
+	s.lingering = cause == nil && (len(s.ctl) > 0 || s.writing || len(s.writer.rest) > 0) && ok &&
 		d.SetWriteDeadline(time.Now().Add(closeFlushTimeout)) == nil
 	lingering := s.lingering
 	s.mu.Unlock()

@@ -24,12 +24,21 @@ const (
 	copyBudget = 64 << 10
 )
 
-// writer holds the writer goroutine's reusable buffers.
+// writer holds the reusable buffers of the goroutine writing a batch: the
+// writer goroutine, or a Read about to wait (Session.flushBeforeWait),
+// whichever set Session.writing.
 type writer struct {
 	buf  []byte      // control messages, headers and copied payloads of a batch
 	iov  net.Buffers // the batch: segments of buf and payloads written in place
 	out  net.Buffers // the view of iov that WriteTo consumes
 	sent []*channel  // one entry per payload written in place
+	rest []byte      // the end of buf that a Read's write left unwritten, to go first
+}
+
+// A tryWriter writes what it can of p with one system call that does not
+// wait for the connection to take it.
+type tryWriter interface {
+	tryWrite(p []byte) (int, error)
 }
 
 // writeLoop drains the control messages and the channels' data into
@@ -41,12 +50,28 @@ func (s *Session) writeLoop() {
 	w := &s.writer
 	for {
 		s.mu.Lock()
-		for !s.closed && len(s.ctl) == 0 && s.adjusts.len() == 0 && s.ready.len() == 0 {
+		for s.writing || !s.closed && len(w.rest) == 0 && !s.hasWorkLocked() {
 			s.work.Wait()
 		}
 		if s.closed {
 			s.finishLocked()
 			return
+		}
+		if len(w.rest) > 0 {
+			rest := w.rest
+			s.writing = true
+			s.mu.Unlock()
+			_, err := s.conn.Write(rest)
+			s.mu.Lock()
+			s.writing, w.rest = false, nil
+			s.mu.Unlock()
+			if err != nil {
+				s.fail(writeError(err))
+				s.mu.Lock()
+				s.finishLocked()
+				return
+			}
+			continue
 		}
 		s.fillBatchLocked()
 		s.writing = true
@@ -84,11 +109,49 @@ func (s *Session) finishLocked() {
 		return
 	}
 	w := &s.writer
-	w.buf = append(w.buf[:0], s.ctl...)
-	s.ctl, s.ctlData = s.ctl[:0], 0
+	out := append(w.rest[:len(w.rest):len(w.rest)], s.ctl...) // a copy: rest is part of buf
+	w.rest, s.ctl, s.ctlData = nil, s.ctl[:0], 0
 	s.mu.Unlock()
-	s.conn.Write(w.buf) // the session is over: a failure changes nothing
+	s.conn.Write(out) // the session is over: a failure changes nothing
 	s.conn.Close()
+}
+
+// hasWorkLocked reports whether anything waits to be written.
+func (s *Session) hasWorkLocked() bool {
+	return len(s.ctl) > 0 || s.adjusts.len() > 0 || s.ready.len() > 0
+}
+
+// flushBeforeWait writes what is queued from the goroutine of a Read that
+// is about to wait, if the writer goroutine is not writing: the Read has
+// nothing better to do, and the writer would have to be woken for it (a
+// request written, then its reply awaited). Only control messages and
+// copied data qualify, and the write does not wait for the connection:
+// what it leaves unwritten, the writer goroutine writes first.
+func (s *Session) flushBeforeWait() {
+	s.mu.Lock()
+	w := &s.writer
+	if s.closed || s.writing || len(w.rest) > 0 || s.ready.len() > 0 || !s.hasWorkLocked() {
+		s.mu.Unlock()
+		return
+	}
+	s.fillBatchLocked() // no channel is ready: all of the batch is in buf
+	s.writing = true
+	s.mu.Unlock()
+
+	n, err := s.tw.tryWrite(w.buf)
+
+	s.mu.Lock()
+	s.writing = false
+	if n < len(w.buf) && err == nil {
+		w.rest = w.buf[n:]
+	}
+	if len(w.rest) > 0 || s.closed || s.hasWorkLocked() {
+		s.work.Signal() // the writer may have been woken, and waited, meanwhile
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.fail(writeError(err))
+	}
 }
 
 // fillBatchLocked moves the queued control messages, window grants and up
