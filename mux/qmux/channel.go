@@ -448,10 +448,12 @@ func (c *channel) writeErrLocked() error {
 	switch {
 	case c.s.closed:
 		return c.s.closeErr
+	case c.released || c.sentEOF || c.sentClose:
+		// (released: Close was called, on an early open before its
+		// answer too, when no CLOSE can be sent yet)
+		return mux.ErrChannelClosed
 	case c.state == stateRejected:
 		return mux.ErrOpenRejected
-	case c.sentEOF || c.sentClose:
-		return mux.ErrChannelClosed
 	case expired(c.writeDeadline):
 		return os.ErrDeadlineExceeded
 	}
@@ -485,10 +487,10 @@ func (c *channel) CloseWrite() error {
 	switch {
 	case s.closed:
 		return s.closeErr
+	case c.released || c.sentEOF || c.sentClose:
+		return mux.ErrChannelClosed
 	case c.state == stateRejected:
 		return mux.ErrOpenRejected
-	case c.sentEOF || c.sentClose || c.released:
-		return mux.ErrChannelClosed
 	}
 	c.sentEOF = true
 	c.retractLocked()

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,6 +109,19 @@ func TestOpenEarly(t *testing.T) {
 		}
 		if err := <-closeWrite; !errors.Is(err, mux.ErrChannelClosed) {
 			t.Fatalf("CloseWrite waiting for the answer = %v, want mux.ErrChannelClosed", err)
+		}
+		wrote := make(chan error, 1)
+		go func() {
+			_, err := ch.Write([]byte("late"))
+			wrote <- err
+		}()
+		select {
+		case err := <-wrote:
+			if !errors.Is(err, mux.ErrChannelClosed) {
+				t.Fatalf("Write after Close = %v, want mux.ErrChannelClosed", err)
+			}
+		case <-time.After(failAfter):
+			t.Fatal("Write after Close waits for the answer to the open")
 		}
 		p.syncQuiet() // no CLOSE without the peer's number
 		p.send(frame{typ: msgChannelOpenConfirm, recipient: sid, sender: 9, window: 4096, maxPacket: 1024})
@@ -285,6 +300,13 @@ func (s *shortWriter) tryWrite(p []byte) (int, error) {
 	return s.w.Write(p[:min(len(p), s.max)])
 }
 
+// failingWriter is a tryWriter whose connection the peer has reset.
+type failingWriter struct{}
+
+func (failingWriter) tryWrite([]byte) (int, error) {
+	return 0, os.NewSyscallError("write", syscall.ECONNRESET)
+}
+
 // TestFlushBeforeWait checks the write a Read about to wait makes of what
 // is queued: what the connection did not take, the writer goroutine writes
 // before anything else, so that the peer reads every message whole and in
@@ -312,5 +334,25 @@ func TestFlushBeforeWait(t *testing.T) {
 	}
 	if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 6}); string(got) != "second" {
 		t.Fatalf("second DATA %q, want %q", got, "second")
+	}
+}
+
+// TestFlushBeforeWaitFails checks that a failed write from a Read about to
+// wait ends the session as a failed write of the writer does: the Read
+// and Wait report the connection closed by the peer.
+func TestFlushBeforeWaitFails(t *testing.T) {
+	p := newRawPeer(t, &hostileConfig)
+	ch, _ := p.openFromSession(9)
+	defer ch.Close()
+	p.s.tw = failingWriter{}
+	p.s.mu.Lock()
+	p.s.ctl = append(appendFrame(p.s.ctl, frame{typ: msgChannelData, recipient: 9, length: 2}), "hi"...)
+	p.s.mu.Unlock()
+	ch.SetReadDeadline(time.Now().Add(failAfter))
+	if _, err := ch.Read(make([]byte, 8)); !errors.Is(err, mux.ErrSessionClosed) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("Read = %v, want mux.ErrSessionClosed wrapping ECONNRESET", err)
+	}
+	if err := waitEnd(t, p.s); !errors.Is(err, io.EOF) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("Wait = %v, want io.EOF and ECONNRESET (the peer went away)", err)
 	}
 }

@@ -21,8 +21,8 @@ type input struct {
 	err  error // the connection's error, returned once buf is drained
 }
 
-func newInput(conn io.Reader) *input {
-	return &input{conn: conn, vr: newVectorReader(conn), buf: make([]byte, readBufferSize)}
+func newInput(conn io.Reader, vr vectorReader) *input {
+	return &input{conn: conn, vr: vr, buf: make([]byte, readBufferSize)}
 }
 
 // A vectorReader reads into several buffers with one system call, filling

@@ -2,26 +2,15 @@ package qmux
 
 import (
 	"io"
-	"net"
 	"os"
 	"syscall"
 	"unsafe"
 )
 
-// newVectorReader returns a vectorReader for TCP and Unix connections, nil
-// for others.
-func newVectorReader(conn io.Reader) vectorReader {
-	var sc syscall.Conn
-	switch c := conn.(type) {
-	case *net.TCPConn:
-		sc = c
-	case *net.UnixConn:
-		sc = c
-	default:
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+// newVectorReader returns a vectorReader for a socket (see socketOf), nil
+// if raw is nil.
+func newVectorReader(raw syscall.RawConn) vectorReader {
+	if raw == nil {
 		return nil
 	}
 	v := &readvConn{raw: raw}

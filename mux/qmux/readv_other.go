@@ -2,8 +2,8 @@
 
 package qmux
 
-import "io"
+import "syscall"
 
 // newVectorReader returns nil: vectored reads are implemented on Linux
 // only. Elsewhere payloads are read with plain reads.
-func newVectorReader(io.Reader) vectorReader { return nil }
+func newVectorReader(syscall.RawConn) vectorReader { return nil }

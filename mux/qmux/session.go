@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
@@ -61,23 +62,42 @@ func New(conn io.ReadWriteCloser, cfg *Config) *Session {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
+	raw := socketOf(conn)
 	s := &Session{
 		conn:    conn,
 		cfg:     cfg.withDefaults(),
-		in:      newInput(conn),
+		in:      newInput(conn, newVectorReader(raw)),
 		accepts: make(chan *channel, cfg.withDefaults().AcceptBacklog),
 		done:    make(chan struct{}),
 	}
-	switch conn.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		s.vectored = true
-	}
-	s.tw = newTryWriter(conn)
+	s.vectored = raw != nil
+	s.tw = newTryWriter(raw)
 	s.work.L = &s.mu
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
 	return s
+}
+
+// socketOf returns the raw connection of a TCP or Unix socket, whose
+// writes take net.Buffers in one system call and on which the session
+// makes system calls of its own (readv, writes that do not wait), or nil
+// for any other connection.
+func socketOf(conn io.ReadWriteCloser) syscall.RawConn {
+	var sc syscall.Conn
+	switch c := conn.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 // Open opens a channel and waits until the peer confirms or refuses it.

@@ -1,25 +1,14 @@
 package qmux
 
 import (
-	"io"
-	"net"
+	"os"
 	"syscall"
 )
 
-// newTryWriter returns a tryWriter for TCP and Unix connections, nil for
-// others.
-func newTryWriter(conn io.Writer) tryWriter {
-	var sc syscall.Conn
-	switch c := conn.(type) {
-	case *net.TCPConn:
-		sc = c
-	case *net.UnixConn:
-		sc = c
-	default:
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+// newTryWriter returns a tryWriter for a socket (see socketOf), nil if raw
+// is nil.
+func newTryWriter(raw syscall.RawConn) tryWriter {
+	if raw == nil {
 		return nil
 	}
 	t := &rawTryWriter{raw: raw}
@@ -48,7 +37,7 @@ func (t *rawTryWriter) tryWrite(p []byte) (int, error) {
 	case t.errno == syscall.EAGAIN:
 		return t.n, nil
 	case t.errno != 0:
-		return t.n, &net.OpError{Op: "write", Net: "qmux", Err: t.errno}
+		return t.n, os.NewSyscallError("write", t.errno)
 	}
 	return t.n, nil
 }

@@ -2,8 +2,8 @@
 
 package qmux
 
-import "io"
+import "syscall"
 
 // newTryWriter returns nil: writes without waiting are implemented on
 // Linux only. Elsewhere the writer goroutine does every write.
-func newTryWriter(io.Writer) tryWriter { return nil }
+func newTryWriter(syscall.RawConn) tryWriter { return nil }

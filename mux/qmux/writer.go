@@ -57,22 +57,6 @@ func (s *Session) writeLoop() {
 			s.finishLocked()
 			return
 		}
-		if len(w.rest) > 0 {
-			rest := w.rest
-			s.writing = true
-			s.mu.Unlock()
-			_, err := s.conn.Write(rest)
-			s.mu.Lock()
-			s.writing, w.rest = false, nil
-			s.mu.Unlock()
-			if err != nil {
-				s.fail(writeError(err))
-				s.mu.Lock()
-				s.finishLocked()
-				return
-			}
-			continue
-		}
 		s.fillBatchLocked()
 		s.writing = true
 		s.mu.Unlock()
@@ -109,11 +93,19 @@ func (s *Session) finishLocked() {
 		return
 	}
 	w := &s.writer
-	out := append(w.rest[:len(w.rest):len(w.rest)], s.ctl...) // a copy: rest is part of buf
-	w.rest, s.ctl, s.ctlData = nil, s.ctl[:0], 0
+	s.takeQueuedLocked()
 	s.mu.Unlock()
-	s.conn.Write(out) // the session is over: a failure changes nothing
+	s.conn.Write(w.buf) // the session is over: a failure changes nothing
 	s.conn.Close()
+}
+
+// takeQueuedLocked starts a batch in the writer's buf: what a Read's
+// write left unwritten, then the control messages and copied data.
+func (s *Session) takeQueuedLocked() {
+	w := &s.writer
+	n := copy(w.buf[:cap(w.buf)], w.rest) // rest is the end of buf: copy moves it to the front
+	w.buf = append(w.buf[:n], s.ctl...)
+	w.rest, s.ctl, s.ctlData = nil, s.ctl[:0], 0
 }
 
 // hasWorkLocked reports whether anything waits to be written.
@@ -160,8 +152,7 @@ func (s *Session) flushBeforeWait() {
 // interleave fairly.
 func (s *Session) fillBatchLocked() {
 	w := &s.writer
-	w.buf = append(w.buf[:0], s.ctl...)
-	s.ctl, s.ctlData = s.ctl[:0], 0
+	s.takeQueuedLocked()
 	for s.adjusts.len() > 0 {
 		c := s.adjusts.pop()
 		c.adjustQueued = false
