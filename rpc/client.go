@@ -367,15 +367,19 @@ const directWriteMin = 4 << 10
 // exactly as the codec encodes it: the frame header and the string's head,
 // then p, in one write if ch is a mux.BuffersWriter, else in two.
 func sendByteString(ch mux.Channel, kind byte, p []byte) error {
-	bufs := make([][]byte, 2)
-	b := appendCBORByteStringHead(appendFrameHeader(make([]byte, 0, frameHeaderLen+cborHeadMax), kind), uint64(len(p)))
+	// One allocation for both: they escape through the interface call.
+	m := new(struct {
+		head [frameHeaderLen + cborHeadMax]byte
+		bufs [2][]byte
+	})
+	b := appendCBORByteStringHead(appendFrameHeader(m.head[:0], kind), uint64(len(p)))
 	binary.BigEndian.PutUint32(b[1:], uint32(len(b)-frameHeaderLen+len(p)))
-	bufs[0], bufs[1] = b, p
+	m.bufs = [2][]byte{b, p}
 	if bw, ok := ch.(mux.BuffersWriter); ok {
-		_, err := bw.WriteBuffers(bufs)
+		_, err := bw.WriteBuffers(m.bufs[:])
 		return err
 	}
-	for _, b := range bufs {
+	for _, b := range m.bufs {
 		if _, err := ch.Write(b); err != nil {
 			return err
 		}

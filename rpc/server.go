@@ -208,9 +208,10 @@ func (c *Call) clientClosed() {
 }
 
 // watch reads in the background while the handler is not reading, at a
-// frame boundary, and the context is looked at: a CANCEL frame or an error (the client closed the
-// channel, or the session died) cancels the call; any other byte means
-// more frames are coming, and is handed to the next read.
+// frame boundary, and the context is looked at: a CANCEL frame or an
+// error (the client closed the channel, or the session died) cancels the
+// call; any other byte means more frames are coming, and is handed to the
+// next read.
 func (c *Call) watch() {
 	defer c.watching.Done()
 	n, err := c.ch.Read(c.peek[:])
