@@ -24,8 +24,8 @@ export class MemoryConnClosedError extends Error {
 
 /**
  * One direction: what is written to writable is read from readable, in
- * order. Each written chunk is copied, so the writer may reuse its buffer
- * once the write resolves, as with a socket.
+ * order. Written chunks are copied, so the writer may reuse its buffer once
+ * the write resolves, as with a socket.
  */
 class Pipe {
   readonly readable: ReadableStream<Uint8Array>;
@@ -56,10 +56,14 @@ class Pipe {
         this.writeController = controller;
       },
       write: async (chunk) => {
-        if (!this.open) throw new MemoryConnClosedError("write after close");
-        this.readController.enqueue(new Uint8Array(chunk));
-        if ((this.readController.desiredSize ?? 0) <= 0) {
-          await new Promise<void>((resolve, reject) => (this.roomWaiter = { resolve, reject }));
+        // In pieces of at most the buffer, as a socket takes a long write:
+        // the write fails partway if the reader goes away.
+        for (let at = 0; at < chunk.length; at += bufferSize) {
+          if (!this.open) throw new MemoryConnClosedError("write after close");
+          this.readController.enqueue(new Uint8Array(chunk.subarray(at, at + bufferSize)));
+          if ((this.readController.desiredSize ?? 0) <= 0) {
+            await new Promise<void>((resolve, reject) => (this.roomWaiter = { resolve, reject }));
+          }
         }
       },
       close: () => this.end(),
