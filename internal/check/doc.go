@@ -4,6 +4,11 @@
 // and "qtalk check" runs the Checker against a server it dials or a
 // program it starts over stdio.
 //
+// spec/check.md specifies the protocol and the cases for implementations
+// in other languages: argument encodings, error codes, the sample value
+// and the byte pattern, with example bytes that spec_test.go checks
+// against Handler. What follows is a summary.
+//
 // # Protocol
 //
 // The server handles these selectors, each taking one value as its
