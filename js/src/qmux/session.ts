@@ -217,24 +217,25 @@ export class Session implements mux.Session, ChannelHost {
   // ---- the reader ----
 
   private async readLoop(): Promise<void> {
-    try {
-      for (;;) {
-        const { value, done } = await this.reader.read();
-        if (this.ended) return;
-        if (done) {
-          if (this.partialLength > 0 || this.payloadLeft > 0) {
-            throw protocolError("connection ended in the middle of a message");
-          }
-          this.end(undefined, false);
-          return;
-        }
-        this.decode(value);
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await this.reader.read();
+      } catch (err) {
+        return this.end(new QtalkMuxError("session_closed", `qmux: read: ${messageOf(err)}`, { cause: err }), false);
       }
-    } catch (err) {
-      this.end(
-        err instanceof QtalkMuxError ? err : new QtalkMuxError("session_closed", `qmux: read: ${messageOf(err)}`, { cause: err }),
-        false,
-      );
+      if (this.ended) return;
+      if (chunk.done) {
+        const truncated = this.partialLength > 0 || this.payloadLeft > 0;
+        return this.end(truncated ? protocolError("connection ended in the middle of a message") : undefined, false);
+      }
+      try {
+        this.decode(chunk.value);
+      } catch (err) {
+        // A protocol error, or the control backlog full. Anything else
+        // would be a bug here: it ends the session too, as itself.
+        return this.end(err instanceof Error ? err : new Error(String(err)), false);
+      }
     }
   }
 
