@@ -54,7 +54,11 @@
 // Dial and Listen take Options: WithSessionConfig (the qmux configuration),
 // WithTLSConfig, WithPin, WithInsecureSkipVerify, and WithValue for the
 // options of third-party connectors, which receive them all as an
-// *Options.
+// *Options. The ws and wss listeners take three more: WithHTTPHandler,
+// which serves the other paths (a web page), and WithAllowedOrigins and
+// WithOriginRefused, which let pages of other origins than the server's
+// open WebSockets and report the ones refused (WebSocketHandler takes
+// these two as well).
 //
 // # Errors
 //

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net/http"
+	"path"
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
@@ -24,8 +26,30 @@ type Options struct {
 	// it before use.
 	TLSConfig *tls.Config
 
+	// HTTPHandler serves the requests a ws or wss listener gets that are
+	// not for its WebSocket: those for other paths than the listener's,
+	// or, for a listener without a path, those that are not WebSocket
+	// upgrades. Nil answers them 404 Not Found (426 Upgrade Required
+	// without a path).
+	HTTPHandler http.Handler
+
+	// AllowedOrigins are the host patterns of the web origins, besides
+	// the server's own, whose pages may open WebSockets to ws and wss
+	// listeners and WebSocketHandlers (see WithAllowedOrigins). Nil
+	// allows only the server's own origin.
+	AllowedOrigins []string
+
+	// OriginRefused, if not nil, is called with the Origin header of
+	// each WebSocket upgrade refused because its origin is not allowed
+	// (the request is answered 403 Forbidden), so the server can log it.
+	OriginRefused func(origin string, r *http.Request)
+
 	values map[any]any // set by WithValue
 }
+
+// ErrBadOriginPattern reports an allowed-origin pattern that is not a
+// valid path.Match pattern. It matches path.ErrBadPattern too.
+var ErrBadOriginPattern = fmt.Errorf("transport: bad origin pattern: %w", path.ErrBadPattern)
 
 // An Option sets a field of Options.
 type Option func(*Options)
@@ -38,6 +62,51 @@ func WithSessionConfig(c *qmux.Config) Option {
 // WithTLSConfig sets the TLS configuration of secure schemes.
 func WithTLSConfig(c *tls.Config) Option {
 	return func(o *Options) { o.TLSConfig = c }
+}
+
+// WithHTTPHandler makes ws and wss listeners serve h for the requests
+// that are not for their WebSocket, such as a web page that connects to
+// it (see Options.HTTPHandler). Other schemes ignore it.
+func WithHTTPHandler(h http.Handler) Option {
+	return func(o *Options) { o.HTTPHandler = h }
+}
+
+// WithAllowedOrigins allows web pages of other origins than the server's
+// own to open WebSockets to ws and wss listeners and WebSocketHandlers.
+// Each pattern is matched, case-insensitively and with path.Match, against
+// the host (and port) of the request's Origin header, or against
+// "scheme://host" if the pattern contains "://", as
+// websocket.AcceptOptions.OriginPatterns does: "localhost:5173",
+// "*.example.com", "https://app.example.com". A request whose Origin
+// names the Host it was sent to is always allowed, as is one without an
+// Origin (not from a browser). Other upgrades are answered 403 Forbidden
+// (see WithOriginRefused). Listen fails with an error matching
+// ErrBadOriginPattern for a malformed pattern. Other schemes ignore them.
+//
+// An allowed origin's pages can call the server with their user's
+// browser, so allow only the origins of pages you trust.
+func WithAllowedOrigins(patterns ...string) Option {
+	return func(o *Options) { o.AllowedOrigins = append(o.AllowedOrigins, patterns...) }
+}
+
+// WithOriginRefused sets a function called with the origin of every
+// WebSocket upgrade refused because of it, so that the server can log it
+// (libraries do not). It runs on the request's goroutine and must not
+// block.
+func WithOriginRefused(f func(origin string, r *http.Request)) Option {
+	return func(o *Options) { o.OriginRefused = f }
+}
+
+// checkOriginPatterns returns an error matching ErrBadOriginPattern for
+// the first malformed pattern. (websocket.Accept would refuse every
+// origin it does not match first and log the pattern with package log.)
+func checkOriginPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("%w: %q", ErrBadOriginPattern, p)
+		}
+	}
+	return nil
 }
 
 // WithValue sets an option for a connector of another package, which reads
@@ -64,6 +133,9 @@ func newOptions(opts []Option) (*Options, error) {
 	}
 	if err := o.SessionConfig.Validate(); err != nil {
 		return nil, fmt.Errorf("transport: %w", err)
+	}
+	if err := checkOriginPatterns(o.AllowedOrigins); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -73,18 +74,8 @@ func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listene
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
-	var h http.Handler = l.WebSocketHandler
-	if path := a.Path; path != "" && path != "/" {
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.EscapedPath() != path {
-				http.NotFound(w, r)
-				return
-			}
-			l.WebSocketHandler.ServeHTTP(w, r)
-		})
-	}
 	l.srv = &http.Server{
-		Handler:           h,
+		Handler:           wsRoutes(a.Path, l.WebSocketHandler, o.HTTPHandler),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0), // no logging from a library
 	}
@@ -93,6 +84,47 @@ func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listene
 		l.srv.Serve(ln) // returns http.ErrServerClosed after Close
 	}()
 	return l, nil
+}
+
+// wsRoutes returns the handler of a listener on path: ws for the
+// WebSocket, other for the rest (nil for 404 Not Found). Without a path,
+// every upgrade request goes to ws, and so does the rest if other is nil
+// (ws answers it 426 Upgrade Required).
+func wsRoutes(path string, ws, other http.Handler) http.Handler {
+	if path == "" || path == "/" {
+		if other == nil {
+			return ws
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isUpgrade(r) {
+				ws.ServeHTTP(w, r)
+				return
+			}
+			other.ServeHTTP(w, r)
+		})
+	}
+	if other == nil {
+		other = http.NotFoundHandler()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.EscapedPath() == path {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		other.ServeHTTP(w, r)
+	})
+}
+
+// isUpgrade reports whether r asks for a WebSocket.
+func isUpgrade(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for token := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // wsNetConn returns a byte stream over binary messages of ws. Its life is

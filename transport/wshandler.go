@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -21,9 +23,13 @@ import (
 //
 // Peers dial it with a ws:// or wss:// address of the server and path.
 // The handler accepts requests from any path it is mounted on. Browsers'
-// cross-origin requests are refused, as by websocket.Accept.
+// requests from pages of other origins than the server's are refused
+// unless WithAllowedOrigins allows them.
 type WebSocketHandler struct {
-	q *connQueue
+	q       *connQueue
+	accept  atomic.Pointer[websocket.AcceptOptions] // replaced by SetAllowedOrigins
+	refused func(origin string, r *http.Request)    // nil if not set
+	badOpts error                                   // a bad option: every request fails with it
 
 	mu       sync.Mutex     // guards closed and the Add of inflight
 	closed   bool           // Close was called
@@ -35,26 +41,52 @@ var (
 	_ Listener     = (*WebSocketHandler)(nil)
 )
 
-// NewWebSocketHandler returns a handler whose sessions use the options (the
-// session config; TLS is the server's business). An invalid session config
-// makes Accept fail.
+// NewWebSocketHandler returns a handler whose sessions use the options: the
+// session config, WithAllowedOrigins and WithOriginRefused (TLS is the
+// server's business). An invalid session config makes Accept fail; a
+// malformed origin pattern makes Accept fail too, and every request get
+// 500 Internal Server Error.
 func NewWebSocketHandler(opts ...Option) *WebSocketHandler {
 	o := new(Options)
 	for _, opt := range opts {
 		opt(o)
 	}
-	return newWebSocketHandler(o)
+	h := newWebSocketHandler(o)
+	if err := checkOriginPatterns(o.AllowedOrigins); err != nil {
+		h.badOpts = err
+		h.q.fail(err)
+	}
+	return h
 }
 
 func newWebSocketHandler(o *Options) *WebSocketHandler {
-	return &WebSocketHandler{q: newConnQueue(o)}
+	h := &WebSocketHandler{q: newConnQueue(o), refused: o.OriginRefused}
+	h.accept.Store(&websocket.AcceptOptions{OriginPatterns: o.AllowedOrigins})
+	return h
+}
+
+// SetAllowedOrigins replaces the patterns of the origins allowed besides
+// the server's own (see WithAllowedOrigins), for the upgrades that
+// follow; a server reloading its config calls it. A ws or wss listener
+// has the method too. It fails with an error matching
+// ErrBadOriginPattern for a malformed pattern, and then changes nothing.
+func (h *WebSocketHandler) SetAllowedOrigins(patterns ...string) error {
+	if err := checkOriginPatterns(patterns); err != nil {
+		return err
+	}
+	h.accept.Store(&websocket.AcceptOptions{OriginPatterns: slices.Clone(patterns)})
+	return nil
 }
 
 // ServeHTTP upgrades the request and waits until Accept takes the
 // connection, the handler is closed (the connection is then closed), or the
-// request's context is done. After Close it answers 503 Service
-// Unavailable.
+// request's context is done. It answers 403 Forbidden to a page of an
+// origin not allowed, and after Close 503 Service Unavailable.
 func (h *WebSocketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.badOpts != nil {
+		http.Error(w, h.badOpts.Error(), http.StatusInternalServerError)
+		return
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -65,12 +97,33 @@ func (h *WebSocketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	defer h.inflight.Done()
 
-	ws, err := websocket.Accept(w, r, nil)
+	sw := &statusWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(sw, r, h.accept.Load())
 	if err != nil {
-		return // Accept has written the error response
+		// Accept has written the error response. Its only 403 is for an
+		// origin it did not allow.
+		if sw.status == http.StatusForbidden && h.refused != nil {
+			h.refused(r.Header.Get("Origin"), r)
+		}
+		return
 	}
 	h.q.push(r.Context(), wsNetConn(ws))
 }
+
+// A statusWriter notes the status of the response written through it. It
+// unwraps to the ResponseWriter underneath, which websocket.Accept
+// hijacks.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Accept waits for the next upgraded connection and returns a session over
 // it.
