@@ -28,6 +28,7 @@ const (
 	defaultFileName    = "qtalk.toml"
 	reservedModule     = "qtalk" // the built-in labels
 	maxListen          = 64
+	maxAllowOrigins    = 256
 	minFrameSize       = 1 << 10
 	maxFrameSize       = 1 << 30
 	maxDuration        = 24 * time.Hour
@@ -43,6 +44,13 @@ type Config struct {
 
 	// Listen are the transport addresses to listen on, in order.
 	Listen []string
+
+	// AllowOrigins are the patterns of the web origins whose pages may
+	// open WebSockets to the ws and wss listeners, besides a listener's
+	// own origin, which is always allowed: host patterns such as
+	// "localhost:5173" or "*.example.com", or with a scheme,
+	// "https://app.example.com" (see transport.WithAllowedOrigins).
+	AllowOrigins []string
 
 	// WatchInterval is how often the file is checked for changes; 0
 	// means never (SIGHUP still reloads it).

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,27 @@ func TestParseFull(t *testing.T) {
 	}
 }
 
+func TestParseAllowOrigins(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want []string
+	}{
+		{`allow_origins = ["localhost:5173", "*.example.com", "https://app.example.net"]`, []string{"localhost:5173", "*.example.com", "https://app.example.net"}},
+		{`allow_origins = "localhost:5173"`, []string{"localhost:5173"}},
+		{`allow_origins = []`, nil},
+		{``, nil},
+	} {
+		cfg, err := config.Parse([]byte(tc.doc), "")
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.doc, err)
+			continue
+		}
+		if !slices.Equal(cfg.AllowOrigins, tc.want) {
+			t.Errorf("Parse(%q).AllowOrigins = %q, want %q", tc.doc, cfg.AllowOrigins, tc.want)
+		}
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	cfg, err := config.Parse(nil, "")
 	if err != nil {
@@ -96,6 +118,9 @@ func TestParseErrors(t *testing.T) {
 		{"listen address", "listen = [\"nope://x\"]", 1, "listen", "unknown scheme"},
 		{"listen exec", "listen = \"exec:cat\"", 1, "listen", "can only be dialed"},
 		{"watch", "\n\nwatch_interval = \"5x\"", 3, "watch_interval", "bad duration"},
+		{"origins type", "allow_origins = [1]", 1, "allow_origins", "want a string or an array of strings"},
+		{"origins pattern", "\nallow_origins = [\"ok.test\", \"[bad\"]", 2, "allow_origins", `bad origin pattern "[bad"`},
+		{"origins empty", "allow_origins = \"\"", 1, "allow_origins", `bad origin pattern ""`},
 		{"limits unknown", "[limits]\nmax_frames = 3", 2, "limits.max_frames", "unknown key"},
 		{"limits range", "[limits]\n\nmax_frame_size = 10", 3, "limits.max_frame_size", "out of range"},
 		{"limits type", "[limits]\nmax_calls = \"lots\"", 2, "limits.max_calls", "want an integer"},

@@ -1,7 +1,8 @@
 // Package config reads the configuration of a qtalk server, qtalk.toml:
 // the addresses it listens on, its limits, and the services it offers.
 //
-//	listen = ["tcp://127.0.0.1:4242"]
+//	listen = ["tcp://127.0.0.1:4242", "ws://127.0.0.1:4243/qtalk"]
+//	allow_origins = ["localhost:5173"]
 //
 //	[limits]
 //	max_sessions = 1000
@@ -45,6 +46,14 @@
 // dial_timeout, reconnect_min and reconnect_max (the backoff between
 // attempts to reach an upstream). The top-level watch_interval says how
 // often the server checks the file for changes ("0s" for never).
+//
+// The top-level allow_origins lists the web origins whose pages may open
+// WebSockets to the ws and wss listeners, besides the listener's own
+// origin (a page it serves), which is always allowed; pages of other
+// origins are refused with 403 Forbidden. Each pattern is matched with
+// Go's path.Match, ignoring case, against the host and port of the
+// page's origin ("localhost:5173", "*.example.com"), or against its
+// scheme, host and port when it has "://" ("https://app.example.com").
 // Durations are strings such as "500ms" or "1m30s".
 //
 // # Errors

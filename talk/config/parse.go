@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -39,6 +40,8 @@ func Parse(data []byte, file string) (*Config, error) {
 		switch e.name {
 		case "listen":
 			err = p.listen(e, cfg)
+		case "allow_origins":
+			cfg.AllowOrigins, err = p.origins(e)
 		case "watch_interval":
 			cfg.WatchInterval, err = p.duration(e, 0)
 		case "limits":
@@ -46,7 +49,7 @@ func Parse(data []byte, file string) (*Config, error) {
 		case "services":
 			err = p.services(e, cfg)
 		default:
-			err = p.unknown(e, "listen", "watch_interval", "limits", "services")
+			err = p.unknown(e, "listen", "allow_origins", "watch_interval", "limits", "services")
 		}
 		if err != nil {
 			return nil, err
@@ -214,6 +217,24 @@ func (p *parser) listen(e entry, cfg *Config) error {
 		cfg.Listen = append(cfg.Listen, s)
 	}
 	return nil
+}
+
+// origins decodes origin patterns, which must be valid path.Match
+// patterns.
+func (p *parser) origins(e entry) ([]string, error) {
+	patterns, err := p.strings(e)
+	if err != nil {
+		return nil, err
+	}
+	if len(patterns) > maxAllowOrigins {
+		return nil, p.fail(e, "more than %d patterns", maxAllowOrigins)
+	}
+	for _, pat := range patterns {
+		if _, err := path.Match(pat, ""); pat == "" || err != nil {
+			return nil, p.fail(e, "bad origin pattern %q (want a host such as \"localhost:5173\" or \"*.example.com\", or an origin such as \"https://app.example.com\")", pat)
+		}
+	}
+	return patterns, nil
 }
 
 func (p *parser) limits(e entry, l *Limits) error {
