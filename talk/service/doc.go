@@ -83,7 +83,8 @@
 // # Reloading
 //
 // Reload applies a new config while the server runs: added, removed and
-// changed services take effect, and so do listen addresses and limits,
+// changed services take effect, and so do listen addresses, the web
+// origins allowed on ws listeners (allow_origins) and limits,
 // while the services that did not change keep their calls, streams and
 // upstream sessions. A config that cannot be applied changes nothing.
 // WatchConfig reloads the config file on SIGHUP and when its content

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
@@ -26,12 +28,13 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.serving {
 		return errors.New("service: server already started")
 	}
-	added, err := s.listen(ctx, s.state.Load().cfg.Listen)
+	cfg := s.state.Load().cfg
+	added, err := s.listen(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	s.serving = true
-	s.commitListeners(s.state.Load().cfg.Listen, added)
+	s.commitListeners(cfg, added)
 	return nil
 }
 
@@ -70,13 +73,14 @@ type listener struct {
 	ln   transport.Listener
 }
 
-// listen binds the addresses of want that are not bound yet, closing them
-// all again if one fails. An address that names what a listener is bound
-// to already (tcp://127.0.0.1:4242 for the listener of tcp://127.0.0.1:0
-// that got port 4242) is that listener.
-func (s *Server) listen(ctx context.Context, want []string) (map[string]*listener, error) {
+// listen binds the addresses cfg lists that are not bound yet, closing
+// them all again if one fails. An address that names what a listener is
+// bound to already (tcp://127.0.0.1:4242 for the listener of
+// tcp://127.0.0.1:0 that got port 4242) is that listener.
+func (s *Server) listen(ctx context.Context, cfg *config.Config) (map[string]*listener, error) {
 	added := map[string]*listener{}
-	for _, a := range want {
+	opts := append(slices.Clip(s.listenOpts), transport.WithAllowedOrigins(cfg.AllowOrigins...))
+	for _, a := range cfg.Listen {
 		if s.lns[a] != nil || added[a] != nil {
 			continue
 		}
@@ -84,7 +88,7 @@ func (s *Server) listen(ctx context.Context, want []string) (map[string]*listene
 			added[a] = l
 			continue
 		}
-		ln, err := transport.Listen(ctx, a)
+		ln, err := transport.Listen(ctx, a, opts...)
 		if err != nil {
 			for _, l := range added {
 				if s.lns[l.addr] != l {
@@ -117,9 +121,17 @@ func (s *Server) boundTo(a string) *listener {
 	return nil
 }
 
-// commitListeners starts accepting on the listeners listen added and
-// closes the ones want no longer lists. Sessions already accepted stay.
-func (s *Server) commitListeners(want []string, added map[string]*listener) {
+// originSetter is a listener whose allowed web origins can change, such
+// as a ws listener.
+type originSetter interface {
+	SetAllowedOrigins(patterns ...string) error
+}
+
+// commitListeners starts accepting on the listeners listen added, closes
+// the ones cfg no longer lists and gives those it keeps the origins it
+// allows. Sessions already accepted stay.
+func (s *Server) commitListeners(cfg *config.Config, added map[string]*listener) {
+	want := cfg.Listen
 	running := map[*listener]bool{}
 	for _, l := range s.lns {
 		running[l] = true
@@ -145,6 +157,10 @@ func (s *Server) commitListeners(want []string, added map[string]*listener) {
 	started := map[*listener]bool{}
 	for _, a := range want {
 		l := next[a]
+		if setter, ok := l.ln.(originSetter); ok && running[l] {
+			// Parse checked the patterns: this cannot fail.
+			setter.SetAllowedOrigins(cfg.AllowOrigins...)
+		}
 		if running[l] || started[l] {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
+	"github.com/qtalkkit/qtalk/transport"
 )
 
 // A Server serves the services of a config (package config) on the
@@ -18,11 +19,12 @@ import (
 // to. It is an rpc.Handler too, routing every call by its label. Its
 // methods are safe for concurrent use.
 type Server struct {
-	logger *slog.Logger
-	now    atomic.Pointer[func() time.Time] // the breakers' clock
-	hub    *hub
-	ctx    context.Context // ends with Close
-	cancel context.CancelFunc
+	logger     *slog.Logger
+	listenOpts []transport.Option               // of every listener, besides the config's origins
+	now        atomic.Pointer[func() time.Time] // the breakers' clock
+	hub        *hub
+	ctx        context.Context // ends with Close
+	cancel     context.CancelFunc
 
 	reloadMu sync.Mutex              // serializes Reload; held while factories and OnClose functions run
 	state    atomic.Pointer[state]   // what is served; stored under reloadMu and mu
@@ -62,6 +64,14 @@ func WithLogger(l *slog.Logger) Option {
 			s.logger = l
 		}
 	}
+}
+
+// WithListenOptions adds options to those of every listener the server
+// opens, such as transport.WithHTTPHandler to serve a web page on the ws
+// listeners or transport.WithOriginRefused to log the pages refused. The
+// config's allow_origins come after them.
+func WithListenOptions(opts ...transport.Option) Option {
+	return func(s *Server) { s.listenOpts = append(s.listenOpts, opts...) }
 }
 
 // New returns a server for cfg, opening its local modules. It does not

@@ -253,7 +253,7 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 	var added map[string]*listener
 	if s.serving {
 		var err error
-		if added, err = s.listen(s.ctx, cfg.Listen); err != nil {
+		if added, err = s.listen(s.ctx, cfg); err != nil {
 			for _, p := range newPools {
 				p.retire()
 			}
@@ -271,7 +271,7 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 		}
 	}
 	if s.serving {
-		s.commitListeners(cfg.Listen, added)
+		s.commitListeners(cfg, added)
 	}
 	return next, newRemotes, nil
 }
