@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/web"
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/talk/service"
 )
@@ -28,7 +29,8 @@ func serveConfig(ctx context.Context, log *slog.Logger, path string, shutdownTim
 		return usageErrorf("serve: %s lists no addresses to listen on (add listen = [%q])", path, defaultListens[0])
 	}
 	slog.SetDefault(log) // for the built-in modules
-	srv, err := service.New(cfg, service.WithLogger(log))
+	srv, err := service.New(cfg, service.WithLogger(log),
+		service.WithListenOptions(webOptions(web.Handler(), log.With("type", "listener"))...))
 	if err != nil {
 		if errors.Is(err, service.ErrUnknownModule) { // a mistake in the file, which the error names
 			return usageErrorf("serve: %v", err)

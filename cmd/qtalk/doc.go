@@ -19,7 +19,10 @@
 // addresses. It logs "listening addr=..." with the address each listener
 // got (the chosen port for port 0), shuts down gracefully on SIGINT or
 // SIGTERM, and, listening on stdio:, writes nothing but the session to
-// stdout and stops when that session ends.
+// stdout and stops when that session ends. Its ws and wss listeners serve
+// the web page of internal/web on their other paths, and let pages of
+// other origins open WebSockets if --allow-origin (repeatable) matches
+// them; a refused origin is logged as a warning.
 //
 // With --config FILE, serve runs the services of a qtalk.toml with
 // package talk/service instead; the built-in services are modules such a

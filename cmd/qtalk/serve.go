@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/qtalkkit/qtalk/internal/demo"
+	"github.com/qtalkkit/qtalk/internal/web"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/transport"
@@ -26,6 +28,16 @@ SIGTERM, then shuts down gracefully: streams end, calls in flight get
 --shutdown-timeout to finish, and the sessions are closed. A second signal
 ends the process at once.
 
+Every ws and wss listener also serves a web page on the other paths
+(http://127.0.0.1:4243/ by default) that chats, uses the kv store and
+answers a call from the server through the listener. Web pages of other
+origins than the listener's own may open WebSockets to it only if
+--allow-origin allows them: PATTERN is matched against the host and
+port of the page's origin ("localhost:5173", "*.example.com"), or
+against its scheme, host and port if it has "://"
+("https://app.example.com"), with the wildcards of Go's path.Match. A
+refused origin is logged ("websocket origin refused origin=...").
+
 Without --config it serves the built-in services: echo:echo, chat:send,
 chat:history, chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the
 interop check protocol (check:*, see qtalk check) and qtalk:labels, which
@@ -37,9 +49,10 @@ to it; the server stops when that session ends, so a parent can run it
 with exec:.
 
 With --config, it serves the services of a qtalk.toml (package
-talk/config): the addresses it lists under listen, local
-modules and upstream servers, reloading the file when it changes or on
-SIGHUP. The built-in services are modules a config can mount:
+talk/config): the addresses it lists under listen, the origin patterns
+under allow_origins, local modules and upstream servers, reloading the
+file when it changes or on SIGHUP. The built-in services are modules a
+config can mount:
   echo  = { provider = "local", module = "` + moduleEcho + `" }
   chat  = { provider = "local", module = "` + moduleChat + `" }
   kv    = { provider = "local", module = "` + moduleKV + `" }
@@ -48,6 +61,7 @@ The chat module emits its events ("message", "joined", "left") to
 subscribers of qtalk:subscribe.`,
 	example: `  qtalk serve
   qtalk serve -v --listen tcp://127.0.0.1:0 --listen unix:///tmp/qtalk.sock
+  qtalk serve --allow-origin localhost:5173
   qtalk serve --config qtalk.toml
   qtalk check "qtalk serve --listen stdio:"`,
 }
@@ -59,6 +73,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdServe)
 	var listens stringList
 	f.Var(&listens, "listen", "listen on `ADDR` (repeatable; default "+defaultListens[0]+" and "+defaultListens[1]+")")
+	var origins stringList
+	f.Var(&origins, "allow-origin", "let web pages whose origin matches `PATTERN` use the ws listeners (repeatable)")
 	config := f.String("config", "", "serve the services of config `FILE` (see package talk/config)")
 	shutdownTimeout := f.Duration("shutdown-timeout", 5*time.Second, "how long calls in flight may take to finish after a signal")
 	pos, err := f.parse(e, args)
@@ -72,6 +88,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if len(listens) > 0 {
 			return usageErrorf("serve: --listen and --config do not mix: the config lists the addresses to listen on")
 		}
+		if len(origins) > 0 {
+			return usageErrorf("serve: --allow-origin and --config do not mix: the config lists the origins allowed (allow_origins)")
+		}
 		return serveConfig(ctx, f.logger(e), *config, *shutdownTimeout)
 	}
 	if len(listens) == 0 {
@@ -84,7 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := f.logger(e)
 	app := demo.New(log)
-	s := &server{log: log, handler: app.Handler(), closeStreams: app.Close, what: "the built-in services", labels: len(app.Labels())}
+	s := &server{log: log, handler: app.Handler(), closeStreams: app.Close, what: "the built-in services", labels: len(app.Labels()), origins: origins}
 	return s.serve(ctx, listens, *shutdownTimeout)
 }
 
@@ -96,9 +115,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 type server struct {
 	log          *slog.Logger
 	handler      rpc.Handler
-	closeStreams func() // ends the long calls (subscriptions) at shutdown
-	what         string // what handler serves, for the log
-	labels       int    // how many labels it serves, for the log
+	closeStreams func()   // ends the long calls (subscriptions) at shutdown
+	what         string   // what handler serves, for the log
+	labels       int      // how many labels it serves, for the log
+	origins      []string // the patterns of the web origins allowed besides the listeners' own
 
 	srv rpc.Server
 
@@ -130,13 +150,17 @@ func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time
 		stdio bool // its session ends the server when it ends
 	}
 	var lns []listener
+	page := web.Handler()
 	for i, addr := range addrs {
-		ln, err := transport.Listen(ctx, addr)
+		opts := append(webOptions(page, s.log.With("type", "listener", "id", i+1)), transport.WithAllowedOrigins(s.origins...))
+		ln, err := transport.Listen(ctx, addr, opts...)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
 			}
 			switch {
+			case errors.Is(err, transport.ErrBadOriginPattern):
+				return usageErrorf("serve: --allow-origin: %v", err)
 			case errors.Is(err, transport.ErrBadAddress):
 				return addressError("serve", err)
 			case errors.Is(err, transport.ErrUnsupported):
@@ -191,6 +215,18 @@ func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time
 	s.served.Wait()
 	s.log.Info("stopped", "type", "server")
 	return failure
+}
+
+// webOptions are the options of a listener that serves page to browsers
+// and logs to log the WebSocket upgrades refused for their origin.
+// Listeners of other schemes than ws and wss ignore them.
+func webOptions(page http.Handler, log *slog.Logger) []transport.Option {
+	return []transport.Option{
+		transport.WithHTTPHandler(page),
+		transport.WithOriginRefused(func(origin string, r *http.Request) {
+			log.Warn("websocket origin refused", "origin", origin, "host", r.Host, "remote", r.RemoteAddr)
+		}),
+	}
 }
 
 // accept serves the sessions of ln until stop is done or ln fails.
