@@ -307,3 +307,35 @@ test("invalid configs are refused", () => {
   assert.throws(() => new Session(a, { windowSize: 2 ** 32 }), RangeError);
   a.close();
 });
+
+test("a full accept backlog holds as many opens unanswered, then refuses", guard, async () => {
+  const [a, b] = pair({ acceptBacklog: 2 });
+  const settled: boolean[] = [];
+  const opens = Array.from({ length: 4 }, (_, i) => {
+    settled[i] = false;
+    return a.open().then((ch) => {
+      settled[i] = true;
+      return ch;
+    });
+  });
+  // The fifth is refused; the answers come in order, so by then the first
+  // two were confirmed and the next two left waiting.
+  await assert.rejects(a.open(), (e: unknown) => isMuxError(e, "open_rejected"));
+  assert.deepEqual(settled, [true, true, false, false]);
+  assert.equal(b.channelCount, 2, "unanswered opens hold no number");
+  // Each accept makes room for one waiting open.
+  for (let i = 0; i < 4; i++) await b.accept();
+  await Promise.all(opens);
+  assert.deepEqual(settled, [true, true, true, true]);
+  await closeAll(a, b);
+});
+
+test("a local close still sends what was queued before it", guard, async () => {
+  const [a, b] = pair();
+  const [ca, cb] = await openPair(a, b);
+  await ca.write(text("last words"));
+  await ca.closeWrite();
+  await a.close();
+  assert.equal(str(await readAll(cb)), "last words");
+  assert.equal(await b.done, undefined);
+});

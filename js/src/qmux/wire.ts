@@ -77,18 +77,25 @@ function writeUint32(b: Uint8Array, at: number, v: number): void {
  */
 export function parseFrame(b: Uint8Array, at = 0): Frame {
   const type = b[at]!;
-  const u = (i: number) => readUint32(b, at + 1 + 4 * i);
+  const u0 = readUint32(b, at + 1);
   switch (type) {
     case msgChannelOpen:
-      return { type, recipient: 0, sender: u(0), window: u(1), maxPacket: u(2), length: 0 };
+      return { type, recipient: 0, sender: u0, window: readUint32(b, at + 5), maxPacket: readUint32(b, at + 9), length: 0 };
     case msgChannelOpenConfirm:
-      return { type, recipient: u(0), sender: u(1), window: u(2), maxPacket: u(3), length: 0 };
+      return {
+        type,
+        recipient: u0,
+        sender: readUint32(b, at + 5),
+        window: readUint32(b, at + 9),
+        maxPacket: readUint32(b, at + 13),
+        length: 0,
+      };
     case msgChannelWindowAdjust:
-      return { type, recipient: u(0), sender: 0, window: u(1), maxPacket: 0, length: 0 };
+      return { type, recipient: u0, sender: 0, window: readUint32(b, at + 5), maxPacket: 0, length: 0 };
     case msgChannelData:
-      return { type, recipient: u(0), sender: 0, window: 0, maxPacket: 0, length: u(1) };
+      return { type, recipient: u0, sender: 0, window: 0, maxPacket: 0, length: readUint32(b, at + 5) };
   }
-  return { type, recipient: u(0), sender: 0, window: 0, maxPacket: 0, length: 0 };
+  return { type, recipient: u0, sender: 0, window: 0, maxPacket: 0, length: 0 };
 }
 
 /**
