@@ -59,6 +59,16 @@ interface AcceptWaiter {
  * A qmux session over conn; implements mux.Session. Both ends of a
  * connection create one: qmux has no client and server roles. The session
  * owns conn and closes it when it ends.
+ *
+ * What the peer can make it hold is bounded: each channel buffers at most
+ * its window; confirmed channels wait for accept() up to acceptBacklog,
+ * as many opens more wait unanswered, and further opens are refused; at
+ * most maxChannels numbers are held; replies the peer provokes queue up to
+ * maxControlBacklog bytes, past which the session ends; window grants and
+ * ready channels queue at most once per channel. What the application
+ * queues is bounded by what it waits for: a write holds the caller's
+ * buffer, not a copy, until the writer took it, and the writer takes at
+ * most one batch (batchBudget bytes of payload) per write to the Conn.
  */
 export class Session implements mux.Session, ChannelHost {
   readonly done: Promise<Error | undefined>;
@@ -100,8 +110,7 @@ export class Session implements mux.Session, ChannelHost {
   private closedLocally = false;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private connClosed = false;
-  /** What operations fail with once the session ended. */
-  endError: Error | undefined;
+  private endReason: Error | undefined;
 
   // Decoder state, for messages split across chunks of conn.readable.
   private readonly partial = new Uint8Array(maxHeaderLength);
@@ -123,6 +132,11 @@ export class Session implements mux.Session, ChannelHost {
     this.writer.closed.catch(() => {});
     void this.readLoop();
     this.writerDone = this.writeLoop();
+  }
+
+  /** What operations fail with once the session ended; undefined while it runs. */
+  get endError(): Error | undefined {
+    return this.endReason;
   }
 
   get windowSize(): number {
@@ -630,14 +644,15 @@ export class Session implements mux.Session, ChannelHost {
     if (this.ended) return;
     this.ended = true;
     this.closedLocally = local;
+    let err: Error;
     if (reason === undefined) {
-      this.endError = new QtalkMuxError("session_closed", local ? undefined : "qmux: connection closed by peer");
+      err = new QtalkMuxError("session_closed", local ? undefined : "qmux: connection closed by peer");
     } else if (reason instanceof QtalkMuxError && reason.kind === "session_closed") {
-      this.endError = reason;
+      err = reason;
     } else {
-      this.endError = new QtalkMuxError("session_closed", messageOf(reason), { cause: reason });
+      err = new QtalkMuxError("session_closed", messageOf(reason), { cause: reason });
     }
-    const err = this.endError;
+    this.endReason = err;
     for (const opener of this.openers.values()) opener.reject(err);
     this.openers.clear();
     while (this.acceptWaiters.length > 0) this.acceptWaiters.shift().reject(err);
