@@ -518,3 +518,22 @@ test("the session grants window once half of it was read", guard, async () => {
   await p.checkUsable(100);
   await p.close();
 });
+
+test("decoding: messages split at every byte, and many in one chunk", guard, async () => {
+  const p = new RawPeer();
+  const sid = await p.openFromPeer(7);
+  const ch = await p.session.accept();
+  const payload = Uint8Array.from({ length: 300 }, (_, i) => i);
+  const stream = encode(data(sid, 0), adjust(sid, 10));
+  const withPayload = new Uint8Array([...stream, ...encodeFrame(data(sid, payload.length)), ...payload, ...encodeFrame(eof(sid))]);
+  for (const byte of withPayload) await p.write(new Uint8Array([byte]));
+  const got: number[] = [];
+  for (let chunk = await ch.read(); chunk !== null; chunk = await ch.read()) got.push(...chunk);
+  assert.deepEqual(Uint8Array.from(got), payload);
+
+  // Many messages in one chunk: opens, each confirmed in order.
+  await p.write(encode(...Array.from({ length: 3 }, (_, i) => open(20 + i))));
+  for (let i = 0; i < 3; i++) assert.equal((await p.next()).f.recipient, 20 + i);
+  await p.checkUsable(100);
+  await p.close();
+});
