@@ -28,7 +28,7 @@ stdin and stdout as the connection (the exec: transport): the program must
 serve the check protocol over its stdio. Words after "--" are joined into
 the command. The protocol's selectors (check:echo, check:metadata,
 check:fail, check:stream, check:sum, check:bytes, check:callback) are
-documented in internal/check; qtalk serve serves them.`,
+specified in spec/check.md; qtalk serve serves them.`,
 	example: `  qtalk check tcp://127.0.0.1:4242
   qtalk check "qtalk serve --listen stdio:"
   qtalk check -- ./my-server --stdio`,
