@@ -311,10 +311,10 @@ export function parseErrorPayload(p: Uint8Array): QtalkError {
 }
 
 /** A REPLY frame carrying e. */
-export function errorReply(e: WireError & { refused?: boolean }): Uint8Array {
+export function errorReply(e: QtalkError): Uint8Array {
   const w = new FrameWriter(32 + e.message.length * 3 + e.details.length);
   const f = w.beginFrame(FrameKind.Reply);
-  w.replyHeader(false, e instanceof QtalkError ? e : new QtalkError(e.code, e.message, e));
+  w.replyHeader(false, e);
   w.endFrame(f);
   return w.finish();
 }
