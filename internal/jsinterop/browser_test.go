@@ -1,0 +1,114 @@
+//go:build browser
+
+package jsinterop
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A browser is a tab of a headless chromium started for a test.
+type browser struct {
+	ctx context.Context // the tab's chromedp context
+
+	mu      sync.Mutex // guards console
+	console []string   // what the page wrote to its console, and its uncaught exceptions
+}
+
+// newBrowser starts Debian's chromium headless, as root can run it on a
+// machine whose network is closed, and stops it when the test ends. The
+// page's console is logged if the test failed.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("%v: %s", err, installChromium)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		// Without these, chromium's own connections are refused by the
+		// closed network and slow it down.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	b := &browser{ctx: ctx}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx)
+		cancel()
+		cancelAlloc()
+		wg.Wait()
+		if t.Failed() {
+			t.Logf("the console of the page:\n%s", b.consoleText())
+		}
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	messages := chromedp.Console(ctx)
+	wg.Go(func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m.String())
+			b.mu.Unlock()
+		}
+	})
+	return b
+}
+
+func (b *browser) consoleText() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.console, "\n")
+}
+
+// do runs actions in the tab, within the guard.
+func (b *browser) do(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, guard)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitFor waits until the JavaScript expression is truthy in the page, and
+// returns its value.
+func waitFor[T any](t *testing.T, b *browser, what, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, guard)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(guard)))
+	if err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+	return v
+}
+
+// jsString returns s as a JavaScript string literal.
+func jsString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a string always marshals
+	}
+	return string(b)
+}
