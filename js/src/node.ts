@@ -9,7 +9,7 @@ export * from "./index.js";
 // complete whatever index.ts re-exports (the same bindings, no conflict).
 export * from "./transport/index.js";
 export { registerNodeConnectors } from "./node/connectors.js";
-export { execConnector, execKillGraceMs } from "./node/exec.js";
+export { dialExec, execConnector, type ExecConn, execKillGraceMs } from "./node/exec.js";
 export { socketConn, tcpConnector, unixConnector } from "./node/net.js";
 export { stdioConn, stdioConnector } from "./node/stdio.js";
 export { nodeStreamConn, type NodeConnOptions, defaultReadHighWaterMark } from "./node/stream-conn.js";

@@ -11,27 +11,34 @@ import { nodeStreamConn } from "./stream-conn.js";
 /** How long close() lets a child exit on the end of its stdin before killing it. */
 export const execKillGraceMs = 1000;
 
-/**
- * Dials exec:CMD ARGS: starts the command (split as addressArgs does) with
- * pipes for stdin and stdout. The readable ends when the child's stdout
- * does and the child has exited: cleanly for exit status 0, else with an
- * error naming the status. close() ends the child's stdin and kills it if
- * it has not exited within execKillGraceMs. Listening is unsupported.
- */
-export const execConnector: Connector = {
-  async dialConn(a: Address, options: WaitOptions): Promise<Conn> {
-    const args = addressArgs(a);
-    options.signal?.throwIfAborted();
-    const child = spawn(args[0]!, args.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
-    });
-    return childConn(child, args[0]!, formatAddress(a));
-  },
-};
+/** A Conn to a child process. */
+export interface ExecConn extends Conn {
+  /** Settles when the child has exited: undefined for status 0, else an error naming the status or signal. */
+  readonly exited: Promise<Error | undefined>;
+}
 
-function childConn(child: ChildProcess, command: string, remoteAddress: string): Conn {
+/**
+ * Starts the command of an exec address (split as addressArgs does) with
+ * pipes for stdin and stdout, and returns a Conn over them. The readable
+ * ends when the child's stdout does and the child has exited: cleanly for
+ * exit status 0, else with an error naming the status. close() ends the
+ * child's stdin and kills it if it has not exited within execKillGraceMs.
+ */
+export async function dialExec(a: Address, options: WaitOptions = {}): Promise<ExecConn> {
+  const args = addressArgs(a);
+  options.signal?.throwIfAborted();
+  const child = spawn(args[0]!, args.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.once("spawn", resolve);
+    child.once("error", reject);
+  });
+  return childConn(child, args[0]!, formatAddress(a));
+}
+
+/** Dials exec addresses with dialExec; listening is unsupported. */
+export const execConnector: Connector = { dialConn: dialExec };
+
+function childConn(child: ChildProcess, command: string, remoteAddress: string): ExecConn {
   const exited = new Promise<Error | undefined>((resolve) =>
     child.once("exit", (code, signal) => {
       if (code === 0) return resolve(undefined);
@@ -41,7 +48,7 @@ function childConn(child: ChildProcess, command: string, remoteAddress: string):
   );
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   void exited.then(() => clearTimeout(killTimer));
-  return nodeStreamConn(child.stdout!, child.stdin!, {
+  const conn = nodeStreamConn(child.stdout!, child.stdin!, {
     remoteAddress,
     async onInputEnd() {
       const err = await exited;
@@ -62,4 +69,5 @@ function childConn(child: ChildProcess, command: string, remoteAddress: string):
       }
     },
   });
+  return { ...conn, exited };
 }
