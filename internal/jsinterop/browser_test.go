@@ -81,27 +81,29 @@ func (b *browser) consoleText() string {
 	return strings.Join(b.console, "\n")
 }
 
-// do runs actions in the tab, within the guard.
-func (b *browser) do(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+// run runs an action in the tab, within the guard, and returns its value.
+func run[T any](t *testing.T, b *browser, what string, action chromedp.Action[T]) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, guard)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	v, err := chromedp.Run(ctx, action)
+	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
+	return v
+}
+
+// do runs actions in the tab, in order, within the guard.
+func (b *browser) do(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	run(t, b, what, chromedp.Steps(actions...))
 }
 
 // waitFor waits until the JavaScript expression is truthy in the page, and
 // returns its value.
 func waitFor[T any](t *testing.T, b *browser, what, expr string) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, guard)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Poll[T](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(guard)))
-	if err != nil {
-		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
-	}
-	return v
+	return run(t, b, "waiting for "+what, chromedp.Poll[T](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(guard)))
 }
 
 // jsString returns s as a JavaScript string literal.
