@@ -63,6 +63,10 @@ test("ws: closing the writable sends a close frame after the data; the peer read
   server.close();
 });
 
+test("webSocketAccept gives the answer of RFC 6455's example", () => {
+  assert.equal(webSocketAccept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+});
+
 test("applyMask masks like the byte-wise definition at every alignment and phase", () => {
   const mask = Uint8Array.of(0x12, 0x34, 0x56, 0x78);
   const source = pattern(67, 9);

@@ -41,7 +41,7 @@ const statusUnsupportedData = 1003;
 const statusNoStatus = 1005;
 const statusTooBig = 1009;
 
-const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B85";
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /** The Sec-WebSocket-Accept answer to a Sec-WebSocket-Key. */
 export function webSocketAccept(key: string): string {
