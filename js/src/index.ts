@@ -6,3 +6,4 @@ export * from "./qmux/index.js";
 export * from "./rpc/index.js";
 export * from "./label/index.js";
 export { memoryPair, MemoryConnClosedError, defaultMemoryBufferSize, type MemoryPairOptions } from "./transport/memory.js";
+export * from "./transport/index.js";
