@@ -125,14 +125,7 @@ func quicRPCPair() (mux.Session, mux.Session, func(), error) {
 // endless stream of 64 KiB values, until the client closes the call.
 func qtalkHandler() rpc.Handler {
 	m := rpc.NewRespondMux()
-	m.HandleFunc("echo", func(r rpc.Responder, c *rpc.Call) {
-		var b []byte
-		if err := c.Receive(&b); err != nil {
-			r.Error(err)
-			return
-		}
-		r.Return(b)
-	})
+	m.HandleFunc("echo", echoBytes)
 	msg := make([]byte, streamSize)
 	m.HandleFunc("stream", func(r rpc.Responder, c *rpc.Call) {
 		if err := r.Continue(nil); err != nil {
@@ -142,6 +135,16 @@ func qtalkHandler() rpc.Handler {
 		}
 	})
 	return m
+}
+
+// echoBytes replies with its argument, a byte string.
+func echoBytes(r rpc.Responder, c *rpc.Call) {
+	var b []byte
+	if err := c.Receive(&b); err != nil {
+		r.Error(err)
+		return
+	}
+	r.Return(b)
 }
 
 func startQtalkRPC(codec rpc.Codec, pair rpcPair) (rpcClient, error) {

@@ -69,6 +69,7 @@ func allScenarios(cfg *config) []*scenario {
 	scs = append(scs, quicCallScenario(cfg))
 	scs = append(scs, idleScenario(cfg))
 	scs = append(scs, soakScenario(cfg))
+	scs = append(scs, nodeScenarios(cfg)...)
 	return scs
 }
 

@@ -106,7 +106,7 @@ const (
 func targets(cfg *config) []target {
 	windowsMiB := float64(stalledChannels*qmux.DefaultWindowSize) / mib
 	memLimit := windowsMiB + constantMiB
-	return []target{
+	ts := []target{
 		ratioTarget("bulk, one channel (qmux over TCP)", ">= 0.9x raw TCP", "bulk 1 ch: qmux / tcp",
 			figure{"bulk-1", "qmux", mMBps}, figure{"bulk-1", "tcp", mMBps}, 0.9, false),
 		ratioTarget("aggregate over 64 channels", ">= 0.7x raw TCP (one connection)", "bulk 64 ch: qmux / tcp",
@@ -144,4 +144,5 @@ func targets(cfg *config) []target {
 		valueTarget("idle channel memory", "<= 2 KiB per open idle channel (one end)", "idle bytes per end / 2 KiB",
 			figure{"idle", "qmux", mBytesPerEnd}, 2048, true),
 	}
+	return append(ts, nodeTargets()...)
 }
