@@ -4,7 +4,7 @@
 
 import { QtalkMuxError } from "../errors.js";
 import type { Channel, Session } from "../mux.js";
-import { pattern } from "../check/pattern.js";
+import { equalBytes, pattern, readAll } from "../check/bytes.js";
 import type { Step } from "./results.js";
 
 /**
@@ -178,6 +178,8 @@ async function checkEcho(ch: Channel, sent: Uint8Array<ArrayBuffer>, what: strin
   let got: Uint8Array<ArrayBuffer>;
   try {
     got = await readAll(ch, sent.length);
+  } catch (err) {
+    throw new ScenarioError(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {
     // After a failed read, the write may be waiting for window: close() ends it.
     await ch.close();
@@ -189,29 +191,9 @@ async function checkEcho(ch: Channel, sent: Uint8Array<ArrayBuffer>, what: strin
   if (want !== have) throw new ScenarioError(`${what}: the echo's SHA-256 is ${have}, want ${want}`);
 }
 
-/**
- * Reads ch to its end, failing if it holds more than limit bytes (an echo
- * that sends more than it got is wrong, and must not grow a buffer).
- */
-async function readAll(ch: Channel, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const buf = new Uint8Array(limit);
-  let n = 0;
-  for (;;) {
-    const chunk = await ch.read();
-    if (chunk === null) return buf.subarray(0, n);
-    if (chunk.length > limit - n) throw new ScenarioError(`more than the ${limit} bytes sent came back`);
-    buf.set(chunk, n);
-    n += chunk.length;
-  }
-}
-
 async function sha256Hex(b: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", b));
   return Array.from(digest, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
