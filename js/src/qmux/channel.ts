@@ -161,7 +161,7 @@ export class Channel implements mux.Channel {
     this.closed = true;
     this.dropReceived();
     this.released = true;
-    this.retract(closedError());
+    this.retract(closedError);
     if (!this.host.endError && !this.sentClose) {
       this.sentClose = true;
       this.host.queueControl(msgChannelClose, this.remoteId);
@@ -212,8 +212,13 @@ export class Channel implements mux.Channel {
     return undefined;
   }
 
-  /** @internal Fails every queued write and EOF with err. */
-  retract(err: Error): void {
+  /**
+   * @internal Fails every queued write and EOF with the error of why(),
+   * made only if one is queued: an error's stack costs more than a call.
+   */
+  retract(why: () => Error): void {
+    if (this.ops.length === 0) return;
+    const err = why();
     while (this.ops.length > 0) this.ops.shift().reject(err);
   }
 
@@ -274,13 +279,13 @@ export class Channel implements mux.Channel {
   receiveClose(): void {
     this.gotClose = true;
     this.gotEOF = true;
-    this.retract(closedError());
+    this.retract(closedError);
     this.wakeReaders();
   }
 
   /** @internal Fails pending operations once the session ended. */
   sessionEnded(err: Error): void {
-    this.retract(err);
+    this.retract(() => err);
     this.wakeReaders();
   }
 }
