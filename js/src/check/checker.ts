@@ -115,7 +115,9 @@ export class Checker {
           options: (client) => ({
             timeout: Math.max(0, deadline - performance.now()),
             codec: client.codec.name === JSONCodec.name ? typedJSON : typedCBOR,
-            ...(signal ? { signal } : {}),
+            // A signal of its own per call: the 32 concurrent calls would
+            // otherwise hang 32 listeners on one signal.
+            ...(signal ? { signal: AbortSignal.any([signal]) } : {}),
           }),
           callbacks: () => this.callbackCount,
         };
