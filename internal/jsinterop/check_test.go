@@ -17,7 +17,7 @@ import (
 // case of qtalk's interop check, over its stdio and over ws.
 func TestGoChecksTypeScript(t *testing.T) {
 	t.Run("stdio", func(t *testing.T) {
-		runChecker(t, execAddress(t, nodePath, jsDist("bin/qtalk.js"), "serve", "--listen", "stdio:"))
+		runChecker(t, execAddress(t, nodePath, jsDist(t, "bin/qtalk.js"), "serve", "--listen", "stdio:"))
 	})
 	t.Run("ws", func(t *testing.T) {
 		srv := startNode(t, true, "bin/qtalk.js", "serve", "--listen", "ws://127.0.0.1:0/qtalk")

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -43,7 +44,7 @@ var listeningLine = regexp.MustCompile(`listening .*addr=(\S+)`)
 // startChild).
 func startNode(t *testing.T, graceful bool, script string, args ...string) *child {
 	t.Helper()
-	return startChild(t, graceful, nodePath, append([]string{jsDist(script)}, args...)...)
+	return startChild(t, graceful, nodePath, append([]string{jsDist(t, script)}, args...)...)
 }
 
 // startChild starts a process in the repository's root and stops it when
@@ -174,7 +175,7 @@ func runNode(t *testing.T, script string, args ...string) (stdout string, status
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nodePath, append([]string{jsDist(script)}, args...)...)
+	cmd := exec.CommandContext(ctx, nodePath, append([]string{jsDist(t, script)}, args...)...)
 	cmd.Dir = repoRoot
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -196,8 +197,13 @@ func runNode(t *testing.T, script string, args ...string) (stdout string, status
 	return out.String(), 0
 }
 
-// jsDist returns the path of a file built into js/dist, such as
-// "bin/qtalk.js".
-func jsDist(name string) string {
-	return filepath.Join(repoRoot, "js", "dist", filepath.FromSlash(name))
+// jsDist returns the path of a program built into js/dist, such as
+// "bin/qtalk.js", failing the test if npm run build did not make it.
+func jsDist(t *testing.T, name string) string {
+	t.Helper()
+	path := filepath.Join(repoRoot, "js", "dist", filepath.FromSlash(name))
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%v: npm run build did not make js/dist/%s (from js/src/%s.ts)", err, name, strings.TrimSuffix(name, ".js"))
+	}
+	return path
 }
