@@ -7,21 +7,14 @@ import * as check from "../check/protocol.js";
 import { slowFixtures, slowPrefix } from "../interop/slow-fixtures.js";
 import type { Session } from "../mux.js";
 import { dial, listen, Peer, RespondMux, type Listener } from "../node.js";
+import { fail as failWith, log } from "./log.js";
 import { exitFailure, exitOK, exitUsage, formatCaseLine, parseCommand, UsageError, type Command } from "./cli.js";
 
 /** The exit status after SIGINT or SIGTERM stopped a check, as Go's qtalk has it. */
 const exitInterrupted = 130;
 
-/** Writes one log line to stderr, in the manner of Go's qtalk ("[time INFO component] message k=v"). */
-function log(component: string, message: string): void {
-  const now = new Date();
-  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-  const time = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(now.getMilliseconds(), 3)}`;
-  process.stderr.write(`[${time} INFO ${component}] ${message}\n`);
-}
-
 function fail(message: string): void {
-  process.stderr.write(`qtalk-js: ${message}\n`);
+  failWith("qtalk-js", message);
 }
 
 function messageOf(err: unknown): string {
