@@ -141,7 +141,7 @@ async function callback(_r: Responder, call: Call): Promise<unknown> {
 }
 
 /** A short description of a decoded value, for error messages. */
-export function describe(v: unknown): string {
+function describe(v: unknown): string {
   if (v === null) return "null";
   if (v instanceof Uint8Array) return `${v.length} bytes`;
   if (Array.isArray(v)) return "an array";
