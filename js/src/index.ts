@@ -1,6 +1,6 @@
 // The package's browser-safe entry point. Node-only code is under ./node.
 
-export type { Conn, WaitOptions, Session as MuxSession, Channel as MuxChannel } from "./mux.js";
+export type { Conn, ConnReceiver, WaitOptions, Session as MuxSession, Channel as MuxChannel } from "./mux.js";
 export { QtalkMuxError, isMuxError, type MuxErrorKind } from "./errors.js";
 export * from "./qmux/index.js";
 export * from "./rpc/index.js";

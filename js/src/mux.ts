@@ -14,6 +14,27 @@ export interface Conn {
   close(): void;
   /** Where the stream goes, for logs (e.g. "tcp://127.0.0.1:4242"). */
   readonly remoteAddress?: string;
+  /**
+   * Optional fast path, for a reader that never waits (a Session): instead
+   * of reading readable, which costs a promise and a queue per chunk, the
+   * Conn calls receiver.data with each chunk received (the chunk then
+   * belongs to the receiver), without backpressure, and then receiver.end
+   * once. Called at most once; readable is not read then.
+   */
+  receive?(receiver: ConnReceiver): void;
+  /**
+   * Optional fast path: sends chunk, which the Conn may keep, and settles
+   * as a write to writable would. Not mixed with writable's writer.
+   */
+  write?(chunk: Uint8Array): Promise<void>;
+}
+
+/** What Conn.receive delivers to. */
+export interface ConnReceiver {
+  /** Bytes received, in order. */
+  data(chunk: Uint8Array): void;
+  /** The stream ended: cleanly if err is undefined, else with the error reads would fail with. */
+  end(err?: Error): void;
 }
 
 /** Options of calls that wait. */

@@ -69,5 +69,5 @@ function childConn(child: ChildProcess, command: string, remoteAddress: string):
       }
     },
   });
-  return { ...conn, exited };
+  return Object.assign(conn, { exited });
 }

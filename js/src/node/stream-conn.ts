@@ -24,7 +24,8 @@ export interface NodeConnOptions {
 }
 
 /**
- * Returns a Conn that reads input and writes output. A write resolves once
+ * Returns a Conn that reads input and writes output, with the fast paths
+ * receive and write. A write resolves once
  * output has handed the bytes to the system (its write callback), so at
  * most one chunk waits in Node's buffers, the caller may reuse its buffer,
  * and a peer that does not read holds the writer back. The readable pauses
@@ -63,11 +64,12 @@ export function nodeStreamConn(input: Readable, output: Writable, options: NodeC
   output.on("error", () => {});
   const writeError = async (err: Error) =>
     options.writeError ? options.writeError(err) : new TransportError("closed", `transport: write: ${err.message}`, { cause: err });
+  const write = (chunk: Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      output.write(chunk, (err) => (err ? writeError(err).then(reject) : resolve()));
+    });
   const writable = new WritableStream<Uint8Array>({
-    write: (chunk) =>
-      new Promise<void>((resolve, reject) => {
-        output.write(chunk, (err) => (err ? writeError(err).then(reject) : resolve()));
-      }),
+    write,
     close: () =>
       new Promise<void>((resolve, reject) => {
         output.end((err?: Error | null) => (err ? writeError(err).then(reject) : resolve()));
@@ -76,9 +78,13 @@ export function nodeStreamConn(input: Readable, output: Writable, options: NodeC
   });
 
   return {
-    readable: feed.readable,
+    get readable() {
+      return feed.readable;
+    },
     writable,
     remoteAddress: options.remoteAddress,
+    receive: (receiver) => feed.divert(receiver),
+    write,
     close() {
       feed.fail(closedError());
       options.destroy();

@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Conn, WaitOptions } from "../mux.js";
+import type { Conn, ConnReceiver, WaitOptions } from "../mux.js";
 import { formatAddress, type Address } from "../transport/address.js";
 import { messageOf, TransportError } from "../transport/errors.js";
 import { ConnQueue, type ConnListener, type Connector } from "../transport/registry.js";
@@ -98,7 +98,6 @@ export interface NodeWebSocketOptions {
  * what it sends and refuses masked frames; a server the opposite.
  */
 class WebSocketConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   readonly remoteAddress: string;
 
@@ -141,13 +140,12 @@ class WebSocketConn implements Conn {
       },
       defaultReadHighWaterMark,
     );
-    this.readable = this.feed.readable;
     this.writable = new WritableStream<Uint8Array>({
       write: (chunk) => this.writeMessage(chunk),
       close: () => this.sendClose(statusNormal, ""),
       abort: () => this.close(),
     });
-    socket.on("data", (chunk: Buffer) => this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on("data", (chunk: Buffer) => this.decode(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on("end", () => {
       this.socketGone(undefined);
       this.hangUp(); // an http server's sockets allow half-open: end ours too
@@ -157,7 +155,19 @@ class WebSocketConn implements Conn {
       clearTimeout(this.lingerTimer);
       this.socketGone(undefined);
     });
-    if (head.length > 0) this.receive(head);
+    if (head.length > 0) this.decode(head);
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.feed.readable;
+  }
+
+  receive(receiver: ConnReceiver): void {
+    this.feed.divert(receiver);
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.writeMessage(chunk);
   }
 
   close(): void {
@@ -276,7 +286,7 @@ class WebSocketConn implements Conn {
   }
 
   /** Decodes chunk (which this Conn now owns: payloads are unmasked in place). */
-  private receive(chunk: Uint8Array): void {
+  private decode(chunk: Uint8Array): void {
     const n = chunk.length;
     let pos = 0;
     while (pos < n && !this.readDone) {

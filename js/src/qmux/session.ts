@@ -76,8 +76,9 @@ export class Session implements mux.Session, ChannelHost {
   readonly config: Readonly<Config>;
 
   private readonly conn: mux.Conn;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** conn.readable's reader, unless conn delivers by conn.receive. */
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private readonly write: (chunk: Uint8Array) => Promise<void>;
   private settleDone!: (reason: Error | undefined) => void;
   private readonly writerDone: Promise<void>;
 
@@ -125,13 +126,21 @@ export class Session implements mux.Session, ChannelHost {
     this.conn = conn;
     if (conn.remoteAddress !== undefined) this.remoteAddress = conn.remoteAddress;
     this.done = new Promise((resolve) => (this.settleDone = resolve));
-    this.reader = conn.readable.getReader();
-    this.writer = conn.writable.getWriter();
-    // Failures show in read() and write(); these would otherwise be unhandled.
-    this.reader.closed.catch(() => {});
-    this.writer.closed.catch(() => {});
-    void this.readLoop();
+    if (conn.write !== undefined) {
+      this.write = conn.write.bind(conn);
+    } else {
+      const writer = conn.writable.getWriter();
+      writer.closed.catch(() => {}); // failures show in write(); this would be unhandled
+      this.write = (chunk) => writer.write(chunk);
+    }
     this.writerDone = this.writeLoop();
+    if (conn.receive !== undefined) {
+      conn.receive({ data: (chunk) => this.receive(chunk), end: (err) => this.receiveEnd(err) });
+    } else {
+      this.reader = conn.readable.getReader();
+      this.reader.closed.catch(() => {}); // as writer.closed
+      void this.readLoop(this.reader);
+    }
   }
 
   /** What operations fail with once the session ended; undefined while it runs. */
@@ -230,27 +239,39 @@ export class Session implements mux.Session, ChannelHost {
 
   // ---- the reader ----
 
-  private async readLoop(): Promise<void> {
-    for (;;) {
+  private async readLoop(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    while (!this.ended) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await this.reader.read();
+        chunk = await reader.read();
       } catch (err) {
-        return this.end(new QtalkMuxError("session_closed", `qmux: read: ${messageOf(err)}`, { cause: err }), false);
+        return this.receiveEnd(err);
       }
-      if (this.ended) return;
-      if (chunk.done) {
-        const truncated = this.partialLength > 0 || this.payloadLeft > 0;
-        return this.end(truncated ? protocolError("connection ended in the middle of a message") : undefined, false);
-      }
-      try {
-        this.decode(chunk.value);
-      } catch (err) {
-        // A protocol error, or the control backlog full. Anything else
-        // would be a bug here: it ends the session too, as itself.
-        return this.end(err instanceof Error ? err : new Error(String(err)), false);
-      }
+      if (chunk.done) return this.receiveEnd(undefined);
+      this.receive(chunk.value);
     }
+  }
+
+  /** Decodes a chunk of the stream; a malformed message ends the session. */
+  private receive(chunk: Uint8Array): void {
+    if (this.ended) return;
+    try {
+      this.decode(chunk);
+    } catch (err) {
+      // A protocol error, or the control backlog full. Anything else
+      // would be a bug here: it ends the session too, as itself.
+      this.end(err instanceof Error ? err : new Error(String(err)), false);
+    }
+  }
+
+  /** Ends the session at the end of the stream: err undefined for a clean end. */
+  private receiveEnd(err: unknown): void {
+    if (this.ended) return;
+    if (err !== undefined) {
+      return this.end(new QtalkMuxError("session_closed", `qmux: read: ${messageOf(err)}`, { cause: err }), false);
+    }
+    const truncated = this.partialLength > 0 || this.payloadLeft > 0;
+    this.end(truncated ? protocolError("connection ended in the middle of a message") : undefined, false);
   }
 
   /** Decodes and dispatches the messages in chunk, keeping any incomplete one for the next. */
@@ -553,12 +574,12 @@ export class Session implements mux.Session, ChannelHost {
         while (!this.ended && !this.hasWork()) await new Promise<void>((resolve) => (this.wakeWriter = resolve));
         if (this.ended) break;
         const batch = this.fillBatch();
-        if (batch.length > 0) await this.writer.write(batch);
+        if (batch.length > 0) await this.write(batch);
       }
       if (this.closedLocally && this.ctl.length > 0) {
         const rest = this.ctl.view().slice();
         this.ctl.reset();
-        await this.writer.write(rest);
+        await this.write(rest);
       }
     } catch (err) {
       this.end(new QtalkMuxError("session_closed", `qmux: write: ${messageOf(err)}`, { cause: err }), false);
@@ -670,7 +691,7 @@ export class Session implements mux.Session, ChannelHost {
   private closeConn(): void {
     if (this.connClosed) return;
     this.connClosed = true;
-    this.reader.cancel().catch(() => {});
+    this.reader?.cancel().catch(() => {});
     try {
       this.conn.close();
     } catch {
