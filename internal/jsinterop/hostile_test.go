@@ -59,17 +59,23 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, addr string) *rawConn {
 	t.Helper()
-	host, ok := strings.CutPrefix(addr, "tcp://")
-	if !ok {
-		t.Fatalf("%s is not a tcp:// address", addr)
-	}
-	conn, err := net.DialTimeout("tcp", host, guard)
+	conn, err := net.DialTimeout("tcp", tcpHost(t, addr), guard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(guard))
 	return &rawConn{t: t, conn: conn.(*net.TCPConn), r: bufio.NewReader(conn)}
+}
+
+// tcpHost returns the host and port of a tcp:// address.
+func tcpHost(t *testing.T, addr string) string {
+	t.Helper()
+	host, ok := strings.CutPrefix(addr, "tcp://")
+	if !ok {
+		t.Fatalf("%s is not a tcp:// address", addr)
+	}
+	return host
 }
 
 // write writes messages, failing the test if it cannot.

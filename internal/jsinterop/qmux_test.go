@@ -210,10 +210,14 @@ func TestGoDrivesTypeScriptQmux(t *testing.T) {
 }
 
 // closeMidTransfer closes a session of a peer of its own while a channel
-// transfers both ways, and checks that the peer logs the end of the
-// session and serves the next one.
+// transfers both ways, and checks that the peer serves the next session.
+//
+// The peer logs the end of a session only if it ended with an error, and
+// a session closed between messages ends without one; whether the peer's
+// read or its write notices the end first is a race. So the test does
+// not wait for a log line, but logs the peer's stderr if it fails.
 func closeMidTransfer(t *testing.T) {
-	peer, addr := startQmuxPeer(t)
+	_, addr := startQmuxPeer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
 	ts, err := transport.Dial(ctx, addr)
@@ -234,11 +238,14 @@ func closeMidTransfer(t *testing.T) {
 		t.Fatalf("reading the echo: %v", err)
 	}
 	ts.Close()
-	if err := <-wrote; err == nil {
-		t.Fatal("the write of 16 MiB succeeded although the session was closed")
+	select {
+	case err := <-wrote:
+		if err == nil {
+			t.Fatal("the write of 16 MiB succeeded although the session was closed")
+		}
+	case <-ctx.Done():
+		t.Fatal("the write did not return after the session was closed")
 	}
-	m := peer.await(t, sessionEnded)
-	t.Logf("the peer logged: %s", m[0])
 
 	next := dialSession(t, addr)
 	if err := roundTrip(ctx, next, pattern(6, 64<<10)); err != nil {
