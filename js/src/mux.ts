@@ -5,7 +5,8 @@
 /**
  * A Conn is a reliable, ordered byte stream: what a transport gives and a
  * Session runs over. Its readable ends when the peer ends the stream; closing
- * its writable ends ours; close() tears both down at once.
+ * its writable ends ours; close() tears both down at once. The chunks read
+ * belong to the reader: the Conn never writes to them again.
  */
 export interface Conn {
   readonly readable: ReadableStream<Uint8Array>;

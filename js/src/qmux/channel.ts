@@ -47,6 +47,13 @@ interface Segment {
  */
 const minSegmentSize = 1024;
 
+/**
+ * Received bytes are kept as a view of the Conn's chunk, not copied, when
+ * they are at least 1/maxViewOverhead of its storage: the storage held for
+ * them is then at most that many times their length.
+ */
+const maxViewOverhead = 4;
+
 export type ChannelState = "opening" | "open" | "rejected";
 
 function closedError(): QtalkMuxError {
@@ -118,8 +125,9 @@ export class Channel implements mux.Channel {
   private take(): Uint8Array {
     const seg = this.segments.peek();
     const out = seg.bytes.subarray(seg.start, seg.end);
-    if (seg.end === seg.bytes.length) this.segments.shift();
-    else seg.start = seg.end; // the last segment, still being filled: later bytes go after out
+    // Only the last segment, if it has room, takes later bytes, after out.
+    if (this.segments.length > 1 || seg.end === seg.bytes.length) this.segments.shift();
+    else seg.start = seg.end;
     this.buffered -= out.length;
     this.consumed += out.length;
     // One adjust per half window read, and none once the peer will send
@@ -248,21 +256,33 @@ export class Channel implements mux.Channel {
   }
 
   /**
-   * @internal Appends src[start:end], part of a payload of which remaining
-   * bytes (these included) are still to come; acceptData checked them.
+   * @internal Appends src[start:end], part or all of a payload whose
+   * header acceptData checked. src is the session's to give: a chunk of the Conn's. So that what a
+   * channel holds stays near its window, a view holds its chunk's storage
+   * only when the bytes are a good part of it; others are copied, small
+   * payloads sharing storage.
    */
-  receivePayload(src: Uint8Array, start: number, end: number, remaining: number): void {
+  receivePayload(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n * maxViewOverhead >= src.buffer.byteLength) {
+      // Keep a view rather than copy: allocating storage costs more than
+      // the copy. A full segment, so later bytes go to a new one.
+      this.segments.push({ bytes: src.subarray(start, end), start: 0, end: n });
+      this.buffered += n;
+      this.wakeReaders();
+      return;
+    }
     let tail = this.segments.length > 0 ? this.segments.peekLast() : undefined;
     while (start < end) {
       if (tail === undefined || tail.end === tail.bytes.length) {
-        tail = { bytes: new Uint8Array(Math.max(minSegmentSize, remaining)), start: 0, end: 0 };
+        // For this piece only, not the whole payload: the rest may come as a view.
+        tail = { bytes: new Uint8Array(Math.max(minSegmentSize, end - start)), start: 0, end: 0 };
         this.segments.push(tail);
       }
       const n = Math.min(end - start, tail.bytes.length - tail.end);
       tail.bytes.set(src.subarray(start, start + n), tail.end);
       tail.end += n;
       start += n;
-      remaining -= n;
       this.buffered += n;
     }
     this.wakeReaders();

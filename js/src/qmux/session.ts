@@ -281,7 +281,7 @@ export class Session implements mux.Session, ChannelHost {
     while (pos < n && !this.ended) {
       if (this.payloadLeft > 0) {
         const k = Math.min(this.payloadLeft, n - pos);
-        this.payloadChannel?.receivePayload(chunk, pos, pos + k, this.payloadLeft);
+        this.payloadChannel?.receivePayload(chunk, pos, pos + k);
         this.payloadLeft -= k;
         pos += k;
         continue;
