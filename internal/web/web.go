@@ -27,7 +27,7 @@ var contentTypes = map[string]string{
 
 // contentSecurityPolicy lets the page load its own files and open
 // WebSockets, and nothing else.
-const contentSecurityPolicy = "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 // A file is an embedded file ready to serve.
 type file struct {
