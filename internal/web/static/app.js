@@ -196,6 +196,7 @@ function protocolError(detail) {
 
 // src/qmux/channel.ts
 var minSegmentSize = 1024;
+var maxViewOverhead = 4;
 function closedError() {
   return new QtalkMuxError("channel_closed");
 }
@@ -262,7 +263,7 @@ var Channel = class {
   take() {
     const seg = this.segments.peek();
     const out = seg.bytes.subarray(seg.start, seg.end);
-    if (seg.end === seg.bytes.length) this.segments.shift();
+    if (this.segments.length > 1 || seg.end === seg.bytes.length) this.segments.shift();
     else seg.start = seg.end;
     this.buffered -= out.length;
     this.consumed += out.length;
@@ -299,7 +300,7 @@ var Channel = class {
     this.closed = true;
     this.dropReceived();
     this.released = true;
-    this.retract(closedError());
+    this.retract(closedError);
     if (!this.host.endError && !this.sentClose) {
       this.sentClose = true;
       this.host.queueControl(msgChannelClose, this.remoteId);
@@ -345,8 +346,13 @@ var Channel = class {
     if (this.released || this.sentEOF || this.sentClose) return closedError();
     return void 0;
   }
-  /** @internal Fails every queued write and EOF with err. */
-  retract(err) {
+  /**
+   * @internal Fails every queued write and EOF with the error of why(),
+   * made only if one is queued: an error's stack costs more than a call.
+   */
+  retract(why) {
+    if (this.ops.length === 0) return;
+    const err = why();
     while (this.ops.length > 0) this.ops.shift().reject(err);
   }
   dropReceived() {
@@ -372,22 +378,31 @@ var Channel = class {
     this.receiveWindow -= length;
   }
   /**
-   * @internal Appends src[start:end], part of a payload of which remaining
-   * bytes (these included) are still to come; acceptData checked them.
+   * @internal Appends src[start:end], part or all of a payload whose
+   * header acceptData checked. src is the session's to give: a chunk of the Conn's. So that what a
+   * channel holds stays near its window, a view holds its chunk's storage
+   * only when the bytes are a good part of it; others are copied, small
+   * payloads sharing storage.
    */
-  receivePayload(src, start, end, remaining) {
+  receivePayload(src, start, end) {
+    const n = end - start;
+    if (n * maxViewOverhead >= src.buffer.byteLength) {
+      this.segments.push({ bytes: src.subarray(start, end), start: 0, end: n });
+      this.buffered += n;
+      this.wakeReaders();
+      return;
+    }
     let tail = this.segments.length > 0 ? this.segments.peekLast() : void 0;
     while (start < end) {
       if (tail === void 0 || tail.end === tail.bytes.length) {
-        tail = { bytes: new Uint8Array(Math.max(minSegmentSize, remaining)), start: 0, end: 0 };
+        tail = { bytes: new Uint8Array(Math.max(minSegmentSize, end - start)), start: 0, end: 0 };
         this.segments.push(tail);
       }
-      const n = Math.min(end - start, tail.bytes.length - tail.end);
-      tail.bytes.set(src.subarray(start, start + n), tail.end);
-      tail.end += n;
-      start += n;
-      remaining -= n;
-      this.buffered += n;
+      const k = Math.min(end - start, tail.bytes.length - tail.end);
+      tail.bytes.set(src.subarray(start, start + k), tail.end);
+      tail.end += k;
+      start += k;
+      this.buffered += k;
     }
     this.wakeReaders();
   }
@@ -401,12 +416,12 @@ var Channel = class {
   receiveClose() {
     this.gotClose = true;
     this.gotEOF = true;
-    this.retract(closedError());
+    this.retract(closedError);
     this.wakeReaders();
   }
   /** @internal Fails pending operations once the session ended. */
   sessionEnded(err) {
-    this.retract(err);
+    this.retract(() => err);
     this.wakeReaders();
   }
 };
@@ -449,8 +464,9 @@ var Session = class {
   remoteAddress;
   config;
   conn;
+  /** conn.readable's reader, unless conn delivers by conn.receive. */
   reader;
-  writer;
+  write;
   settleDone;
   writerDone;
   /** Channels by this side's number; undefined where free. */
@@ -496,14 +512,23 @@ var Session = class {
     this.conn = conn;
     if (conn.remoteAddress !== void 0) this.remoteAddress = conn.remoteAddress;
     this.done = new Promise((resolve) => this.settleDone = resolve);
-    this.reader = conn.readable.getReader();
-    this.writer = conn.writable.getWriter();
-    this.reader.closed.catch(() => {
-    });
-    this.writer.closed.catch(() => {
-    });
-    void this.readLoop();
+    if (conn.write !== void 0) {
+      this.write = conn.write.bind(conn);
+    } else {
+      const writer = conn.writable.getWriter();
+      writer.closed.catch(() => {
+      });
+      this.write = (chunk) => writer.write(chunk);
+    }
     this.writerDone = this.writeLoop();
+    if (conn.receive !== void 0) {
+      conn.receive({ data: (chunk) => this.receive(chunk), end: (err) => this.receiveEnd(err) });
+    } else {
+      this.reader = conn.readable.getReader();
+      this.reader.closed.catch(() => {
+      });
+      void this.readLoop(this.reader);
+    }
   }
   /** What operations fail with once the session ended; undefined while it runs. */
   get endError() {
@@ -592,25 +617,35 @@ var Session = class {
     await this.writerDone;
   }
   // ---- the reader ----
-  async readLoop() {
-    for (; ; ) {
+  async readLoop(reader) {
+    while (!this.ended) {
       let chunk;
       try {
-        chunk = await this.reader.read();
+        chunk = await reader.read();
       } catch (err) {
-        return this.end(new QtalkMuxError("session_closed", `qmux: read: ${messageOf(err)}`, { cause: err }), false);
+        return this.receiveEnd(err);
       }
-      if (this.ended) return;
-      if (chunk.done) {
-        const truncated = this.partialLength > 0 || this.payloadLeft > 0;
-        return this.end(truncated ? protocolError("connection ended in the middle of a message") : void 0, false);
-      }
-      try {
-        this.decode(chunk.value);
-      } catch (err) {
-        return this.end(err instanceof Error ? err : new Error(String(err)), false);
-      }
+      if (chunk.done) return this.receiveEnd(void 0);
+      this.receive(chunk.value);
     }
+  }
+  /** Decodes a chunk of the stream; a malformed message ends the session. */
+  receive(chunk) {
+    if (this.ended) return;
+    try {
+      this.decode(chunk);
+    } catch (err) {
+      this.end(err instanceof Error ? err : new Error(String(err)), false);
+    }
+  }
+  /** Ends the session at the end of the stream: err undefined for a clean end. */
+  receiveEnd(err) {
+    if (this.ended) return;
+    if (err !== void 0) {
+      return this.end(new QtalkMuxError("session_closed", `qmux: read: ${messageOf(err)}`, { cause: err }), false);
+    }
+    const truncated = this.partialLength > 0 || this.payloadLeft > 0;
+    this.end(truncated ? protocolError("connection ended in the middle of a message") : void 0, false);
   }
   /** Decodes and dispatches the messages in chunk, keeping any incomplete one for the next. */
   decode(chunk) {
@@ -619,7 +654,7 @@ var Session = class {
     while (pos < n && !this.ended) {
       if (this.payloadLeft > 0) {
         const k2 = Math.min(this.payloadLeft, n - pos);
-        this.payloadChannel?.receivePayload(chunk, pos, pos + k2, this.payloadLeft);
+        this.payloadChannel?.receivePayload(chunk, pos, pos + k2);
         this.payloadLeft -= k2;
         pos += k2;
         continue;
@@ -868,16 +903,17 @@ var Session = class {
     const wake = this.wakeWriter;
     if (wake === void 0) return;
     this.wakeWriter = void 0;
-    wake();
+    afterTurn(wake);
   }
   hasWork() {
     return this.ctl.length > 0 || this.adjusts.length > 0 || this.ready.length > 0;
   }
   // ---- the writer ----
   /**
-   * Writes batches until the session ends. Waking it is a microtask, so
-   * everything queued in the same turn shares one write; while a write is
-   * under way the next batch accumulates. No timers.
+   * Writes batches until the session ends. An idle writer wakes after the
+   * turn that queued something (see afterTurn), so that everything queued
+   * in it shares one write: a reply's CLOSE leaves with the next call. While
+   * a write is under way the next batch accumulates. No timers.
    */
   async writeLoop() {
     try {
@@ -885,12 +921,12 @@ var Session = class {
         while (!this.ended && !this.hasWork()) await new Promise((resolve) => this.wakeWriter = resolve);
         if (this.ended) break;
         const batch = this.fillBatch();
-        if (batch.length > 0) await this.writer.write(batch);
+        if (batch.length > 0) await this.write(batch);
       }
       if (this.closedLocally && this.ctl.length > 0) {
         const rest = this.ctl.view().slice();
         this.ctl.reset();
-        await this.writer.write(rest);
+        await this.write(rest);
       }
     } catch (err) {
       this.end(new QtalkMuxError("session_closed", `qmux: write: ${messageOf(err)}`, { cause: err }), false);
@@ -995,7 +1031,7 @@ var Session = class {
   closeConn() {
     if (this.connClosed) return;
     this.connClosed = true;
-    this.reader.cancel().catch(() => {
+    this.reader?.cancel().catch(() => {
     });
     try {
       this.conn.close();
@@ -1003,6 +1039,7 @@ var Session = class {
     }
   }
 };
+var afterTurn = typeof globalThis.setImmediate === "function" ? (fn) => void globalThis.setImmediate(fn) : queueMicrotask;
 function messageOf(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -4660,18 +4697,34 @@ function wrapSetupError(err, op, a, signal) {
 // src/transport/streams.ts
 function feedReadable(source, highWaterMark) {
   let controller;
+  let stream;
+  let receiver;
+  let early = [];
+  let earlyBytes = 0;
+  let earlyEnd;
   let paused = false;
   let finished = false;
-  const readable = new ReadableStream(
+  const pause = () => {
+    if (paused) return;
+    paused = true;
+    source.pause();
+  };
+  const resume = () => {
+    if (!paused || finished) return;
+    paused = false;
+    source.resume();
+  };
+  const makeStream = () => new ReadableStream(
     {
       start(c) {
         controller = c;
+        for (const chunk of early) c.enqueue(chunk);
+        if (earlyEnd?.err !== void 0) c.error(earlyEnd.err);
+        else if (earlyEnd !== void 0) c.close();
+        early = [];
       },
       pull() {
-        if (paused && !finished) {
-          paused = false;
-          source.resume();
-        }
+        resume();
       },
       cancel(reason) {
         finished = true;
@@ -4680,28 +4733,52 @@ function feedReadable(source, highWaterMark) {
     },
     new ByteLengthQueuingStrategy({ highWaterMark })
   );
+  const finish = (err) => {
+    if (finished) return;
+    finished = true;
+    if (receiver !== void 0) receiver.end(err);
+    else if (controller === void 0) earlyEnd = { err };
+    else if (err === void 0) controller.close();
+    else controller.error(err);
+  };
   return {
-    readable,
+    get readable() {
+      if (receiver !== void 0) throw new TypeError("transport: the feed was diverted");
+      stream ??= makeStream();
+      return stream;
+    },
     push(chunk) {
       if (finished || chunk.length === 0) return;
-      controller.enqueue(chunk);
-      if (!paused && (controller.desiredSize ?? 0) <= 0) {
-        paused = true;
-        source.pause();
+      if (receiver !== void 0) return receiver.data(chunk);
+      if (controller === void 0) {
+        early.push(chunk);
+        earlyBytes += chunk.length;
+        if (earlyBytes >= highWaterMark) pause();
+        return;
       }
+      controller.enqueue(chunk);
+      if ((controller.desiredSize ?? 0) <= 0) pause();
     },
     end() {
-      if (finished) return;
-      finished = true;
-      controller.close();
+      finish(void 0);
     },
     fail(err) {
-      if (finished) return;
-      finished = true;
-      controller.error(err);
+      if (!finished && controller === void 0) early = [];
+      finish(err);
+    },
+    divert(r) {
+      if (stream !== void 0 || receiver !== void 0) throw new TypeError("transport: the feed is in use");
+      receiver = r;
+      const chunks = early;
+      early = [];
+      earlyBytes = 0;
+      for (const chunk of chunks) r.data(chunk);
+      if (earlyEnd !== void 0) r.end(earlyEnd.err);
+      resume();
     },
     get queuedBytes() {
-      return finished ? 0 : highWaterMark - (controller.desiredSize ?? 0);
+      if (finished || receiver !== void 0) return 0;
+      return controller === void 0 ? earlyBytes : highWaterMark - (controller.desiredSize ?? 0);
     },
     get finished() {
       return finished;

@@ -279,11 +279,11 @@ export class Channel implements mux.Channel {
         tail = { bytes: new Uint8Array(Math.max(minSegmentSize, end - start)), start: 0, end: 0 };
         this.segments.push(tail);
       }
-      const n = Math.min(end - start, tail.bytes.length - tail.end);
-      tail.bytes.set(src.subarray(start, start + n), tail.end);
-      tail.end += n;
-      start += n;
-      this.buffered += n;
+      const k = Math.min(end - start, tail.bytes.length - tail.end);
+      tail.bytes.set(src.subarray(start, start + k), tail.end);
+      tail.end += k;
+      start += k;
+      this.buffered += k;
     }
     this.wakeReaders();
   }
