@@ -63,7 +63,19 @@ func main() {
 	out := flag.String("out", "", "write the markdown report to this file instead of stdout")
 	pngOut := flag.String("png", "", "write a bar chart of the ratios to this PNG file")
 	only := flag.String("run", "", "run only the scenarios whose id contains this string")
+	client := flag.Bool("client", false, "run as the Go client of the Node scenarios (with --addr, --mode, --concurrency, --warmup, --window: the Node client's flags)")
+	addr := flag.String("addr", "", "with -client: the server's address")
+	mode := flag.String("mode", "unary", "with -client: unary or bulk")
+	conc := flag.Int("concurrency", 1, "with -client: concurrent callers")
+	warmupMs := flag.Int("warmup", 200, "with -client: milliseconds of traffic before measuring")
+	windowMs := flag.Int("window", 1000, "with -client: milliseconds measured")
 	flag.Parse()
+	if *client {
+		if err := clientMain(*addr, *mode, *conc, time.Duration(*warmupMs)*time.Millisecond, time.Duration(*windowMs)*time.Millisecond); err != nil {
+			fatal(err)
+		}
+		return
+	}
 
 	cfg := newConfig(*short)
 	if *reps > 0 {

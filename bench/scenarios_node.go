@@ -19,9 +19,11 @@ import (
 )
 
 // The TypeScript client in Node against a Go qtalk server, beside the Go
-// client against the same server in the same run. The Node side is
-// js/dist/bench/client.js (js/src/bench/client.ts), which measures over
-// the window it is given and prints its figures as JSON.
+// client against the same server in the same run. Both clients run in a
+// process of their own, as a Node client must, with the same command line:
+// js/dist/bench/client.js (js/src/bench/client.ts), and this program with
+// -client (clientMain). Each measures over the window it is given and
+// prints its figures as JSON.
 
 // nodeClientScript is the Node bench client, relative to this module.
 const nodeClientScript = "../js/dist/bench/client.js"
@@ -46,8 +48,10 @@ func nodeScenarios(cfg *config) []*scenario {
 			title: fmt.Sprintf("TypeScript client in Node: RPC unary, 64 B, concurrency %d", conc),
 			about: fmt.Sprintf("%d caller(s) call echo with 64 bytes (a CBOR byte string) in a loop, over one session, "+
 				"against a Go qtalk rpc server in this process listening on TCP and on WebSocket. The Node client is "+
-				"the js/ package (qmux and rpc in TypeScript) in a node process of its own; the Go client runs in this "+
-				"process against the same kind of server.", conc),
+				"the js/ package (qmux and rpc in TypeScript) in a node process; the Go client is package rpc in a "+
+				"process of its own too (this program run with -client), so that both pay the same cross-process "+
+				"costs. The last row, for reference, is the Go client in the server's process, as in the unary "+
+				"scenarios above.", conc),
 			cols: []metric{
 				{name: mCallsPerSec, format: "%.0f"},
 				{name: mP50Us, lowerBetter: true, format: "%.1f"},
@@ -57,12 +61,15 @@ func nodeScenarios(cfg *config) []*scenario {
 		for _, tr := range nodeTransports {
 			sc.impls = append(sc.impls,
 				impl{name: nodeImplName("Go", tr.name), kind: refImpl, run: func(rec recorder) error {
-					return runGoNodePeer(cfg, tr.listen, conc, rec)
+					return runClientProcess(cfg, goClient, tr.listen, "unary", conc, rec)
 				}},
 				impl{name: nodeImplName("Node", tr.name), kind: qtalkImpl, run: func(rec recorder) error {
-					return runNodeClient(cfg, tr.listen, "unary", conc, rec)
+					return runClientProcess(cfg, nodeClient, tr.listen, "unary", conc, rec)
 				}})
 		}
+		sc.impls = append(sc.impls, impl{name: goInProcess, kind: refImpl, run: func(rec recorder) error {
+			return runGoInProcess(cfg, "unary", conc, rec)
+		}})
 		scs = append(scs, sc)
 	}
 	bulk := &scenario{
@@ -75,14 +82,21 @@ func nodeScenarios(cfg *config) []*scenario {
 	for _, tr := range nodeTransports {
 		bulk.impls = append(bulk.impls,
 			impl{name: nodeImplName("Go", tr.name), kind: refImpl, run: func(rec recorder) error {
-				return runGoNodePeer(cfg, tr.listen, 0, rec)
+				return runClientProcess(cfg, goClient, tr.listen, "bulk", 1, rec)
 			}},
 			impl{name: nodeImplName("Node", tr.name), kind: qtalkImpl, run: func(rec recorder) error {
-				return runNodeClient(cfg, tr.listen, "bulk", 1, rec)
+				return runClientProcess(cfg, nodeClient, tr.listen, "bulk", 1, rec)
 			}})
 	}
+	bulk.impls = append(bulk.impls, impl{name: goInProcess, kind: refImpl, run: func(rec recorder) error {
+		return runGoInProcess(cfg, "bulk", 1, rec)
+	}})
 	return append(scs, bulk)
 }
+
+// goInProcess names the reference row of the Go client in the server's
+// process, over TCP.
+const goInProcess = "Go client in the server's process, tcp"
 
 // nodeTargets are the targets of the TypeScript client: at least half the
 // Go client's figures, on each transport.
@@ -159,24 +173,56 @@ func (s *benchServer) close() error {
 	return err
 }
 
-// runGoNodePeer runs the Go client against a server on listen: unary
-// calls at concurrency conc, or bulk reading when conc is 0.
-func runGoNodePeer(cfg *config, listen string, conc int, rec recorder) error {
-	s, err := startBenchServer(listen)
+// runGoInProcess runs the Go client in this process against a server on
+// TCP.
+func runGoInProcess(cfg *config, mode string, conc int, rec recorder) error {
+	s, err := startBenchServer(nodeTransports[0].listen)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	sess, err := qtransport.Dial(context.Background(), s.addr(listen))
+	return runGoClient(cfg, s.addr(nodeTransports[0].listen), mode, conc, rec)
+}
+
+// runGoClient runs the Go client against the server at addr.
+func runGoClient(cfg *config, addr, mode string, conc int, rec recorder) error {
+	sess, err := qtransport.Dial(context.Background(), addr)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 	cl := rpc.NewClient(sess)
-	if conc == 0 {
+	switch mode {
+	case "unary":
+		return goUnary(cfg, cl, conc, rec)
+	case "bulk":
 		return goBulk(cfg, cl, rec)
 	}
-	return goUnary(cfg, cl, conc, rec)
+	return fmt.Errorf("unknown mode %q (unary or bulk)", mode)
+}
+
+// clientMain is this program run with -client: the Go client against the
+// server at addr, with the Node client's command line, printing the same
+// JSON figures.
+func clientMain(addr, mode string, conc int, warmup, window time.Duration) error {
+	cfg := &config{warmup: warmup, window: window}
+	var f clientFigures
+	rec := func(metric string, v float64) {
+		switch metric {
+		case mCallsPerSec:
+			f.CallsPerSec = v
+		case mP50Us:
+			f.P50Us = v
+		case mP99Us:
+			f.P99Us = v
+		case mMBps:
+			f.MBPerSec = v
+		}
+	}
+	if err := runGoClient(cfg, addr, mode, conc, rec); err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(f)
 }
 
 func goUnary(cfg *config, cl *rpc.Client, conc int, rec recorder) error {
@@ -257,43 +303,66 @@ func goBulk(cfg *config, cl *rpc.Client, rec recorder) error {
 	return nil
 }
 
-// nodeFigures are what the Node client prints.
-type nodeFigures struct {
+// clientFigures are what a client process prints.
+type clientFigures struct {
 	CallsPerSec float64 `json:"calls_per_sec"`
 	P50Us       float64 `json:"p50_us"`
 	P99Us       float64 `json:"p99_us"`
 	MBPerSec    float64 `json:"mb_per_sec"`
 }
 
-// runNodeClient runs the Node client against a server on listen.
-func runNodeClient(cfg *config, listen, mode string, conc int, rec recorder) error {
+// A clientCommand returns the command line of a client process, or why it
+// cannot be run.
+type clientCommand func() ([]string, error)
+
+// goClient is this program with -client.
+func goClient() ([]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return []string{self, "-client"}, nil
+}
+
+// nodeClient is the Node bench client of js/.
+func nodeClient() ([]string, error) {
 	script, err := filepath.Abs(nodeClientScript)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := os.Stat(script); err != nil {
-		return fmt.Errorf("the Node bench client is not built (%w): run npm ci && npm run build in js/ (../scripts/test does)", err)
+		return nil, fmt.Errorf("the Node bench client is not built (%w): run npm ci && npm run build in js/ (../scripts/test does)", err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return fmt.Errorf("node not found (%w): install Node.js 20 or later (apt-get install nodejs npm)", err)
+		return nil, fmt.Errorf("node not found (%w): install Node.js 20 or later (apt-get install nodejs npm)", err)
+	}
+	return []string{node, script}, nil
+}
+
+// runClientProcess runs a client process against a server on listen and
+// records the figures it prints.
+func runClientProcess(cfg *config, client clientCommand, listen, mode string, conc int, rec recorder) error {
+	argv, err := client()
+	if err != nil {
+		return err
 	}
 	s, err := startBenchServer(listen)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	cmd := exec.Command(node, script, "--addr", s.addr(listen), "--mode", mode,
-		"--concurrency", fmt.Sprint(conc),
+	argv = append(argv, "--addr", s.addr(listen), "--mode", mode, "--concurrency", fmt.Sprint(conc),
 		"--warmup", fmt.Sprint(cfg.warmup.Milliseconds()), "--window", fmt.Sprint(cfg.window.Milliseconds()))
+	cmd := exec.Command(argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("node bench client: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+		return fmt.Errorf("%s: %w: %s", filepath.Base(argv[0]), err, bytes.TrimSpace(stderr.Bytes()))
 	}
-	var f nodeFigures
+	var f clientFigures
 	if err := json.NewDecoder(io.LimitReader(&stdout, 1<<16)).Decode(&f); err != nil {
-		return fmt.Errorf("node bench client printed %q: %w", stdout.String(), err)
+		return fmt.Errorf("%s printed %q: %w", filepath.Base(argv[0]), stdout.String(), err)
 	}
 	if mode == "bulk" {
 		rec(mMBps, f.MBPerSec)
