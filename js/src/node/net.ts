@@ -7,10 +7,52 @@ import { messageOf, TransportError } from "../transport/errors.js";
 import { ConnQueue, type ConnListener, type Connector } from "../transport/registry.js";
 import { nodeStreamConn } from "./stream-conn.js";
 
-/** A Conn over a connected socket; closing its writable half-closes the socket. */
+/**
+ * A Conn over a connected socket; closing its writable half-closes the
+ * socket. A reset ends its readable with an error, never as a clean end
+ * (see endWasReset).
+ */
 export function socketConn(socket: net.Socket, remoteAddress?: string): Conn {
   socket.setNoDelay(true);
-  return nodeStreamConn(socket, socket, { remoteAddress, destroy: () => socket.destroy() });
+  return nodeStreamConn(socket, socket, {
+    remoteAddress,
+    destroy: () => socket.destroy(),
+    onInputEnd: () => endWasReset(socket),
+  });
+}
+
+const noBytes = new Uint8Array(0);
+
+/**
+ * Runs when socket's input ended, and rejects if the connection was reset
+ * rather than half-closed by the peer. Node reports many resets as the end
+ * of the stream ('end', no 'error'): libuv, when the system reports a
+ * hang-up together with data that one read did not take all of, takes the
+ * rest and then ends the stream without the read that would have failed
+ * with ECONNRESET. So the socket is asked with an empty write, which
+ * sends nothing: one the peer half-closed takes it, a reset one fails it
+ * (ECONNRESET, or EPIPE). If writes are queued ahead of it, their fate
+ * answers instead: libuv fails them in the same poll that reported the
+ * end, so the socket has errored by the next turn of the event loop, and
+ * a peer that half-closed and does not read cannot hold the end back.
+ */
+function endWasReset(socket: net.Socket): Promise<void> {
+  if (socket.destroyed || socket.writableEnded) return Promise.resolve(); // nothing to ask with
+  const queued = socket.writableLength > 0;
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      reject(new TransportError("closed", `transport: connection reset by peer (${code ?? err.message})`, { cause: err }));
+    };
+    socket.write(noBytes, (err) => (err ? failed(err) : resolve()));
+    if (queued) {
+      setImmediate(() => {
+        const err = socket.errored;
+        if (err) failed(err);
+        else resolve();
+      });
+    }
+  });
 }
 
 /** Host and port of a tcp address's host ("h:1", "[::1]:1", ":0"), for node:net. */
