@@ -136,7 +136,13 @@ func (c *child) stop(t *testing.T, graceful bool) {
 // earlier calls looked at, and returns its submatches.
 func (c *child) await(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.NewTimer(guard)
+	return c.awaitWithin(t, re, guard)
+}
+
+// awaitWithin is await with a guard of d.
+func (c *child) awaitWithin(t *testing.T, re *regexp.Regexp, d time.Duration) []string {
+	t.Helper()
+	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
@@ -157,7 +163,7 @@ func (c *child) await(t *testing.T, re *regexp.Regexp) []string {
 		select {
 		case <-grew:
 		case <-deadline.C:
-			t.Fatalf("%s logged no line matching %q within %v", c.name, re, guard)
+			t.Fatalf("%s logged no line matching %q within %v", c.name, re, d)
 		}
 	}
 }
