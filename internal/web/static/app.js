@@ -52,6 +52,28 @@ var ByteBuffer = class {
   }
 };
 
+// src/channelviews.ts
+function readableOf(source) {
+  return new ReadableStream(
+    {
+      pull: async (controller) => {
+        const chunk = await source.read();
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: () => source.close()
+    },
+    { highWaterMark: 0 }
+  );
+}
+async function* chunksOf(source) {
+  for (; ; ) {
+    const chunk = await source.read();
+    if (chunk === null) return;
+    yield chunk;
+  }
+}
+
 // src/qmux/queue.ts
 var Queue = class {
   ring = [];
@@ -309,19 +331,7 @@ var Channel = class {
     return Promise.resolve();
   }
   get readable() {
-    this.readableStream ??= new ReadableStream(
-      {
-        pull: async (controller) => {
-          const chunk = await this.read();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.close()
-      },
-      // Nothing read ahead: the channel's buffer is the only buffer, so
-      // its window is what backpressures the peer.
-      { highWaterMark: 0 }
-    );
+    this.readableStream ??= readableOf(this);
     return this.readableStream;
   }
   get writable() {
@@ -333,12 +343,8 @@ var Channel = class {
     return this.writableStream;
   }
   /** The received chunks until the end of the stream. Stopping early leaves the channel open. */
-  async *[Symbol.asyncIterator]() {
-    for (; ; ) {
-      const chunk = await this.read();
-      if (chunk === null) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator]() {
+    return chunksOf(this);
   }
   /** Why a write or closeWrite cannot proceed, if it cannot. */
   writeError() {
@@ -3257,28 +3263,14 @@ var RawChannel = class {
     return this.channel.close();
   }
   get readable() {
-    this.stream ??= new ReadableStream(
-      {
-        pull: async (controller) => {
-          const chunk = await this.read();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.close()
-      },
-      { highWaterMark: 0 }
-    );
+    this.stream ??= readableOf(this);
     return this.stream;
   }
   get writable() {
     return this.channel.writable;
   }
-  async *[Symbol.asyncIterator]() {
-    for (; ; ) {
-      const chunk = await this.read();
-      if (chunk === null) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator]() {
+    return chunksOf(this);
   }
 };
 

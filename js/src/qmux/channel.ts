@@ -1,6 +1,7 @@
 // One qmux channel: its receive buffer and window, its queue of writes
 // waiting for the session's writer, and its half of the close handshake.
 
+import { chunksOf, readableOf } from "../channelviews.js";
 import type * as mux from "../mux.js";
 import { QtalkMuxError } from "../errors.js";
 import { Queue } from "./queue.js";
@@ -179,19 +180,7 @@ export class Channel implements mux.Channel {
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    this.readableStream ??= new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          const chunk = await this.read();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.close(),
-      },
-      // Nothing read ahead: the channel's buffer is the only buffer, so
-      // its window is what backpressures the peer.
-      { highWaterMark: 0 },
-    );
+    this.readableStream ??= readableOf(this);
     return this.readableStream;
   }
 
@@ -205,12 +194,8 @@ export class Channel implements mux.Channel {
   }
 
   /** The received chunks until the end of the stream. Stopping early leaves the channel open. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const chunk = await this.read();
-      if (chunk === null) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return chunksOf(this);
   }
 
   /** Why a write or closeWrite cannot proceed, if it cannot. */

@@ -1,6 +1,7 @@
 // The channel of a call once it carries raw bytes: reads start with what
 // the frame reader had read past the last frame.
 
+import { chunksOf, readableOf } from "../channelviews.js";
 import type { Channel } from "../mux.js";
 import type { FrameReader } from "./wire.js";
 
@@ -44,17 +45,7 @@ export class RawChannel implements Channel {
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    this.stream ??= new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          const chunk = await this.read();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.close(),
-      },
-      { highWaterMark: 0 },
-    );
+    this.stream ??= readableOf(this);
     return this.stream;
   }
 
@@ -62,11 +53,7 @@ export class RawChannel implements Channel {
     return this.channel.writable;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const chunk = await this.read();
-      if (chunk === null) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return chunksOf(this);
   }
 }
