@@ -1,14 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isMuxError, QtalkMuxError } from "../errors.js";
-import type { Channel as MuxChannel } from "../mux.js";
 import { memoryPair } from "../transport/memory.js";
 import { Session } from "./session.js";
 import type { Channel } from "./channel.js";
 import { defaultWindowSize, type Config } from "./config.js";
+import { guard, pattern, readAll, sha256 } from "../testing.test.util.js";
 
-// A guard against hangs, never a delay that makes a test pass.
-const guard = { timeout: 20_000 };
 
 function pair(config?: Partial<Config>): [Session, Session] {
   const [a, b] = memoryPair();
@@ -21,35 +19,8 @@ async function openPair(a: Session, b: Session): Promise<[Channel, Channel]> {
   return [opened, await accepted];
 }
 
-async function readAll(ch: MuxChannel): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const part of ch) {
-    parts.push(part);
-    n += part.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
-async function sha256(b: Uint8Array): Promise<string> {
-  return Buffer.from(await crypto.subtle.digest("SHA-256", new Uint8Array(b))).toString("hex");
-}
 
 async function closeAll(...sessions: Session[]): Promise<void> {
   await Promise.all(sessions.map((s) => s.close()));
