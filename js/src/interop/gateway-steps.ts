@@ -8,9 +8,6 @@ import { codeName, Code, QtalkError } from "../rpc/errors.js";
 import type { Peer } from "../rpc/peer.js";
 import type { Step } from "./results.js";
 
-/** How long the cancel step lets its call run before aborting it: a guard, not a sync. */
-const cancelAfterMs = 100;
-
 /** The steps, in order: unary, server-stream, client-stream, bytes, cancel, deadline. */
 export function gatewaySteps(peer: Peer, module: string): Step[] {
   const slow = `${module}-slow`;
@@ -72,28 +69,43 @@ export function gatewaySteps(peer: Peer, module: string): Step[] {
       name: "cancel",
       run: async () => {
         const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(), cancelAfterMs);
         try {
-          await expectCancelled(peer, slow, { signal: controller.signal }, Code.Canceled);
+          await expectCancelled(peer, slow, { signal: controller.signal }, Code.Canceled, () => controller.abort());
         } finally {
-          clearTimeout(timer);
+          controller.abort(); // ends the call if the step failed before cancelling it
         }
       },
     },
-    { name: "deadline", run: () => expectCancelled(peer, slow, { timeout: 300 }, Code.DeadlineExceeded) },
+    // The deadline must leave the call time to reach the upstream, which
+    // records how it ended: a second is ample on any machine.
+    { name: "deadline", run: () => expectCancelled(peer, slow, { timeout: 1000 }, Code.DeadlineExceeded) },
   ];
 }
 
 /**
- * Calls slow:wait with a fresh token and options that end it, expects it
- * to fail with code, then expects the upstream to have seen that code.
+ * Calls slow:wait with a fresh token and options that end it; with
+ * cancel, waits until the upstream runs the call (slow:started) and
+ * cancels it. Expects the call to fail with code, then the upstream to
+ * have seen that code.
  */
-async function expectCancelled(peer: Peer, slow: string, options: { signal?: AbortSignal; timeout?: number }, code: number): Promise<void> {
+async function expectCancelled(
+  peer: Peer,
+  slow: string,
+  options: { signal?: AbortSignal; timeout?: number },
+  code: number,
+  cancel?: () => void,
+): Promise<void> {
   const token = crypto.randomUUID();
-  const err = await peer.call(`${slow}:wait`, token, options).then(
+  const ended = peer.call(`${slow}:wait`, token, options).then(
     () => undefined,
     (e: unknown) => e,
   );
+  if (cancel) {
+    const started = await peer.call(`${slow}:started`, token);
+    if (started !== true) throw new CheckMismatchError(`${slow}:started replied ${render(started)}, want true`);
+    cancel();
+  }
+  const err = await ended;
   if (!(err instanceof QtalkError) || err.code !== code) {
     throw new CheckMismatchError(`${slow}:wait ended with ${String(err ?? "a reply")}, want ${codeName(code)}`);
   }

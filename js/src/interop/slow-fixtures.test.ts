@@ -52,3 +52,14 @@ test("slow:cancelled fails with not_found for a token never cancelled, and both 
     await assert.rejects(c.call("slow:wait", 42), (err: unknown) => err instanceof QtalkError && err.code === Code.InvalidArgument);
   });
 });
+
+test("slow:started replies once a wait of the token runs", async () => {
+  await withFixtures(async (c) => {
+    const controller = new AbortController();
+    const waiting = c.call("slow:wait", "t3", { signal: controller.signal });
+    assert.equal(await c.call("slow:started", "t3"), true);
+    controller.abort();
+    await assert.rejects(waiting, (err: unknown) => err instanceof QtalkError && err.code === Code.Canceled);
+    assert.equal(await c.call("slow:cancelled", "t3"), "canceled");
+  });
+});

@@ -9,8 +9,8 @@ import type { Call } from "../rpc/server.js";
 /** The prefix pattern the fixtures are served under. */
 export const slowPrefix = "slow:";
 
-/** How long slow:cancelled waits for the cancellation of its token to be recorded (ms). */
-export const cancelledWaitMs = 5000;
+/** How long slow:started and slow:cancelled wait for what they report (ms). */
+export const reportWaitMs = 5000;
 
 async function token(call: Call): Promise<string> {
   const t = await call.receiveArgs();
@@ -18,47 +18,68 @@ async function token(call: Call): Promise<string> {
   return t;
 }
 
+/** Values recorded by token, and the calls waiting for one. */
+class Records {
+  private readonly values = new Map<string, string>();
+  private readonly waiters = new Map<string, ((v: string) => void)[]>();
+
+  set(token: string, v: string): void {
+    this.values.set(token, v);
+    for (const wake of this.waiters.get(token) ?? []) wake(v);
+    this.waiters.delete(token);
+  }
+
+  /** The value of token, waiting up to reportWaitMs for it; else a not_found error saying what did not happen. */
+  wait(token: string, what: string): Promise<string> {
+    const v = this.values.get(token);
+    if (v !== undefined) return Promise.resolve(v);
+    return new Promise<string>((resolve, reject) => {
+      const wake = (v: string) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        const left = (this.waiters.get(token) ?? []).filter((w) => w !== wake);
+        if (left.length > 0) this.waiters.set(token, left);
+        else this.waiters.delete(token);
+        reject(new QtalkError(Code.NotFound, `${what} of ${JSON.stringify(token)} within ${reportWaitMs / 1000} s`));
+      }, reportWaitMs);
+      this.waiters.set(token, [...(this.waiters.get(token) ?? []), wake]);
+    });
+  }
+}
+
 /**
  * A mux for slowPrefix: wait (args: a token) waits until its call's signal
  * aborts, records the code name of the reason for the token ("canceled" or
- * "deadline_exceeded") and fails with it; cancelled (args: a token)
- * replies the name recorded for the token, waiting up to cancelledWaitMs
- * for it (the cancellation may still be on its way), else fails with
+ * "deadline_exceeded") and fails with it; started (args: a token) replies
+ * true once a wait of the token is running, so that a client cancels a
+ * call known to have arrived; cancelled (args: a token) replies the name
+ * recorded for the token. Both wait up to reportWaitMs, else fail with
  * not_found.
  */
 export function slowFixtures(): RespondMux {
-  const recorded = new Map<string, string>();
-  const waiters = new Map<string, ((name: string) => void)[]>();
+  const running = new Records();
+  const ended = new Records();
   return new RespondMux()
     .handle("wait", async (_r, call) => {
       const t = await token(call);
       const signal = call.signal;
+      running.set(t, "running");
       const reason = await new Promise<unknown>((resolve) => {
         if (signal.aborted) resolve(signal.reason);
         else signal.addEventListener("abort", () => resolve(signal.reason), { once: true });
       });
-      const name = codeName(abortCode(reason));
-      recorded.set(t, name);
-      for (const wake of waiters.get(t) ?? []) wake(name);
-      waiters.delete(t);
+      ended.set(t, codeName(abortCode(reason)));
       throw reason;
+    })
+    .handle("started", async (_r, call) => {
+      const t = await token(call);
+      await running.wait(t, `${call.fullSelector}: no wait`);
+      return true;
     })
     .handle("cancelled", async (_r, call) => {
       const t = await token(call);
-      const name = recorded.get(t);
-      if (name !== undefined) return name;
-      return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const left = (waiters.get(t) ?? []).filter((w) => w !== wake);
-          if (left.length > 0) waiters.set(t, left);
-          else waiters.delete(t);
-          reject(new QtalkError(Code.NotFound, `${call.fullSelector}: no cancellation of ${JSON.stringify(t)} within ${cancelledWaitMs / 1000} s`));
-        }, cancelledWaitMs);
-        const wake = (n: string) => {
-          clearTimeout(timer);
-          resolve(n);
-        };
-        waiters.set(t, [...(waiters.get(t) ?? []), wake]);
-      });
+      return ended.wait(t, `${call.fullSelector}: no cancellation`);
     });
 }
