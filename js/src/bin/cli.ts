@@ -47,7 +47,7 @@ flags:
   --listen ADDR
         listen on ADDR (repeatable; at least one)
   --upstream-fixtures
-        also serve slow:wait and slow:cancelled, the fixtures of the gateway test
+        also serve slow:wait, slow:started and slow:cancelled, the fixtures of the gateway test
 
 example:
   qtalk-js serve --listen tcp://127.0.0.1:0 --listen ws://127.0.0.1:0/qtalk
