@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"runtime"
 	"testing"
 	"time"
 
@@ -23,79 +22,66 @@ func TestConnClosedUnderBlockedWrite(t *testing.T) {
 	}
 	for name, mk := range conns {
 		t.Run("window/"+name, func(t *testing.T) {
-			ca, cb := mk(t)
-			a, b := New(ca, nil), New(cb, nil)
-			t.Cleanup(func() { a.Close(); b.Close(); a.Wait(); b.Wait() })
-			ch, _ := openPair(t, a, b) // b's side is never read
+			// The peer opens a window smaller than the write and reads
+			// all of it: the writer then waits for more window.
+			const window = 64 << 10
+			p, ca, c := openRawChannel(t, mk, window)
 			wrote := make(chan error, 1)
 			go func() {
-				_, err := ch.Write(make([]byte, 16<<20))
+				_, err := c.Write(make([]byte, 16<<20))
 				wrote <- err
 			}()
-			waitWindowClosed(t, a, ch.(*channel))
+			for got := 0; got < window; {
+				if f, payload := p.next(); f.typ == msgChannelData {
+					got += len(payload)
+				}
+			}
 			ca.Close()
-			expectWriteFails(t, a, wrote)
+			expectWriteFails(t, p.s, wrote)
 		})
 		t.Run("conn/"+name, func(t *testing.T) {
-			// The peer opens a window larger than the write and never
-			// reads its end: the writer blocks in the connection.
-			ca, cb := mk(t)
-			p := &rawPeer{t: t, s: New(ca, nil), conn: cb, r: bufio.NewReader(cb), syncID: 0xFFFFFFFF}
-			t.Cleanup(func() { p.s.Close(); p.s.Wait() })
-			done := make(chan error, 1)
-			var c mux.Channel
-			go func() {
-				var err error
-				c, err = p.s.Open(context.Background())
-				done <- err
-			}()
-			f, _ := p.next()
-			p.send(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: 1, window: 1 << 30, maxPacket: 1 << 20})
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			// The peer opens a window larger than the write and stops
+			// reading after the first DATA: the writer blocks in the
+			// connection.
+			p, ca, c := openRawChannel(t, mk, 1<<30)
 			wrote := make(chan error, 1)
 			go func() {
 				_, err := c.Write(make([]byte, 64<<20))
 				wrote <- err
 			}()
-			waitWriting(t, p.s)
+			for f, _ := p.next(); f.typ != msgChannelData; {
+				f, _ = p.next()
+			}
 			ca.Close()
 			expectWriteFails(t, p.s, wrote)
 		})
 	}
 }
 
-// waitWindowClosed waits until c has data to send and no window for it.
-func waitWindowClosed(t *testing.T, s *Session, c *channel) {
+// openRawChannel returns a raw peer of a session over a connection of mk,
+// the session's end of that connection, and a channel the session opened
+// and the peer confirmed with window.
+func openRawChannel(t *testing.T, mk func(testing.TB) (net.Conn, net.Conn), window uint32) (*rawPeer, net.Conn, mux.Channel) {
 	t.Helper()
-	for deadline := time.Now().Add(failAfter); ; runtime.Gosched() {
-		s.mu.Lock()
-		blocked := c.pending != nil && c.sendWindow == 0 && c.inflight == 0 && !s.writing
-		s.mu.Unlock()
-		if blocked {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the write did not block on the window")
-		}
+	ca, cb := mk(t)
+	p := &rawPeer{t: t, s: New(ca, nil), conn: cb, r: bufio.NewReader(cb), syncID: 0xFFFFFFFF}
+	t.Cleanup(func() { cb.Close(); p.s.Close(); p.s.Wait() })
+	done := make(chan error, 1)
+	var c mux.Channel
+	go func() {
+		var err error
+		c, err = p.s.Open(context.Background())
+		done <- err
+	}()
+	f, _ := p.next()
+	if f.typ != msgChannelOpen {
+		t.Fatalf("session wrote %+v, want an OPEN", f)
 	}
-}
-
-// waitWriting waits until the session's writer is writing a batch.
-func waitWriting(t *testing.T, s *Session) {
-	t.Helper()
-	for deadline := time.Now().Add(failAfter); ; runtime.Gosched() {
-		s.mu.Lock()
-		writing := s.writing
-		s.mu.Unlock()
-		if writing {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the writer did not start writing")
-		}
+	p.send(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: 1, window: window, maxPacket: 16 << 10})
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
+	return p, ca, c
 }
 
 // expectWriteFails checks that the write reporting to wrote fails within
