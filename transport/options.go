@@ -81,7 +81,8 @@ func WithHTTPHandler(h http.Handler) Option {
 // names the Host it was sent to is always allowed, as is one without an
 // Origin (not from a browser). Other upgrades are answered 403 Forbidden
 // (see WithOriginRefused). Listen fails with an error matching
-// ErrBadOriginPattern for a malformed pattern. Other schemes ignore them.
+// ErrBadOriginPattern for a malformed or empty pattern. Other schemes
+// ignore them.
 //
 // An allowed origin's pages can call the server with their user's
 // browser, so allow only the origins of pages you trust.
@@ -98,11 +99,13 @@ func WithOriginRefused(f func(origin string, r *http.Request)) Option {
 }
 
 // checkOriginPatterns returns an error matching ErrBadOriginPattern for
-// the first malformed pattern. (websocket.Accept would refuse every
-// origin it does not match first and log the pattern with package log.)
+// the first malformed pattern, or an empty one, which would match no
+// origin (as talk/config refuses it). (websocket.Accept would refuse
+// every origin it does not match first and log the pattern with package
+// log.)
 func checkOriginPatterns(patterns []string) error {
 	for _, p := range patterns {
-		if _, err := path.Match(p, ""); err != nil {
+		if _, err := path.Match(p, ""); p == "" || err != nil {
 			return fmt.Errorf("%w: %q", ErrBadOriginPattern, p)
 		}
 	}

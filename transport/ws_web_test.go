@@ -207,6 +207,9 @@ func TestWebSocketBadOriginPattern(t *testing.T) {
 	if !errors.Is(err, transport.ErrBadOriginPattern) || !errors.Is(err, path.ErrBadPattern) || !strings.Contains(err.Error(), `"[bad"`) {
 		t.Errorf("Listen with a bad origin pattern: %v, want ErrBadOriginPattern naming it", err)
 	}
+	if _, err := transport.Listen(context.Background(), "ws/$4:0/q", transport.WithAllowedOrigins("")); !errors.Is(err, transport.ErrBadOriginPattern) {
+		t.Errorf("Listen with an empty origin pattern: %v, want ErrBadOriginPattern", err)
+	}
 
 	h := transport.NewWebSocketHandler(transport.WithAllowedOrigins("[bad"))
 	ts := httptest.NewServer(h)

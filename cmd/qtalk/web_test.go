@@ -88,6 +88,8 @@ func TestServeAllowOriginErrors(t *testing.T) {
 	}{
 		{[]string{"serve", "--listen", "ws://127.0.0.1:0", "--allow-origin", "[bad"},
 			`qtalk: serve: --allow-origin: .*bad origin pattern.*"\[bad"`},
+		{[]string{"serve", "--listen", "ws://127.0.0.1:0", "--allow-origin", ""},
+			`qtalk: serve: --allow-origin: .*bad origin pattern.*""`},
 		{[]string{"serve", "--config", "qtalk.toml", "--allow-origin", "localhost:5173"},
 			`qtalk: serve: --allow-origin and --config do not mix: .*allow_origins.*`},
 	} {
