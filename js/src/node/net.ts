@@ -102,11 +102,15 @@ export async function startServer(server: net.Server, listenOptions: net.ListenO
       server.close();
       reject(signal!.reason);
     };
+    const onError = (err: Error) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(err);
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
-    server.once("error", reject);
+    server.once("error", onError);
     server.listen(listenOptions, () => {
       signal?.removeEventListener("abort", onAbort);
-      server.removeListener("error", reject);
+      server.removeListener("error", onError);
       resolve();
     });
   });
