@@ -127,6 +127,17 @@ type originSetter interface {
 	SetAllowedOrigins(patterns ...string) error
 }
 
+// allowedOrigins are the origin patterns of a ws listener under cfg: those
+// of the listen options (WithListenOptions), then the config's, as
+// transport.Listen combines them.
+func (s *Server) allowedOrigins(cfg *config.Config) []string {
+	var o transport.Options
+	for _, opt := range s.listenOpts {
+		opt(&o)
+	}
+	return append(o.AllowedOrigins, cfg.AllowOrigins...)
+}
+
 // commitListeners starts accepting on the listeners listen added, closes
 // the ones cfg no longer lists and gives those it keeps the origins it
 // allows. Sessions already accepted stay.
@@ -158,8 +169,9 @@ func (s *Server) commitListeners(cfg *config.Config, added map[string]*listener)
 	for _, a := range want {
 		l := next[a]
 		if setter, ok := l.ln.(originSetter); ok && running[l] {
-			// Parse checked the patterns: this cannot fail.
-			setter.SetAllowedOrigins(cfg.AllowOrigins...)
+			// Parse checked the config's patterns, and Listen those of
+			// the options: this cannot fail.
+			setter.SetAllowedOrigins(s.allowedOrigins(cfg)...)
 		}
 		if running[l] || started[l] {
 			continue

@@ -44,6 +44,7 @@ func TestListenOptionsAndOrigins(t *testing.T) {
 		service.WithListenOptions(
 			transport.WithHTTPHandler(page),
 			transport.WithOriginRefused(func(origin string, _ *http.Request) { refused <- origin }),
+			transport.WithAllowedOrigins("c.example.com"),
 		))
 	if err != nil {
 		t.Fatal(err)
@@ -92,4 +93,7 @@ func TestListenOptionsAndOrigins(t *testing.T) {
 		t.Errorf("upgrade from the origin a reload allowed: status %d, want 101", got)
 	}
 	wantRefused("http://a.example.com")
+	if got := upgradeStatus(t, url, "http://c.example.com"); got != http.StatusSwitchingProtocols {
+		t.Errorf("upgrade from the origin of the listen options after a reload: status %d, want 101", got)
+	}
 }
