@@ -354,10 +354,17 @@ func runClientProcess(cfg *config, client clientCommand, listen, mode string, co
 	defer s.close()
 	argv = append(argv, "--addr", s.addr(listen), "--mode", mode, "--concurrency", fmt.Sprint(conc),
 		"--warmup", fmt.Sprint(cfg.warmup.Milliseconds()), "--window", fmt.Sprint(cfg.window.Milliseconds()))
-	cmd := exec.Command(argv[0], argv[1:]...)
+	// A client that hangs is killed rather than hanging the run (and CI).
+	limit := cfg.warmup + cfg.window + time.Minute
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (killed after %v)", err, limit)
+		}
 		return fmt.Errorf("%s: %w: %s", filepath.Base(argv[0]), err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	var f clientFigures
