@@ -15,7 +15,8 @@ export { stdioConn, stdioConnector } from "./node/stdio.js";
 export { nodeStreamConn, type NodeConnOptions, defaultReadHighWaterMark } from "./node/stream-conn.js";
 export {
   applyMask,
-  defaultMaxFrameSize,
+  // Named apart: defaultMaxFrameSize is rpc's (4 MiB), in both entries.
+  defaultMaxFrameSize as defaultWebSocketMaxFrameSize,
   dialNodeWebSocket,
   listenNodeWebSocket,
   type NodeWebSocketOptions,
