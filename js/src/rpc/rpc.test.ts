@@ -415,3 +415,43 @@ test("CBOR is the default and registered codecs apply to calls", async () => {
   assert.equal(h.client.codec, CBOR);
   assert.equal(await h.client.call("x"), "cbor");
 });
+
+test("serveSession closes the channels its own caller opened ahead once it stops serving", async () => {
+  const [a, b] = memoryPair();
+  const clientSession = new Session(a);
+  const serverSession = new Session(b);
+  const stop = new AbortController();
+  // The handler calls back, so the server's caller opens channels ahead (2 by default).
+  const served = serveSession(serverSession, async (_r, c) => c.caller.call("back"), { signal: stop.signal });
+  const client = new Client(clientSession, { openAhead: 0 });
+  const back = client.call("x");
+  // The callback's channel and the two opened ahead, in some order.
+  const firsts: Promise<unknown>[] = [];
+  const readers: FrameReader[] = [];
+  const chans: Channel[] = [];
+  for (let i = 0; i < 3; i++) {
+    chans.push(await clientSession.accept());
+    const fr = new FrameReader(chans[i]!);
+    readers.push(fr);
+    firsts.push(fr.next());
+  }
+  const i = await Promise.race(firsts.map((p, i) => p.then(() => i)));
+  const cb = readers[i]!;
+  await cb.next(); // the arguments
+  const w = new FrameWriter(32);
+  const r = w.beginFrame(FrameKind.Reply);
+  w.replyHeader(false);
+  w.endFrame(r);
+  const v = w.beginFrame(FrameKind.Value);
+  w.raw(CBOR.encode("ok"));
+  w.endFrame(v);
+  await chans[i]!.write(w.finish());
+  await chans[i]!.close();
+  assert.equal(await back, "ok");
+  stop.abort();
+  await served;
+  // The session goes on, but the channels opened ahead are closed.
+  for (const [j, p] of firsts.entries()) if (j !== i) assert.equal(await p, null);
+  await clientSession.close();
+  await serverSession.close();
+});

@@ -437,6 +437,8 @@ export class Server {
       for (const call of state.calls) call.cancel(new QtalkError(Code.Canceled, "the session ended"));
     }
     await Promise.all(served);
+    // A caller of our own: drop the channels it opened ahead of callbacks.
+    if (options.caller === undefined) caller.close();
   }
 
   private async serveChannel(ch: Channel, caller: Client, state: SessionState): Promise<void> {
