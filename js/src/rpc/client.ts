@@ -106,7 +106,7 @@ export class Client {
     const deadline = options.timeout === undefined ? undefined : performance.now() + Math.max(0, options.timeout);
     const value = encodeValue(codec, args);
     for (let resends = 0; ; resends++) {
-      const { channel, pooled } = await this.channel(signal);
+      const { channel, pooled } = await this.channel(signal, deadline);
       const r = new Response(channel, codec, this.maxFrameSize, signal, deadline);
       try {
         await r.begin(selector, value, options.metadata);
@@ -121,16 +121,34 @@ export class Client {
     }
   }
 
-  /** A channel for a call: one opened ahead if there is one, else a new one. */
-  private async channel(signal?: AbortSignal): Promise<{ channel: Channel; pooled: boolean }> {
+  /**
+   * A channel for a call: one opened ahead if there is one, else a new
+   * one, whose open the signal and the deadline bound.
+   */
+  private async channel(signal?: AbortSignal, deadline?: number): Promise<{ channel: Channel; pooled: boolean }> {
     const pooled = this.ready.pop();
     this.topUp();
     if (pooled !== undefined) return { channel: pooled, pooled: true };
+    let bound = signal;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    if (deadline !== undefined) {
+      const ac = new AbortController();
+      bound = ac.signal;
+      timer = setTimeout(() => ac.abort(deadlineExceeded()), Math.max(0, deadline - performance.now()));
+      if (signal !== undefined) {
+        onAbort = () => ac.abort(signal.reason);
+        signal.addEventListener("abort", onAbort);
+      }
+    }
     try {
-      return { channel: await this.session.open(signal ? { signal } : undefined), pooled: false };
+      return { channel: await this.session.open(bound ? { signal: bound } : undefined), pooled: false };
     } catch (err) {
-      if (signal?.aborted) throw abortError("call", signal.reason);
+      if (bound?.aborted) throw abortError("call", bound.reason);
       throw err;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
     }
   }
 

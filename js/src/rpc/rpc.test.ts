@@ -455,3 +455,13 @@ test("serveSession closes the channels its own caller opened ahead once it stops
   await clientSession.close();
   await serverSession.close();
 });
+
+test("a call's timeout bounds the open of its channel: a peer that never confirms gets deadline_exceeded", async () => {
+  const [a, b] = memoryPair();
+  const clientSession = new Session(a);
+  // b is read by nobody: the open is never confirmed.
+  const client = new Client(clientSession, { openAhead: 0 });
+  await rejectsWith(client.call("x", null, { timeout: 20 }), Code.DeadlineExceeded);
+  await clientSession.close();
+  await b.close();
+});
