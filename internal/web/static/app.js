@@ -3683,7 +3683,7 @@ var Client = class {
     const deadline = options.timeout === void 0 ? void 0 : performance.now() + Math.max(0, options.timeout);
     const value = encodeValue(codec, args);
     for (let resends = 0; ; resends++) {
-      const { channel, pooled } = await this.channel(signal);
+      const { channel, pooled } = await this.channel(signal, deadline);
       const r = new Response(channel, codec, this.maxFrameSize, signal, deadline);
       try {
         await r.begin(selector, value, options.metadata);
@@ -3697,16 +3697,34 @@ var Client = class {
       }
     }
   }
-  /** A channel for a call: one opened ahead if there is one, else a new one. */
-  async channel(signal) {
+  /**
+   * A channel for a call: one opened ahead if there is one, else a new
+   * one, whose open the signal and the deadline bound.
+   */
+  async channel(signal, deadline) {
     const pooled = this.ready.pop();
     this.topUp();
     if (pooled !== void 0) return { channel: pooled, pooled: true };
+    let bound = signal;
+    let timer;
+    let onAbort;
+    if (deadline !== void 0) {
+      const ac = new AbortController();
+      bound = ac.signal;
+      timer = setTimeout(() => ac.abort(deadlineExceeded()), Math.max(0, deadline - performance.now()));
+      if (signal !== void 0) {
+        onAbort = () => ac.abort(signal.reason);
+        signal.addEventListener("abort", onAbort);
+      }
+    }
     try {
-      return { channel: await this.session.open(signal ? { signal } : void 0), pooled: false };
+      return { channel: await this.session.open(bound ? { signal: bound } : void 0), pooled: false };
     } catch (err) {
-      if (signal?.aborted) throw abortError("call", signal.reason);
+      if (bound?.aborted) throw abortError("call", bound.reason);
       throw err;
+    } finally {
+      if (timer !== void 0) clearTimeout(timer);
+      if (onAbort !== void 0) signal.removeEventListener("abort", onAbort);
     }
   }
   /** Starts opening channels until openAhead are ready or being opened. */
@@ -4216,6 +4234,7 @@ var Server = class {
       for (const call of state.calls) call.cancel(new QtalkError(Code.Canceled, "the session ended"));
     }
     await Promise.all(served);
+    if (options.caller === void 0) caller.close();
   }
   async serveChannel(ch, caller, state) {
     const frames = new FrameReader(ch, this.maxFrameSize);
