@@ -183,7 +183,15 @@ func qmuxPair(o pairOptions) (client, server *qmux.Session, err error) {
 	if o.maxChannels > qmux.DefaultMaxChannels {
 		cfg.MaxChannels = o.maxChannels
 	}
-	return qmux.New(c1, cfg), qmux.New(c2, cfg), nil
+	if client, err = qmux.New(c1, cfg); err == nil {
+		server, err = qmux.New(c2, cfg)
+	}
+	if err != nil {
+		c1.Close()
+		c2.Close()
+		return nil, nil, err
+	}
+	return client, server, nil
 }
 
 func qmuxSessionPair(o pairOptions) (session, session, error) {

@@ -16,7 +16,14 @@ import (
 // it and a func that ends both sessions.
 func connect(h rpc.Handler) (*rpc.Client, func()) {
 	c1, c2 := pipe.New()
-	cs, ss := qmux.New(c1, nil), qmux.New(c2, nil)
+	cs, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	ss, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
 	srv := &rpc.Server{Handler: h}
 	done := make(chan struct{})
 	go func() {

@@ -66,7 +66,14 @@ func forCodecs(t *testing.T, f func(t *testing.T, codec rpc.Codec)) {
 func serve(t testing.TB, h rpc.Handler, opts ...rpc.ClientOption) *rpc.Client {
 	t.Helper()
 	c1, c2 := pipe.New()
-	cs, ss := qmux.New(c1, nil), qmux.New(c2, nil)
+	cs, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &rpc.Server{Handler: h}
 	done := make(chan struct{})
 	go func() {

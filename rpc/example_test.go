@@ -16,7 +16,14 @@ import (
 // client on the other end, and a function that tears both down.
 func connect(h rpc.Handler) (*rpc.Client, func()) {
 	a, b := pipe.New()
-	clientSess, serverSess := qmux.New(a, nil), qmux.New(b, nil)
+	clientSess, err := qmux.New(a, nil)
+	if err != nil {
+		panic(err)
+	}
+	serverSess, err := qmux.New(b, nil)
+	if err != nil {
+		panic(err)
+	}
 	srv := &rpc.Server{Handler: h}
 	done := make(chan struct{})
 	go func() {

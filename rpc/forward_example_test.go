@@ -26,13 +26,27 @@ func ExampleForward() {
 
 	// The proxy's session to the upstream.
 	u1, u2 := pipe.New()
-	toUpstream, upstreamSess := qmux.New(u1, nil), qmux.New(u2, nil)
+	toUpstream, err := qmux.New(u1, nil)
+	if err != nil {
+		panic(err)
+	}
+	upstreamSess, err := qmux.New(u2, nil)
+	if err != nil {
+		panic(err)
+	}
 	upSrv := &rpc.Server{Handler: upstream}
 	go upSrv.ServeSession(upstreamSess)
 
 	// The client's session to the proxy.
 	p1, p2 := pipe.New()
-	clientSess, proxySess := qmux.New(p1, nil), qmux.New(p2, nil)
+	clientSess, err := qmux.New(p1, nil)
+	if err != nil {
+		panic(err)
+	}
+	proxySess, err := qmux.New(p2, nil)
+	if err != nil {
+		panic(err)
+	}
 	proxy := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
 		if err := rpc.Forward(c.Context(), r, c, toUpstream, "v2."+c.Selector); err != nil {
 			r.Error(err) // does nothing if Forward answered already
@@ -46,7 +60,7 @@ func ExampleForward() {
 		fmt.Println(err)
 	}
 	fmt.Println(reply)
-	_, err := client.Call(context.Background(), "lower", "hello", nil)
+	_, err = client.Call(context.Background(), "lower", "hello", nil)
 	fmt.Println(rpc.CodeOf(err))
 
 	for _, s := range []interface{ Close() error }{clientSess, proxySess, toUpstream, upstreamSess} {

@@ -54,7 +54,14 @@ func closeOnCleanup(t testing.TB, sessions ...mux.Session) {
 func pipePair(t testing.TB) (mux.Session, mux.Session) {
 	t.Helper()
 	c1, c2 := pipe.New()
-	cs, ss := qmux.New(c1, nil), qmux.New(c2, nil)
+	cs, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	closeOnCleanup(t, cs, ss)
 	return cs, ss
 }

@@ -16,7 +16,14 @@ import (
 func serve(t testing.TB, h Handler, opts ...ClientOption) *Client {
 	t.Helper()
 	c1, c2 := pipe.New()
-	cs, ss := qmux.New(c1, nil), qmux.New(c2, nil)
+	cs, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &Server{Handler: h}
 	done := make(chan struct{})
 	go func() {

@@ -15,8 +15,16 @@ import (
 // her call is in progress.
 func Example() {
 	c1, c2 := pipe.New()
-	alice := talk.NewPeer(qmux.New(c1, nil))
-	bob := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	alice := talk.NewPeer(sess1)
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	bob := talk.NewPeer(sess2)
 	defer alice.Close()
 	defer bob.Close()
 
@@ -76,14 +84,22 @@ func Example() {
 // side fail as unavailable.
 func ExamplePeer_Close() {
 	c1, c2 := pipe.New()
-	alice := talk.NewPeer(qmux.New(c1, nil))
-	bob := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	alice := talk.NewPeer(sess1)
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	bob := talk.NewPeer(sess2)
 	defer bob.Close()
 
 	alice.Close()
 	bob.Wait() // returns once alice's close reached bob
 
-	_, err := bob.Call(context.Background(), "alice.name", nil, nil)
+	_, err = bob.Call(context.Background(), "alice.name", nil, nil)
 	fmt.Println(rpc.CodeOf(err))
 	_, err = alice.Call(context.Background(), "bob.name", nil, nil)
 	fmt.Println(rpc.CodeOf(err))
@@ -106,8 +122,16 @@ func ExampleWithHandler() {
 	})
 
 	c1, c2 := pipe.New()
-	server := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(m))
-	client := talk.NewPeer(qmux.New(c2, nil), talk.WithClientOptions(rpc.WithCodec(rpc.JSON)))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	server := talk.NewPeer(sess1, talk.WithHandler(m))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	client := talk.NewPeer(sess2, talk.WithClientOptions(rpc.WithCodec(rpc.JSON)))
 	defer server.Close()
 	defer client.Close()
 

@@ -40,8 +40,16 @@ func forEachPair(t *testing.T, test func(t *testing.T, mp makePair)) {
 func pipePair(t *testing.T, aopts, bopts []talk.Option) (*talk.Peer, *talk.Peer) {
 	t.Helper()
 	c1, c2 := pipe.New()
-	a := talk.NewPeer(qmux.New(c1, nil), aopts...)
-	b := talk.NewPeer(qmux.New(c2, nil), bopts...)
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := talk.NewPeer(sess1, aopts...)
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := talk.NewPeer(sess2, bopts...)
 	t.Cleanup(func() { closePeers(t, a, b) })
 	return a, b
 }

@@ -34,8 +34,16 @@ func ExampleRouter() {
 	}))
 
 	c1, c2 := pipe.New()
-	server := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(rt))
-	client := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	server := talk.NewPeer(sess1, talk.WithHandler(rt))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	client := talk.NewPeer(sess2)
 	defer server.Close()
 	defer client.Close()
 

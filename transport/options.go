@@ -152,9 +152,10 @@ func NewSession(conn io.ReadWriteCloser, o *Options) (mux.Session, error) {
 	if o != nil {
 		cfg = o.SessionConfig
 	}
-	if err := cfg.Validate(); err != nil {
+	s, err := qmux.New(conn, cfg)
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("transport: %w", err)
 	}
-	return qmux.New(conn, cfg), nil
+	return s, nil
 }

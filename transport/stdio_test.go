@@ -15,7 +15,10 @@ func TestStdioDial(t *testing.T) {
 	local, remote := pipe.New()
 	defer transport.SetStdioStreams(local, local)()
 
-	peer := qmux.New(remote, nil)
+	peer, err := qmux.New(remote, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); serveEcho(peer) }()
 
@@ -50,7 +53,10 @@ func TestStdioListen(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); serveEcho(s) }()
 
-	peer := qmux.New(remote, nil)
+	peer, err := qmux.New(remote, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	checkEcho(t, peer)
 
 	// The one session has been taken: Accept waits for ctx or Close.

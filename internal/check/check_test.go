@@ -28,8 +28,16 @@ func run(t *testing.T, server rpc.Handler) (failed []string) {
 	var k check.Checker
 	k.Timeout = 5 * time.Second
 	c1, c2 := pipe.New()
-	srv := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(root))
-	cli := talk.NewPeer(qmux.New(c2, nil), talk.WithHandler(k.Handler()))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := talk.NewPeer(sess1, talk.WithHandler(root))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := talk.NewPeer(sess2, talk.WithHandler(k.Handler()))
 	defer srv.Close()
 	defer cli.Close()
 
@@ -90,8 +98,16 @@ func TestRunStops(t *testing.T) {
 	c1, c2 := pipe.New()
 	root := rpc.NewRespondMux()
 	root.Handle(check.Prefix, check.Handler())
-	srv := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(root))
-	cli := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := talk.NewPeer(sess1, talk.WithHandler(root))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := talk.NewPeer(sess2)
 	defer srv.Close()
 	defer cli.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,8 +126,16 @@ func TestMismatchError(t *testing.T) {
 	root := rpc.NewRespondMux()
 	root.Handle(check.Prefix, m)
 	c1, c2 := pipe.New()
-	srv := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(root))
-	cli := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := talk.NewPeer(sess1, talk.WithHandler(root))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := talk.NewPeer(sess2)
 	defer srv.Close()
 	defer cli.Close()
 	var k check.Checker

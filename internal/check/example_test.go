@@ -18,11 +18,19 @@ func Example() {
 	root := rpc.NewRespondMux()
 	root.Handle(check.Prefix, check.Handler())
 	c1, c2 := pipe.New()
-	server := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(root))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	server := talk.NewPeer(sess1, talk.WithHandler(root))
 	defer server.Close()
 
 	var k check.Checker
-	client := talk.NewPeer(qmux.New(c2, nil), talk.WithHandler(k.Handler()))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	client := talk.NewPeer(sess2, talk.WithHandler(k.Handler()))
 	defer client.Close()
 
 	passed := 0

@@ -92,9 +92,16 @@ func TestSpecExchanges(t *testing.T) {
 	root := rpc.NewRespondMux()
 	root.Handle(Prefix, Handler())
 	c1, c2 := pipe.New()
-	srv := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(root))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := talk.NewPeer(sess1, talk.WithHandler(root))
 	defer srv.Close()
-	sess := qmux.New(c2, nil)
+	sess, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer sess.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -28,8 +28,16 @@ func serve(t *testing.T) (s *demo.Server, cbor, js *rpc.Client) {
 	t.Helper()
 	s = demo.New(slog.New(slog.DiscardHandler))
 	c1, c2 := pipe.New()
-	srv := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(s.Handler()))
-	cli := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := talk.NewPeer(sess1, talk.WithHandler(s.Handler()))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := talk.NewPeer(sess2)
 	t.Cleanup(func() {
 		s.Close()
 		cli.Close()

@@ -19,9 +19,17 @@ func Example() {
 	s := demo.New(slog.New(slog.DiscardHandler))
 	defer s.Close()
 	c1, c2 := pipe.New()
-	server := talk.NewPeer(qmux.New(c1, nil), talk.WithHandler(s.Handler()))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	server := talk.NewPeer(sess1, talk.WithHandler(s.Handler()))
 	defer server.Close()
-	client := talk.NewPeer(qmux.New(c2, nil))
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	client := talk.NewPeer(sess2)
 	defer client.Close()
 	ctx := context.Background()
 

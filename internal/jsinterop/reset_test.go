@@ -61,7 +61,10 @@ func resetWhileStalled(t *testing.T, peer *child, addr string, reset bool) {
 			t.Fatal(err)
 		}
 	}
-	sess := qmux.New(conn, nil)
+	sess, err := qmux.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer sess.Close()
 	ch, err := sess.Open(ctx)
 	if err != nil {

@@ -9,7 +9,14 @@
 //	func TestConformance(t *testing.T) {
 //		muxtest.Run(t, func(t testing.TB) (a, b mux.Session, stop func()) {
 //			c1, c2 := pipe.New()
-//			sa, sb := qmux.New(c1, nil), qmux.New(c2, nil)
+//			sa, err := qmux.New(c1, nil)
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			sb, err := qmux.New(c2, nil)
+//			if err != nil {
+//				t.Fatal(err)
+//			}
 //			return sa, sb, func() {
 //				sa.Close()
 //				sb.Close()

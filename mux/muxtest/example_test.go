@@ -13,7 +13,14 @@ import (
 // both and waits until they have ended, so that no goroutine outlives it.
 func makePair(testing.TB) (a, b mux.Session, stop func()) {
 	c1, c2 := pipe.New()
-	sa, sb := qmux.New(c1, nil), qmux.New(c2, nil)
+	sa, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	sb, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
 	return sa, sb, func() {
 		sa.Close()
 		sb.Close()

@@ -64,7 +64,7 @@ func TestConnClosedUnderBlockedWrite(t *testing.T) {
 func openRawChannel(t *testing.T, mk func(testing.TB) (net.Conn, net.Conn), window uint32) (*rawPeer, net.Conn, mux.Channel) {
 	t.Helper()
 	ca, cb := mk(t)
-	p := &rawPeer{t: t, s: New(ca, nil), conn: cb, r: bufio.NewReader(cb), syncID: 0xFFFFFFFF}
+	p := &rawPeer{t: t, s: newSession(t, ca, nil), conn: cb, r: bufio.NewReader(cb), syncID: 0xFFFFFFFF}
 	t.Cleanup(func() { cb.Close(); p.s.Close(); p.s.Wait() })
 	done := make(chan error, 1)
 	var c mux.Channel

@@ -13,7 +13,14 @@ import (
 // the other accepts it and echoes what it reads.
 func Example() {
 	c1, c2 := pipe.New()
-	client, server := qmux.New(c1, nil), qmux.New(c2, nil)
+	client, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	server, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
 	defer client.Close()
 	defer server.Close()
 
@@ -44,7 +51,14 @@ func Example() {
 // spent in Open. A refusal would show in the Read instead.
 func ExampleSession_OpenEarly() {
 	c1, c2 := pipe.New()
-	client, server := qmux.New(c1, nil), qmux.New(c2, nil)
+	client, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	server, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
 	defer client.Close()
 	defer server.Close()
 

@@ -27,7 +27,7 @@ var fuzzConfig = Config{WindowSize: 4096, MaxPacketSize: 1024, AcceptBacklog: 2,
 
 // decode runs a session whose peer sends input and returns why it ended.
 func decode(t testing.TB, input []byte) error {
-	s := New(replayConn{bytes.NewReader(input)}, &fuzzConfig)
+	s := newSession(t, replayConn{bytes.NewReader(input)}, &fuzzConfig)
 	err := waitEnd(t, s)
 	if n := s.numChannels(); n > fuzzConfig.MaxChannels {
 		t.Fatalf("numChannels() = %d exceeds MaxChannels %d", n, fuzzConfig.MaxChannels)

@@ -47,7 +47,7 @@ func newRawPeer(t testing.TB, cfg *Config) *rawPeer {
 func newRawPeerSize(t testing.TB, cfg *Config, size int) *rawPeer {
 	t.Helper()
 	a, b := pipe.NewSize(size)
-	p := &rawPeer{t: t, s: New(a, cfg), conn: b, r: bufio.NewReader(b), syncID: 0xFFFFFFFF}
+	p := &rawPeer{t: t, s: newSession(t, a, cfg), conn: b, r: bufio.NewReader(b), syncID: 0xFFFFFFFF}
 	t.Cleanup(func() {
 		p.conn.Close()
 		p.s.Close()

@@ -23,7 +23,7 @@ import (
 func newRawPeerTCP(t testing.TB, cfg *Config) *rawPeer {
 	t.Helper()
 	a, b := tcpConnPair(t)
-	p := &rawPeer{t: t, s: New(a, cfg), conn: b, r: bufio.NewReader(b), syncID: 0xFFFFFFFF}
+	p := &rawPeer{t: t, s: newSession(t, a, cfg), conn: b, r: bufio.NewReader(b), syncID: 0xFFFFFFFF}
 	t.Cleanup(func() {
 		p.s.Close()
 		p.s.Wait()
@@ -167,7 +167,7 @@ func waitGroupTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 // decodeTCP is decode with the peer's stream sent over loopback TCP.
 func decodeTCP(t testing.TB, input []byte) error {
 	a, b := tcpConnPair(t)
-	s := New(a, &fuzzConfig)
+	s := newSession(t, a, &fuzzConfig)
 	go io.Copy(io.Discard, b) // what the session writes
 	b.Write(input)
 	b.(*net.TCPConn).CloseWrite()

@@ -36,7 +36,14 @@ func (s earlySession) Open(ctx context.Context) (mux.Channel, error) { return s.
 // sessions runs qmux on both ends and returns a stop that closes both and
 // waits for them to end.
 func sessions(c1, c2 net.Conn) (a, b mux.Session, stop func()) {
-	sa, sb := qmux.New(c1, nil), qmux.New(c2, nil)
+	sa, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	sb, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
 	return sa, sb, func() {
 		sa.Close()
 		sb.Close()

@@ -56,11 +56,12 @@ var (
 
 // New starts a session over conn with cfg (nil for the defaults). Both
 // ends of a connection call New; qmux has no client and server roles. The
-// session owns conn and closes it when it ends. New panics if cfg is
-// invalid (see Config.Validate).
-func New(conn io.ReadWriteCloser, cfg *Config) *Session {
+// session owns conn and closes it when it ends. If cfg is invalid (see
+// Config.Validate), New returns an error matching ErrInvalidConfig and
+// leaves conn to the caller.
+func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
-		panic(err)
+		return nil, err
 	}
 	raw := socketOf(conn)
 	s := &Session{
@@ -76,7 +77,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) *Session {
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
-	return s
+	return s, nil
 }
 
 // socketOf returns the raw connection of a TCP or Unix socket, whose

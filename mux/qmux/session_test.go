@@ -12,11 +12,21 @@ import (
 	"github.com/qtalkkit/qtalk/transport/pipe"
 )
 
+// newSession is New for a config the test knows to be valid.
+func newSession(t testing.TB, conn io.ReadWriteCloser, cfg *Config) *Session {
+	t.Helper()
+	s, err := New(conn, cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
 // newPair returns two sessions connected by an in-memory pipe.
 func newPair(t testing.TB, cfg *Config) (a, b *Session) {
 	t.Helper()
 	ca, cb := pipe.New()
-	a, b = New(ca, cfg), New(cb, cfg)
+	a, b = newSession(t, ca, cfg), newSession(t, cb, cfg)
 	t.Cleanup(func() {
 		a.Close()
 		b.Close()
@@ -30,7 +40,7 @@ func newPair(t testing.TB, cfg *Config) (a, b *Session) {
 func newTCPPair(t testing.TB, cfg *Config) (a, b *Session) {
 	t.Helper()
 	ca, cb := tcpConnPair(t)
-	a, b = New(ca, cfg), New(cb, cfg)
+	a, b = newSession(t, ca, cfg), newSession(t, cb, cfg)
 	t.Cleanup(func() {
 		a.Close()
 		b.Close()
@@ -125,4 +135,22 @@ func TestPeerHangUpIsEOF(t *testing.T) {
 			t.Fatalf("Wait after the peer hung up: %v, want io.EOF", err)
 		}
 	}
+}
+
+// New refuses an invalid config with an error instead of a panic, and
+// leaves the connection to the caller.
+func TestNewInvalidConfig(t *testing.T) {
+	ca, cb := pipe.New()
+	defer cb.Close()
+	s, err := New(ca, &Config{WindowSize: 1024, MaxPacketSize: 4096})
+	if !errors.Is(err, ErrInvalidConfig) || s != nil {
+		t.Fatalf("New = %v, %v; want nil, an error matching ErrInvalidConfig", s, err)
+	}
+	// The connection is still open: New did not take it.
+	go ca.Write([]byte("x"))
+	var b [1]byte
+	if _, err := io.ReadFull(cb, b[:]); err != nil {
+		t.Fatalf("the connection New refused is closed: %v", err)
+	}
+	ca.Close()
 }

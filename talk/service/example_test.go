@@ -54,8 +54,16 @@ greeter = { provider = "local", module = "example.net/greeter" }
 	defer srv.Close()
 
 	c1, c2 := pipe.New()
-	go srv.ServeSession(qmux.New(c1, nil))
-	client := talk.NewPeer(qmux.New(c2, nil))
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	go srv.ServeSession(sess1)
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	client := talk.NewPeer(sess2)
 	defer client.Close()
 
 	ctx := context.Background()
