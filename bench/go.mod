@@ -8,12 +8,14 @@ require (
 	github.com/quic-go/quic-go v0.65.0
 	github.com/xtaci/smux v1.5.56
 	google.golang.org/grpc v1.85.0
+	storj.io/drpc v1.1.0
 )
 
 require (
 	github.com/coder/websocket v1.8.15 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.6 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
+	github.com/zeebo/errs v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect

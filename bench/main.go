@@ -1,6 +1,8 @@
 // Command bench measures qtalk against raw TCP and its peers (yamux, smux,
-// gRPC-Go, net/rpc, bare quic-go) side by side in one process over
-// loopback, and writes a markdown report of the medians, their ratios and
+// gRPC-Go, net/rpc, storj.io/drpc, bare quic-go) side by side in one
+// process over loopback, and the qtalk command itself across processes
+// (qtalk bench against qtalk serve, directly and through a gateway), and
+// writes a markdown report of the medians, their ratios and
 // qtalk's targets, with an optional PNG chart of the ratios.
 //
 //	go run . [-short] [-reps n] [-run id] [-out RESULTS.md] [-png ratios.png]
@@ -63,15 +65,23 @@ func main() {
 	out := flag.String("out", "", "write the markdown report to this file instead of stdout")
 	pngOut := flag.String("png", "", "write a bar chart of the ratios to this PNG file")
 	only := flag.String("run", "", "run only the scenarios whose id contains this string")
-	client := flag.Bool("client", false, "run as the Go client of the Node scenarios (with --addr, --mode, --concurrency, --warmup, --window: the Node client's flags)")
+	client := flag.Bool("client", false, "run as the Go client of the Node and cross-process scenarios (with --addr, --mode, --concurrency, --warmup, --window: the Node client's flags)")
+	echoServer := flag.Bool("echo-server", false, "run as the TCP echo server of the cross-process scenario, until SIGTERM")
 	addr := flag.String("addr", "", "with -client: the server's address")
-	mode := flag.String("mode", "unary", "with -client: unary or bulk")
+	mode := flag.String("mode", "unary", "with -client: unary, bulk, or ping (TCP round trips with -echo-server)")
+	label := flag.String("label", "echo", "with -client --mode unary: the label called")
 	conc := flag.Int("concurrency", 1, "with -client: concurrent callers")
 	warmupMs := flag.Int("warmup", 200, "with -client: milliseconds of traffic before measuring")
 	windowMs := flag.Int("window", 1000, "with -client: milliseconds measured")
 	flag.Parse()
 	if *client {
-		if err := clientMain(*addr, *mode, *conc, time.Duration(*warmupMs)*time.Millisecond, time.Duration(*windowMs)*time.Millisecond); err != nil {
+		if err := clientMain(*addr, *mode, *label, *conc, time.Duration(*warmupMs)*time.Millisecond, time.Duration(*windowMs)*time.Millisecond); err != nil {
+			fatal(err)
+		}
+		return
+	}
+	if *echoServer {
+		if err := echoServerMain(); err != nil {
 			fatal(err)
 		}
 		return
@@ -94,6 +104,7 @@ func main() {
 		scs = keep
 	}
 	runAll(&cfg, scs, res)
+	removeBuilt()
 
 	rep := report{
 		cfg:      &cfg,

@@ -62,8 +62,8 @@ func (r *report) markdown() string {
 		"averages above, against %d CPUs), and loopback figures vary by about 30%% between runs even on a "+
 		"quiet machine. A large spread or a wide range of per-repetition ratios means the figure is noise-bound: "+
 		"rerun before acting on a target near its bound.\n", runtime.NumCPU())
-	p("- Everything runs in one process over loopback (TCP; UDP for QUIC): both ends of every connection share the CPUs, " +
-		"and heap figures count both ends.\n")
+	p("- Everything but the Node, cross-process and gateway scenarios runs in one process over loopback (TCP; UDP for QUIC): " +
+		"both ends of every connection share the CPUs, and heap figures count both ends.\n")
 	p("- Flow-control settings are each implementation's defaults: qmux 512 KiB window and 32 KiB packets; " +
 		"yamux 256 KiB stream window; smux protocol version 2 (per-stream windows of 64 KiB, 4 MiB per " +
 		"session; version 1, the default, stalls the whole session behind one slow reader); gRPC-Go's " +

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	netrpc "net/rpc"
 	"sync"
@@ -41,6 +42,7 @@ var rpcSystems = []rpcSystem{
 	{name: "qtalk rpc", kind: qtalkImpl, start: func() (rpcClient, error) { return startQtalkRPC(rpc.CBOR, qmuxRPCPair) }},
 	{name: "grpc", start: startGRPC},
 	{name: "net/rpc", start: startNetRPC},
+	{name: "drpc", start: startDRPC},
 	// For reference: qtalk rpc with a pass-through codec like gRPC's here,
 	// to tell the cost of CBOR from the rest.
 	{name: "qtalk rpc, raw codec", kind: refImpl, start: func() (rpcClient, error) { return startQtalkRPC(rawBytes{}, qmuxRPCPair) }},
@@ -48,6 +50,11 @@ var rpcSystems = []rpcSystem{
 		return startQtalkRPC(rpc.CBOR, quicRPCPair)
 	}},
 }
+
+// tcpRoundTrip is the reference of the unary scenario at concurrency 1:
+// 64 bytes written on a loopback TCP connection and echoed back, the
+// least a call can take. It carries one call at a time.
+var tcpRoundTrip = rpcSystem{name: "tcp round trip", kind: refImpl, start: startTCPEcho}
 
 // rpcSystemsNamed returns the rpc systems called names, in that order.
 func rpcSystemsNamed(names ...string) []rpcSystem {
@@ -264,6 +271,52 @@ func (n *netRPCClient) close() error {
 	n.ln.Close()
 	n.conns.close()
 	n.served.Wait()
+	return err
+}
+
+// tcpEchoClient writes a payload on a TCP connection whose other end
+// writes it back.
+type tcpEchoClient struct {
+	c, s  net.Conn
+	buf   []byte
+	echod chan struct{}
+}
+
+func startTCPEcho() (rpcClient, error) {
+	c, s, err := tcpConnPair()
+	if err != nil {
+		return nil, err
+	}
+	t := &tcpEchoClient{c: c, s: s, buf: make([]byte, unarySize), echod: make(chan struct{})}
+	go func() {
+		defer close(t.echod)
+		buf := make([]byte, unarySize)
+		for {
+			if _, err := io.ReadFull(s, buf); err != nil {
+				return
+			}
+			if _, err := s.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return t, nil
+}
+
+func (t *tcpEchoClient) unary(payload []byte) error {
+	if _, err := t.c.Write(payload); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(t.c, t.buf[:len(payload)])
+	return err
+}
+
+func (t *tcpEchoClient) stream(func(int) bool) error { return errNoStreams }
+
+func (t *tcpEchoClient) close() error {
+	err := t.c.Close()
+	t.s.Close()
+	<-t.echod
 	return err
 }
 

@@ -70,6 +70,8 @@ func allScenarios(cfg *config) []*scenario {
 	scs = append(scs, idleScenario(cfg))
 	scs = append(scs, soakScenario(cfg))
 	scs = append(scs, nodeScenarios(cfg)...)
+	scs = append(scs, xprocScenario(cfg))
+	scs = append(scs, gatewayScenarios(cfg)...)
 	return scs
 }
 

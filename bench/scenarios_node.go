@@ -181,11 +181,15 @@ func runGoInProcess(cfg *config, mode string, conc int, rec recorder) error {
 		return err
 	}
 	defer s.close()
-	return runGoClient(cfg, s.addr(nodeTransports[0].listen), mode, conc, rec)
+	return runGoClient(cfg, s.addr(nodeTransports[0].listen), mode, "echo", conc, rec)
 }
 
-// runGoClient runs the Go client against the server at addr.
-func runGoClient(cfg *config, addr, mode string, conc int, rec recorder) error {
+// runGoClient runs the Go client against the server at addr, calling
+// label in unary mode; in ping mode, the server is a TCP echo server.
+func runGoClient(cfg *config, addr, mode, label string, conc int, rec recorder) error {
+	if mode == "ping" {
+		return tcpPing(cfg, addr, rec)
+	}
 	sess, err := qtransport.Dial(context.Background(), addr)
 	if err != nil {
 		return err
@@ -194,17 +198,17 @@ func runGoClient(cfg *config, addr, mode string, conc int, rec recorder) error {
 	cl := rpc.NewClient(sess)
 	switch mode {
 	case "unary":
-		return goUnary(cfg, cl, conc, rec)
+		return goUnary(cfg, cl, label, conc, rec)
 	case "bulk":
 		return goBulk(cfg, cl, rec)
 	}
-	return fmt.Errorf("unknown mode %q (unary or bulk)", mode)
+	return fmt.Errorf("unknown mode %q (unary, bulk or ping)", mode)
 }
 
 // clientMain is this program run with -client: the Go client against the
 // server at addr, with the Node client's command line, printing the same
 // JSON figures.
-func clientMain(addr, mode string, conc int, warmup, window time.Duration) error {
+func clientMain(addr, mode, label string, conc int, warmup, window time.Duration) error {
 	cfg := &config{warmup: warmup, window: window}
 	var f clientFigures
 	rec := func(metric string, v float64) {
@@ -219,13 +223,13 @@ func clientMain(addr, mode string, conc int, warmup, window time.Duration) error
 			f.MBPerSec = v
 		}
 	}
-	if err := runGoClient(cfg, addr, mode, conc, rec); err != nil {
+	if err := runGoClient(cfg, addr, mode, label, conc, rec); err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(f)
 }
 
-func goUnary(cfg *config, cl *rpc.Client, conc int, rec recorder) error {
+func goUnary(cfg *config, cl *rpc.Client, label string, conc int, rec recorder) error {
 	payload := make([]byte, unarySize)
 	var phase atomic.Int32
 	var wg sync.WaitGroup
@@ -240,7 +244,7 @@ func goUnary(cfg *config, cl *rpc.Client, conc int, rec recorder) error {
 					return
 				}
 				t0 := time.Now()
-				if _, err := cl.Call(context.Background(), "echo", payload, &reply); err != nil {
+				if _, err := cl.Call(context.Background(), label, payload, &reply); err != nil {
 					errs[i] = err
 					return
 				}
@@ -352,7 +356,13 @@ func runClientProcess(cfg *config, client clientCommand, listen, mode string, co
 		return err
 	}
 	defer s.close()
-	argv = append(argv, "--addr", s.addr(listen), "--mode", mode, "--concurrency", fmt.Sprint(conc),
+	return runClient(cfg, argv, s.addr(listen), mode, conc, rec)
+}
+
+// runClient runs the client process argv against the server at addr and
+// records the figures it prints.
+func runClient(cfg *config, argv []string, addr, mode string, conc int, rec recorder) error {
+	argv = append(argv, "--addr", addr, "--mode", mode, "--concurrency", fmt.Sprint(conc),
 		"--warmup", fmt.Sprint(cfg.warmup.Milliseconds()), "--window", fmt.Sprint(cfg.window.Milliseconds()))
 	// A client that hangs is killed rather than hanging the run (and CI).
 	limit := cfg.warmup + cfg.window + time.Minute

@@ -16,15 +16,22 @@ const (
 func unaryScenarios(cfg *config) []*scenario {
 	var scs []*scenario
 	for _, conc := range []int{1, 32} {
+		ref := ""
+		if conc == 1 {
+			ref = "The tcp round trip row is the reference of the least a call can take: 64 bytes written on a " +
+				"loopback TCP connection and echoed back by the other end. "
+		}
 		sc := &scenario{
 			id:    fmt.Sprintf("unary-c%d", conc),
 			title: fmt.Sprintf("RPC unary, 64 B, concurrency %d", conc),
 			about: fmt.Sprintf("%d goroutine(s) call an echo method with 64 bytes over one client connection, in a loop. "+
 				"Allocations are runtime.MemStats.Mallocs over the window per call, client and server together "+
 				"(one process). qtalk rpc runs over qmux on TCP with its default codec (CBOR); gRPC-Go over "+
-				"HTTP/2 on TCP without TLS, with a pass-through []byte codec; net/rpc with gob. "+
-				"The raw-codec qtalk row, for reference, gives qtalk rpc a pass-through codec too; the last row runs "+
-				"qtalk rpc (CBOR) over mux/quic on loopback UDP.", conc),
+				"HTTP/2 on TCP without TLS, with a pass-through []byte codec; net/rpc with gob; storj.io/drpc with a "+
+				"hand-written description and a pass-through encoding, over a TCP connection per concurrent caller "+
+				"(a drpc connection carries one call at a time; its callers pool connections). "+
+				"%sThe raw-codec qtalk row, for reference, gives qtalk rpc a pass-through codec too; the last row runs "+
+				"qtalk rpc (CBOR) over mux/quic on loopback UDP.", conc, ref),
 			cols: []metric{
 				{name: mCallsPerSec, format: "%.0f"},
 				{name: mP50Us, lowerBetter: true, format: "%.1f"},
@@ -32,7 +39,11 @@ func unaryScenarios(cfg *config) []*scenario {
 				{name: mAllocs, lowerBetter: true, format: "%.1f"},
 			},
 		}
-		for _, sys := range rpcSystems {
+		systems := rpcSystems
+		if conc == 1 {
+			systems = append([]rpcSystem{tcpRoundTrip}, systems...)
+		}
+		for _, sys := range systems {
 			sc.impls = append(sc.impls, impl{name: sys.name, kind: sys.kind, overQUIC: sys.overQUIC, run: func(rec recorder) error {
 				return runUnary(cfg, sys, conc, rec)
 			}})
@@ -107,7 +118,7 @@ func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 }
 
 // streamSystems are the rpc systems with server streams: all but net/rpc.
-var streamSystems = []string{"qtalk rpc", "grpc", "qtalk rpc, raw codec", "qtalk rpc over mux/quic"}
+var streamSystems = []string{"qtalk rpc", "grpc", "drpc", "qtalk rpc, raw codec", "qtalk rpc over mux/quic"}
 
 // streamScenario measures a server stream of 64 KiB messages, against
 // raw TCP and a bare qmux channel carrying 64 KiB writes.
@@ -117,7 +128,7 @@ func streamScenario(cfg *config) *scenario {
 		title: "Server-streaming RPC, 64 KiB messages",
 		about: "The server sends 64 KiB messages as fast as the client takes them. The tcp, qmux, quic-go and mux/quic " +
 			"rows are the bulk one-channel runs (64 KiB writes), for reference, as is qtalk rpc with a pass-through codec " +
-			"(gRPC's codec here is one too). The client decodes each message into the same []byte variable.",
+			"(gRPC's and drpc's codecs here are too). The client decodes each message into the same []byte variable.",
 		cols:     []metric{{name: mMBps, format: "%.0f"}},
 		baseline: "tcp",
 	}

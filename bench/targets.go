@@ -121,10 +121,20 @@ func targets(cfg *config) []target {
 			figure{"pingpong", "qmux", mMeanUs}, figure{"pingpong", "tcp", mMeanUs}, 2, true),
 		ratioTarget("rpc unary 64 B, concurrency 1", ">= 2x gRPC-Go calls/s", "unary c1: qtalk / grpc",
 			figure{"unary-c1", "qtalk rpc", mCallsPerSec}, figure{"unary-c1", "grpc", mCallsPerSec}, 2, false),
+		ratioTarget("rpc unary 64 B, concurrency 1: latency", "p50 <= 2x raw TCP round trip", "unary c1 p50: qtalk / tcp",
+			figure{"unary-c1", "qtalk rpc", mP50Us}, figure{"unary-c1", tcpRoundTrip.name, mP50Us}, 2, true),
+		ratioTarget("rpc unary 64 B, concurrency 1, against drpc", ">= 1x drpc calls/s", "unary c1: qtalk / drpc",
+			figure{"unary-c1", "qtalk rpc", mCallsPerSec}, figure{"unary-c1", "drpc", mCallsPerSec}, 1, false),
 		ratioTarget("rpc unary 64 B, concurrency 32", ">= 1.5x gRPC-Go calls/s", "unary c32: qtalk / grpc",
 			figure{"unary-c32", "qtalk rpc", mCallsPerSec}, figure{"unary-c32", "grpc", mCallsPerSec}, 1.5, false),
-		valueTarget("rpc allocations per unary call (client + server)", "<= 15 (concurrency 1)",
-			"allocs per call / 15", figure{"unary-c1", "qtalk rpc", mAllocs}, 15, true),
+		ratioTarget("rpc unary 64 B, concurrency 32, against net/rpc", ">= 1.3x net/rpc calls/s", "unary c32: qtalk / net-rpc",
+			figure{"unary-c32", "qtalk rpc", mCallsPerSec}, figure{"unary-c32", "net/rpc", mCallsPerSec}, 1.3, false),
+		ratioTarget("rpc unary 64 B, concurrency 32: tail latency", "p99 <= net/rpc's", "unary c32 p99: qtalk / net-rpc",
+			figure{"unary-c32", "qtalk rpc", mP99Us}, figure{"unary-c32", "net/rpc", mP99Us}, 1, true),
+		ratioTarget("rpc unary 64 B, concurrency 32, against drpc", ">= 1x drpc calls/s", "unary c32: qtalk / drpc",
+			figure{"unary-c32", "qtalk rpc", mCallsPerSec}, figure{"unary-c32", "drpc", mCallsPerSec}, 1, false),
+		valueTarget("rpc allocations per unary call (client + server)", "<= 8 (concurrency 1)",
+			"allocs per call / 8", figure{"unary-c1", "qtalk rpc", mAllocs}, 8, true),
 		ratioTarget("server-streaming rpc, 64 KiB messages", ">= 0.6x raw TCP", "stream: qtalk / tcp",
 			figure{"stream", "qtalk rpc", mMBps}, figure{"stream", "tcp", mMBps}, 0.6, false),
 		ratioTarget("channel open/close churn", ">= 2x yamux opens/s", "churn: qmux / yamux",
@@ -143,6 +153,16 @@ func targets(cfg *config) []target {
 			figure{"quic-call", muxQUICEarly.name, mCallsPerSec}, figure{"quic-call", quicRef, mCallsPerSec}, 0.9, false),
 		valueTarget("idle channel memory", "<= 2 KiB per open idle channel (one end)", "idle bytes per end / 2 KiB",
 			figure{"idle", "qmux", mBytesPerEnd}, 2048, true),
+	}
+	ts = append(ts,
+		ratioTarget("across processes: qtalk bench against qtalk serve, concurrency 1", "p50 <= 2x a TCP round trip between two processes",
+			"xproc c1 p50: qtalk / tcp",
+			figure{"xproc-c1", xprocQtalkBench, mP50Us}, figure{"xproc-c1", xprocTCP, mP50Us}, 2, true))
+	for _, conc := range []int{1, 32} {
+		id := fmt.Sprintf("gateway-c%d", conc)
+		ts = append(ts, ratioTarget(fmt.Sprintf("through a gateway (three processes), concurrency %d", conc),
+			">= 0.5x the calls/s of calling the upstream directly", fmt.Sprintf("gateway c%d: through / direct", conc),
+			figure{id, gatewayThrough, mCallsPerSec}, figure{id, gatewayDirect, mCallsPerSec}, 0.5, false))
 	}
 	return append(ts, nodeTargets()...)
 }
