@@ -40,8 +40,10 @@
 // # Certificates
 //
 // The TLS schemes (tls, wss, and quic) share one set of options. A caller
-// tls.Config (WithTLSConfig) is used as given. Without one, a tls or quic
-// listener generates an ephemeral self-signed ECDSA P-256 certificate;
+// tls.Config (WithTLSConfig) is used as given; LoadTLSFiles makes one from
+// PEM files (certificate, key, CA bundle for mutual TLS) that is reloaded
+// when the files change. Without a certificate, a tls, wss or quic listener
+// generates an ephemeral self-signed ECDSA P-256 certificate;
 // its listener is a Fingerprinter whose Fingerprint ("sha256:<hex>") the
 // application can print for clients to pin. A client pins a certificate
 // with "?pin=sha256:<hex>" in the address or WithPin; a pin replaces the
@@ -65,6 +67,6 @@
 // An address that does not parse gives an *AddressError matching
 // ErrBadAddress (and ErrUnknownScheme for an unregistered scheme). Other
 // sentinels: ErrUnsupported, ErrListenerClosed (which matches
-// net.ErrClosed), ErrNoTLSConfig, ErrPinMismatch and ErrBadPin. Errors of
+// net.ErrClosed), ErrPinMismatch, ErrBadPin and ErrBadTLSFiles. Errors of
 // the connectors are wrapped with the address.
 package transport

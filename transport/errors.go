@@ -23,10 +23,6 @@ var (
 	// ErrListenerClosed is returned by Accept after the listener was closed.
 	// It matches net.ErrClosed too.
 	ErrListenerClosed = fmt.Errorf("transport: listener closed: %w", net.ErrClosed)
-
-	// ErrNoTLSConfig reports a wss listener without a TLS config that has a
-	// certificate (see WithTLSConfig).
-	ErrNoTLSConfig = errors.New("transport: no TLS config with a certificate")
 )
 
 // An AddressError reports an address that does not parse. It matches

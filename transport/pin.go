@@ -248,25 +248,24 @@ func checkPin(cs tls.ConnectionState, pin [sha256.Size]byte) error {
 // the fingerprint of its certificate, for the connectors of TLS-based
 // schemes in other packages (mux/quic). If o.TLSConfig has a certificate
 // (Certificates, GetCertificate or GetConfigForClient), it is a clone of
-// that config and the fingerprint is that of its first certificate ("" if
-// the certificate is chosen per connection). Otherwise it holds a
-// self-signed certificate generated for the host of a (see
-// SelfSignedCertificate), which clients pin by the fingerprint. The query
-// of a may hold only the client's parameters pin and insecure, which are
-// ignored.
+// that config and the fingerprint is that of its first certificate in
+// Certificates ("" if it has none). Otherwise it holds a self-signed
+// certificate generated for the host of a (see SelfSignedCertificate),
+// which clients pin by the fingerprint. Either way ALPN is among the
+// protocols it offers, including in the configs GetConfigForClient
+// returns. The query of a may hold only the client's parameters pin and
+// insecure, which are ignored.
 func ServerTLSConfig(a Address, o *Options) (cfg *tls.Config, fingerprint string, err error) {
-	if _, err := parseTLSParams(a, &Options{}, false); err != nil {
+	cfg, fingerprint, err = serverTLSConfig(a, o)
+	if err != nil {
 		return nil, "", err
 	}
-	if c := o.TLSConfig; c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil) {
-		cfg = c.Clone()
-		if len(cfg.Certificates) > 0 && len(cfg.Certificates[0].Certificate) > 0 {
-			fingerprint = fingerprintDER(cfg.Certificates[0].Certificate[0])
-		}
-		return cfg, fingerprint, nil
-	}
-	cert, err := SelfSignedCertificate(hostOnly(a.Host))
-	if err != nil {
+	return addALPN(cfg), fingerprint, nil
+}
+
+// serverTLSConfig is ServerTLSConfig without ALPN, for wss.
+func serverTLSConfig(a Address, o *Options) (cfg *tls.Config, fingerprint string, err error) {
+	if _, err := parseTLSParams(a, &Options{}, false); err != nil {
 		return nil, "", err
 	}
 	if o.TLSConfig != nil {
@@ -274,8 +273,17 @@ func ServerTLSConfig(a Address, o *Options) (cfg *tls.Config, fingerprint string
 	} else {
 		cfg = new(tls.Config)
 	}
-	cfg.Certificates = []tls.Certificate{cert}
-	return cfg, fingerprintDER(cert.Certificate[0]), nil
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		cert, err := SelfSignedCertificate(hostOnly(a.Host))
+		if err != nil {
+			return nil, "", err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if len(cfg.Certificates) > 0 && len(cfg.Certificates[0].Certificate) > 0 {
+		fingerprint = fingerprintDER(cfg.Certificates[0].Certificate[0])
+	}
+	return cfg, fingerprint, nil
 }
 
 // SelfSignedCertificate generates a self-signed certificate with an ECDSA

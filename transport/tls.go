@@ -26,10 +26,22 @@ const tlsHandshakeTimeout = 10 * time.Second
 type tlsConnector struct{}
 
 // addALPN returns cfg with ALPN added to its NextProtos if it is not
-// there. cfg must be a config of the caller's own (a clone).
+// there, and to those of the configs its GetConfigForClient returns. cfg
+// must be a config of the caller's own (a clone).
 func addALPN(cfg *tls.Config) *tls.Config {
 	if !slices.Contains(cfg.NextProtos, ALPN) {
 		cfg.NextProtos = append(slices.Clip(cfg.NextProtos), ALPN)
+	}
+	if get := cfg.GetConfigForClient; get != nil {
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := get(hello)
+			if c == nil || err != nil || slices.Contains(c.NextProtos, ALPN) {
+				return c, err
+			}
+			c = c.Clone() // the callback's, not ours
+			c.NextProtos = append(slices.Clip(c.NextProtos), ALPN)
+			return c, nil
+		}
 	}
 	return cfg
 }
@@ -81,7 +93,7 @@ func (tlsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener
 	if err != nil {
 		return nil, err
 	}
-	l := &tlsListener{ln: ln, cfg: addALPN(cfg), fp: fp, q: newConnQueue(o)}
+	l := &tlsListener{ln: ln, cfg: cfg, fp: fp, q: newConnQueue(o)}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.loop()

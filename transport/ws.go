@@ -55,11 +55,12 @@ func (c wsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Sessi
 
 func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {
 	var tlsConfig *tls.Config
+	var fp string
 	if c.secure {
-		if o.TLSConfig == nil || (len(o.TLSConfig.Certificates) == 0 && o.TLSConfig.GetCertificate == nil && o.TLSConfig.GetConfigForClient == nil) {
-			return nil, ErrNoTLSConfig
+		var err error
+		if tlsConfig, fp, err = serverTLSConfig(Address{Host: a.Host}, o); err != nil {
+			return nil, err
 		}
-		tlsConfig = o.TLSConfig.Clone()
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", a.Host)
@@ -69,6 +70,7 @@ func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listene
 	l := &wsListener{
 		WebSocketHandler: newWebSocketHandler(o),
 		ln:               ln,
+		fp:               fp,
 		served:           make(chan struct{}),
 	}
 	if tlsConfig != nil {
@@ -141,6 +143,7 @@ func wsNetConn(ws *websocket.Conn) net.Conn {
 type wsListener struct {
 	*WebSocketHandler
 	ln     net.Listener // the TCP listener, for Addr
+	fp     string       // the certificate's fingerprint (wss)
 	srv    *http.Server
 	served chan struct{} // closed when Serve has returned
 }
@@ -155,3 +158,7 @@ func (l *wsListener) Close() error {
 
 // Addr returns the TCP address listened on.
 func (l *wsListener) Addr() net.Addr { return l.ln.Addr() }
+
+// Fingerprint returns the fingerprint of a wss listener's certificate, or
+// "" for ws.
+func (l *wsListener) Fingerprint() string { return l.fp }
