@@ -34,6 +34,12 @@
 // error that wraps the *exec.ExitError; closing the parent's peer kills
 // the child. The child must write nothing else on its stdout.
 //
+// # Ping
+//
+// Every peer answers the built-in label qtalk:ping (LabelPing) itself,
+// whatever handler it serves: the reply is the payload of the call.
+// Peer.Ping measures the round trip of a payload of a chosen size.
+//
 // # Lifetime and errors
 //
 // A peer lives as long as its session. Close ends it and waits until its

@@ -143,3 +143,25 @@ func ExampleWithHandler() {
 	fmt.Println(y, server.Mux() == m)
 	// Output: 42 true
 }
+
+// Every peer answers qtalk:ping, whatever it serves: Ping measures the
+// round trip of a payload of a chosen size.
+func ExamplePeer_Ping() {
+	c1, c2 := pipe.New()
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	a := talk.NewPeer(sess1)
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	b := talk.NewPeer(sess2)
+	defer a.Close()
+	defer b.Close()
+
+	rtt, err := a.Ping(context.Background(), 1024)
+	fmt.Println(rtt > 0, err)
+	// Output: true <nil>
+}

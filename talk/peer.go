@@ -65,10 +65,15 @@ func (p *Peer) serve() {
 	p.srv.Shutdown(context.Background()) // waits for the handlers
 }
 
-// respond serves a call with the peer's handler. Callbacks through
-// Call.Caller go through the peer's client, with its options.
+// respond serves a call with the peer's handler, but LabelPing, which
+// every peer answers itself. Callbacks through Call.Caller go through the
+// peer's client, with its options.
 func (p *Peer) respond(r rpc.Responder, c *rpc.Call) {
 	c.Caller = p.client
+	if c.FullSelector == LabelPing {
+		servePing(r, c)
+		return
+	}
 	p.handler.RespondRPC(r, c)
 }
 

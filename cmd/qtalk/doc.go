@@ -3,6 +3,7 @@
 //	qtalk serve [--listen ADDR ...] [--config FILE]    run a server
 //	qtalk call [--timeout D] [--meta k=v ...] ADDR LABEL [ARGS]
 //	qtalk ls ADDR                                      list the labels of a server
+//	qtalk ping [--size N] [--count N] [--interval D] ADDR  round trips, like ping(8)
 //	qtalk bench [--label L] [--duration D] [--concurrency N] [--size B] ADDR
 //	qtalk check COMMAND|ADDR                           run the interop check
 //
@@ -14,7 +15,7 @@
 // # Serve
 //
 // Without --config, serve runs the built-in services of internal/demo
-// (echo, chat, kv, the check protocol and qtalk:labels) on
+// (echo, chat, kv, the check protocol, qtalk:ping and qtalk:labels) on
 // tcp://127.0.0.1:4242 and ws://127.0.0.1:4243/qtalk, or on the --listen
 // addresses. It logs "listening addr=..." with the address each listener
 // got (the chosen port for port 0), shuts down gracefully on SIGINT or
@@ -35,6 +36,12 @@
 // stdin is not a terminal) with the JSON codec and prints the reply as
 // JSON, a stream one value per line.
 //
+// # Ping
+//
+// Ping calls qtalk:ping, which every qtalk peer answers with its payload,
+// every --interval, printing a line per reply and a min/avg/max/stddev
+// summary of the round trips at the end, as ping(8) does.
+//
 // # Exit status
 //
 //	0        success
@@ -46,7 +53,8 @@
 //	         19 failed_precondition, 20 aborted, 21 out_of_range,
 //	         22 unimplemented, 23 internal, 24 unavailable, 25 data_loss,
 //	         26 unauthenticated
-//	130      interrupted by SIGINT or SIGTERM (call, ls, check)
+//	130      interrupted by SIGINT or SIGTERM (call, ls, check; ping prints
+//	         its summary and exits 0 if every ping sent was answered)
 //
 // Errors are reported on stderr in one line, such as
 //

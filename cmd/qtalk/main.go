@@ -39,7 +39,8 @@ func init() {
 	cmdLs.run = runLs
 	cmdBench.run = runBench
 	cmdCheck.run = runCheck
-	commands = []*command{cmdServe, cmdCall, cmdLs, cmdBench, cmdCheck}
+	cmdPing.run = runPing
+	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdBench, cmdCheck}
 }
 
 func lookupCommand(name string) *command {

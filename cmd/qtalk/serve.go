@@ -40,8 +40,8 @@ refused origin is logged ("websocket origin refused origin=...").
 
 Without --config it serves the built-in services: echo:echo, chat:send,
 chat:history, chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the
-interop check protocol (check:*, see qtalk check) and qtalk:labels, which
-lists them. It logs to stderr, one INFO line per listener with the address
+interop check protocol (check:*, see qtalk check), qtalk:ping (see qtalk
+ping) and qtalk:labels, which lists them. It logs to stderr, one INFO line per listener with the address
 it listens on ("listening addr=tcp://127.0.0.1:4242": with port 0, the
 port the system chose), and one as each session opens and closes. With
 --listen stdio:, stdout carries the session and nothing else is written

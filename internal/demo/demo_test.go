@@ -59,7 +59,7 @@ func TestLabels(t *testing.T) {
 		"check:bytes", "check:callback", "check:echo", "check:fail", "check:metadata", "check:stream", "check:sum",
 		"echo:echo",
 		"kv:delete", "kv:get", "kv:list", "kv:set",
-		"qtalk:labels",
+		"qtalk:labels", "qtalk:ping",
 	}
 	if got := s.Labels(); !slices.Equal(got, want) {
 		t.Errorf("Labels() = %q\nwant %q", got, want)

@@ -8,6 +8,7 @@ import (
 	"github.com/qtalkkit/qtalk/fn"
 	"github.com/qtalkkit/qtalk/internal/check"
 	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk"
 )
 
 // LabelsSelector answers the labels a server offers, a []string.
@@ -34,6 +35,7 @@ func New(log *slog.Logger) *Server {
 	s.mux.Handle("kv:", must(fn.HandlerFrom(s.kv)))
 	s.mux.Handle(check.Prefix, check.Handler())
 	s.mux.Handle(LabelsSelector, LabelsHandler(s.mux))
+	s.mux.Handle(talk.LabelPing, talk.PingHandler)
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qtalkkit/qtalk/label"
 	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk"
 )
 
 // The built-in labels every server answers.
@@ -53,6 +54,8 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 		r.Return(s.services())
 	case "subscribe":
 		s.serveSubscribe(r, c)
+	case "ping": // a Peer answers it first; this serves the server as a handler of its own
+		talk.PingHandler.RespondRPC(r, c)
 	default:
 		r.Error(rpc.Errorf(rpc.CodeNotFound, "no built-in label %q", c.FullSelector))
 	}
@@ -61,7 +64,7 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 // labels lists the labels offered, asking the upstreams for theirs.
 func (s *Server) labels(ctx context.Context) []string {
 	st := s.state.Load()
-	out := []string{LabelLabels, LabelServices, LabelSubscribe}
+	out := []string{LabelLabels, talk.LabelPing, LabelServices, LabelSubscribe}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for name, svc := range st.services {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/talk/service"
 )
@@ -86,13 +87,16 @@ func TestLabelsAndServices(t *testing.T) {
 	if _, err := p.Call(testCtx(t), service.LabelLabels, nil, &labels); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"chat:whoami", "chat:upper", "guild:send", service.LabelLabels, service.LabelSubscribe} {
+	for _, want := range []string{"chat:whoami", "chat:upper", "guild:send", service.LabelLabels, service.LabelSubscribe, talk.LabelPing} {
 		if !slices.Contains(labels, want) {
 			t.Errorf("qtalk:labels = %q, missing %s", labels, want)
 		}
 	}
 	if !slices.IsSorted(labels) {
 		t.Errorf("qtalk:labels not sorted: %q", labels)
+	}
+	if _, err := p.Ping(testCtx(t), 100); err != nil {
+		t.Errorf("Ping: %v", err)
 	}
 	var infos []service.ServiceInfo
 	if _, err := p.Call(testCtx(t), service.LabelServices, nil, &infos); err != nil {
