@@ -2,11 +2,9 @@ package rpc
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -194,13 +192,8 @@ const cancelWriteTimeout = 10 * time.Millisecond
 // cause's code), then closes the channel, which also cancels the call
 // when the frame could not be sent.
 func cancelCall(ch mux.Channel, cause error) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	e := &Error{Code: CodeOf(cause), Message: cause.Error()}
-	b := finishFrame(appendError(appendFrameHeader((*bp)[:0], frameCancel), e), 0)
-	*bp = b
 	ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
-	ch.Write(b)
+	writeError(ch, frameCancel, &Error{Code: CodeOf(cause), Message: cause.Error()})
 	ch.Close()
 }
 
@@ -212,21 +205,14 @@ func callError(ctx context.Context, err error) error {
 	return err
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
 func (r *Response) call(h *callHeader, args, reply any) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	b := appendFrameHeader((*bp)[:0], frameCall)
-	b = finishFrame(h.append(b), 0)
-	start := len(b)
-	b, err := r.codec.Append(appendFrameHeader(b, frameValue), args)
-	if err != nil {
+	w := newFrameWriter()
+	w.call(h)
+	if err := w.value(r.codec, args); err != nil {
+		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s arguments: %w", r.codec.Name(), err)
 	}
-	b = finishFrame(b, start)
-	*bp = b
-	n, werr := r.ch.Write(b)
+	n, werr := w.writeTo(r.ch)
 	r.sent = n > 0
 	// Read the reply even if the write failed: a server that refused the
 	// call (say, arguments over its frame limit) says why before closing.
@@ -301,12 +287,12 @@ func (e *cancelError) Error() string { return e.reason.Error() }
 // callers report as io.EOF.
 var errEndOfStream = errors.New("rpc: end of stream")
 
-// receive decodes the next value frame from fr. A long CBOR byte string
-// decoded into a *[]byte bypasses the frame buffer (nextByteString).
+// receive decodes the next value frame from fr. A long encoded []byte of
+// a BytesCodec decoded into a *[]byte bypasses the frame buffer (nextBytes).
 func receive(fr *frameReader, c Codec, v any) error {
 	if b, ok := v.(*[]byte); ok {
-		if _, ok := c.(cborCodec); ok {
-			if done, err := fr.nextByteString(b); done {
+		if bc, ok := c.(BytesCodec); ok {
+			if done, err := fr.nextBytes(bc, b); done {
 				return err
 			}
 		}
@@ -335,66 +321,17 @@ func receive(fr *frameReader, c Codec, v any) error {
 
 // Send sends v to the server on a continued call.
 func (r *Response) Send(v any) error {
-	return send(r.ch, r.codec, frameValue, v)
-}
-
-// send writes one value frame. A long byte slice in CBOR is written from
-// the caller's slice, after the frame header and the byte string's head,
-// instead of being copied into the frame.
-func send(ch mux.Channel, c Codec, kind byte, v any) error {
-	if p, ok := v.([]byte); ok && len(p) >= directWriteMin {
-		if _, ok := c.(cborCodec); ok {
-			return sendByteString(ch, kind, p)
-		}
-	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	b, err := c.Append(appendFrameHeader((*bp)[:0], kind), v)
-	if err != nil {
-		return Errorf(CodeInvalidArgument, "encode %s value: %w", c.Name(), err)
-	}
-	b = finishFrame(b, 0)
-	*bp = b
-	_, err = ch.Write(b)
-	return err
-}
-
-// directWriteMin is the length from which send writes a byte slice from
-// the caller's memory: past the cost of a second Write.
-const directWriteMin = 4 << 10
-
-// sendByteString writes a frame of kind holding p as one CBOR byte string,
-// exactly as the codec encodes it: the frame header and the string's head,
-// then p, in one write if ch is a mux.BuffersWriter, else in two.
-func sendByteString(ch mux.Channel, kind byte, p []byte) error {
-	// One allocation for both: they escape through the interface call.
-	m := new(struct {
-		head [frameHeaderLen + cborHeadMax]byte
-		bufs [2][]byte
-	})
-	b := appendCBORByteStringHead(appendFrameHeader(m.head[:0], kind), uint64(len(p)))
-	binary.BigEndian.PutUint32(b[1:], uint32(len(b)-frameHeaderLen+len(p)))
-	m.bufs = [2][]byte{b, p}
-	if bw, ok := ch.(mux.BuffersWriter); ok {
-		_, err := bw.WriteBuffers(m.bufs[:])
-		return err
-	}
-	for _, b := range m.bufs {
-		if _, err := ch.Write(b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeValue(r.ch, r.codec, v)
 }
 
 // CloseSend tells the server that no more values follow: its Receive
 // returns io.EOF. (On the raw byte stream of Conn, use its CloseWrite.)
 func (r *Response) CloseSend() error {
-	_, err := r.ch.Write(endFrame[:])
+	w := newFrameWriter()
+	w.end()
+	_, err := w.writeTo(r.ch)
 	return err
 }
-
-var endFrame = [frameHeaderLen]byte{frameEnd}
 
 // Conn returns the call's channel as a raw byte stream, starting with any
 // bytes that arrived after the reply value.

@@ -22,6 +22,29 @@ type Codec interface {
 	Unmarshal(data []byte, v any) error
 }
 
+// A BytesCodec is a Codec that encodes a []byte as a short head followed
+// by the bytes as they are, as CBOR does. With such a codec, rpc writes a
+// long byte slice from the sender's memory, and reads one into a *[]byte
+// straight from the channel, sparing a copy through a frame buffer at
+// each end. CBOR is a BytesCodec; any codec may be one.
+type BytesCodec interface {
+	Codec
+	// AppendBytesHead appends the head of the encoding of a []byte of n
+	// bytes: the head followed by the n bytes is what Append gives for
+	// them, and Unmarshal decodes it into a *[]byte as those bytes. A
+	// head has at most 16 bytes.
+	AppendBytesHead(b []byte, n int) []byte
+	// ParseBytesHead parses the head of an encoded []byte at the start of
+	// data, which holds the encoding's first 16 bytes or more: the head's
+	// length and the number of bytes that follow it. It returns ok false
+	// if data does not start with such a head; the value is then decoded
+	// with Unmarshal.
+	ParseBytesHead(data []byte) (head int, n uint64, ok bool)
+}
+
+// maxBytesHead bounds the heads of a BytesCodec.
+const maxBytesHead = 16
+
 // CBOR is the default codec (RFC 8949, with fxamacker/cbor).
 var CBOR Codec = cborCodec{}
 
@@ -60,6 +83,14 @@ func (cborCodec) Unmarshal(data []byte, v any) error {
 	return cbor.Unmarshal(data, v)
 }
 
+func (cborCodec) AppendBytesHead(b []byte, n int) []byte {
+	return appendCBORByteStringHead(b, uint64(n))
+}
+
+func (cborCodec) ParseBytesHead(data []byte) (head int, n uint64, ok bool) {
+	return cborByteStringHead(data)
+}
+
 // cborByteString returns the content of data if data is exactly one
 // definite-length CBOR byte string (major type 2).
 func cborByteString(data []byte) ([]byte, bool) {
@@ -69,9 +100,6 @@ func cborByteString(data []byte) ([]byte, bool) {
 	}
 	return data[head:], true
 }
-
-// cborHeadMax is the longest head of a CBOR data item.
-const cborHeadMax = 9
 
 // cborByteStringHead parses the head of a definite-length CBOR byte string
 // at the start of data: its length in bytes and the length of its content.

@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -57,7 +59,7 @@ func TestSendByteStringMatchesCodec(t *testing.T) {
 		}
 		want = finishFrame(want, 0)
 		var w recordingChannel
-		if err := send(&w, CBOR, frameValue, p); err != nil {
+		if err := writeValue(&w, CBOR, p); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(w.Bytes(), want) {
@@ -96,3 +98,70 @@ func (c *recordingChannel) Write(p []byte) (int, error) {
 }
 
 func (c *recordingChannel) Bytes() []byte { return c.buf.Bytes() }
+
+// lengthCodec is a BytesCodec of another kind than CBOR: a []byte is a
+// uvarint length and the bytes. It encodes nothing else.
+type lengthCodec struct{}
+
+func (lengthCodec) Name() string { return "length" }
+
+func (lengthCodec) Append(b []byte, v any) ([]byte, error) {
+	p, ok := v.([]byte)
+	if !ok {
+		return b, fmt.Errorf("length codec: cannot encode %T", v)
+	}
+	return append(binary.AppendUvarint(b, uint64(len(p))), p...), nil
+}
+
+func (lengthCodec) Unmarshal(data []byte, v any) error {
+	n, head := binary.Uvarint(data)
+	p, ok := v.(*[]byte)
+	if head <= 0 || n != uint64(len(data)-head) || !ok {
+		return fmt.Errorf("length codec: cannot decode %d bytes into %T", len(data), v)
+	}
+	*p = append((*p)[:0], data[head:]...)
+	return nil
+}
+
+func (lengthCodec) AppendBytesHead(b []byte, n int) []byte {
+	return binary.AppendUvarint(b, uint64(n))
+}
+
+func (lengthCodec) ParseBytesHead(data []byte) (int, uint64, bool) {
+	n, head := binary.Uvarint(data)
+	return head, n, head > 0
+}
+
+// Any BytesCodec gets the direct paths, not only CBOR: a long []byte is
+// sent from the caller's slice as the codec would encode it, and read
+// back into the receiver's slice without the frame buffer.
+func TestBytesCodecDirectPaths(t *testing.T) {
+	var _ BytesCodec = lengthCodec{}
+	p := bytes.Repeat([]byte{0xef}, 3*directWriteMin)
+	want, err := lengthCodec{}.Append(appendFrameHeader(nil, frameValue), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = finishFrame(want, 0)
+	var w recordingChannel
+	if err := writeValue(&w, lengthCodec{}, p); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.Bytes(), want) || w.writes != 2 {
+		t.Fatalf("sent % x... in %d writes, want % x... in 2", w.Bytes()[:16], w.writes, want[:16])
+	}
+
+	fr := frameReader{r: bytes.NewReader(want), maxSize: DefaultMaxFrameSize}
+	defer fr.release()
+	got := make([]byte, 0, len(p))
+	first := &got[:1][0]
+	if err := receive(&fr, lengthCodec{}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, p) || &got[0] != first {
+		t.Fatalf("received %d bytes, into the caller's slice: %v", len(got), &got[0] == first)
+	}
+	if fr.buf != nil && len(fr.buf) >= len(p) {
+		t.Fatalf("the frame buffer grew to %d bytes: the value went through it", len(fr.buf))
+	}
+}

@@ -105,5 +105,7 @@
 // built in; RegisterCodec makes another available to servers. A call in a
 // codec the server does not know fails with CodeUnimplemented, and
 // arguments that do not decode into the handler's type fail with
-// CodeInvalidArgument.
+// CodeInvalidArgument. A codec may implement optional interfaces:
+// ArrayCodec for Call.ReceiveArgs, and BytesCodec, with which long byte
+// slices cross without being copied through a frame buffer.
 package rpc

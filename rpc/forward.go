@@ -186,13 +186,10 @@ func (f *forwarder) start(upstream mux.Session, selector string) (cont bool, err
 	if ok {
 		h.timeout = max(time.Until(deadline), 1)
 	}
-	bp := bufPool.Get().(*[]byte)
-	b := finishFrame(h.append(appendFrameHeader((*bp)[:0], frameCall)), 0)
-	start := len(b)
-	b = finishFrame(append(appendFrameHeader(b, frameValue), c.args...), start)
-	_, werr := up.Write(b)
-	*bp = b[:0]
-	bufPool.Put(bp)
+	w := newFrameWriter()
+	w.call(&h)
+	w.encoded(c.args)
+	_, werr := w.writeTo(up)
 
 	// Read the reply even if the write failed: an upstream that refused
 	// the call (its arguments over its frame limit) says why.
@@ -245,13 +242,7 @@ func (f *forwarder) splice(cont bool) error {
 	// Take the client's channel over: from here on its bytes are copied,
 	// not read as frames.
 	f.resp.responded = true
-	c.stopWatch()
-	c.mode.Store(modeRaw)
-	pending := c.fr.buffered()
-	if c.peeked {
-		c.peeked = false
-		pending = append(pending, c.peek[0])
-	}
+	pending := c.takeRaw()
 	if c.ctx.Err() != nil {
 		// The client cancelled or closed the call just before: its CANCEL
 		// frame is consumed, so cancel the upstream's call here.
@@ -430,12 +421,12 @@ func (f *forwarder) abort(uploaded <-chan error, cause *Error) error {
 	f.stopUpload(uploaded)
 	if f.upload.canInsert() {
 		up.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
-		writeFrame(up, frameCancel, &Error{Code: cancelCode(cause.Code), Message: cause.Message})
+		writeError(up, frameCancel, &Error{Code: cancelCode(cause.Code), Message: cause.Message})
 	}
 	up.Close()
 	if f.download.canInsert() && cause.Code != CodeCanceled {
 		c.ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
-		writeFrame(c.ch, frameError, cause)
+		writeError(c.ch, frameError, cause)
 	}
 	return fmt.Errorf("%w: %w", ErrAnswered, cause)
 }
@@ -446,16 +437,6 @@ func cancelCode(code Code) Code {
 		return code
 	}
 	return CodeCanceled
-}
-
-// writeFrame writes an ERROR or CANCEL frame carrying e.
-func writeFrame(ch mux.Channel, kind byte, e *Error) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	b := finishFrame(appendError(appendFrameHeader((*bp)[:0], kind), e), 0)
-	*bp = b
-	_, err := ch.Write(b)
-	return err
 }
 
 // A frameTracker follows the frames of a stream that is copied as bytes,

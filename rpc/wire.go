@@ -260,19 +260,19 @@ func (fr *frameReader) fill(n int) error {
 
 var errInsideFrame = fmt.Errorf("%w: stream ended inside a frame: %w", ErrMalformed, io.ErrUnexpectedEOF)
 
-// directReadMin is the payload length from which a VALUE frame holding a
-// CBOR byte string decoded into a *[]byte is read from the channel
-// straight into the slice, rather than into the frame buffer first and
-// copied from there: long values, such as the chunks of a stream, then
-// cost one copy less, and the buffer stays small.
+// directReadMin is the payload length from which a VALUE frame holding
+// one encoded []byte of a BytesCodec, decoded into a *[]byte, is read from
+// the channel straight into the slice, rather than into the frame buffer
+// first and copied from there: long values, such as the chunks of a
+// stream, then cost one copy less, and the buffer stays small.
 const directReadMin = 4 << 10
 
-// nextByteString reads the next frame into *b if it is a VALUE frame of
-// at least directReadMin bytes holding one CBOR byte string, reusing
-// the capacity of *b as cborCodec.Unmarshal does. For any other frame it
+// nextBytes reads the next frame into *b if it is a VALUE frame of at
+// least directReadMin bytes holding one []byte encoded by c, reusing the
+// capacity of *b as cborCodec.Unmarshal does. For any other frame it
 // returns done false, having consumed nothing; it reports errors as next
 // does.
-func (fr *frameReader) nextByteString(b *[]byte) (done bool, err error) {
+func (fr *frameReader) nextBytes(c BytesCodec, b *[]byte) (done bool, err error) {
 	if err := fr.fill(frameHeaderLen); err != nil {
 		return true, err
 	}
@@ -281,11 +281,11 @@ func (fr *frameReader) nextByteString(b *[]byte) (done bool, err error) {
 	if h[0] != frameValue || n < directReadMin || uint64(n) > uint64(fr.maxSize) {
 		return false, nil
 	}
-	if err := fr.fill(frameHeaderLen + cborHeadMax); err != nil {
+	if err := fr.fill(frameHeaderLen + maxBytesHead); err != nil {
 		return true, err
 	}
-	head, size, ok := cborByteStringHead(fr.buf[fr.start+frameHeaderLen : fr.end])
-	if !ok || uint64(head)+size != uint64(n) {
+	head, size, ok := c.ParseBytesHead(fr.buf[fr.start+frameHeaderLen : fr.end])
+	if !ok || head < 0 || uint64(head)+size != uint64(n) {
 		return false, nil
 	}
 	fr.start += frameHeaderLen + head

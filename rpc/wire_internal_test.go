@@ -49,7 +49,7 @@ func TestNextByteString(t *testing.T) {
 			fr := frameReader{r: r, maxSize: DefaultMaxFrameSize}
 			got := make([]byte, 0, n)
 			p := &got[:1][0]
-			if done, err := fr.nextByteString(&got); !done || err != nil {
+			if done, err := fr.nextBytes(cborCodec{}, &got); !done || err != nil {
 				t.Fatalf("%d bytes, %s: done %v, %v", n, name, done, err)
 			}
 			if !bytes.Equal(got, want) || &got[0] != p {
@@ -82,7 +82,7 @@ func TestNextByteStringDeclines(t *testing.T) {
 	for name, stream := range cases {
 		fr := frameReader{r: bytes.NewReader(stream), maxSize: DefaultMaxFrameSize}
 		b := []byte{}
-		if done, err := fr.nextByteString(&b); done || err != nil {
+		if done, err := fr.nextBytes(cborCodec{}, &b); done || err != nil {
 			t.Fatalf("%s: done %v, %v", name, done, err)
 		}
 		kind, p, err := fr.next()
@@ -100,7 +100,7 @@ func TestNextByteStringErrors(t *testing.T) {
 	stream := frames(t, func(b []byte) []byte { return appendValueFrame(t, b, long) })
 	fr := frameReader{r: bytes.NewReader(stream[:len(stream)-1]), maxSize: DefaultMaxFrameSize}
 	var got []byte
-	done, err := fr.nextByteString(&got)
+	done, err := fr.nextBytes(cborCodec{}, &got)
 	if !done || !errors.Is(err, ErrMalformed) || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("truncated: done %v, %v", done, err)
 	}

@@ -1,0 +1,103 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// response implements Responder.
+type response struct {
+	call      *Call
+	responded bool
+	continued bool
+}
+
+func (r *response) reply(cont bool, v any) error {
+	if r.responded {
+		return errAlreadyResponded
+	}
+	c := r.call
+	w := newFrameWriter()
+	w.reply(cont, nil)
+	if err := w.value(c.codec, v); err != nil {
+		w.release()
+		return r.Error(Errorf(CodeInternal, "encode %s reply: %w", c.codec.Name(), err))
+	}
+	r.responded = true
+	_, err := w.writeTo(c.ch)
+	return err
+}
+
+func (r *response) Return(v any) error { return r.reply(false, v) }
+
+func (r *response) Continue(v any) error {
+	if r.responded {
+		return errAlreadyResponded
+	}
+	// Leave framed mode before the reply goes out: the client may answer
+	// it at once with raw bytes, which must not be read as frames.
+	c := r.call
+	c.stopWatch()
+	c.mode.Store(modeUndecided)
+	err := r.reply(true, v)
+	if r.responded {
+		r.continued = true
+	} else {
+		c.mode.Store(modeFramed)
+	}
+	c.startWatch()
+	return err
+}
+
+func (r *response) Error(err error) error {
+	if r.continued {
+		// The reply is out: the error ends the stream instead.
+		return r.send(frameError, err)
+	}
+	if r.responded {
+		return errAlreadyResponded
+	}
+	r.responded = true
+	return writeError(r.call.ch, frameReply, asError(err))
+}
+
+func (r *response) Send(v any) error {
+	if !r.continued {
+		return errNotContinued
+	}
+	if c := r.call; c.mode.Load() == modeUndecided {
+		// The first Send decides that the call streams frames: restart
+		// the background read, which now recognises a CANCEL frame.
+		c.stopWatch()
+		c.mode.Store(modeFramed)
+		c.startWatch()
+	}
+	return r.send(frameValue, v)
+}
+
+// send writes a value or error frame on a continued call. A write that
+// fails means the call is over: its context is cancelled.
+func (r *response) send(kind byte, v any) error {
+	c := r.call
+	var err error
+	if kind == frameError {
+		err = writeError(c.ch, frameError, asError(v.(error)))
+	} else {
+		err = writeValue(c.ch, c.codec, v)
+	}
+	if err != nil && CodeOf(err) == CodeUnknown {
+		c.ctx.cancel(context.Canceled)
+	}
+	return err
+}
+
+func (r *response) Conn() mux.Channel {
+	return &rawConn{Channel: r.call.ch, pending: r.call.takeRaw()}
+}
+
+var (
+	errAlreadyResponded = errors.New("rpc: call already answered")
+	errNotContinued     = errors.New("rpc: Send before Continue")
+)
