@@ -27,7 +27,8 @@ argument bytes sent plus the reply bytes received, per second).
 While it runs, it shows its progress on stderr: updated in place when
 stderr is a terminal, a line a second otherwise. The first failed call
 ends the run with that call's error and exit status (see qtalk call
---help); SIGINT ends it early, with the summary of what ran.`,
+--help); SIGINT ends it early, with the summary of what ran.
+`+tlsAddressHelp,
 	example: `  qtalk bench tcp://127.0.0.1:4242
   qtalk bench --label check:echo --duration 10s --concurrency 32 --size 4096 ws://127.0.0.1:4243/qtalk`,
 }
@@ -47,6 +48,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	f.DurationVar(&o.duration, "duration", 5*time.Second, "how long to run")
 	f.IntVar(&o.concurrency, "concurrency", 8, "how many calls to keep in flight")
 	f.IntVar(&o.size, "size", 64, "the size of the arguments, in `bytes`")
+	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -65,7 +67,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := checkAddress("bench", addr); err != nil {
 		return err
 	}
-	p, err := dial(ctx, f.logger(e), addr)
+	dialOpts, err := clientTLSOptions("bench", tlsFiles)
+	if err != nil {
+		return err
+	}
+	p, err := dial(ctx, f.logger(e), addr, dialOpts...)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,14 @@ fails: 11 canceled, 12 unknown, 13 invalid_argument, 14 deadline_exceeded,
 15 not_found, 16 already_exists, 17 permission_denied, 18
 resource_exhausted, 19 failed_precondition, 20 aborted, 21 out_of_range,
 22 unimplemented, 23 internal, 24 unavailable, 25 data_loss, 26
-unauthenticated.`,
+unauthenticated.
+`+tlsAddressHelp,
 	example: `  qtalk call tcp://127.0.0.1:4242 echo:echo '"hello"'
   qtalk call tcp/$4:4242 kv:set '["greeting", {"text": "hi"}]'
   echo '["alice", "hello"]' | qtalk call ws://127.0.0.1:4243/qtalk chat:send -
-  qtalk call --timeout 10s --meta trace=1 tcp://127.0.0.1:4242 chat:subscribe '["bob"]'`,
+  qtalk call --timeout 10s --meta trace=1 tcp://127.0.0.1:4242 chat:subscribe '["bob"]'
+  qtalk call 'tls://127.0.0.1:4244?pin=sha256:9f86d0...' echo:echo '"hi"'
+  qtalk call --ca ca.pem --client-cert me.pem --client-key me-key.pem wss://example.com/qtalk echo:echo '"hi"'`,
 }
 
 // dialTimeout bounds connecting when no --timeout does.
@@ -74,6 +77,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	var meta stringList
 	f.Var(&meta, "meta", "add `key=value` to the call's metadata (repeatable)")
 	raw := f.Bool("raw", false, "after a continued reply, copy stdin to the call and the call's bytes to stdout")
+	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -100,6 +104,10 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	dialOpts, err := clientTLSOptions("call", tlsFiles)
+	if err != nil {
+		return err
+	}
 
 	if *timeout > 0 {
 		var cancel context.CancelFunc
@@ -107,7 +115,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 		defer cancel()
 	}
 	log := f.logger(e)
-	p, err := dial(ctx, log, addr)
+	p, err := dial(ctx, log, addr, dialOpts...)
 	if err != nil {
 		return err
 	}

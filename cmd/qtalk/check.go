@@ -28,7 +28,8 @@ stdin and stdout as the connection (the exec: transport): the program must
 serve the check protocol over its stdio. Words after "--" are joined into
 the command. The protocol's selectors (check:echo, check:metadata,
 check:fail, check:stream, check:sum, check:bytes, check:callback) are
-specified in spec/check.md; qtalk serve serves them.`,
+specified in spec/check.md; qtalk serve serves them.
+`+tlsAddressHelp,
 	example: `  qtalk check tcp://127.0.0.1:4242
   qtalk check "qtalk serve --listen stdio:"
   qtalk check -- ./my-server --stdio`,
@@ -40,6 +41,7 @@ var errChecksFailed = errors.New("check failed")
 func runCheck(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdCheck)
 	timeout := f.Duration("timeout", check.DefaultTimeout, "bound each case")
+	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -52,8 +54,12 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
+	dialOpts, err := clientTLSOptions("check", tlsFiles)
+	if err != nil {
+		return err
+	}
 	k := &check.Checker{Timeout: *timeout}
-	p, err := dial(ctx, f.logger(e), addr, talk.WithHandler(k.Handler()))
+	p, err := dial(ctx, f.logger(e), addr, append(dialOpts, talk.WithHandler(k.Handler()))...)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ var cmdLs = &command{
 	summary: "list the labels the server at ADDR offers",
 	help: `
 Ls calls qtalk:labels on the server at ADDR and prints the labels it
-offers, one per line. Exit statuses are those of qtalk call.`,
+offers, one per line. Exit statuses are those of qtalk call.
+`+tlsAddressHelp,
 	example: `  qtalk ls tcp://127.0.0.1:4242
   qtalk ls "exec:qtalk serve --listen stdio:"`,
 }
@@ -22,6 +23,7 @@ offers, one per line. Exit statuses are those of qtalk call.`,
 func runLs(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdLs)
 	timeout := f.Duration("timeout", 10*time.Second, "bound connecting and the call (0: no bound but "+dialTimeout.String()+" to connect)")
+	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -33,12 +35,16 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	if err := checkAddress("ls", addr); err != nil {
 		return err
 	}
+	dialOpts, err := clientTLSOptions("ls", tlsFiles)
+	if err != nil {
+		return err
+	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := dial(ctx, f.logger(e), addr)
+	p, err := dial(ctx, f.logger(e), addr, dialOpts...)
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,10 @@ func topUsage() string {
 Run 'qtalk COMMAND --help' for the flags and an example of each.
 
 addresses: tcp://127.0.0.1:4242 (or tcp/$4:4242), unix:///path.sock,
-ws://127.0.0.1:4243/qtalk, wss://host/path, stdio:, exec:command args
+ws://127.0.0.1:4243/qtalk, wss://host/path, tls://host:port, stdio:,
+exec:command args. A TLS address takes ?pin=sha256:HEX to accept the
+certificate with that fingerprint (qtalk serve logs it), or ?insecure=1
+to accept any.
 
 example:
   qtalk serve &

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/qtalkkit/qtalk/internal/demo"
@@ -38,6 +41,14 @@ against its scheme, host and port if it has "://"
 ("https://app.example.com"), with the wildcards of Go's path.Match. A
 refused origin is logged ("websocket origin refused origin=...").
 
+Listeners on tls://, wss:// and quic:// present the certificate of --cert
+and --key, reloaded when the files change or on SIGHUP, or else a
+self-signed certificate made at start. Either way their "listening" log
+line gives the certificate's fingerprint, which clients pin by adding
+?pin=sha256:HEX to the address (or, for a test only, skip the check with
+?insecure=1). With --ca they require a client certificate signed by one
+of its CAs (mutual TLS).
+
 Without --config it serves the built-in services: echo:echo, chat:send,
 chat:history, chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the
 interop check protocol (check:*, see qtalk check), qtalk:ping (see qtalk
@@ -62,6 +73,7 @@ subscribers of qtalk:subscribe.`,
 	example: `  qtalk serve
   qtalk serve -v --listen tcp://127.0.0.1:0 --listen unix:///tmp/qtalk.sock
   qtalk serve --allow-origin localhost:5173
+  qtalk serve --listen tls://0.0.0.0:4244 --listen wss://0.0.0.0:4245/qtalk --cert cert.pem --key key.pem --ca clients-ca.pem
   qtalk serve --config qtalk.toml
   qtalk check "qtalk serve --listen stdio:"`,
 }
@@ -77,6 +89,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	f.Var(&origins, "allow-origin", "let web pages whose origin matches `PATTERN` use the ws listeners (repeatable)")
 	config := f.String("config", "", "serve the services of config `FILE` (see package talk/config)")
 	shutdownTimeout := f.Duration("shutdown-timeout", 5*time.Second, "how long calls in flight may take to finish after a signal")
+	tlsFiles := f.serverTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -91,6 +104,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if len(origins) > 0 {
 			return usageErrorf("serve: --allow-origin and --config do not mix: the config lists the origins allowed (allow_origins)")
 		}
+		if !tlsFiles.IsZero() {
+			return usageErrorf("serve: --cert, --key and --ca do not mix with --config: the config gives them per listener (cert, key and ca)")
+		}
 		return serveConfig(ctx, f.logger(e), *config, *shutdownTimeout)
 	}
 	if len(listens) == 0 {
@@ -101,9 +117,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	certs, err := loadTLS("serve", tlsFiles)
+	if err != nil {
+		return err
+	}
 	log := f.logger(e)
 	app := demo.New(log)
-	s := &server{log: log, handler: app.Handler(), closeStreams: app.Close, what: "the built-in services", labels: len(app.Labels()), origins: origins}
+	s := &server{log: log, handler: app.Handler(), closeStreams: app.Close, what: "the built-in services", labels: len(app.Labels()), origins: origins, certs: certs}
 	return s.serve(ctx, listens, *shutdownTimeout)
 }
 
@@ -115,10 +135,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 type server struct {
 	log          *slog.Logger
 	handler      rpc.Handler
-	closeStreams func()   // ends the long calls (subscriptions) at shutdown
-	what         string   // what handler serves, for the log
-	labels       int      // how many labels it serves, for the log
-	origins      []string // the patterns of the web origins allowed besides the listeners' own
+	closeStreams func()               // ends the long calls (subscriptions) at shutdown
+	what         string               // what handler serves, for the log
+	labels       int                  // how many labels it serves, for the log
+	origins      []string             // the patterns of the web origins allowed besides the listeners' own
+	certs        *transport.CertFiles // the certificate of the TLS listeners (--cert, --key, --ca), or nil
 
 	srv rpc.Server
 
@@ -153,6 +174,9 @@ func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time
 	page := web.Handler()
 	for i, addr := range addrs {
 		opts := append(webOptions(page, s.log.With("type", "listener", "id", i+1)), transport.WithAllowedOrigins(s.origins...))
+		if s.certs != nil {
+			opts = append(opts, transport.WithTLSConfig(s.certs.ServerConfig()))
+		}
 		ln, err := transport.Listen(ctx, addr, opts...)
 		if err != nil {
 			for _, l := range lns {
@@ -170,12 +194,15 @@ func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time
 		}
 		a, _ := transport.ParseAddress(addr)
 		lns = append(lns, listener{ln, a.Scheme == "stdio"})
-		s.log.Info("listening", "type", "listener", "id", i+1, "addr", listenedAddr(a, ln.Addr()))
+		s.log.Info("listening", append([]any{"type", "listener", "id", i + 1, "addr", listenedAddr(a, ln.Addr())}, fingerprintAttr(ln)...)...)
 	}
 	s.log.Info("serving "+s.what, "type", "server", "labels", s.labels)
 
 	stop, stopAccepting := context.WithCancel(context.Background())
 	defer stopAccepting()
+	if s.certs != nil {
+		defer reloadOnHangup(s.certs, s.log)()
+	}
 	failed := make(chan error, len(lns))
 	var loops sync.WaitGroup
 	for _, ln := range lns {
@@ -215,6 +242,44 @@ func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time
 	s.served.Wait()
 	s.log.Info("stopped", "type", "server")
 	return failure
+}
+
+// fingerprintAttr returns the log attribute of the fingerprint of a TLS
+// listener's certificate, which clients pin (?pin=), or nothing for other
+// listeners.
+func fingerprintAttr(ln transport.Listener) []any {
+	if f, ok := ln.(transport.Fingerprinter); ok && f.Fingerprint() != "" {
+		return []any{"fingerprint", f.Fingerprint()}
+	}
+	return nil
+}
+
+// reloadOnHangup reloads the certificate files at each SIGHUP and logs
+// the outcome, until the function it returns is called.
+func reloadOnHangup(certs *transport.CertFiles, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-hup:
+				if err := certs.Reload(); err != nil {
+					log.Error("certificate reload failed: the certificate loaded before stays", "type", "server", "err", err)
+					continue
+				}
+				log.Info("certificate reloaded", "type", "server", "fingerprint", certs.Fingerprint())
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		wg.Wait()
+	}
 }
 
 // webOptions are the options of a listener that serves page to browsers
