@@ -28,7 +28,7 @@ While it runs, it shows its progress on stderr: updated in place when
 stderr is a terminal, a line a second otherwise. The first failed call
 ends the run with that call's error and exit status (see qtalk call
 --help); SIGINT ends it early, with the summary of what ran.
-`+tlsAddressHelp,
+` + tlsAddressHelp,
 	example: `  qtalk bench tcp://127.0.0.1:4242
   qtalk bench --label check:echo --duration 10s --concurrency 32 --size 4096 ws://127.0.0.1:4243/qtalk`,
 }

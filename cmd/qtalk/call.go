@@ -40,7 +40,7 @@ fails: 11 canceled, 12 unknown, 13 invalid_argument, 14 deadline_exceeded,
 resource_exhausted, 19 failed_precondition, 20 aborted, 21 out_of_range,
 22 unimplemented, 23 internal, 24 unavailable, 25 data_loss, 26
 unauthenticated.
-`+tlsAddressHelp,
+` + tlsAddressHelp,
 	example: `  qtalk call tcp://127.0.0.1:4242 echo:echo '"hello"'
   qtalk call tcp/$4:4242 kv:set '["greeting", {"text": "hi"}]'
   echo '["alice", "hello"]' | qtalk call ws://127.0.0.1:4243/qtalk chat:send -

@@ -29,7 +29,7 @@ serve the check protocol over its stdio. Words after "--" are joined into
 the command. The protocol's selectors (check:echo, check:metadata,
 check:fail, check:stream, check:sum, check:bytes, check:callback) are
 specified in spec/check.md; qtalk serve serves them.
-`+tlsAddressHelp,
+` + tlsAddressHelp,
 	example: `  qtalk check tcp://127.0.0.1:4242
   qtalk check "qtalk serve --listen stdio:"
   qtalk check -- ./my-server --stdio`,

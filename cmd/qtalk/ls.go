@@ -15,7 +15,7 @@ var cmdLs = &command{
 	help: `
 Ls calls qtalk:labels on the server at ADDR and prints the labels it
 offers, one per line. Exit statuses are those of qtalk call.
-`+tlsAddressHelp,
+` + tlsAddressHelp,
 	example: `  qtalk ls tcp://127.0.0.1:4242
   qtalk ls "exec:qtalk serve --listen stdio:"`,
 }

@@ -146,4 +146,3 @@ func TestServeTLSBadFiles(t *testing.T) {
 		}
 	}
 }
-
