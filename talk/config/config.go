@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"github.com/qtalkkit/qtalk/transport"
 )
 
 // Defaults of the settings a config leaves out.
@@ -44,6 +46,12 @@ type Config struct {
 
 	// Listen are the transport addresses to listen on, in order.
 	Listen []string
+
+	// ListenTLS are the certificate files of the listeners of Listen
+	// that name them (listen = [{ addr = "wss://...", cert = "...",
+	// key = "...", ca = "..." }]), by address; relative paths are made
+	// relative to the directory of File.
+	ListenTLS map[string]transport.TLSFiles
 
 	// AllowOrigins are the patterns of the web origins whose pages may
 	// open WebSockets to the ws and wss listeners, besides a listener's
@@ -116,6 +124,12 @@ type Service struct {
 	// Breaker is the circuit breaker of an upstream service.
 	Breaker Breaker
 
+	// TLS are the files of an upstream service's TLS settings: the
+	// client certificate and key it presents (cert, key) and the CAs it
+	// verifies the upstream's certificate against (ca). Services with the
+	// same provider have the same files.
+	TLS transport.TLSFiles
+
 	// Line is the line of the service's key in the file.
 	Line int
 
@@ -148,7 +162,7 @@ func (s *Service) KeyLine(key string) int {
 // Their other settings (timeouts, retries, breaker, ...) may differ.
 func (s *Service) SameBackend(t *Service) bool {
 	return s.Name == t.Name && s.Provider == t.Provider && s.Module == t.Module &&
-		s.Service == t.Service && reflect.DeepEqual(s.Options, t.Options)
+		s.Service == t.Service && s.TLS == t.TLS && reflect.DeepEqual(s.Options, t.Options)
 }
 
 // Equal reports whether s and t have the same settings, lines aside.
@@ -169,7 +183,8 @@ func Default() *Config {
 			ReconnectMin: DefaultReconnectMin,
 			ReconnectMax: DefaultReconnectMax,
 		},
-		Services: map[string]*Service{},
+		Services:  map[string]*Service{},
+		ListenTLS: map[string]transport.TLSFiles{},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/qtalkkit/qtalk/talk/config"
+	"github.com/qtalkkit/qtalk/transport"
 )
 
 const full = `# a full config
@@ -145,6 +146,14 @@ func TestParseErrors(t *testing.T) {
 		{"fallback missing", "[services.guild]\nprovider = \"tcp://h:1\"\nfallback = \"nope\"", 3, "services.guild.fallback", "no service"},
 		{"fallback self", "[services.guild]\nprovider = \"tcp://h:1\"\nfallback = \"guild\"", 3, "services.guild.fallback", "own fallback"},
 		{"service not table", "[services]\nguild = \"tcp://h:1\"", 2, "services.guild", "want a table"},
+		{"listen item", "listen = [\"tcp://h:1\", 3]", 1, "listen", "item 2: want an address or a table"},
+		{"listen no addr", "listen = [{ cert = \"c.pem\", key = \"k.pem\" }]", 1, "listen", "item 1: missing addr"},
+		{"listen tls key", "listen = [{ addr = \"tls://h:1\", certificate = \"c.pem\" }]", 1, "listen.certificate", "unknown key"},
+		{"listen cert alone", "listen = [{ addr = \"tls://h:1\", cert = \"c.pem\" }]", 1, "listen", "cert and key go together"},
+		{"listen bad addr", "listen = [{ addr = \"nope://x\" }]", 1, "listen", "unknown scheme"},
+		{"upstream key alone", "[services.guild]\nprovider = \"tls://h:1\"\nkey = \"k.pem\"", 1, "services.guild", "cert and key go together"},
+		{"local cert", "[services.chat]\nprovider = \"local\"\nmodule = \"m\"\nca = \"ca.pem\"", 4, "services.chat.ca", "only upstream services"},
+		{"provider tls differs", "[services.a]\nprovider = \"tls://h:1\"\nca = \"a.pem\"\n[services.b]\nprovider = \"tls://h:1\"", 4, "services.b", "differ from those of service \"a\""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := config.Parse([]byte(tt.doc), "q.toml")
@@ -189,5 +198,41 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := config.Load(filepath.Join(t.TempDir(), "none.toml")); !errors.Is(err, os.ErrNotExist) || errors.Is(err, config.ErrInvalid) {
 		t.Errorf("Load of a missing file: %v, want os.ErrNotExist only", err)
+	}
+}
+
+func TestParseTLS(t *testing.T) {
+	doc := `
+listen = ["tcp://127.0.0.1:4242", { addr = "wss://0.0.0.0:6002/qtalk", cert = "certs/server.pem", key = "/etc/qtalk/server-key.pem", ca = "clients.pem" }]
+
+[services.guild]
+provider = "tls://guild.example.net:4444"
+cert = "me.pem"
+key = "me-key.pem"
+ca = "guild-ca.pem"
+`
+	cfg, err := config.Parse([]byte(doc), filepath.Join("conf", "qtalk.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tcp://127.0.0.1:4242", "wss://0.0.0.0:6002/qtalk"}; !reflect.DeepEqual(cfg.Listen, want) {
+		t.Errorf("Listen = %q, want %q", cfg.Listen, want)
+	}
+	want := map[string]transport.TLSFiles{"wss://0.0.0.0:6002/qtalk": {
+		Cert: filepath.Join("conf", "certs", "server.pem"),
+		Key:  "/etc/qtalk/server-key.pem",
+		CA:   filepath.Join("conf", "clients.pem"),
+	}}
+	if !reflect.DeepEqual(cfg.ListenTLS, want) {
+		t.Errorf("ListenTLS = %+v, want %+v", cfg.ListenTLS, want)
+	}
+	wantUp := transport.TLSFiles{Cert: filepath.Join("conf", "me.pem"), Key: filepath.Join("conf", "me-key.pem"), CA: filepath.Join("conf", "guild-ca.pem")}
+	if got := cfg.Services["guild"].TLS; got != wantUp {
+		t.Errorf("guild's TLS = %+v, want %+v", got, wantUp)
+	}
+	other := *cfg.Services["guild"]
+	other.TLS.CA = "other.pem"
+	if cfg.Services["guild"].SameBackend(&other) {
+		t.Error("services with different CA files are the same backend")
 	}
 }

@@ -38,6 +38,22 @@
 // cooldown (how long it stays open before a probe). Any service may name
 // a fallback: another service that gets the calls this one cannot take.
 //
+// # TLS
+//
+// A listen address may be given as a table instead, with the PEM files of
+// its TLS listener (tls, wss or quic): cert and key, the certificate
+// chain and key it presents, and ca, the CAs whose client certificates it
+// requires (mutual TLS):
+//
+//	listen = [{ addr = "wss://0.0.0.0:6002/qtalk", cert = "cert.pem", key = "key.pem", ca = "clients.pem" }]
+//
+// Upstream services take cert, key and ca too: the client certificate
+// the server presents to the upstream, and the CAs it verifies the
+// upstream's certificate against instead of the system roots. Services
+// with the same provider must name the same files. Relative file names
+// start at the directory of the config file. The files are read again
+// when they change and on every reload.
+//
 // # Limits and the rest
 //
 // The limits table holds max_frame_size (the largest rpc frame accepted),

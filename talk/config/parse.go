@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -199,7 +200,7 @@ func (p *parser) duration(e entry, lo time.Duration) (time.Duration, error) {
 }
 
 func (p *parser) listen(e entry, cfg *Config) error {
-	addrs, err := p.strings(e)
+	addrs, err := p.listenAddrs(e, cfg)
 	if err != nil {
 		return err
 	}
@@ -215,6 +216,98 @@ func (p *parser) listen(e entry, cfg *Config) error {
 			return p.fail(e, "cannot listen on %q: exec addresses can only be dialed", s)
 		}
 		cfg.Listen = append(cfg.Listen, s)
+	}
+	return nil
+}
+
+// listenAddrs decodes listen: an address, or an array of addresses and of
+// tables with an addr and the certificate files of its listener, which go
+// in cfg.ListenTLS.
+func (p *parser) listenAddrs(e entry, cfg *Config) ([]string, error) {
+	if addrs, err := p.strings(e); err == nil {
+		return addrs, nil
+	}
+	var items []toml.Primitive
+	if p.md.PrimitiveDecode(e.v, &items) != nil {
+		return nil, p.fail(e, "want a string or an array of strings and tables (addr, cert, key, ca), not %s", p.typeOf(e))
+	}
+	var addrs []string
+	for i, item := range items {
+		var s string
+		if p.md.PrimitiveDecode(item, &s) == nil {
+			addrs = append(addrs, s)
+			continue
+		}
+		var v any
+		var m map[string]toml.Primitive
+		if p.md.PrimitiveDecode(item, &v); !isTable(v) || p.md.PrimitiveDecode(item, &m) != nil {
+			return nil, p.fail(e, "item %d: want an address or a table (addr, cert, key, ca)", i+1)
+		}
+		var addr string
+		var files transport.TLSFiles
+		for _, f := range p.sorted(e.key, m) {
+			f.line = e.line // the probe cannot place the keys of an array's tables
+			var err error
+			switch f.name {
+			case "addr":
+				addr, err = p.str(f)
+			case "cert", "key", "ca":
+				err = p.tlsFile(f, &files)
+			default:
+				err = p.unknown(f, "addr", "cert", "key", "ca")
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if addr == "" {
+			return nil, p.fail(e, "item %d: missing addr", i+1)
+		}
+		if err := p.checkTLSFiles(e, files); err != nil {
+			return nil, err
+		}
+		if !files.IsZero() {
+			cfg.ListenTLS[addr] = files
+		}
+		addrs = append(addrs, addr)
+	}
+	return addrs, nil
+}
+
+func isTable(v any) bool {
+	_, ok := v.(map[string]any)
+	return ok
+}
+
+// tlsFile decodes the cert, key or ca entry e into files, the path made
+// relative to the directory of the config file.
+func (p *parser) tlsFile(e entry, files *transport.TLSFiles) error {
+	s, err := p.str(e)
+	if err != nil {
+		return err
+	}
+	if s == "" {
+		return p.fail(e, "empty file name")
+	}
+	if !filepath.IsAbs(s) {
+		s = filepath.Join(filepath.Dir(p.file), s)
+	}
+	switch e.name {
+	case "cert":
+		files.Cert = s
+	case "key":
+		files.Key = s
+	case "ca":
+		files.CA = s
+	}
+	return nil
+}
+
+// checkTLSFiles checks that files name a certificate and its key
+// together. (Whether the files can be read is for the server to find.)
+func (p *parser) checkTLSFiles(e entry, files transport.TLSFiles) error {
+	if (files.Cert == "") != (files.Key == "") {
+		return p.fail(e, "cert and key go together")
 	}
 	return nil
 }
@@ -305,7 +398,7 @@ func checkModule(name string) error {
 }
 
 // upstreamOnly are the keys of upstream services only.
-var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker"}
+var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker", "cert", "key", "ca"}
 
 func (p *parser) service(e entry) (*Service, error) {
 	es, err := p.table(e)
@@ -351,8 +444,10 @@ func (p *parser) service(e entry) (*Service, error) {
 			s.Fallback, err = p.str(e)
 		case "breaker":
 			s.Breaker, err = p.breaker(e)
+		case "cert", "key", "ca":
+			err = p.tlsFile(e, &s.TLS)
 		default:
-			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker")
+			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca")
 		}
 		if err != nil {
 			return nil, err
@@ -383,6 +478,9 @@ func (p *parser) service(e entry) (*Service, error) {
 	a, err := transport.ParseAddress(s.Provider)
 	if err != nil {
 		return nil, p.fail(set["provider"], "bad provider: %w", err)
+	}
+	if err := p.checkTLSFiles(e, s.TLS); err != nil {
+		return nil, err
 	}
 	if a.Scheme == "stdio" {
 		return nil, p.fail(set["provider"], "bad provider %q: a server cannot dial stdio", s.Provider)
@@ -455,8 +553,14 @@ func (p *parser) references(cfg *Config) error {
 		names = append(names, name)
 	}
 	sort.Slice(names, func(i, j int) bool { return cfg.Services[names[i]].Line < cfg.Services[names[j]].Line })
+	byProvider := map[string]*Service{}
 	for _, name := range names {
 		s := cfg.Services[name]
+		if o := byProvider[s.Provider]; o != nil && !s.Local() && o.TLS != s.TLS {
+			e := entry{key: toml.Key{"services", name}, line: s.Line}
+			return p.fail(e, "cert, key and ca differ from those of service %q, which has the same provider", o.Name)
+		}
+		byProvider[s.Provider] = s
 		if s.Fallback == "" {
 			continue
 		}

@@ -69,8 +69,9 @@ func (s *Server) Addrs() []net.Addr {
 
 // A listener accepts client sessions on one address.
 type listener struct {
-	addr string
-	ln   transport.Listener
+	addr  string
+	ln    transport.Listener
+	certs *transport.CertFiles // the config's cert, key and ca of the listener, or nil
 }
 
 // listen binds the addresses cfg lists that are not bound yet, closing
@@ -88,7 +89,18 @@ func (s *Server) listen(ctx context.Context, cfg *config.Config) (map[string]*li
 			added[a] = l
 			continue
 		}
-		ln, err := transport.Listen(ctx, a, opts...)
+		var certs *transport.CertFiles
+		ln, err := func() (transport.Listener, error) {
+			lnOpts := opts
+			if files, ok := cfg.ListenTLS[a]; ok {
+				var err error
+				if certs, err = transport.LoadTLSFiles(files); err != nil {
+					return nil, err
+				}
+				lnOpts = append(slices.Clip(opts), transport.WithTLSConfig(certs.ServerConfig()))
+			}
+			return transport.Listen(ctx, a, lnOpts...)
+		}()
 		if err != nil {
 			for _, l := range added {
 				if s.lns[l.addr] != l {
@@ -97,7 +109,7 @@ func (s *Server) listen(ctx context.Context, cfg *config.Config) (map[string]*li
 			}
 			return nil, fmt.Errorf("service: listen on %s: %w", a, err)
 		}
-		added[a] = &listener{addr: a, ln: ln}
+		added[a] = &listener{addr: a, ln: ln, certs: certs}
 	}
 	return added, nil
 }
@@ -173,6 +185,9 @@ func (s *Server) commitListeners(cfg *config.Config, added map[string]*listener)
 			// the options: this cannot fail.
 			setter.SetAllowedOrigins(s.allowedOrigins(cfg)...)
 		}
+		if running[l] {
+			s.reloadCerts(l, cfg.ListenTLS[a])
+		}
 		if running[l] || started[l] {
 			continue
 		}
@@ -181,10 +196,29 @@ func (s *Server) commitListeners(cfg *config.Config, added map[string]*listener)
 			l.ln.Close()
 			continue
 		}
-		s.logger.Info("listening", "type", "listener", "id", a, "addr", l.ln.Addr().String())
+		attrs := []any{"type", "listener", "id", a, "addr", l.ln.Addr().String()}
+		if f, ok := l.ln.(transport.Fingerprinter); ok && f.Fingerprint() != "" {
+			attrs = append(attrs, "fingerprint", f.Fingerprint())
+		}
+		s.logger.Info("listening", attrs...)
 	}
 	s.lns = next
 	s.lnOrder = append(s.lnOrder[:0], want...)
+}
+
+// reloadCerts reads the certificate files of a listener kept by a reload
+// again, as a reload on SIGHUP promises. Files of other names take
+// effect when the listener is opened anew.
+func (s *Server) reloadCerts(l *listener, files transport.TLSFiles) {
+	switch {
+	case l.certs == nil && files.IsZero():
+	case l.certs == nil || l.certs.Files() != files:
+		s.logger.Warn("the listener's cert, key or ca changed: they take effect when it is opened again (remove it from listen, reload, add it back)", "type", "listener", "id", l.addr)
+	default:
+		if err := l.certs.Reload(); err != nil {
+			s.logger.Error("certificate reload failed: the certificate loaded before stays", "type", "listener", "id", l.addr, "err", err)
+		}
+	}
 }
 
 // accept serves the sessions of l until it is closed.

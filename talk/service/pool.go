@@ -2,13 +2,15 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"time"
-
 	"sync"
+	"time"
 
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/talk/config"
+	"github.com/qtalkkit/qtalk/transport"
 )
 
 // A pool keeps the one session to a provider (an upstream address) that
@@ -21,6 +23,7 @@ import (
 // probe for the circuit breaker, which cuts the wait short.
 type pool struct {
 	addr   string
+	certs  *transport.CertFiles // the client certificate and CAs of its services, or nil
 	srv    *Server
 	ctx    context.Context // ends when the pool is closed
 	cancel context.CancelFunc
@@ -39,10 +42,29 @@ type pool struct {
 	closedPool bool                 // guarded by mu
 }
 
-func newPool(srv *Server, addr string) *pool {
+// newPool returns the pool of the provider addr whose services have the
+// TLS files tls. The error, for files that cannot be loaded, matches
+// transport.ErrBadTLSFiles.
+func newPool(srv *Server, addr string, tls transport.TLSFiles) (*pool, error) {
 	p := &pool{addr: addr, srv: srv, wake: make(chan struct{}, 1), changed: make(chan struct{}), backends: map[*remote]struct{}{}}
+	if !tls.IsZero() {
+		var err error
+		if p.certs, err = transport.LoadTLSFiles(tls); err != nil {
+			return nil, err
+		}
+	}
 	p.ctx, p.cancel = context.WithCancel(srv.ctx)
-	return p
+	return p, nil
+}
+
+// poolKey is what the pool of an upstream service is found by: its
+// provider and its TLS files, so a reload that changes the files dials
+// anew with them.
+func poolKey(sc *config.Service) string {
+	if sc.TLS.IsZero() {
+		return sc.Provider
+	}
+	return fmt.Sprintf("%s cert=%q key=%q ca=%q", sc.Provider, sc.TLS.Cert, sc.TLS.Key, sc.TLS.CA)
 }
 
 // notifyLocked wakes the waiters for a change of state.
@@ -159,7 +181,11 @@ func (p *pool) dial() (*talk.Peer, error) {
 	limits := p.srv.state.Load().cfg.Limits
 	ctx, cancel := context.WithTimeout(p.ctx, limits.DialTimeout)
 	defer cancel()
-	return talk.Dial(ctx, p.addr, talk.WithHandler(refuseCallbacks), talk.WithMaxFrameSize(limits.MaxFrameSize))
+	opts := []talk.Option{talk.WithHandler(refuseCallbacks), talk.WithMaxFrameSize(limits.MaxFrameSize)}
+	if p.certs != nil {
+		opts = append(opts, talk.WithTransportOptions(transport.WithTLSConfig(p.certs.ClientConfig())))
+	}
+	return talk.Dial(ctx, p.addr, opts...)
 }
 
 var refuseCallbacks = rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {

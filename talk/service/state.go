@@ -220,13 +220,20 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 		case o != nil && o.remote != nil && o.cfg.SameBackend(sc):
 			svc.remote = o.remote
 		default:
-			p := s.pools[sc.Provider]
+			key := poolKey(sc)
+			p := s.pools[key]
 			if p == nil {
-				p = newPools[sc.Provider]
+				p = newPools[key]
 			}
 			if p == nil {
-				p = newPool(s, sc.Provider)
-				newPools[sc.Provider] = p
+				var err error
+				if p, err = newPool(s, sc.Provider, sc.TLS); err != nil {
+					for _, p := range newPools {
+						p.retire()
+					}
+					return nil, nil, cfg.ServiceError(sc, "cert", err)
+				}
+				newPools[key] = p
 			}
 			svc.remote = newRemote(s, sc.Name, sc.Service, p)
 			newRemotes = append(newRemotes, svc.remote)
