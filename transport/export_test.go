@@ -2,6 +2,7 @@ package transport
 
 import (
 	"io"
+	"net"
 	"os/exec"
 )
 
@@ -18,4 +19,14 @@ func SetExecStarted(f func(*exec.Cmd)) (restore func()) {
 	old := execStarted
 	execStarted = f
 	return func() { execStarted = old }
+}
+
+// GuardListener returns ln limited and guarded as the listeners of Listen
+// are, with the options opts.
+func GuardListener(ln net.Listener, opts ...Option) net.Listener {
+	o := new(Options)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return newGuardedListener(ln, o)
 }

@@ -39,8 +39,9 @@ func (c netConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Sess
 }
 
 // Listen listens on the address. A unix listener removes its socket file
-// when closed. An accept error other than Close (such as running out of
-// file descriptors) ends the listener: Accept returns it from then on.
+// when closed. The listener holds at most o's numbers of connections and
+// rides out a lack of file descriptors (see guardedListener); any other
+// accept error ends it: Accept returns it from then on.
 func (c netConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, c.network, c.target(a))
@@ -50,7 +51,7 @@ func (c netConnector) Listen(ctx context.Context, a Address, o *Options) (Listen
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(true)
 	}
-	return newNetListener(ln, o), nil
+	return newNetListener(newGuardedListener(ln, o), o), nil
 }
 
 // netListener is a Listener over a net.Listener, with a goroutine that

@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path"
+	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
@@ -43,6 +45,27 @@ type Options struct {
 	// each WebSocket upgrade refused because its origin is not allowed
 	// (the request is answered 403 Forbidden), so the server can log it.
 	OriginRefused func(origin string, r *http.Request)
+
+	// MaxConns bounds the connections a listener holds at once, from
+	// accept until they are closed; past it, a new connection is closed
+	// as soon as it is accepted. 0 selects DefaultMaxConns, a negative
+	// value removes the limit.
+	MaxConns int
+
+	// MaxConnsPerIP bounds the connections a listener holds at once from
+	// one remote IP address, as MaxConns does in total. 0 selects
+	// DefaultMaxConnsPerIP, a negative value removes the limit.
+	MaxConnsPerIP int
+
+	// HandshakeTimeout bounds the server side of a TLS handshake and of
+	// a WebSocket upgrade (the request's headers). 0 selects
+	// DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+
+	// Logger receives what listeners report: accept failures they ride
+	// out and connections refused over a limit, at most one record of
+	// each per AcceptErrorLogInterval. Nil selects slog.Default().
+	Logger *slog.Logger
 
 	values map[any]any // set by WithValue
 }
@@ -110,6 +133,25 @@ func checkOriginPatterns(patterns []string) error {
 		}
 	}
 	return nil
+}
+
+// WithConnLimits sets the most connections a listener holds at once, in
+// total and from one remote IP address (see Options.MaxConns and
+// Options.MaxConnsPerIP).
+func WithConnLimits(total, perIP int) Option {
+	return func(o *Options) { o.MaxConns, o.MaxConnsPerIP = total, perIP }
+}
+
+// WithHandshakeTimeout sets how long a listener waits for a TLS handshake
+// or a WebSocket upgrade to complete.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(o *Options) { o.HandshakeTimeout = d }
+}
+
+// WithLogger sets the logger of the listeners' reports (see
+// Options.Logger).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *Options) { o.Logger = l }
 }
 
 // WithValue sets an option for a connector of another package, which reads

@@ -16,10 +16,6 @@ import (
 // quic) negotiate.
 const ALPN = "qtalk"
 
-// tlsHandshakeTimeout bounds the server side of a TLS handshake, so that
-// a client that connects and sends nothing does not hold a goroutine.
-const tlsHandshakeTimeout = 10 * time.Second
-
 // tlsConnector dials and listens on tls://host:port: a qmux session over
 // TLS over TCP. The query may hold the client's pin and insecure
 // parameters (see ClientTLSConfig).
@@ -93,7 +89,7 @@ func (tlsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener
 	if err != nil {
 		return nil, err
 	}
-	l := &tlsListener{ln: ln, cfg: cfg, fp: fp, q: newConnQueue(o)}
+	l := &tlsListener{ln: newGuardedListener(ln, o), cfg: cfg, fp: fp, q: newConnQueue(o), handshakeTimeout: o.handshakeTimeout()}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.loop()
@@ -104,15 +100,18 @@ func (tlsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener
 // a goroutine of its own and hands the connections that complete it to
 // Accept.
 type tlsListener struct {
-	ln        net.Listener
-	cfg       *tls.Config
-	fp        string
-	q         *connQueue
-	ctx       context.Context // cancelled by Close, ending handshakes and pushes
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup // the accept loop and the handshakes
-	closeOnce sync.Once
-	closeErr  error
+	ln  net.Listener
+	cfg *tls.Config
+	fp  string
+	// handshakeTimeout bounds each handshake, so that a client that
+	// connects and sends nothing does not hold a goroutine.
+	handshakeTimeout time.Duration
+	q                *connQueue
+	ctx              context.Context // cancelled by Close, ending handshakes and pushes
+	cancel           context.CancelFunc
+	wg               sync.WaitGroup // the accept loop and the handshakes
+	closeOnce        sync.Once
+	closeErr         error
 }
 
 var _ Fingerprinter = (*tlsListener)(nil)
@@ -127,7 +126,7 @@ func (l *tlsListener) loop() {
 		}
 		l.wg.Go(func() {
 			tc := tls.Server(conn, l.cfg)
-			ctx, cancel := context.WithTimeout(l.ctx, tlsHandshakeTimeout)
+			ctx, cancel := context.WithTimeout(l.ctx, l.handshakeTimeout)
 			err := tc.HandshakeContext(ctx)
 			cancel()
 			if err != nil {

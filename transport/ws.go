@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/coder/websocket"
 
@@ -73,17 +72,18 @@ func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listene
 		fp:               fp,
 		served:           make(chan struct{}),
 	}
+	served := net.Listener(newGuardedListener(ln, o))
 	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
+		served = tls.NewListener(served, tlsConfig)
 	}
 	l.srv = &http.Server{
 		Handler:           wsRoutes(a.Path, l.WebSocketHandler, o.HTTPHandler),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: o.handshakeTimeout(),       // bounds the TLS handshake too
 		ErrorLog:          log.New(io.Discard, "", 0), // no logging from a library
 	}
 	go func() {
 		defer close(l.served)
-		l.srv.Serve(ln) // returns http.ErrServerClosed after Close
+		l.srv.Serve(served) // returns http.ErrServerClosed after Close
 	}()
 	return l, nil
 }

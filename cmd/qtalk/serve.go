@@ -283,10 +283,12 @@ func reloadOnHangup(certs *transport.CertFiles, log *slog.Logger) (stop func()) 
 }
 
 // webOptions are the options of a listener that serves page to browsers
-// and logs to log the WebSocket upgrades refused for their origin.
+// and logs to log the WebSocket upgrades refused for their origin, and
+// what the listener rides out (accept failures, connections past a limit).
 // Listeners of other schemes than ws and wss ignore them.
 func webOptions(page http.Handler, log *slog.Logger) []transport.Option {
 	return []transport.Option{
+		transport.WithLogger(log),
 		transport.WithHTTPHandler(page),
 		transport.WithOriginRefused(func(origin string, r *http.Request) {
 			log.Warn("websocket origin refused", "origin", origin, "host", r.Host, "remote", r.RemoteAddr)

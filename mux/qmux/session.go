@@ -17,6 +17,7 @@ import (
 // mux.Session.
 type Session struct {
 	conn     io.ReadWriteCloser
+	sock     io.ReadWriter // what the session reads and writes: conn, or the socket under it (see New)
 	cfg      Config
 	vectored bool      // conn writes net.Buffers with one system call (writev)
 	tw       tryWriter // writes to conn without waiting; nil if it cannot
@@ -59,15 +60,26 @@ var (
 // session owns conn and closes it when it ends. If cfg is invalid (see
 // Config.Validate), New returns an error matching ErrInvalidConfig and
 // leaves conn to the caller.
+//
+// A conn that wraps a socket to act when it is closed, such as a
+// listener's that counts its connections, may have a method
+// Socket() net.Conn returning the socket: the session then reads and
+// writes the socket directly, with vectored system calls where it is a
+// TCP or Unix socket, and closes conn.
 func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	raw := socketOf(conn)
+	var sock io.ReadWriter = conn
+	if w, ok := conn.(interface{ Socket() net.Conn }); ok {
+		sock = w.Socket()
+	}
+	raw := socketOf(sock)
 	s := &Session{
 		conn:    conn,
+		sock:    sock,
 		cfg:     cfg.withDefaults(),
-		in:      newInput(conn, newVectorReader(raw)),
+		in:      newInput(sock, newVectorReader(raw)),
 		accepts: make(chan *channel, cfg.withDefaults().AcceptBacklog),
 		done:    make(chan struct{}),
 	}
@@ -84,7 +96,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 // writes take net.Buffers in one system call and on which the session
 // makes system calls of its own (readv, writes that do not wait), or nil
 // for any other connection.
-func socketOf(conn io.ReadWriteCloser) syscall.RawConn {
+func socketOf(conn io.ReadWriter) syscall.RawConn {
 	var sc syscall.Conn
 	switch c := conn.(type) {
 	case *net.TCPConn:

@@ -61,7 +61,7 @@ func (s *Session) writeLoop() {
 		s.writing = true
 		s.mu.Unlock()
 
-		err := w.flush(s.conn, s.vectored)
+		err := w.flush(s.sock, s.vectored)
 
 		s.mu.Lock()
 		s.writing = false

@@ -80,7 +80,8 @@ type listener struct {
 // tcp://127.0.0.1:0 that got port 4242) is that listener.
 func (s *Server) listen(ctx context.Context, cfg *config.Config) (map[string]*listener, error) {
 	added := map[string]*listener{}
-	opts := append(slices.Clip(s.listenOpts), transport.WithAllowedOrigins(cfg.AllowOrigins...))
+	opts := append([]transport.Option{transport.WithLogger(s.logger.With("type", "listener"))}, s.listenOpts...)
+	opts = append(opts, transport.WithAllowedOrigins(cfg.AllowOrigins...))
 	for _, a := range cfg.Listen {
 		if s.lns[a] != nil || added[a] != nil {
 			continue
