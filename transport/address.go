@@ -41,7 +41,8 @@ type Address struct {
 	Opaque string
 
 	// Subport is the label after a final "!", or empty. It is letters,
-	// digits, '.', '_' and '-'.
+	// digits, '.', '_', '-' and ':' (so it can be an rpc label such as
+	// "files:upload").
 	Subport string
 }
 

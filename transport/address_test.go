@@ -55,6 +55,7 @@ var parseTests = []struct {
 	{"tcp://127.0.0.1:4000!chat", A{Scheme: "tcp", Host: "127.0.0.1:4000", Subport: "chat"}, ""},
 	{"ws://h:1/p?q=1!a.b_c-d", A{Scheme: "ws", Host: "h:1", Path: "/p", RawQuery: "q=1", Subport: "a.b_c-d"}, ""},
 	{"ws://h:1/p!", A{Scheme: "ws", Host: "h:1", Path: "/p!"}, ""},
+	{"tcp/$4:4000!files:upload", A{Scheme: "tcp", Host: "127.0.0.1:4000", Subport: "files:upload"}, "tcp://127.0.0.1:4000!files:upload"},
 	{"unix:///s.sock!svc", A{Scheme: "unix", Path: "/s.sock", Subport: "svc"}, ""},
 	{"stdio:!chat", A{Scheme: "stdio", Subport: "chat"}, ""},
 	{"exec:cmd arg!chat", A{Scheme: "exec", Opaque: "cmd arg", Subport: "chat"}, ""},

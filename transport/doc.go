@@ -37,6 +37,12 @@
 //
 // Importing mux/quic adds quic: the same API over QUIC streams.
 //
+// # Raw connections
+//
+// DialConn and ListenConns give the byte streams the sessions of the
+// built-in schemes run over, without a session: package relay pipes them.
+// Where a stream can be half-closed it has a CloseWrite method.
+//
 // # Certificates
 //
 // The TLS schemes (tls, wss, and quic) share one set of options. A caller

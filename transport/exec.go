@@ -25,7 +25,15 @@ func (execConnector) addressSyntax() syntax { return syntaxCommand }
 // when the child exits, and its Wait error then reports a non-zero exit
 // status (errors.As finds the *exec.ExitError). Closing the session kills
 // the child and reaps it.
-func (execConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+func (c execConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+	conn, err := c.dialConn(ctx, a, o)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(conn, o)
+}
+
+func (execConnector) dialConn(ctx context.Context, a Address, o *Options) (io.ReadWriteCloser, error) {
 	args, err := a.Args()
 	if err != nil {
 		return nil, err
@@ -35,9 +43,9 @@ func (execConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Sessi
 	}
 	conn, err := startCommand(args, a.Opaque)
 	if err != nil {
-		return nil, err
+		return nil, err // not a nil *execConn in a non-nil interface
 	}
-	return NewSession(conn, o)
+	return conn, nil
 }
 
 // Listen fails with ErrUnsupported: a child process is dialed, not listened on.
@@ -129,6 +137,10 @@ func (c *execConn) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// CloseWrite closes the child's stdin: it reads its end while its stdout
+// goes on.
+func (c *execConn) CloseWrite() error { return c.stdin.Close() }
 
 // Close kills the child, closes the pipes and waits until the child is
 // reaped.

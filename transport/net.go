@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 
@@ -30,12 +31,16 @@ func (c netConnector) target(a Address) string {
 }
 
 func (c netConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, c.network, c.target(a))
+	conn, err := c.dialConn(ctx, a, o)
 	if err != nil {
 		return nil, err
 	}
 	return NewSession(conn, o)
+}
+
+func (c netConnector) dialConn(ctx context.Context, a Address, o *Options) (io.ReadWriteCloser, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, c.network, c.target(a))
 }
 
 // Listen listens on the address. A unix listener removes its socket file
@@ -86,6 +91,10 @@ func (l *netListener) loop() {
 }
 
 func (l *netListener) Accept(ctx context.Context) (mux.Session, error) { return l.q.accept(ctx) }
+
+func (l *netListener) AcceptConn(ctx context.Context) (io.ReadWriteCloser, error) {
+	return l.q.acceptConn(ctx)
+}
 
 // Close stops the listener and waits for its goroutine to exit.
 func (l *netListener) Close() error {

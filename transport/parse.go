@@ -254,6 +254,10 @@ func validScheme(s string) bool {
 	return true
 }
 
+// ValidSubport reports whether s can be the subport of an address (see
+// Address.Subport).
+func ValidSubport(s string) bool { return validSubport(s) }
+
 // validSubport reports whether s is a subport label.
 func validSubport(s string) bool {
 	if s == "" {
@@ -261,7 +265,7 @@ func validSubport(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+		if !isAlnum(c) && c != '.' && c != '_' && c != '-' && c != ':' {
 			return false
 		}
 	}

@@ -39,6 +39,15 @@ func (q *connQueue) push(ctx context.Context, c io.ReadWriteCloser) bool {
 
 // accept takes the next connection and starts a session over it.
 func (q *connQueue) accept(ctx context.Context) (mux.Session, error) {
+	c, err := q.acceptConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(c, q.opts)
+}
+
+// acceptConn takes the next connection.
+func (q *connQueue) acceptConn(ctx context.Context) (io.ReadWriteCloser, error) {
 	select {
 	case <-q.done:
 		return nil, q.err
@@ -46,7 +55,7 @@ func (q *connQueue) accept(ctx context.Context) (mux.Session, error) {
 	}
 	select {
 	case c := <-q.conns:
-		return NewSession(c, q.opts)
+		return c, nil
 	case <-q.done:
 		return nil, q.err
 	case <-ctx.Done():

@@ -21,11 +21,19 @@ type stdioConnector struct{}
 func (stdioConnector) addressSyntax() syntax { return syntaxNone }
 
 // Dial returns a session reading os.Stdin and writing os.Stdout.
-func (stdioConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+func (c stdioConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+	conn, err := c.dialConn(ctx, a, o)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(conn, o)
+}
+
+func (stdioConnector) dialConn(ctx context.Context, a Address, o *Options) (io.ReadWriteCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return NewSession(newStdioConn(stdioStreams()), o)
+	return newStdioConn(stdioStreams()), nil
 }
 
 // Listen returns a listener whose first Accept returns the session over
@@ -52,6 +60,15 @@ func newStdioConn(r io.Reader, w io.Writer) *stdioConn { return &stdioConn{r: r,
 
 func (c *stdioConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
 func (c *stdioConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+// CloseWrite closes the writer (stdout) if it is an io.Closer, so that
+// the reader at its other end sees its end while stdin goes on.
+func (c *stdioConn) CloseWrite() error {
+	if wc, ok := c.w.(io.Closer); ok && any(wc) != any(c.r) {
+		return wc.Close()
+	}
+	return nil
+}
 
 // Close closes the reader and the writer. A Read blocked on a stdin that
 // is not pollable (a terminal, a file) may go on until stdin has data or
@@ -83,6 +100,16 @@ type stdioListener struct {
 }
 
 func (l *stdioListener) Accept(ctx context.Context) (mux.Session, error) {
+	c, err := l.AcceptConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(c, l.opts)
+}
+
+// AcceptConn returns the connection over stdin and stdout the first time,
+// as Accept does the session.
+func (l *stdioListener) AcceptConn(ctx context.Context) (io.ReadWriteCloser, error) {
 	select {
 	case <-l.done:
 		return nil, ErrListenerClosed
@@ -93,7 +120,7 @@ func (l *stdioListener) Accept(ctx context.Context) (mux.Session, error) {
 	l.taken = true
 	l.mu.Unlock()
 	if first {
-		return NewSession(newStdioConn(stdioStreams()), l.opts)
+		return newStdioConn(stdioStreams()), nil
 	}
 	select {
 	case <-l.done:

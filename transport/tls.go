@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"sync"
@@ -54,7 +55,15 @@ func tlsHostPort(a Address) (string, error) {
 	return a.Host, nil
 }
 
-func (tlsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+func (c tlsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+	conn, err := c.dialConn(ctx, a, o)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(conn, o)
+}
+
+func (tlsConnector) dialConn(ctx context.Context, a Address, o *Options) (io.ReadWriteCloser, error) {
 	hostport, err := tlsHostPort(a)
 	if err != nil {
 		return nil, err
@@ -64,11 +73,7 @@ func (tlsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Sessio
 		return nil, err
 	}
 	d := tls.Dialer{Config: addALPN(cfg)}
-	conn, err := d.DialContext(ctx, "tcp", hostport) // includes the handshake
-	if err != nil {
-		return nil, err
-	}
-	return NewSession(conn, o)
+	return d.DialContext(ctx, "tcp", hostport) // includes the handshake
 }
 
 // Listen listens on the address with the certificate of o.TLSConfig or, if
@@ -139,6 +144,10 @@ func (l *tlsListener) loop() {
 }
 
 func (l *tlsListener) Accept(ctx context.Context) (mux.Session, error) { return l.q.accept(ctx) }
+
+func (l *tlsListener) AcceptConn(ctx context.Context) (io.ReadWriteCloser, error) {
+	return l.q.acceptConn(ctx)
+}
 
 // Close stops the listener, abandons the handshakes in progress and waits
 // for its goroutines to exit.

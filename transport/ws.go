@@ -23,6 +23,14 @@ type wsConnector struct {
 func (wsConnector) addressSyntax() syntax { return syntaxWeb }
 
 func (c wsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Session, error) {
+	conn, err := c.dialConn(ctx, a, o)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(conn, o)
+}
+
+func (c wsConnector) dialConn(ctx context.Context, a Address, o *Options) (io.ReadWriteCloser, error) {
 	u := "ws://"
 	if c.secure {
 		u = "wss://"
@@ -49,7 +57,7 @@ func (c wsConnector) Dial(ctx context.Context, a Address, o *Options) (mux.Sessi
 	if err != nil {
 		return nil, err
 	}
-	return NewSession(wsNetConn(ws), o)
+	return wsNetConn(ws), nil
 }
 
 func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -129,6 +130,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // it.
 func (h *WebSocketHandler) Accept(ctx context.Context) (mux.Session, error) {
 	return h.q.accept(ctx)
+}
+
+// AcceptConn waits for the next upgraded connection and returns it as a
+// byte stream, without a session over it (see ListenConns).
+func (h *WebSocketHandler) AcceptConn(ctx context.Context) (io.ReadWriteCloser, error) {
+	return h.q.acceptConn(ctx)
 }
 
 // Close makes pending and later Accepts fail and later requests get 503,

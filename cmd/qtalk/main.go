@@ -40,7 +40,8 @@ func init() {
 	cmdBench.run = runBench
 	cmdCheck.run = runCheck
 	cmdPing.run = runPing
-	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdBench, cmdCheck}
+	cmdPipe.run = runPipe
+	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdPipe, cmdBench, cmdCheck}
 }
 
 func lookupCommand(name string) *command {
