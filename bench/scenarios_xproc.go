@@ -372,7 +372,7 @@ func echoServerMain() error {
 			if c, err = conns.add(c); err != nil {
 				return
 			}
-			served.Go(func() { io.Copy(c, c) })
+			served.Go(func() { echo(c) })
 		}
 	})
 	sig := make(chan os.Signal, 1)
@@ -382,6 +382,21 @@ func echoServerMain() error {
 	conns.close()
 	served.Wait()
 	return nil
+}
+
+// echo writes back what c reads with plain reads and writes (io.Copy
+// would splice, which a qtalk server cannot).
+func echo(c net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		if _, err := c.Write(buf[:n]); err != nil {
+			return
+		}
+	}
 }
 
 // tcpPing is the client of -client --mode ping: 64 B round trips on one
