@@ -89,7 +89,26 @@ func OnReply(f func()) ForwardOption {
 // and takes a stream that stops looking like frames for a raw byte
 // stream, which it never writes into. The client's CANCEL frames need no
 // such care: they are forwarded like the rest.
+//
+// Forward opens a channel of its own for every call, and waits for the
+// upstream to answer the open before it sends the call: a proxy that
+// forwards to the same upstream often should use Client.Forward instead.
 func Forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, selector string, opts ...ForwardOption) error {
+	return forward(ctx, r, c, upstream, nil, selector, opts)
+}
+
+// Forward forwards the call c as the package-level Forward does, to the
+// client's session, on a channel the client opened ahead (see
+// WithOpenAhead) when it has one: the call then goes out at once instead
+// of after the round trip of an open. The client's codec does not apply:
+// the call keeps its own.
+func (cl *Client) Forward(ctx context.Context, r Responder, c *Call, selector string, opts ...ForwardOption) error {
+	return forward(ctx, r, c, cl.sess, cl, selector, opts)
+}
+
+// forward forwards c to upstream: on a channel that ahead opened ahead of
+// calls if ahead is not nil and has one, else on a new one.
+func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ahead *Client, selector string, opts []ForwardOption) error {
 	var o forwardOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -113,7 +132,7 @@ func Forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, se
 	}
 
 	f := &forwarder{c: c, resp: resp, ctx: ctx}
-	cont, err := f.start(upstream, selector)
+	cont, err := f.start(upstream, ahead, selector)
 	if err != nil {
 		return err
 	}
@@ -165,19 +184,8 @@ type forwarder struct {
 // start opens the upstream's channel, sends the call and reads the
 // upstream's reply header. It returns with the call unanswered unless it
 // returns the continue flag of a successful reply.
-func (f *forwarder) start(upstream mux.Session, selector string) (cont bool, err error) {
+func (f *forwarder) start(upstream mux.Session, ahead *Client, selector string) (cont bool, err error) {
 	c := f.c
-	up, err := upstream.Open(f.ctx)
-	if err != nil {
-		if f.ctx.Err() != nil {
-			return false, fmt.Errorf("%w: %w", ErrNotStarted, contextError(f.ctx))
-		}
-		return false, fmt.Errorf("%w: %w", ErrNotStarted, unavailable("open a channel upstream", err))
-	}
-	f.up = up
-	// Until the reply, cancelling is what a client does.
-	stop := context.AfterFunc(f.ctx, func() { cancelCall(up, context.Cause(f.ctx)) })
-
 	h := callHeader{selector: selector, codec: c.codec.Name(), metadata: c.Metadata}
 	deadline, ok := f.ctx.Deadline()
 	if cd := c.ctx.deadline; !cd.IsZero() && (!ok || cd.Before(deadline)) {
@@ -186,10 +194,37 @@ func (f *forwarder) start(upstream mux.Session, selector string) (cont bool, err
 	if ok {
 		h.timeout = max(time.Until(deadline), 1)
 	}
-	w := newFrameWriter()
-	w.call(&h)
-	w.encoded(c.args)
-	_, werr := w.writeTo(up)
+	var up mux.Channel
+	var stop func() bool
+	var werr error
+	for pooled := ahead != nil; ; pooled = false {
+		if pooled {
+			up, pooled, err = ahead.channel(f.ctx)
+		} else {
+			up, err = upstream.Open(f.ctx)
+		}
+		if err != nil {
+			if f.ctx.Err() != nil {
+				return false, fmt.Errorf("%w: %w", ErrNotStarted, contextError(f.ctx))
+			}
+			return false, fmt.Errorf("%w: %w", ErrNotStarted, unavailable("open a channel upstream", err))
+		}
+		// Until the reply, cancelling is what a client does.
+		ch := up
+		stop = context.AfterFunc(f.ctx, func() { cancelCall(ch, context.Cause(f.ctx)) })
+		w := newFrameWriter()
+		w.call(&h)
+		w.encoded(c.args)
+		var n int
+		n, werr = w.writeTo(ch)
+		if werr == nil || n > 0 || !pooled || !stop() {
+			break
+		}
+		// The channel opened ahead was gone before any of the call was
+		// sent (the upstream closed it, say, as idle): open a new one.
+		up.Close()
+	}
+	f.up = up
 
 	// Read the reply even if the write failed: an upstream that refused
 	// the call (its arguments over its frame limit) says why.

@@ -5,17 +5,31 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/transport/pipe"
 )
 
-// A proxy forwards every call to an upstream under a new selector: the
-// upstream sees "v2." and the selector the client called, and its reply
-// comes back as it is.
-func ExampleForward() {
-	upstream := rpc.NewRespondMux()
-	upstream.HandleFunc("v2.upper", func(r rpc.Responder, c *rpc.Call) {
+// qmuxPair returns the two ends of a qmux session over an in-memory pipe.
+func qmuxPair() (mux.Session, mux.Session) {
+	c1, c2 := pipe.New()
+	s1, err := qmux.New(c1, nil)
+	if err != nil {
+		panic(err)
+	}
+	s2, err := qmux.New(c2, nil)
+	if err != nil {
+		panic(err)
+	}
+	return s1, s2
+}
+
+// upperMux answers v2.upper with its argument in upper case and the
+// selector it was called by.
+func upperMux() *rpc.RespondMux {
+	m := rpc.NewRespondMux()
+	m.HandleFunc("v2.upper", func(r rpc.Responder, c *rpc.Call) {
 		var s string
 		if err := c.Receive(&s); err != nil {
 			r.Error(err)
@@ -23,30 +37,18 @@ func ExampleForward() {
 		}
 		r.Return(strings.ToUpper(s) + " (" + c.FullSelector + ")")
 	})
+	return m
+}
 
-	// The proxy's session to the upstream.
-	u1, u2 := pipe.New()
-	toUpstream, err := qmux.New(u1, nil)
-	if err != nil {
-		panic(err)
-	}
-	upstreamSess, err := qmux.New(u2, nil)
-	if err != nil {
-		panic(err)
-	}
-	upSrv := &rpc.Server{Handler: upstream}
+// A proxy forwards every call to an upstream under a new selector: the
+// upstream sees "v2." and the selector the client called, and its reply
+// comes back as it is.
+func ExampleForward() {
+	toUpstream, upstreamSess := qmuxPair()
+	upSrv := &rpc.Server{Handler: upperMux()}
 	go upSrv.ServeSession(upstreamSess)
 
-	// The client's session to the proxy.
-	p1, p2 := pipe.New()
-	clientSess, err := qmux.New(p1, nil)
-	if err != nil {
-		panic(err)
-	}
-	proxySess, err := qmux.New(p2, nil)
-	if err != nil {
-		panic(err)
-	}
+	clientSess, proxySess := qmuxPair()
 	proxy := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
 		if err := rpc.Forward(c.Context(), r, c, toUpstream, "v2."+c.Selector); err != nil {
 			r.Error(err) // does nothing if Forward answered already
@@ -60,7 +62,7 @@ func ExampleForward() {
 		fmt.Println(err)
 	}
 	fmt.Println(reply)
-	_, err = client.Call(context.Background(), "lower", "hello", nil)
+	_, err := client.Call(context.Background(), "lower", "hello", nil)
 	fmt.Println(rpc.CodeOf(err))
 
 	for _, s := range []interface{ Close() error }{clientSess, proxySess, toUpstream, upstreamSess} {
@@ -71,4 +73,40 @@ func ExampleForward() {
 	// Output:
 	// HELLO (v2.upper)
 	// not_found
+}
+
+// A proxy that forwards many calls to the same upstream does it with a
+// client of the upstream, whose channels opened ahead spare each call
+// the round trip of an open.
+func ExampleClient_Forward() {
+	toUpstream, upstreamSess := qmuxPair()
+	upSrv := &rpc.Server{Handler: upperMux()}
+	go upSrv.ServeSession(upstreamSess)
+	upstream := rpc.NewClient(toUpstream)
+
+	clientSess, proxySess := qmuxPair()
+	proxy := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
+		if err := upstream.Forward(c.Context(), r, c, "v2."+c.Selector); err != nil {
+			r.Error(err)
+		}
+	})}
+	go proxy.ServeSession(proxySess)
+
+	client := rpc.NewClient(clientSess)
+	for _, s := range []string{"one", "two"} {
+		var reply string
+		if _, err := client.Call(context.Background(), "upper", s, &reply); err != nil {
+			fmt.Println(err)
+		}
+		fmt.Println(reply)
+	}
+
+	for _, s := range []interface{ Close() error }{clientSess, proxySess, toUpstream, upstreamSess} {
+		s.Close()
+	}
+	proxy.Shutdown(context.Background())
+	upSrv.Shutdown(context.Background())
+	// Output:
+	// ONE (v2.upper)
+	// TWO (v2.upper)
 }

@@ -101,11 +101,13 @@ type chain struct {
 	ctxErr   chan error
 }
 
-// forwardTo returns a handler that forwards every call to sess as "up."
-// and its selector, answering the errors that leave it unanswered.
-func forwardTo(sess func() mux.Session, opts ...rpc.ForwardOption) rpc.HandlerFunc {
+// forwardTo returns a handler that forwards every call with the upstream
+// client as "up." and its selector (Client.Forward, on channels opened
+// ahead), answering the errors that leave it unanswered. TestForwardChain
+// and TestForwardRetry use the package-level Forward.
+func forwardTo(upstream func() *rpc.Client, opts ...rpc.ForwardOption) rpc.HandlerFunc {
 	return func(r rpc.Responder, c *rpc.Call) {
-		if err := rpc.Forward(c.Context(), r, c, sess(), "up."+c.Selector, opts...); err != nil {
+		if err := upstream().Forward(c.Context(), r, c, "up."+c.Selector, opts...); err != nil {
 			r.Error(err)
 		}
 	}
@@ -114,7 +116,7 @@ func forwardTo(sess func() mux.Session, opts ...rpc.ForwardOption) rpc.HandlerFu
 func newChain(t *testing.T, tc transportCase) *chain {
 	ch := &chain{ctxErr: make(chan error, 1)}
 	ch.upstream = start(t, tc, &rpc.Server{Handler: upstreamMux(ch.ctxErr)})
-	ch.proxy = start(t, tc, &rpc.Server{Handler: forwardTo(func() mux.Session { return ch.upstream.cs })})
+	ch.proxy = start(t, tc, &rpc.Server{Handler: forwardTo(func() *rpc.Client { return ch.upstream.client })})
 	ch.client = ch.proxy.client
 	return ch
 }
@@ -369,6 +371,37 @@ func TestForwardRetry(t *testing.T) {
 	})
 }
 
+// closedAhead is a session whose channels opened ahead are closed before
+// they are used, as if the peer had closed them while they waited.
+type closedAhead struct{ mux.Session }
+
+func (s closedAhead) OpenEarly(ctx context.Context) (mux.Channel, error) {
+	ch, err := s.Open(ctx)
+	if err == nil {
+		ch.Close()
+	}
+	return ch, err
+}
+
+// Client.Forward sends a call whose channel opened ahead is gone on a new
+// one, as Client.Call does.
+func TestForwardClosedAhead(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		up := start(t, tc, &rpc.Server{Handler: upstreamMux(nil)})
+		upstream := rpc.NewClient(closedAhead{up.cs})
+		proxy := start(t, tc, &rpc.Server{Handler: forwardTo(func() *rpc.Client { return upstream })})
+		for i := range 3 { // the first on a new channel, the others on closed ones first
+			var got []string
+			if _, err := proxy.client.Call(context.Background(), "echo", "x", &got); err != nil {
+				t.Fatalf("call %d: %v", i, err)
+			}
+			if got[0] != "x" {
+				t.Fatalf("call %d: got %q", i, got)
+			}
+		}
+	})
+}
+
 // wrapped hides the server's Responder.
 type wrapped struct{ rpc.Responder }
 
@@ -425,7 +458,7 @@ func TestForwardHalfClose(t *testing.T) {
 			data, _ := io.ReadAll(conn)
 			got <- data
 		})
-		proxy := start(t, tc, &rpc.Server{Handler: forwardTo(func() mux.Session { return up.cs })})
+		proxy := start(t, tc, &rpc.Server{Handler: forwardTo(func() *rpc.Client { return up.client })})
 		resp, err := proxy.client.Call(context.Background(), "half", nil, nil)
 		if err != nil {
 			t.Fatal(err)

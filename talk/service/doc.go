@@ -48,7 +48,8 @@
 //
 // # Upstreams
 //
-// A call to an upstream service is forwarded with rpc.Forward at the
+// A call to an upstream service is forwarded with rpc.Client.Forward (on
+// a channel opened ahead, so that a hop costs no open round trip) at the
 // channel level, under the upstream's name for the service: guild:write
 // goes upstream as guild-service:write, and unary calls, streams, raw
 // channels, cancellation and deadlines cross unchanged, through as many

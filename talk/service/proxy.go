@@ -106,7 +106,7 @@ func (s *Server) forwardOnce(r rpc.Responder, c *rpc.Call, svc *service, selecto
 		rep.report(s.classify(c, err))
 		return fmt.Errorf("%w: %w", rpc.ErrNotStarted, err)
 	}
-	err = rpc.Forward(ctx, r, c, peer.Session(), selector, rpc.OnReply(func() { rep.report(outcomeSuccess) }))
+	err = peer.Client().Forward(ctx, r, c, selector, rpc.OnReply(func() { rep.report(outcomeSuccess) }))
 	rep.report(s.classify(c, err))
 	return err
 }
