@@ -2,6 +2,7 @@ package mux
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 )
 
@@ -57,6 +58,17 @@ type Channel interface {
 // bounds only what OpenEarly itself waits for.
 type EarlyOpener interface {
 	OpenEarly(ctx context.Context) (Channel, error)
+}
+
+// A TLSSession is a Session that knows whether its connection is secured
+// by TLS (the tls, wss and quic schemes) and how: the peer's certificates
+// as the handshake verified them, the protocol negotiated. The layers
+// above learn who the peer is from it.
+type TLSSession interface {
+	// TLSConnectionState returns the state of the TLS handshake of the
+	// session's connection and true, or false if the connection does not
+	// use TLS.
+	TLSConnectionState() (tls.ConnectionState, bool)
 }
 
 // A BuffersWriter is a Channel that writes several buffers as one Write of

@@ -27,6 +27,11 @@
 // call ends and its channel is closed. A panic in a handler is recovered:
 // the client gets a CodeInternal error and the server goes on.
 //
+// Call.Peer tells who calls: the address of the session's connection and,
+// over tls, wss and quic (sessions that are a mux.TLSSession), the TLS
+// handshake; PeerInfo.Identity is the verified client certificate's first
+// URI SAN (a SPIFFE ID) or common name.
+//
 // A RespondMux is a Handler that routes by selector. A pattern that ends
 // in "/", "." or ":" is a prefix pattern and matches every selector that
 // starts with it; any other pattern matches only itself. Exact patterns

@@ -82,8 +82,15 @@ func quicPair(t testing.TB) (mux.Session, mux.Session) {
 // listener on scheme://hostport and a client dialing it.
 func addressPair(t testing.TB, scheme, hostport string) (mux.Session, mux.Session) {
 	t.Helper()
+	return addressPairWith(t, scheme, hostport, nil, nil)
+}
+
+// addressPairWith is addressPair with options for the listener and the
+// dialer.
+func addressPairWith(t testing.TB, scheme, hostport string, listenOpts, dialOpts []transport.Option) (mux.Session, mux.Session) {
+	t.Helper()
 	ctx := context.Background()
-	ln, err := transport.Listen(ctx, scheme+"://"+hostport)
+	ln, err := transport.Listen(ctx, scheme+"://"+hostport, listenOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +108,7 @@ func addressPair(t testing.TB, scheme, hostport string) (mux.Session, mux.Sessio
 		s, err := ln.Accept(ctx)
 		acc <- accepted{s, err}
 	}()
-	cs, err := transport.Dial(ctx, dial)
+	cs, err := transport.Dial(ctx, dial, dialOpts...)
 	if err != nil {
 		ln.Close()
 		if a := <-acc; a.s != nil {

@@ -53,11 +53,11 @@ func (c wsConnector) dialConn(ctx context.Context, a Address, o *Options) (io.Re
 		u += "?" + query
 	}
 	defer tr.CloseIdleConnections()
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		return nil, err
 	}
-	return wsNetConn(ws), nil
+	return withTLSState(wsNetConn(ws), resp.TLS), nil
 }
 
 func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {
@@ -145,6 +145,24 @@ func wsNetConn(ws *websocket.Conn) net.Conn {
 	// needed to bound memory.
 	ws.SetReadLimit(-1)
 	return websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
+}
+
+// A tlsStateConn is a connection carried over TLS by a layer underneath
+// (a WebSocket's HTTP connection). It has the ConnectionState method of
+// a *tls.Conn, so its session knows the handshake (mux.TLSSession).
+type tlsStateConn struct {
+	net.Conn
+	state tls.ConnectionState
+}
+
+func (c *tlsStateConn) ConnectionState() tls.ConnectionState { return c.state }
+
+// withTLSState returns c with the TLS state cs, or c if cs is nil.
+func withTLSState(c net.Conn, cs *tls.ConnectionState) net.Conn {
+	if cs == nil {
+		return c
+	}
+	return &tlsStateConn{Conn: c, state: *cs}
 }
 
 // wsListener is a WebSocketHandler served by an http.Server of its own.

@@ -108,7 +108,7 @@ func (h *WebSocketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	h.q.push(r.Context(), wsNetConn(ws))
+	h.q.push(r.Context(), withTLSState(wsNetConn(ws), r.TLS))
 }
 
 // A statusWriter notes the status of the response written through it. It

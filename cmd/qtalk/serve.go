@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -375,6 +376,15 @@ type session struct {
 	log   *slog.Logger
 	start time.Time
 	once  sync.Once
+}
+
+// TLSConnectionState passes on the TLS state of the session underneath,
+// so that handlers know who calls (rpc.Call.Peer).
+func (ts *session) TLSConnectionState() (tls.ConnectionState, bool) {
+	if s, ok := ts.Session.(mux.TLSSession); ok {
+		return s.TLSConnectionState()
+	}
+	return tls.ConnectionState{}, false
 }
 
 func (ts *session) Close() error {

@@ -2,6 +2,7 @@ package qmux
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,7 @@ type Session struct {
 var (
 	_ mux.Session     = (*Session)(nil)
 	_ mux.EarlyOpener = (*Session)(nil)
+	_ mux.TLSSession  = (*Session)(nil)
 )
 
 // New starts a session over conn with cfg (nil for the defaults). Both
@@ -234,6 +236,15 @@ func (s *Session) LocalAddr() net.Addr {
 		return c.LocalAddr()
 	}
 	return mux.Addr{Net: "qmux"}
+}
+
+// TLSConnectionState returns the state of the connection's TLS handshake
+// if the connection has a ConnectionState method, as a *tls.Conn has.
+func (s *Session) TLSConnectionState() (tls.ConnectionState, bool) {
+	if c, ok := s.conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		return c.ConnectionState(), true
+	}
+	return tls.ConnectionState{}, false
 }
 
 // RemoteAddr returns the connection's remote address if it has one.

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ type Session struct {
 var (
 	_ mux.Session     = (*Session)(nil)
 	_ mux.EarlyOpener = (*Session)(nil)
+	_ mux.TLSSession  = (*Session)(nil)
 )
 
 // A pendingOpen is a stream the peer opened, held while Accept's backlog
@@ -299,6 +301,12 @@ func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
 
 // RemoteAddr returns the peer's UDP address.
 func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// TLSConnectionState returns the state of the connection's TLS handshake:
+// QUIC always uses TLS.
+func (s *Session) TLSConnectionState() (tls.ConnectionState, bool) {
+	return s.conn.ConnectionState().TLS, true
+}
 
 // ConnectionState returns the state of the QUIC connection, including
 // that of its TLS handshake.
