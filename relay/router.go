@@ -117,6 +117,15 @@ type parsedRoute struct {
 	addr, subport string
 }
 
+// CheckRoutes reports, with an error matching ErrBadRoute, what keeps
+// routes from being served together (what Update would refuse): a
+// malformed address or limit, two routes with the same From and
+// subport, or a From taken by a route without a subport and another.
+func CheckRoutes(routes []Route) error {
+	_, err := check(routes)
+	return err
+}
+
 // check parses the addresses of routes and checks that they can be
 // served together.
 func check(routes []Route) ([]parsedRoute, error) {

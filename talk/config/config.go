@@ -68,6 +68,35 @@ type Config struct {
 
 	// Services are the services by name, the module part of their labels.
 	Services map[string]*Service
+
+	// Routes are the raw byte-stream routes of the [routes] table, in
+	// the order of the file (see package relay).
+	Routes []*Route
+}
+
+// A Route is one entry of the routes table: the connections accepted on
+// From are piped to new connections to To.
+type Route struct {
+	// Name is the route's key.
+	Name string
+
+	// From is the address listened on; with "!subport", clients name
+	// the subport in a preamble (spec/pipe.md), and routes with other
+	// subports may share the address.
+	From string
+
+	// To is the address dialed for each connection: raw, "!label" for a
+	// qtalk call's byte stream, or "!subport" for a listener of routes.
+	To string
+
+	// MaxConns bounds the connections at once; 0 for no bound.
+	MaxConns int
+
+	// IdleTimeout ends a connection idle for that long; 0 for never.
+	IdleTimeout time.Duration
+
+	// Line is the line of the route's key in the file.
+	Line int
 }
 
 // Limits bound what a server takes on.

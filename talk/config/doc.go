@@ -54,6 +54,23 @@
 // start at the directory of the config file. The files are read again
 // when they change and on every reload.
 //
+// # Routes
+//
+// The routes table pipes raw byte streams, as `qtalk pipe` does (package
+// relay): each route listens on from and forwards every connection to a
+// new connection to to. A from with "!subport" is a listener whose
+// clients name the subport in a preamble (spec/pipe.md); routes with
+// other subports share it, and unknown subports are refused with a
+// reason. A to with "!module:name" pipes the byte stream of that label's
+// call on a qtalk server. max_conns bounds a route's connections at once
+// and idle_timeout ends an idle one. A reload changes the routes without
+// cutting the connections already piped.
+//
+//	[routes]
+//	db    = { from = "ws://0.0.0.0:8080/db", to = "tcp://127.0.0.1:5432" }
+//	files = { from = "tcp://0.0.0.0:4300!files", to = "unix:///run/files.sock", max_conns = 64, idle_timeout = "5m" }
+//	logs  = { from = "tcp://0.0.0.0:4300!logs", to = "tcp://10.0.0.7:4242!logs:tail" }
+//
 // # Limits and the rest
 //
 // The limits table holds max_frame_size (the largest rpc frame accepted),

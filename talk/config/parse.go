@@ -49,8 +49,10 @@ func Parse(data []byte, file string) (*Config, error) {
 			err = p.limits(e, &cfg.Limits)
 		case "services":
 			err = p.services(e, cfg)
+		case "routes":
+			cfg.Routes, err = p.routes(e)
 		default:
-			err = p.unknown(e, "listen", "allow_origins", "watch_interval", "limits", "services")
+			err = p.unknown(e, "listen", "allow_origins", "watch_interval", "limits", "services", "routes")
 		}
 		if err != nil {
 			return nil, err

@@ -18,8 +18,17 @@ import (
 // it accepts in the background, until Close. ctx bounds setting up the
 // listeners only. If one fails, Start closes the others and returns its
 // error. Reloads open and close listeners as the config's listen list
-// changes.
+// changes. Start then listens for the config's [routes] (package relay);
+// a route that cannot listen makes Start fail too.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.startListeners(ctx); err != nil {
+		return err
+	}
+	return s.updateRoutes(ctx, s.state.Load().cfg)
+}
+
+// startListeners is Start without the routes.
+func (s *Server) startListeners(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.isClosed() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/label"
+	"github.com/qtalkkit/qtalk/relay"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
@@ -34,6 +35,7 @@ type Server struct {
 	stopping bool                    // guarded by mu; Shutdown was called: no more reloads
 	lns      map[string]*listener    // guarded by mu; by address
 	lnOrder  []string                // guarded by mu; the addresses, in config order
+	routes   *relay.Router           // the [routes] of the config, once Start was called
 	peersMu  sync.Mutex              // guards peers
 	peers    map[*talk.Peer]struct{} // the client sessions
 
@@ -94,6 +96,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.drainCtx, s.drain = context.WithCancel(s.ctx)
+	s.routes = relay.NewRouter(nil, relay.WithLogger(s.logger.With("type", "route")), relay.WithTransportOptions(s.listenOpts...))
 	s.state.Store(&state{cfg: config.Default(), services: map[string]*service{}})
 	if err := s.Reload(cfg); err != nil {
 		s.cancel()
@@ -137,6 +140,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.spawnMu.Unlock()
 	s.cancel()
+	s.routes.Close()
 
 	s.mu.Lock()
 	for _, l := range s.lns {

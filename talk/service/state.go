@@ -101,8 +101,12 @@ func sortedServices(cfg *config.Config) []*config.Service {
 // modules that closed themselves.
 //
 // If cfg cannot be applied (a module is not compiled in or fails to
-// open, an address cannot be listened on), Reload changes nothing and
-// returns why, as a *config.Error for the problems of a service.
+// open, an address cannot be listened on, routes conflict), Reload
+// changes nothing and returns why, as a *config.Error for the problems
+// of a service or of the routes. The routes change last, without cutting
+// the connections they pipe; a route whose address cannot be listened
+// on is reported as a *config.Error for key routes once the rest is
+// applied.
 //
 // Reloads run one at a time. The factories and OnClose functions of the
 // modules run without the server's locks, so they may call its methods,
@@ -114,6 +118,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 		return err
 	}
 	old := s.state.Load() // only Reload, under reloadMu, stores it
+	if err := checkRoutes(cfg); err != nil {
+		return err
+	}
 	order := sortedServices(cfg)
 	for _, sc := range order {
 		if _, ok := factory(sc.Module); sc.Local() && !ok {
@@ -176,7 +183,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.pool.addr, "upstream", b.upstream)
 	}
 	s.logger.Info("config applied", "type", "config", "id", cfg.File, "services", len(next.services))
-	return nil
+	return s.updateRoutes(s.ctx, cfg)
 }
 
 // checkReload reports whether the server takes reloads.
