@@ -52,7 +52,7 @@ func (arrayCodec) SplitArray(data []byte) ([][]byte, error) {
 	return out, nil
 }
 
-var codecs = []rpc.Codec{rpc.CBOR, rpc.JSON}
+var codecs = []rpc.Codec{rpc.CBOR, rpc.JSON, rpc.Msgpack}
 
 // forCodecs runs f as a subtest per built-in codec.
 func forCodecs(t *testing.T, f func(t *testing.T, codec rpc.Codec)) {

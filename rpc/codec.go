@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"sync"
 
@@ -143,8 +144,19 @@ type jsonCodec struct{}
 
 func (jsonCodec) Name() string { return "json" }
 
+// Append appends the JSON encoding of v. A generic value that another
+// codec decoded (a CBOR or msgpack map with keys of any type) is encoded
+// as JSON would have decoded it: see jsonGeneric.
 func (jsonCodec) Append(b []byte, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
+	var unsupported *json.UnsupportedTypeError
+	if errors.As(err, &unsupported) {
+		if g, gerr := jsonGeneric(v); gerr == nil {
+			data, err = json.Marshal(g)
+		} else {
+			err = gerr
+		}
+	}
 	return append(b, data...), err
 }
 
@@ -157,7 +169,7 @@ func (jsonCodec) Unmarshal(data []byte, v any) error {
 
 var (
 	codecsMu sync.RWMutex
-	codecs   = map[string]Codec{"cbor": CBOR, "json": JSON}
+	codecs   = map[string]Codec{"cbor": CBOR, "json": JSON, "msgpack": Msgpack, "protobuf": Protobuf}
 )
 
 // RegisterCodec makes c available to servers by its name.
