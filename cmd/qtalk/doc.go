@@ -1,7 +1,7 @@
 // Command qtalk serves, calls and checks qtalk peers.
 //
 //	qtalk serve [--listen ADDR ...] [--config FILE]    run a server
-//	qtalk call [--timeout D] [--meta k=v ...] ADDR LABEL [ARGS]
+//	qtalk call [--timeout D] [--meta k=v ...] [--codec C] ADDR LABEL [ARGS]
 //	qtalk ls ADDR                                      list the labels of a server
 //	qtalk ping [--size N] [--count N] [--interval D] ADDR  round trips, like ping(8)
 //	qtalk bench [--label L] [--duration D] [--concurrency N] [--size B] ADDR

@@ -149,3 +149,38 @@ func TestMismatchError(t *testing.T) {
 		}
 	}
 }
+
+// check:callback called in JSON and in msgpack with a map: the callback
+// runs in the peer's CBOR, and the map it brings back (a map[any]any)
+// is answered in the call's codec.
+func TestCallbackAcrossCodecs(t *testing.T) {
+	root := rpc.NewRespondMux()
+	root.Handle(check.Prefix, check.Handler())
+	var k check.Checker
+	c1, c2 := pipe.New()
+	sess1, err := qmux.New(c1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := talk.NewPeer(sess1, talk.WithHandler(root))
+	defer srv.Close()
+	sess2, err := qmux.New(c2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := talk.NewPeer(sess2, talk.WithHandler(k.Handler()))
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, codec := range []rpc.Codec{rpc.JSON, rpc.Msgpack} {
+		c := rpc.NewClient(cli.Session(), rpc.WithCodec(codec))
+		var got map[string]any
+		if _, err := c.Call(ctx, check.Callback, map[string]any{"a": "b", "n": []any{"x"}}, &got); err != nil {
+			t.Errorf("%s: %v", codec.Name(), err)
+			continue
+		}
+		if got["a"] != "b" || len(got) != 2 {
+			t.Errorf("%s: got %v", codec.Name(), got)
+		}
+	}
+}
