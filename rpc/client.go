@@ -22,6 +22,7 @@ type Client struct {
 	maxFrameSize int
 	ready        chan mux.Channel // channels opened ahead of calls
 	opening      atomic.Int32     // opens under way to fill ready
+	interceptors []Interceptor    // wrap every call (WithInterceptors)
 }
 
 // DefaultOpenAhead is how many channels a client keeps open ahead of its
@@ -127,6 +128,14 @@ func WithMetadata(md Metadata) CallOption {
 // travels to the server, and cancelling it closes the channel, which
 // cancels the handler's context.
 func (c *Client) Call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
+	if len(c.interceptors) > 0 {
+		return c.intercepted(ctx, selector, args, reply, opts)
+	}
+	return c.call(ctx, selector, args, reply, opts...)
+}
+
+// call is Call without the interceptors.
+func (c *Client) call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
 	r := &Response{codec: c.codec, ctx: ctx}
 	r.h = callHeader{selector: selector, codec: c.codec.Name()}
 	if d, ok := ctx.Deadline(); ok {

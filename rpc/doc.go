@@ -32,6 +32,12 @@
 // handshake; PeerInfo.Identity is the verified client certificate's first
 // URI SAN (a SPIFFE ID) or common name.
 //
+// Interceptors wrap calls on both sides (connect-go's shape): Intercept
+// wraps a server's Handler, WithInterceptors a Client's calls, and
+// ServerInterceptorFunc and ClientInterceptorFunc adapt functions. They
+// see the selector, the metadata and the caller's identity, and refuse a
+// call with the code they choose.
+//
 // A RespondMux is a Handler that routes by selector. A pattern that ends
 // in "/", "." or ":" is a prefix pattern and matches every selector that
 // starts with it; any other pattern matches only itself. Exact patterns

@@ -13,8 +13,8 @@ import (
 )
 
 // connect serves h on one end of an in-memory connection and returns a
-// client on the other end, and a function that tears both down.
-func connect(h rpc.Handler) (*rpc.Client, func()) {
+// client with opts on the other end, and a function that tears both down.
+func connect(h rpc.Handler, opts ...rpc.ClientOption) (*rpc.Client, func()) {
 	a, b := pipe.New()
 	clientSess, err := qmux.New(a, nil)
 	if err != nil {
@@ -30,7 +30,7 @@ func connect(h rpc.Handler) (*rpc.Client, func()) {
 		defer close(done)
 		srv.ServeSession(serverSess)
 	}()
-	return rpc.NewClient(clientSess), func() {
+	return rpc.NewClient(clientSess, opts...), func() {
 		clientSess.Close()
 		serverSess.Close()
 		<-done
