@@ -17,11 +17,13 @@
 //
 // # Optional interfaces
 //
-// Two more interfaces serve callers that can use them: an EarlyOpener
-// session (qmux's and mux/quic's) opens a channel without waiting for the
-// peer's answer, a refusal showing in the channel's Reads and Writes
-// instead; a BuffersWriter channel (qmux's) writes several buffers as one
-// Write without copying them together. Package rpc uses both.
+// More interfaces serve callers that can use them: an EarlyOpener session
+// (qmux's and mux/quic's) opens a channel without waiting for the peer's
+// answer, a refusal showing in the channel's Reads and Writes instead; a
+// BuffersWriter channel (qmux's) writes several buffers as one Write
+// without copying them together; a WriteDoneChannel (qmux's and
+// mux/quic's) signals when its writes are over for good, the peer's Close
+// included. Package rpc uses all three.
 //
 // # Errors
 //

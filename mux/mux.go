@@ -77,3 +77,18 @@ type TLSSession interface {
 type BuffersWriter interface {
 	WriteBuffers(bufs [][]byte) (int, error)
 }
+
+// A WriteDoneChannel is a Channel that tells when its writes are over for
+// good, so that a caller need not write to find out: a proxy that read
+// io.EOF learns whether the peer only half-closed the channel (CloseWrite)
+// and still reads, or closed it. The channel that WriteDone returns is
+// closed once Write fails for good: after this side's CloseWrite or
+// Close, the peer's Close, a refused early open, or the end of the
+// session. The peer's Close is seen once its notice arrives, which may be
+// after Read returned io.EOF: a caller that must know waits on WriteDone
+// rather than looking once. qmux's and mux/quic's channels are
+// WriteDoneChannels, and muxtest checks the contract.
+type WriteDoneChannel interface {
+	Channel
+	WriteDone() <-chan struct{}
+}

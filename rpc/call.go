@@ -96,8 +96,8 @@ func (c *Call) Receive(v any) error {
 		// on the channel means the client closed the call.
 		c.clientClosed()
 		return Errorf(CodeCanceled, "the client closed the call: %w", io.ErrUnexpectedEOF)
-	case err != nil && CodeOf(err) == CodeUnknown:
-		c.clientClosed() // the channel failed
+	case channelFailed(err):
+		c.clientClosed()
 		return err
 	case err != nil:
 		return err

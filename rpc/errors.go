@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/qtalkkit/qtalk/mux"
@@ -142,4 +143,20 @@ func asError(err error) *Error {
 	}
 	context := strings.TrimSuffix(err.Error(), e.Error())
 	return &Error{Code: e.Code, Message: context + e.Message, Details: e.Details, err: err}
+}
+
+// channelFailed reports whether err, from reading or writing the frames of
+// a call, is an error of the channel itself (closed on either side, its
+// session ended) rather than the end of the peer's bytes (io.EOF) or one
+// of rpc's own, which are *Error values or match ErrMalformed.
+func channelFailed(err error) bool {
+	return err != nil && err != io.EOF && !isRPCError(err)
+}
+
+// isRPCError reports whether err is one of rpc's own errors. (A function
+// of its own, as isRefused is, so that calls without an error do not pay
+// for the escaping target of errors.As.)
+func isRPCError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) || errors.Is(err, ErrMalformed)
 }

@@ -245,7 +245,7 @@ func (f *forwarder) start(upstream mux.Session, ahead *Client, selector string) 
 		return fail(fmt.Errorf("%w: %w", ErrNotStarted, unavailable("send the call upstream", werr)))
 	case err == io.EOF:
 		return fail(Errorf(CodeUnavailable, "rpc: forward: the upstream closed the call without replying"))
-	case err != nil && CodeOf(err) == CodeUnknown && !errors.Is(err, ErrMalformed):
+	case channelFailed(err):
 		return fail(unavailable("read the upstream's reply", err))
 	case err != nil:
 		return fail(err)
@@ -324,10 +324,10 @@ func (f *forwarder) splice(cont bool) error {
 		return f.abort(uploaded, Errorf(CodeCanceled, "rpc: forward: the client went away"))
 	case upErr != nil:
 		return f.abort(uploaded, unavailable("the upstream failed", upErr))
-	case upEOF && !closed(up):
-		// The upstream half-closed a raw stream (or the mux cannot tell a
-		// half-close from a close): pass the EOF on and go on copying the
-		// client's bytes until it ends them too.
+	case upEOF && !writesEnded(up):
+		// The upstream half-closed a raw stream, or closed the call and
+		// its close is yet to arrive: pass the EOF on and go on copying
+		// the client's bytes until it ends them too, or the close comes.
 		c.ch.CloseWrite()
 		// The hook above is stopped: end the rest of the upload the same
 		// way if ctx ends (a timeout, the client's cancel) before it does.
@@ -336,12 +336,16 @@ func (f *forwarder) splice(cont bool) error {
 			c.ch.SetReadDeadline(now)
 			up.SetWriteDeadline(now)
 		})
-		err := <-uploaded
-		stopUp()
-		if err != nil && f.ctx.Err() != nil {
-			return fmt.Errorf("%w: %w", ErrAnswered, contextError(f.ctx))
+		select {
+		case err := <-uploaded:
+			stopUp()
+			if err != nil && f.ctx.Err() != nil {
+				return fmt.Errorf("%w: %w", ErrAnswered, contextError(f.ctx))
+			}
+			return nil
+		case <-writeDone(up):
+			stopUp()
 		}
-		return nil
 	}
 	// The upstream closed the call: its handler returned, and so is the
 	// call over, as if this server's handler had returned.
@@ -352,13 +356,25 @@ func (f *forwarder) splice(cont bool) error {
 	return nil
 }
 
-// closed reports whether ch can no longer be written: the peer closed
-// it, rather than only ending its bytes with CloseWrite, or this side
-// ended its own. A Write of nothing fails on such a channel with qmux;
-// with a mux that cannot tell, it succeeds.
-func closed(ch mux.Channel) bool {
-	_, err := ch.Write(nil)
-	return err != nil
+// writeDone returns the channel that is closed once ch can no longer be
+// written: the peer closed it, rather than only ending its bytes with
+// CloseWrite, or this side ended its own (mux.WriteDoneChannel). It is
+// nil, which never delivers, for a channel that cannot tell.
+func writeDone(ch mux.Channel) <-chan struct{} {
+	if wd, ok := ch.(mux.WriteDoneChannel); ok {
+		return wd.WriteDone()
+	}
+	return nil
+}
+
+// writesEnded reports whether the writes of ch are known to be over.
+func writesEnded(ch mux.Channel) bool {
+	select {
+	case <-writeDone(ch):
+		return true
+	default:
+		return false
+	}
 }
 
 // stopUpload stops the copy to the upstream and waits for it.

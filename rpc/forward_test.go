@@ -478,3 +478,32 @@ func TestForwardHalfClose(t *testing.T) {
 		}
 	})
 }
+
+// When the upstream closes a raw stream (its handler returns) while the
+// client still holds the call open, sending nothing, Forward returns once
+// the upstream's close arrives: it learns of the close from the channel
+// (mux.WriteDoneChannel), without waiting for the client to end too.
+func TestForwardUpstreamCloses(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		up := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			c.Receive(nil)
+			r.Continue(nil)
+			r.Conn().Write([]byte("bye"))
+		})
+		forwarded := make(chan error, 1)
+		proxy := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			forwarded <- rpc.Forward(c.Context(), r, c, up.cs, "bye")
+		})
+		resp, err := proxy.client.Call(context.Background(), "bye", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Close()
+		if err := waitFor(t, forwarded, "Forward to return while the client holds the call"); err != nil && !errors.Is(err, rpc.ErrAnswered) {
+			t.Errorf("Forward returned %v, want nil or an error matching ErrAnswered", err)
+		}
+		if got, err := io.ReadAll(resp.Conn()); err != nil || string(got) != "bye" {
+			t.Errorf("the client read %q, %v; want bye then EOF", got, err)
+		}
+	})
+}

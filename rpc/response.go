@@ -87,7 +87,7 @@ func (r *response) send(kind byte, v any) error {
 	} else {
 		err = writeValue(c.ch, c.codec, v)
 	}
-	if err != nil && CodeOf(err) == CodeUnknown {
+	if channelFailed(err) {
 		c.ctx.cancel(context.Canceled)
 	}
 	return err

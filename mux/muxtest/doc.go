@@ -38,7 +38,8 @@
 // Every case runs twice, as AB and BA, with the roles of the two sessions
 // (opener and acceptor, closer and peer) swapped. The cases cover: open
 // and accept, echo, channel IDs, a thousand concurrent channels, large
-// transfers checked by SHA-256, half-close, Close unblocking Read and Write,
+// transfers checked by SHA-256, half-close, Close unblocking Read and
+// Write, WriteDone (every channel must be a mux.WriteDoneChannel),
 // deadlines, session close, context cancellation, mux.Listener under
 // net/http, independence of channels under flow control, and
 // nettest.TestConn on channel pairs.

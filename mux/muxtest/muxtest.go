@@ -68,6 +68,7 @@ var cases = []testCase{
 	{"CloseUnblocksWrite", anyOptions(testCloseUnblocksWrite)},
 	{"PeerCloseUnblocksWrite", anyOptions(testPeerCloseUnblocksWrite)},
 	{"CloseDeliversData", anyOptions(testCloseDeliversData)},
+	{"WriteDone", anyOptions(testWriteDone)},
 	{"ReadDeadline", anyOptions(testReadDeadline)},
 	{"WriteDeadline", anyOptions(testWriteDeadline)},
 	{"SessionClose", testSessionClose},

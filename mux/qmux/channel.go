@@ -67,7 +67,8 @@ type channel struct {
 	released        bool // no application holds the channel: Close was called, or no one ever got it
 	writeDeadline   time.Time
 	writeTimer      *time.Timer
-	sendCond        sync.Cond // L is &s.mu; signalled when a Write may progress
+	sendCond        sync.Cond     // L is &s.mu; signalled when a Write may progress
+	writeDone       chan struct{} // made by WriteDone, closed by writesEndedLocked
 
 	wmu sync.Mutex // serialises Writes
 
@@ -341,6 +342,7 @@ func (c *channel) receiveClose() {
 // sessionEnded fails pending and future operations. Called with s.mu held.
 func (c *channel) sessionEnded() {
 	c.sendCond.Broadcast()
+	c.writesEndedLocked()
 	c.rmu.Lock()
 	c.sessionDone = true
 	c.readCond.Broadcast()
@@ -474,6 +476,7 @@ func (c *channel) queueReadyLocked() {
 func (c *channel) retractLocked() {
 	c.pending, c.rest, c.unsent = nil, nil, 0
 	c.sendCond.Broadcast()
+	c.writesEndedLocked()
 }
 
 // CloseWrite sends EOF: the peer reads io.EOF after the data written so far.

@@ -172,6 +172,7 @@ func (s *Session) handleOpenFailureLocked(c *channel) error {
 		s.releaseLocked(c)
 	}
 	c.sendCond.Broadcast()
+	c.writesEndedLocked()
 	c.rmu.Lock()
 	c.rejected = true
 	c.readCond.Broadcast()

@@ -42,7 +42,7 @@ type channel struct {
 	openErr error // the early open was refused: Read and Write fail with it
 }
 
-var _ mux.Channel = (*channel)(nil)
+var _ mux.WriteDoneChannel = (*channel)(nil)
 
 // newChannel returns the channel over str, a stream whose open was
 // confirmed (or accepted, on the acceptor's side).
@@ -221,6 +221,14 @@ func (c *channel) Close() error {
 	c.str.CancelRead(codeClosed)
 	c.closeSend()
 	return nil
+}
+
+// WriteDone returns a channel that is closed once Writes fail for good
+// (mux.WriteDoneChannel): the stream's send side ended with this side's
+// FIN or reset, the peer's STOP_SENDING (its Close, or its refusal of an
+// early open), or the end of the connection.
+func (c *channel) WriteDone() <-chan struct{} {
+	return c.str.Context().Done()
 }
 
 // stopWritesLocked marks the send side closed and interrupts a pending
