@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/internal/backoff"
+	"github.com/qtalkkit/qtalk/mux/qmux"
 )
 
 // Defaults of the listeners' budgets (see Options); spec/limits.md lists
@@ -24,6 +25,11 @@ const (
 	// DefaultHandshakeTimeout bounds a TLS handshake and a WebSocket
 	// upgrade on the server side.
 	DefaultHandshakeTimeout = 10 * time.Second
+
+	// DefaultServerIdleTimeout ends a session a listener accepted that
+	// has had no channel open and received nothing for that long, the
+	// first message included.
+	DefaultServerIdleTimeout = 5 * time.Minute
 
 	// AcceptErrorLogInterval is the least time between two log records of
 	// a listener about accept failures, and about connections refused over
@@ -44,6 +50,22 @@ func (o *Options) handshakeTimeout() time.Duration {
 		return o.HandshakeTimeout
 	}
 	return DefaultHandshakeTimeout
+}
+
+// serverSessionConfig returns the session config of the sessions a
+// listener accepts: SessionConfig with the listener's idle timeout.
+func (o *Options) serverSessionConfig() *qmux.Config {
+	var c qmux.Config
+	if o.SessionConfig != nil {
+		c = *o.SessionConfig
+	}
+	if c.IdleTimeout == 0 && o.IdleTimeout >= 0 {
+		c.IdleTimeout = o.IdleTimeout
+		if c.IdleTimeout == 0 {
+			c.IdleTimeout = DefaultServerIdleTimeout
+		}
+	}
+	return &c
 }
 
 func limitOrDefault(n, def int) int {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/qmux"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
@@ -250,5 +251,26 @@ func TestAcceptOutOfFilesClose(t *testing.T) {
 	ln.Close()
 	if err := <-errc; !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestListenerIdleTimeout: a session accepted from a client that sends
+// nothing ends after the listener's idle timeout.
+func TestListenerIdleTimeout(t *testing.T) {
+	ln, err := transport.Listen(context.Background(), "tcp/$4:0", transport.WithIdleTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, sessions := acceptHeld(t, ln, "tcp", ln.Addr().String(), 1)
+	ended := make(chan error, 1)
+	go func() { ended <- sessions[0].Wait() }()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, qmux.ErrIdleTimeout) {
+			t.Errorf("Wait: %v, want qmux.ErrIdleTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a silent client's session is still up after 5s, with an idle timeout of 200ms")
 	}
 }

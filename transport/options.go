@@ -62,6 +62,12 @@ type Options struct {
 	// DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
 
+	// IdleTimeout ends a session a listener accepted once it has had no
+	// channel open and received nothing for that long (see
+	// qmux.Config.IdleTimeout), unless SessionConfig sets one. 0 selects
+	// DefaultServerIdleTimeout, a negative value none.
+	IdleTimeout time.Duration
+
 	// Logger receives what listeners report: accept failures they ride
 	// out and connections refused over a limit, at most one record of
 	// each per AcceptErrorLogInterval. Nil selects slog.Default().
@@ -148,6 +154,12 @@ func WithHandshakeTimeout(d time.Duration) Option {
 	return func(o *Options) { o.HandshakeTimeout = d }
 }
 
+// WithIdleTimeout sets how long a session a listener accepted may have no
+// channel open and receive nothing (see Options.IdleTimeout).
+func WithIdleTimeout(d time.Duration) Option {
+	return func(o *Options) { o.IdleTimeout = d }
+}
+
 // WithLogger sets the logger of the listeners' reports (see
 // Options.Logger).
 func WithLogger(l *slog.Logger) Option {
@@ -194,6 +206,11 @@ func NewSession(conn io.ReadWriteCloser, o *Options) (mux.Session, error) {
 	if o != nil {
 		cfg = o.SessionConfig
 	}
+	return newSession(conn, cfg)
+}
+
+// newSession is NewSession with the config cfg.
+func newSession(conn io.ReadWriteCloser, cfg *qmux.Config) (mux.Session, error) {
 	s, err := qmux.New(conn, cfg)
 	if err != nil {
 		conn.Close()

@@ -37,13 +37,14 @@ func (q *connQueue) push(ctx context.Context, c io.ReadWriteCloser) bool {
 	return false
 }
 
-// accept takes the next connection and starts a session over it.
+// accept takes the next connection and starts a session over it, with
+// the listener's idle timeout.
 func (q *connQueue) accept(ctx context.Context) (mux.Session, error) {
 	c, err := q.acceptConn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return NewSession(c, q.opts)
+	return newSession(c, q.opts.serverSessionConfig())
 }
 
 // acceptConn takes the next connection.

@@ -3,6 +3,7 @@ package qmux
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Defaults for the Config fields left zero.
@@ -31,6 +32,10 @@ const (
 	// replies to the peer's opens and closes) queued while the peer does not
 	// read. A peer that lets more pile up ends the session.
 	DefaultMaxControlBacklog = 64 << 10
+
+	// DefaultKeepAliveTimeout is how long a keepalive probe waits for the
+	// peer's answer.
+	DefaultKeepAliveTimeout = 15 * time.Second
 )
 
 // Config tunes a Session. The zero value, like a nil *Config, selects every
@@ -55,6 +60,29 @@ type Config struct {
 	// MaxControlBacklog is the number of bytes of control messages that may
 	// wait to be written. Default DefaultMaxControlBacklog.
 	MaxControlBacklog int
+
+	// IdleTimeout ends a session that has no channel open and has
+	// received no complete message for that long, the first message
+	// included: a peer that connects and sends nothing, or a message a
+	// byte at a time, is cut off. 0 (the default) never ends a session for
+	// it; servers set it (transport's listeners do, see
+	// transport.DefaultServerIdleTimeout). The session ends with an error
+	// matching ErrIdleTimeout within IdleTimeout and a quarter.
+	IdleTimeout time.Duration
+
+	// KeepAlivePeriod, when positive, makes the session probe a peer it
+	// has received nothing from for that long: it opens a channel and
+	// closes it once the peer answers (a refusal is an answer too; see
+	// spec/qmux.md, "Keepalive"). A peer that sends nothing more within
+	// KeepAliveTimeout ends the session with an error matching
+	// ErrKeepAliveTimeout, so a dead peer is detected within
+	// KeepAlivePeriod and a quarter plus KeepAliveTimeout. 0 (the default)
+	// sends no probe. The name is mux/quic's.
+	KeepAlivePeriod time.Duration
+
+	// KeepAliveTimeout is how long a probe waits for the peer's answer.
+	// Default DefaultKeepAliveTimeout.
+	KeepAliveTimeout time.Duration
 }
 
 // ErrInvalidConfig is matched by the error of Config.Validate.
@@ -82,6 +110,9 @@ func (c *Config) withDefaults() Config {
 	if d.MaxControlBacklog == 0 {
 		d.MaxControlBacklog = DefaultMaxControlBacklog
 	}
+	if d.KeepAliveTimeout == 0 {
+		d.KeepAliveTimeout = DefaultKeepAliveTimeout
+	}
 	return d
 }
 
@@ -97,6 +128,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: MaxChannels %d is negative", ErrInvalidConfig, d.MaxChannels)
 	case d.MaxControlBacklog < 1024:
 		return fmt.Errorf("%w: MaxControlBacklog %d is below 1024", ErrInvalidConfig, d.MaxControlBacklog)
+	case d.IdleTimeout < 0 || d.KeepAlivePeriod < 0 || d.KeepAliveTimeout < 0:
+		return fmt.Errorf("%w: negative IdleTimeout, KeepAlivePeriod or KeepAliveTimeout", ErrInvalidConfig)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ func (s *Session) readLoop() {
 			s.fail(err)
 			return
 		}
+		s.received.Add(1)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +23,8 @@ type Session struct {
 	cfg      Config
 	vectored bool      // conn writes net.Buffers with one system call (writev)
 	tw       tryWriter // writes to conn without waiting; nil if it cannot
+
+	received atomic.Uint64 // complete messages read; written by the reader goroutine, sampled by watchLiveness
 
 	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
@@ -91,6 +94,9 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
+	if s.cfg.IdleTimeout > 0 || s.cfg.KeepAlivePeriod > 0 {
+		s.wg.Go(s.watchLiveness)
+	}
 	return s, nil
 }
 

@@ -1,0 +1,74 @@
+package qmux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+var (
+	// ErrIdleTimeout ends a session that had no channel open and received
+	// nothing for Config.IdleTimeout. It matches os.ErrDeadlineExceeded.
+	ErrIdleTimeout = fmt.Errorf("qmux: idle timeout: no channel open and nothing received: %w", os.ErrDeadlineExceeded)
+
+	// ErrKeepAliveTimeout ends a session whose peer did not answer a
+	// keepalive probe within Config.KeepAliveTimeout. It matches
+	// os.ErrDeadlineExceeded.
+	ErrKeepAliveTimeout = fmt.Errorf("qmux: keepalive timeout: the peer did not answer: %w", os.ErrDeadlineExceeded)
+)
+
+// watchLiveness ends the session when it has been idle for
+// Config.IdleTimeout, and probes a silent peer every
+// Config.KeepAlivePeriod. It samples the count of messages received a
+// few times per period, so it costs the reader one atomic add a message.
+func (s *Session) watchLiveness() {
+	tick := s.cfg.IdleTimeout
+	if p := s.cfg.KeepAlivePeriod; p > 0 && (tick == 0 || p < tick) {
+		tick = p
+	}
+	t := time.NewTicker(tick / 4)
+	defer t.Stop()
+	seen, since := s.received.Load(), time.Now()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			if n := s.received.Load(); n != seen {
+				seen, since = n, now
+				continue
+			}
+			quiet := now.Sub(since)
+			switch {
+			case s.cfg.IdleTimeout > 0 && quiet >= s.cfg.IdleTimeout && s.numChannels() == 0:
+				s.fail(ErrIdleTimeout)
+				return
+			case s.cfg.KeepAlivePeriod > 0 && quiet >= s.cfg.KeepAlivePeriod:
+				if err := s.probe(); err != nil {
+					s.fail(err)
+					return
+				}
+				seen, since = s.received.Load(), time.Now()
+			}
+		}
+	}
+}
+
+// probe opens a channel and closes it once the peer answers. Any answer
+// shows the peer alive, a refusal too; so does having no channel number
+// left to probe with. If the session ends meanwhile, its cause stands.
+func (s *Session) probe() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.KeepAliveTimeout)
+	defer cancel()
+	ch, err := s.Open(ctx)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return ErrKeepAliveTimeout
+		}
+		return nil
+	}
+	ch.Close()
+	return nil
+}

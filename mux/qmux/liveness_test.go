@@ -1,0 +1,130 @@
+package qmux
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/transport/pipe"
+)
+
+// endsWithin waits for s to end within d and returns why.
+func endsWithin(t *testing.T, s *Session, d time.Duration) error {
+	t.Helper()
+	select {
+	case <-s.done:
+		return s.Wait()
+	case <-time.After(d):
+		t.Fatalf("the session is still up after %v", d)
+		return nil
+	}
+}
+
+// staysUp checks that s is still up after d.
+func staysUp(t *testing.T, s *Session, d time.Duration) {
+	t.Helper()
+	select {
+	case <-s.done:
+		t.Fatalf("the session ended: %v", s.Wait())
+	case <-time.After(d):
+	}
+}
+
+func TestIdleTimeoutSilentPeer(t *testing.T) {
+	p := newRawPeer(t, &Config{IdleTimeout: 200 * time.Millisecond})
+	err := endsWithin(t, p.s, 2*time.Second)
+	if !errors.Is(err, ErrIdleTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Wait: %v, want ErrIdleTimeout", err)
+	}
+}
+
+// TestIdleTimeoutSlowMessage: bytes that never make a whole message are
+// not traffic.
+func TestIdleTimeoutSlowMessage(t *testing.T) {
+	p := newRawPeer(t, &Config{IdleTimeout: 200 * time.Millisecond})
+	msg := appendFrame(nil, frame{typ: msgChannelOpen, sender: 1, window: 4096, maxPacket: 1024})
+	go func() {
+		for _, b := range msg {
+			if _, err := p.conn.Write([]byte{b}); err != nil {
+				return
+			}
+			select {
+			case <-p.s.done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	if err := endsWithin(t, p.s, 2*time.Second); !errors.Is(err, ErrIdleTimeout) {
+		t.Errorf("Wait: %v, want ErrIdleTimeout", err)
+	}
+}
+
+// TestIdleTimeoutOpenChannel: a session with a channel open is not idle,
+// however quiet; once the channel is closed, it is.
+func TestIdleTimeoutOpenChannel(t *testing.T) {
+	idle := 100 * time.Millisecond
+	a, b := newPair(t, &Config{IdleTimeout: idle})
+	ca, cb := openPair(t, a, b)
+	staysUp(t, b, 5*idle)
+	ca.Close()
+	cb.Close()
+	if err := endsWithin(t, b, 2*time.Second); !errors.Is(err, ErrIdleTimeout) {
+		t.Errorf("Wait: %v, want ErrIdleTimeout", err)
+	}
+}
+
+// TestKeepAliveSilentPeer: a peer that answers nothing is detected within
+// the period and the timeout.
+func TestKeepAliveSilentPeer(t *testing.T) {
+	p := newRawPeer(t, &Config{KeepAlivePeriod: 100 * time.Millisecond, KeepAliveTimeout: 200 * time.Millisecond})
+	start := time.Now()
+	if f, _ := p.next(); f.typ != msgChannelOpen {
+		t.Fatalf("the probe is %+v, want an OPEN", f)
+	}
+	err := endsWithin(t, p.s, 2*time.Second)
+	if !errors.Is(err, ErrKeepAliveTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Wait: %v, want ErrKeepAliveTimeout", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("detected after %v, want within about 125ms + 200ms", d)
+	}
+}
+
+// TestKeepAliveRefused: a refusal answers a probe.
+func TestKeepAliveRefused(t *testing.T) {
+	p := newRawPeer(t, &Config{KeepAlivePeriod: 50 * time.Millisecond, KeepAliveTimeout: 100 * time.Millisecond})
+	for range 3 {
+		f, _ := p.next()
+		if f.typ != msgChannelOpen {
+			t.Fatalf("the probe is %+v, want an OPEN", f)
+		}
+		p.send(frame{typ: msgChannelOpenFailure, recipient: f.sender})
+	}
+	staysUp(t, p.s, 50*time.Millisecond)
+}
+
+// TestKeepAlivePlainPeer: a peer without keepalive of its own answers the
+// probes as opens, and its application sees channels that end at once.
+func TestKeepAlivePlainPeer(t *testing.T) {
+	ca, cb := pipe.New()
+	a := newSession(t, ca, &Config{KeepAlivePeriod: 50 * time.Millisecond, KeepAliveTimeout: time.Second})
+	b := newSession(t, cb, nil)
+	t.Cleanup(func() { a.Close(); b.Close(); a.Wait(); b.Wait() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		ch, err := b.Accept(ctx)
+		if err != nil {
+			t.Fatalf("Accept: %v, want the probes", err)
+		}
+		if n, err := io.Copy(io.Discard, ch); n != 0 || err != nil {
+			t.Errorf("a probe channel read %d bytes, %v; want a clean end", n, err)
+		}
+		ch.Close()
+	}
+	staysUp(t, a, 100*time.Millisecond)
+}
