@@ -67,7 +67,9 @@ func TestIdleTimeoutSlowMessage(t *testing.T) {
 // however quiet; once the channel is closed, it is.
 func TestIdleTimeoutOpenChannel(t *testing.T) {
 	idle := 100 * time.Millisecond
-	a, b := newPair(t, &Config{IdleTimeout: idle})
+	c1, c2 := pipe.New()
+	a, b := newSession(t, c1, nil), newSession(t, c2, &Config{IdleTimeout: idle})
+	t.Cleanup(func() { a.Close(); b.Close(); a.Wait(); b.Wait() })
 	ca, cb := openPair(t, a, b)
 	staysUp(t, b, 5*idle)
 	ca.Close()
