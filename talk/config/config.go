@@ -60,6 +60,12 @@ type Config struct {
 	// "https://app.example.com" (see transport.WithAllowedOrigins).
 	AllowOrigins []string
 
+	// Tokens is the file of the bearer tokens calls may carry (see
+	// package rpc/auth: "NAME TOKEN" lines), "" for none. A call whose
+	// token is not in it is refused as unauthenticated; a valid token
+	// makes its caller "token:NAME" for the services' Allow rules.
+	Tokens string
+
 	// WatchInterval is how often the file is checked for changes; 0
 	// means never (SIGHUP still reloads it).
 	WatchInterval time.Duration
@@ -153,6 +159,13 @@ type Service struct {
 	// Breaker is the circuit breaker of an upstream service.
 	Breaker Breaker
 
+	// Allow, if not nil, lists who may call the service: verified client
+	// certificate identities (the certificate's first URI SAN, such as
+	// "spiffe://example.org/app", or else its common name) and
+	// "token:NAME" for the callers with a valid bearer token of NAME
+	// (see Config.Tokens). Others are refused with permission_denied.
+	Allow []string
+
 	// TLS are the files of an upstream service's TLS settings: the
 	// client certificate and key it presents (cert, key) and the CAs it
 	// verifies the upstream's certificate against (ca). Services with the
@@ -198,7 +211,7 @@ func (s *Service) SameBackend(t *Service) bool {
 func (s *Service) Equal(t *Service) bool {
 	return s.SameBackend(t) && s.Host == t.Host && s.Timeout == t.Timeout &&
 		s.Retries == t.Retries && slices.Equal(s.Idempotent, t.Idempotent) &&
-		s.Fallback == t.Fallback && s.Breaker == t.Breaker
+		s.Fallback == t.Fallback && s.Breaker == t.Breaker && slices.Equal(s.Allow, t.Allow)
 }
 
 // Default returns the config of a file with nothing in it.

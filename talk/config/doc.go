@@ -71,6 +71,20 @@
 //	files = { from = "tcp://0.0.0.0:4300!files", to = "unix:///run/files.sock", max_conns = 64, idle_timeout = "5m" }
 //	logs  = { from = "tcp://0.0.0.0:4300!logs", to = "tcp://10.0.0.7:4242!logs:tail" }
 //
+// # Who may call
+//
+// Any service may take allow, the callers it admits: verified client
+// certificate identities (the first URI SAN, such as
+// "spiffe://example.org/app", or else the common name) and "token:NAME"
+// for callers with the bearer token of NAME (package rpc/auth) in the
+// file the top-level tokens names ("NAME TOKEN" lines). Other callers get
+// permission_denied; a call with a token not in the file gets
+// unauthenticated. Both are read again with the rest of the config.
+//
+//	tokens = "tokens.txt"
+//	[services]
+//	guild = { provider = "tls://guild.internal:4244", allow = ["spiffe://example.org/web", "token:ci"] }
+//
 // # Limits and the rest
 //
 // The limits table holds max_frame_size (the largest rpc frame accepted),

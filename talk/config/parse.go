@@ -45,6 +45,8 @@ func Parse(data []byte, file string) (*Config, error) {
 			cfg.AllowOrigins, err = p.origins(e)
 		case "watch_interval":
 			cfg.WatchInterval, err = p.duration(e, 0)
+		case "tokens":
+			cfg.Tokens, err = p.path(e)
 		case "limits":
 			err = p.limits(e, &cfg.Limits)
 		case "services":
@@ -52,7 +54,7 @@ func Parse(data []byte, file string) (*Config, error) {
 		case "routes":
 			cfg.Routes, err = p.routes(e)
 		default:
-			err = p.unknown(e, "listen", "allow_origins", "watch_interval", "limits", "services", "routes")
+			err = p.unknown(e, "listen", "allow_origins", "tokens", "watch_interval", "limits", "services", "routes")
 		}
 		if err != nil {
 			return nil, err
@@ -281,18 +283,46 @@ func isTable(v any) bool {
 	return ok
 }
 
-// tlsFile decodes the cert, key or ca entry e into files, the path made
-// relative to the directory of the config file.
-func (p *parser) tlsFile(e entry, files *transport.TLSFiles) error {
+// path decodes a file name, made relative to the directory of the config
+// file.
+func (p *parser) path(e entry) (string, error) {
 	s, err := p.str(e)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if s == "" {
-		return p.fail(e, "empty file name")
+		return "", p.fail(e, "empty file name")
 	}
 	if !filepath.IsAbs(s) {
 		s = filepath.Join(filepath.Dir(p.file), s)
+	}
+	return s, nil
+}
+
+// allow decodes the identities and token names allowed to call a
+// service.
+func (p *parser) allow(e entry) ([]string, error) {
+	who, err := p.strings(e)
+	if err != nil {
+		return nil, err
+	}
+	if len(who) > maxIdempotentNames {
+		return nil, p.fail(e, "more than %d entries", maxIdempotentNames)
+	}
+	for _, w := range who {
+		if name, ok := strings.CutPrefix(w, "token:"); w == "" || ok && name == "" {
+			return nil, p.fail(e, "bad entry %q (want an identity such as \"spiffe://example.org/app\", or \"token:NAME\")", w)
+		}
+	}
+	return append([]string{}, who...), nil
+}
+
+// tlsFile decodes the cert, key or ca entry e into files, the path made
+// relative to the directory of the config file.
+func (p *parser) tlsFile(e entry, files *transport.TLSFiles) error {
+	s, err := p.path(e)
+	if err != nil {
+		return err
 	}
 	switch e.name {
 	case "cert":
@@ -448,8 +478,10 @@ func (p *parser) service(e entry) (*Service, error) {
 			s.Breaker, err = p.breaker(e)
 		case "cert", "key", "ca":
 			err = p.tlsFile(e, &s.TLS)
+		case "allow":
+			s.Allow, err = p.allow(e)
 		default:
-			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca")
+			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow")
 		}
 		if err != nil {
 			return nil, err

@@ -266,6 +266,9 @@ func (s *Server) RespondRPC(r rpc.Responder, c *rpc.Call) {
 		return
 	}
 	svc, err := st.resolve(l)
+	if err == nil {
+		err = st.authorize(c, svc)
+	}
 	if err != nil {
 		r.Error(err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qtalkkit/qtalk/label"
 	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/rpc/auth"
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/transport"
 )
@@ -21,6 +22,7 @@ type state struct {
 	cfg      *config.Config
 	services map[string]*service
 	hosts    map[string][]*service // the upstream services by the hosts labels may name
+	tokens   *auth.Tokens          // of cfg.Tokens, or nil
 }
 
 // A service is a configured service: its settings and its backend, a
@@ -212,6 +214,12 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 		return nil, nil, ErrServerClosed
 	}
 	next := &state{cfg: cfg, services: map[string]*service{}, hosts: map[string][]*service{}}
+	if cfg.Tokens != "" {
+		var err error
+		if next.tokens, err = auth.LoadTokens(cfg.Tokens); err != nil {
+			return nil, nil, fmt.Errorf("service: tokens: %w", err)
+		}
+	}
 	var newRemotes []*remote       // made for next
 	usedPools := map[*pool]bool{}  // by next
 	newPools := map[string]*pool{} // made for next
