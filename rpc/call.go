@@ -262,8 +262,9 @@ func (r callReader) Read(p []byte) (int, error) {
 	return c.ch.Read(p)
 }
 
-// readRequest reads the call header and the arguments.
-func (c *Call) readRequest() error {
+// readRequest reads the call header, whose names it takes from names
+// when it can, and the arguments.
+func (c *Call) readRequest(names *nameCache) error {
 	kind, p, err := c.fr.next()
 	if err != nil {
 		return err
@@ -271,7 +272,7 @@ func (c *Call) readRequest() error {
 	if kind != frameCall {
 		return fmt.Errorf("%w: got frame kind %d, want a call header", ErrMalformed, kind)
 	}
-	h, err := parseCallHeader(p)
+	h, err := parseCallHeader(p, names)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,7 @@ type Server struct {
 	stopFunc context.CancelFunc
 	calls    sync.WaitGroup // calls in flight
 	sessions sync.WaitGroup // sessions accepted by Serve
+	names    nameCache      // the selectors and codec names of calls
 }
 
 // SessionListener yields sessions; transport.Listener is one.
@@ -320,7 +321,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	defer active.remove(c)
 	// Until its request comes, the call is idle: a client may open
 	// channels ahead of its calls, and Shutdown closes idle channels.
-	if err := c.readRequest(); err != nil {
+	if err := c.readRequest(&s.names); err != nil {
 		if errors.Is(err, ErrMalformed) {
 			err = NewError(CodeInvalidArgument, err)
 		}

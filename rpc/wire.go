@@ -103,6 +103,44 @@ func (d *decoder) bytes() []byte {
 
 func (d *decoder) string() string { return string(d.bytes()) }
 
+// A nameCache interns the selectors and codec names of call headers, so
+// that a call of a name seen before allocates no string for it. It holds
+// at most maxCachedNames names of at most maxCachedNameLen bytes; when
+// full, it takes no more, and other names cost an allocation per call
+// as without it (a peer sending made-up names cannot grow it). The zero
+// value is empty and ready; a nil cache interns nothing.
+type nameCache struct {
+	mu    sync.RWMutex // guards names
+	names map[string]string
+}
+
+const (
+	maxCachedNames   = 256
+	maxCachedNameLen = 128
+)
+
+func (nc *nameCache) intern(b []byte) string {
+	if nc == nil || len(b) == 0 || len(b) > maxCachedNameLen {
+		return string(b)
+	}
+	nc.mu.RLock()
+	s, ok := nc.names[string(b)] // a lookup that does not allocate
+	nc.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if len(nc.names) < maxCachedNames {
+		if nc.names == nil {
+			nc.names = make(map[string]string)
+		}
+		nc.names[s] = s
+	}
+	return s
+}
+
 func (d *decoder) byte() byte {
 	if d.err != nil {
 		return 0
@@ -123,9 +161,11 @@ func (d *decoder) end() error {
 	return d.err
 }
 
-func parseCallHeader(p []byte) (callHeader, error) {
+// parseCallHeader parses a CALL payload, taking the selector and the
+// codec name from names when it holds them.
+func parseCallHeader(p []byte, names *nameCache) (callHeader, error) {
 	d := decoder{b: p}
-	h := callHeader{selector: d.string(), codec: d.string()}
+	h := callHeader{selector: names.intern(d.bytes()), codec: names.intern(d.bytes())}
 	timeout := d.uvarint()
 	if timeout > uint64(1<<63-1) {
 		d.err = fmt.Errorf("%w: timeout out of range", ErrMalformed)

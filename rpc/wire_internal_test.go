@@ -3,9 +3,11 @@ package rpc
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"testing/iotest"
+	"unsafe"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -125,5 +127,36 @@ func TestNextByteStringMatchesLibrary(t *testing.T) {
 	var got []byte
 	if err := receive(&fr, CBOR, &got); err != nil || !bytes.Equal(got, lib) {
 		t.Fatalf("got %d bytes, %v; the library gives %d", len(got), err, len(lib))
+	}
+}
+
+// The name cache hands back the string it holds for a name seen before,
+// holds at most maxCachedNames names, and no long one: a peer sending
+// made-up names cannot grow it.
+func TestNameCache(t *testing.T) {
+	var nc nameCache
+	first := nc.intern([]byte("echo"))
+	if again := nc.intern([]byte("echo")); again != "echo" || unsafe.StringData(again) != unsafe.StringData(first) {
+		t.Errorf("second intern of echo: %q, not the cached string", again)
+	}
+	if n := testing.AllocsPerRun(100, func() { nc.intern([]byte("echo")) }); n != 0 {
+		t.Errorf("intern of a cached name: %.0f allocations, want 0", n)
+	}
+	long := bytes.Repeat([]byte("x"), maxCachedNameLen+1)
+	if s := nc.intern(long); s != string(long) {
+		t.Errorf("long name interned as %q", s)
+	}
+	for i := range 2 * maxCachedNames {
+		name := fmt.Appendf(nil, "name%d", i)
+		if s := nc.intern(name); s != string(name) {
+			t.Fatalf("intern(%q) = %q", name, s)
+		}
+	}
+	if len(nc.names) != maxCachedNames {
+		t.Errorf("the cache holds %d names, want its bound %d", len(nc.names), maxCachedNames)
+	}
+	var none *nameCache
+	if s := none.intern([]byte("echo")); s != "echo" {
+		t.Errorf("a nil cache interned echo as %q", s)
 	}
 }
