@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 
@@ -29,21 +30,37 @@ func (s *Server) Start(ctx context.Context) error {
 
 // startListeners is Start without the routes.
 func (s *Server) startListeners(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.isClosed() {
-		return ErrServerClosed
-	}
-	if s.serving {
-		return errors.New("service: server already started")
+	s.reloadMu.Lock() // no Reload changes the listeners meanwhile
+	defer s.reloadMu.Unlock()
+	if err := s.checkStart(); err != nil {
+		return err
 	}
 	cfg := s.state.Load().cfg
-	added, err := s.listen(ctx, cfg)
+	added, fresh, err := s.listen(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.isClosed() {
+		closeListeners(fresh)
+		return ErrServerClosed
+	}
 	s.serving = true
 	s.commitListeners(cfg, added)
+	return nil
+}
+
+// checkStart reports whether the server may start.
+func (s *Server) checkStart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.isClosed():
+		return ErrServerClosed
+	case s.serving:
+		return errors.New("service: server already started")
+	}
 	return nil
 }
 
@@ -86,16 +103,25 @@ type listener struct {
 // listen binds the addresses cfg lists that are not bound yet, closing
 // them all again if one fails. An address that names what a listener is
 // bound to already (tcp://127.0.0.1:4242 for the listener of
-// tcp://127.0.0.1:0 that got port 4242) is that listener.
-func (s *Server) listen(ctx context.Context, cfg *config.Config) (map[string]*listener, error) {
-	added := map[string]*listener{}
+// tcp://127.0.0.1:0 that got port 4242) is that listener. It returns the
+// listeners of those addresses, and apart the ones it bound.
+//
+// It runs with reloadMu held and without mu: binding can take long (a
+// name to resolve, certificate files to load), and mu guards what
+// sessions and calls need meanwhile. Listeners are added only under
+// reloadMu, so the ones it compares with stay as they are.
+func (s *Server) listen(ctx context.Context, cfg *config.Config) (added map[string]*listener, fresh []transport.Listener, err error) {
+	s.mu.Lock()
+	bound := maps.Clone(s.lns)
+	s.mu.Unlock()
+	added = map[string]*listener{}
 	opts := append([]transport.Option{transport.WithLogger(s.logger.With("type", "listener"))}, s.listenOpts...)
 	opts = append(opts, transport.WithAllowedOrigins(cfg.AllowOrigins...))
 	for _, a := range cfg.Listen {
-		if s.lns[a] != nil || added[a] != nil {
+		if bound[a] != nil || added[a] != nil {
 			continue
 		}
-		if l := s.boundTo(a); l != nil {
+		if l := boundTo(bound, a); l != nil {
 			added[a] = l
 			continue
 		}
@@ -112,25 +138,30 @@ func (s *Server) listen(ctx context.Context, cfg *config.Config) (map[string]*li
 			return transport.Listen(ctx, a, lnOpts...)
 		}()
 		if err != nil {
-			for _, l := range added {
-				if s.lns[l.addr] != l {
-					l.ln.Close()
-				}
-			}
-			return nil, fmt.Errorf("service: listen on %s: %w", a, err)
+			closeListeners(fresh)
+			return nil, nil, fmt.Errorf("service: listen on %s: %w", a, err)
 		}
 		added[a] = &listener{addr: a, ln: ln, certs: certs}
+		fresh = append(fresh, ln)
 	}
-	return added, nil
+	return added, fresh, nil
 }
 
-// boundTo returns the listener bound to the address a names, if any.
-func (s *Server) boundTo(a string) *listener {
+// closeListeners closes the listeners bound for a change that failed.
+func closeListeners(lns []transport.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// boundTo returns the listener of bound bound to the address a names, if
+// any.
+func boundTo(bound map[string]*listener, a string) *listener {
 	want, err := transport.ParseAddress(a)
 	if err != nil || want.Host == "" {
 		return nil
 	}
-	for _, l := range s.lns {
+	for _, l := range bound {
 		have, err := transport.ParseAddress(l.addr)
 		if err != nil || have.Scheme != want.Scheme {
 			continue

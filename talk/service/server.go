@@ -27,7 +27,7 @@ type Server struct {
 	ctx        context.Context // ends with Close
 	cancel     context.CancelFunc
 
-	reloadMu sync.Mutex              // serializes Reload; held while factories and OnClose functions run
+	reloadMu sync.Mutex              // serializes Reload and Start; held while factories and OnClose functions run and listeners bind
 	state    atomic.Pointer[state]   // what is served; stored under reloadMu and mu
 	mu       sync.Mutex              // guards the fields below; never held while the code of modules runs
 	pools    map[string]*pool        // guarded by mu; by provider address

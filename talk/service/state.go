@@ -112,7 +112,7 @@ func sortedServices(cfg *config.Config) []*config.Service {
 //
 // Reloads run one at a time. The factories and OnClose functions of the
 // modules run without the server's locks, so they may call its methods,
-// but not Reload, Close or Shutdown, which may wait for them.
+// but not Start, Reload, Close or Shutdown, which may wait for them.
 func (s *Server) Reload(cfg *config.Config) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -150,11 +150,23 @@ func (s *Server) Reload(cfg *config.Config) error {
 		opened[sc.Name] = m
 	}
 
+	// Bind the new addresses with mu unlocked too (see listen).
+	var added map[string]*listener
+	var fresh []transport.Listener
+	if s.isServing() {
+		var err error
+		if added, fresh, err = s.listen(s.ctx, cfg); err != nil {
+			closeOpened()
+			return err
+		}
+	}
+
 	s.mu.Lock()
-	next, newRemotes, err := s.swapLocked(cfg, old, order, opened)
+	next, newRemotes, err := s.swapLocked(cfg, old, order, opened, added)
 	s.mu.Unlock()
 	if err != nil {
 		closeOpened()
+		closeListeners(fresh)
 		return err
 	}
 
@@ -204,12 +216,20 @@ func reusable(o *service, sc *config.Service) bool {
 	return o != nil && o.mod != nil && o.cfg.SameBackend(sc) && o.mod.isOpen()
 }
 
+// isServing reports whether Start was called.
+func (s *Server) isServing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.serving
+}
+
 // swapLocked makes the state of cfg from old, with the modules opened
-// for it, listens on its new addresses and swaps it in. It returns the
+// for it and the listeners of its addresses (added, from listen), and
+// swaps it in. It returns the
 // remotes made for it, to attach once the services gone are closed. If
 // it fails, or the server closed or began to shut down while the modules
 // opened, nothing changes.
-func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Service, opened map[string]*Module) (*state, []*remote, error) {
+func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Service, opened map[string]*Module, added map[string]*listener) (*state, []*remote, error) {
 	if s.isClosed() || s.stopping {
 		return nil, nil, ErrServerClosed
 	}
@@ -272,16 +292,6 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 		}
 	}
 
-	var added map[string]*listener
-	if s.serving {
-		var err error
-		if added, err = s.listen(s.ctx, cfg); err != nil {
-			for _, p := range newPools {
-				p.retire()
-			}
-			return nil, nil, err
-		}
-	}
 	s.state.Store(next)
 	for addr, p := range newPools {
 		s.pools[addr] = p
