@@ -34,6 +34,7 @@ type Call struct {
 	args    []byte // the first value, decoded by the first Receive
 	hasArgs bool
 	ended   bool // the client ended its stream
+	oneWay  bool // the header was a MESSAGE: one-way messages follow
 
 	// The background read that notices the client cancelling or closing
 	// the call. It only runs while the handler is not reading and someone
@@ -269,7 +270,7 @@ func (c *Call) readRequest(names *nameCache) error {
 	if err != nil {
 		return err
 	}
-	if kind != frameCall {
+	if kind != frameCall && kind != frameMessage {
 		return fmt.Errorf("%w: got frame kind %d, want a call header", ErrMalformed, kind)
 	}
 	h, err := parseCallHeader(p, names)
@@ -279,6 +280,10 @@ func (c *Call) readRequest(names *nameCache) error {
 	c.Selector, c.FullSelector, c.Metadata, c.timeout = h.selector, h.selector, h.metadata, h.timeout
 	if c.codec, err = codecByName(h.codec); err != nil {
 		return err
+	}
+	if kind == frameMessage {
+		c.oneWay, c.timeout = true, 0 // messages follow, one VALUE each
+		return nil
 	}
 	kind, p, err = c.fr.next()
 	if err == io.EOF {

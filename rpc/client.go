@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,9 @@ type Client struct {
 	ready        chan mux.Channel // channels opened ahead of calls
 	opening      atomic.Int32     // opens under way to fill ready
 	interceptors []Interceptor    // wrap every call (WithInterceptors)
+
+	sendMu  sync.Mutex
+	senders map[string]*sender // guarded by sendMu: the channels of one-way messages, by selector
 }
 
 // DefaultOpenAhead is how many channels a client keeps open ahead of its

@@ -77,6 +77,15 @@
 // proxies, file transfers and protocols of their own. The client must
 // Close a continued Response when done with it.
 //
+// # One-way messages
+//
+// Client.Send sends a value to a selector without waiting for anything:
+// the server runs the handler with it as the arguments and drops its
+// answer. The messages a client sends to one selector travel on one
+// channel and are handled in order, one at a time; a handler that falls
+// behind makes Send block through flow control. Delivery is at most
+// once, and Send reports only that the channel ended (ErrSendFailed).
+//
 // # Cancellation and deadlines
 //
 // The ctx of Call bounds the whole call, a continued one included. Its

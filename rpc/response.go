@@ -12,11 +12,19 @@ type response struct {
 	call      *Call
 	responded bool
 	continued bool
+	oneWay    bool // the call is a one-way message: answers go nowhere
 }
 
 func (r *response) reply(cont bool, v any) error {
 	if r.responded {
 		return errAlreadyResponded
+	}
+	if r.oneWay {
+		if cont {
+			return errOneWay
+		}
+		r.responded = true
+		return nil
 	}
 	c := r.call
 	w := newFrameWriter()
@@ -35,6 +43,9 @@ func (r *response) Return(v any) error { return r.reply(false, v) }
 func (r *response) Continue(v any) error {
 	if r.responded {
 		return errAlreadyResponded
+	}
+	if r.oneWay {
+		return errOneWay
 	}
 	// Leave framed mode before the reply goes out: the client may answer
 	// it at once with raw bytes, which must not be read as frames.
@@ -60,6 +71,9 @@ func (r *response) Error(err error) error {
 		return errAlreadyResponded
 	}
 	r.responded = true
+	if r.oneWay {
+		return nil
+	}
 	return writeError(r.call.ch, frameReply, asError(err))
 }
 
@@ -100,4 +114,5 @@ func (r *response) Conn() mux.Channel {
 var (
 	errAlreadyResponded = errors.New("rpc: call already answered")
 	errNotContinued     = errors.New("rpc: Send before Continue")
+	errOneWay           = errors.New("rpc: a one-way message cannot continue")
 )

@@ -328,6 +328,12 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		r.Error(err)
 		return
 	}
+	if c.oneWay {
+		// The channel stays idle between messages: each is a call of its
+		// own, begun while its handler runs.
+		s.serveMessages(active, c)
+		return
+	}
 	if !active.begin(c) {
 		r.Error(errRefused)
 		return

@@ -11,12 +11,13 @@ import (
 // Frame kinds. Every frame on a call's channel is a kind byte, a uint32
 // big-endian payload length and the payload (spec/rpc.md).
 const (
-	frameCall   = 1 // client to server, first: the call header
-	frameReply  = 2 // server to client, first: the reply header
-	frameValue  = 3 // a value encoded with the call's codec
-	frameError  = 4 // ends a stream with an error
-	frameEnd    = 5 // ends the sender's stream of values; the channel stays open
-	frameCancel = 6 // client to server, last: why the client is closing the call
+	frameCall    = 1 // client to server, first: the call header
+	frameReply   = 2 // server to client, first: the reply header
+	frameValue   = 3 // a value encoded with the call's codec
+	frameError   = 4 // ends a stream with an error
+	frameEnd     = 5 // ends the sender's stream of values; the channel stays open
+	frameCancel  = 6 // client to server, last: why the client is closing the call
+	frameMessage = 7 // client to server, first: the call header of one-way messages
 )
 
 const frameHeaderLen = 5

@@ -29,6 +29,13 @@ func (w *frameWriter) call(h *callHeader) {
 	w.b = finishFrame(h.append(appendFrameHeader(w.b, frameCall)), start)
 }
 
+// message appends a MESSAGE frame carrying h: the header of one-way
+// messages.
+func (w *frameWriter) message(h *callHeader) {
+	start := len(w.b)
+	w.b = finishFrame(h.append(appendFrameHeader(w.b, frameMessage)), start)
+}
+
 // reply appends a REPLY frame: the reply header, with e nil for success.
 func (w *frameWriter) reply(cont bool, e *Error) {
 	start := len(w.b)

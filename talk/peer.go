@@ -85,6 +85,13 @@ func (p *Peer) Call(ctx context.Context, selector string, args, reply any, opts 
 	return p.client.Call(ctx, selector, args, reply, opts...)
 }
 
+// Send sends v to selector on the other side as a one-way message: its
+// handler runs, nothing answers, and Send does not wait for it; see
+// rpc.Client.Send for the order, flow control and what a sender learns.
+func (p *Peer) Send(ctx context.Context, selector string, v any) error {
+	return p.client.Send(ctx, selector, v)
+}
+
 // Client returns the rpc client the peer calls with.
 func (p *Peer) Client() *rpc.Client { return p.client }
 
