@@ -3,6 +3,7 @@ package label
 import (
 	"errors"
 	"fmt"
+	"github.com/qtalkkit/qtalk/internal/quote"
 )
 
 // ErrInvalid is matched by the errors of Parse for strings that are not
@@ -28,7 +29,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("label: bad %s in %q at offset %d: %s", e.Part, e.Label, e.Offset, e.Reason)
+	return fmt.Sprintf("label: bad %s in %s at offset %d: %s", e.Part, quote.Bounded(e.Label), e.Offset, e.Reason)
 }
 
 // Unwrap returns ErrInvalid.

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"fmt"
+	"github.com/qtalkkit/qtalk/internal/quote"
 	"sort"
 	"strings"
 	"sync"
@@ -118,7 +119,7 @@ func (m *RespondMux) lookupLocked(selector string, samePattern bool) (Handler, s
 func (m *RespondMux) RespondRPC(r Responder, c *Call) {
 	h, pattern, ok := m.Match(c.Selector)
 	if !ok {
-		r.Error(Errorf(CodeNotFound, "no handler for %q", c.FullSelector))
+		r.Error(Errorf(CodeNotFound, "no handler for %s", quote.Bounded(c.FullSelector)))
 		return
 	}
 	if isPrefixPattern(pattern) {

@@ -2,6 +2,7 @@ package talk
 
 import (
 	"fmt"
+	"github.com/qtalkkit/qtalk/internal/quote"
 	"sort"
 	"strings"
 	"sync"
@@ -130,11 +131,11 @@ func (rt *Router) Labels() []string {
 func (rt *Router) RespondRPC(r rpc.Responder, c *rpc.Call) {
 	l, err := label.Parse(c.Selector)
 	if err != nil {
-		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q: %w", c.FullSelector, err))
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %s: %w", quote.Bounded(c.FullSelector), err))
 		return
 	}
 	if l.Host != "" {
-		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q: labels with a host are not served here", c.FullSelector))
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %s: labels with a host are not served here", quote.Bounded(c.FullSelector)))
 		return
 	}
 	t := rt.Routes(l.Module)
@@ -313,7 +314,7 @@ func (t *Routes) Match(l label.Label) (h rpc.Handler, name string, ok bool) {
 func (t *Routes) Serve(r rpc.Responder, c *rpc.Call, l label.Label) {
 	h, name, ok := t.Match(l)
 	if !ok {
-		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q", c.FullSelector))
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %s", quote.Bounded(c.FullSelector)))
 		return
 	}
 	c.Selector = name
@@ -325,7 +326,7 @@ func (t *Routes) Serve(r rpc.Responder, c *rpc.Call, l label.Label) {
 func (t *Routes) RespondRPC(r rpc.Responder, c *rpc.Call) {
 	l, err := label.Parse(c.Selector)
 	if err != nil {
-		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q: %w", c.FullSelector, err))
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %s: %w", quote.Bounded(c.FullSelector), err))
 		return
 	}
 	t.Serve(r, c, l)

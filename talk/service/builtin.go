@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"github.com/qtalkkit/qtalk/internal/quote"
 	"sort"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 	case "ping": // a Peer answers it first; this serves the server as a handler of its own
 		talk.PingHandler.RespondRPC(r, c)
 	default:
-		r.Error(rpc.Errorf(rpc.CodeNotFound, "no built-in label %q", c.FullSelector))
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no built-in label %s", quote.Bounded(c.FullSelector)))
 	}
 }
 

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"github.com/qtalkkit/qtalk/internal/quote"
 	"sort"
 	"strings"
 	"sync"
@@ -126,7 +127,7 @@ func (h *hub) subscribe(service string) (*subscriber, error) {
 	} else if _, ok := h.open[service]; ok {
 		names = []string{service}
 	} else {
-		return nil, rpc.Errorf(rpc.CodeNotFound, "no service %q to subscribe to", service)
+		return nil, rpc.Errorf(rpc.CodeNotFound, "no service %s to subscribe to", quote.Bounded(service))
 	}
 	s := &subscriber{service: service, events: make(chan Event, subscriberBuffer+len(names)), lost: make(chan struct{})}
 	for _, name := range names {

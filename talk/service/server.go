@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"github.com/qtalkkit/qtalk/internal/quote"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -252,7 +253,7 @@ func (s *Server) RespondRPC(r rpc.Responder, c *rpc.Call) {
 	st := s.state.Load()
 	l, err := label.Parse(c.Selector)
 	if err != nil {
-		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %q: %w", c.Selector, err))
+		r.Error(rpc.Errorf(rpc.CodeNotFound, "no handler for %s: %w", quote.Bounded(c.Selector), err))
 		return
 	}
 	limited := l.Host != "" || l.Route() != LabelSubscribe

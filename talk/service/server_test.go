@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -306,5 +307,18 @@ func TestSlowSubscriberDropped(t *testing.T) {
 			t.Fatalf("event %d: %s %v, want %s %v", i, ev.Name, ev.Param, want.Name, want.Param)
 		}
 		want = service.Event{Name: "chat/tick", Param: i}
+	}
+}
+
+// TestHugeSelectorQuotedBounded: the error for a 4 MiB selector quotes a
+// bounded prefix of it, so the error frame stays far below the frame
+// limit the client enforces (it quoted the label twice: 8 MiB).
+func TestHugeSelectorQuotedBounded(t *testing.T) {
+	srv, _ := startServer(t, localConfig)
+	p := dial(t, addrOf(srv))
+	_, err := call(t, p, strings.Repeat("x", 4<<20-64), nil)
+	checkCode(t, "a 4 MiB selector", err, rpc.CodeNotFound)
+	if n := len(err.Error()); n > 4<<10 {
+		t.Errorf("the error for a 4 MiB selector is %d bytes long, want a bounded quote", n)
 	}
 }
