@@ -343,8 +343,11 @@ func unwrapOp(err error) error {
 // listenedAddr returns the address a listens on, with the port the system
 // chose when a asked for port 0.
 func listenedAddr(a transport.Address, got net.Addr) string {
-	if tcp, ok := got.(*net.TCPAddr); ok && a.Host != "" {
-		a.Host = tcp.String()
+	switch got := got.(type) {
+	case *net.TCPAddr, *net.UDPAddr: // tcp, tls, ws, wss; quic
+		if a.Host != "" {
+			a.Host = got.String()
+		}
 	}
 	return a.String()
 }

@@ -1,0 +1,4 @@
+package main
+
+// The quic:// scheme, for serve's listeners and every command's dials.
+import _ "github.com/qtalkkit/qtalk/mux/quic"
