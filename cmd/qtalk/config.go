@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/internal/web"
+	"github.com/qtalkkit/qtalk/rpc/metrics"
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/talk/service"
 )
@@ -15,7 +16,7 @@ import (
 // serveConfig serves the services of the config file at path with
 // package service until ctx ends, reloading the file when it changes or
 // on SIGHUP, then shuts down within shutdownTimeout.
-func serveConfig(ctx context.Context, log *slog.Logger, path string, shutdownTimeout time.Duration) error {
+func serveConfig(ctx context.Context, log *slog.Logger, path string, shutdownTimeout time.Duration, metricsAddr string) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		// A config that does not parse names its file, line and key.
@@ -29,8 +30,18 @@ func serveConfig(ctx context.Context, log *slog.Logger, path string, shutdownTim
 		return usageErrorf("serve: %s lists no addresses to listen on (add listen = [%q])", path, defaultListens[0])
 	}
 	slog.SetDefault(log) // for the built-in modules
-	srv, err := service.New(cfg, service.WithLogger(log),
-		service.WithListenOptions(webOptions(web.Handler(), log.With("type", "listener"))...))
+	opts := []service.Option{service.WithLogger(log),
+		service.WithListenOptions(webOptions(web.Handler(), log.With("type", "listener"))...)}
+	if metricsAddr != "" {
+		m := &metrics.Metrics{}
+		stop, err := serveMetrics(metricsAddr, m, log)
+		if err != nil {
+			return fmt.Errorf("serve: --metrics: %w", unwrapOp(err))
+		}
+		defer stop()
+		opts = append(opts, service.WithInterceptors(m.Interceptor()))
+	}
+	srv, err := service.New(cfg, opts...)
 	if err != nil {
 		if errors.Is(err, service.ErrUnknownModule) { // a mistake in the file, which the error names
 			return usageErrorf("serve: %v", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/qtalkkit/qtalk/internal/web"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/rpc/metrics"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
@@ -91,6 +92,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	config := f.String("config", "", "serve the services of config `FILE` (see package talk/config)")
 	shutdownTimeout := f.Duration("shutdown-timeout", 5*time.Second, "how long calls in flight may take to finish after a signal")
 	tlsFiles := f.serverTLSFlags()
+	metricsAddr := f.String("metrics", "", "serve metrics for Prometheus at http://`HOST:PORT`/metrics")
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -108,7 +110,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if !tlsFiles.IsZero() {
 			return usageErrorf("serve: --cert, --key and --ca do not mix with --config: the config gives them per listener (cert, key and ca)")
 		}
-		return serveConfig(ctx, f.logger(e), *config, *shutdownTimeout)
+		return serveConfig(ctx, f.logger(e), *config, *shutdownTimeout, *metricsAddr)
 	}
 	if len(listens) == 0 {
 		listens = defaultListens
@@ -125,6 +127,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log := f.logger(e)
 	app := demo.New(log)
 	s := &server{log: log, handler: app.Handler(), closeStreams: app.Close, what: "the built-in services", labels: len(app.Labels()), origins: origins, certs: certs}
+	if *metricsAddr != "" {
+		s.metrics = &metrics.Metrics{}
+		stop, err := serveMetrics(*metricsAddr, s.metrics, log)
+		if err != nil {
+			return fmt.Errorf("serve: --metrics: %w", unwrapOp(err))
+		}
+		defer stop()
+	}
 	return s.serve(ctx, listens, *shutdownTimeout)
 }
 
@@ -141,6 +151,7 @@ type server struct {
 	labels       int                  // how many labels it serves, for the log
 	origins      []string             // the patterns of the web origins allowed besides the listeners' own
 	certs        *transport.CertFiles // the certificate of the TLS listeners (--cert, --key, --ca), or nil
+	metrics      *metrics.Metrics     // counts the calls and sessions (--metrics), or nil
 
 	srv rpc.Server
 
@@ -160,6 +171,9 @@ func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time
 	s.sessions = map[*session]struct{}{}
 	s.stdioEnded = make(chan struct{})
 	s.srv.Handler = logCalls(s.handler, s.log)
+	if s.metrics != nil {
+		s.srv.Handler = rpc.Intercept(s.srv.Handler, s.metrics.Interceptor())
+	}
 	s.srv.BaseContext = func(sess mux.Session) context.Context {
 		if ts, ok := sess.(*session); ok {
 			return withLogger(context.Background(), ts.log)
@@ -320,6 +334,9 @@ func (s *server) accept(stop context.Context, ln transport.Listener, stdio bool)
 		s.served.Add(1)
 		s.mu.Unlock()
 		ts.log.Info("session opened", "remote", sess.RemoteAddr().String())
+		if s.metrics != nil {
+			s.metrics.SessionOpened()
+		}
 		go func() {
 			defer s.served.Done()
 			s.srv.ServeSession(ts) // until the session ends, or Shutdown and its calls are done
@@ -398,6 +415,9 @@ func (ts *session) Close() error {
 		delete(s.sessions, ts)
 		s.mu.Unlock()
 		ts.log.Info("session closed", "duration", time.Since(ts.start).Round(time.Millisecond))
+		if s.metrics != nil {
+			s.metrics.SessionClosed()
+		}
 	})
 	return err
 }

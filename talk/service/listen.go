@@ -286,7 +286,7 @@ func (s *Server) servePeer(sess mux.Session, from string) *talk.Peer {
 		sess.Close()
 		return nil
 	}
-	p := talk.NewPeer(sess, talk.WithHandler(s), talk.WithMaxFrameSize(limits.MaxFrameSize))
+	p := talk.NewPeer(sess, talk.WithHandler(rpc.Intercept(s, s.interceptors...)), talk.WithMaxFrameSize(limits.MaxFrameSize))
 	s.peers[p] = struct{}{}
 	s.peersMu.Unlock()
 	if !s.spawn(func() {

@@ -21,12 +21,13 @@ import (
 // to. It is an rpc.Handler too, routing every call by its label. Its
 // methods are safe for concurrent use.
 type Server struct {
-	logger     *slog.Logger
-	listenOpts []transport.Option               // of every listener, besides the config's origins
-	now        atomic.Pointer[func() time.Time] // the breakers' clock
-	hub        *hub
-	ctx        context.Context // ends with Close
-	cancel     context.CancelFunc
+	logger       *slog.Logger
+	listenOpts   []transport.Option               // of every listener, besides the config's origins
+	interceptors []rpc.Interceptor                // wrap the handling of every call
+	now          atomic.Pointer[func() time.Time] // the breakers' clock
+	hub          *hub
+	ctx          context.Context // ends with Close
+	cancel       context.CancelFunc
 
 	reloadMu sync.Mutex              // serializes Reload and Start; held while factories and OnClose functions run and listeners bind
 	state    atomic.Pointer[state]   // what is served; stored under reloadMu and mu
@@ -56,6 +57,12 @@ type Server struct {
 
 // An Option configures a Server.
 type Option func(*Server)
+
+// WithInterceptors wraps the server's handling of every call in the
+// interceptors (see rpc.Intercept), such as a metrics recorder.
+func WithInterceptors(interceptors ...rpc.Interceptor) Option {
+	return func(s *Server) { s.interceptors = append(s.interceptors, interceptors...) }
+}
 
 // WithLogger sets the logger of the server's events (listening, reloads,
 // upstreams coming and going, breakers opening), whose records carry the

@@ -1,0 +1,101 @@
+package metrics_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux/qmux"
+	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/rpc/metrics"
+	"github.com/qtalkkit/qtalk/transport/pipe"
+)
+
+func TestMetrics(t *testing.T) {
+	m := &metrics.Metrics{}
+	block, started := make(chan struct{}), make(chan struct{})
+	h := rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
+		switch c.FullSelector {
+		case "kv:get":
+			r.Error(rpc.Errorf(rpc.CodeNotFound, "no such key"))
+		case "chat:wait":
+			close(started)
+			<-block
+		default:
+			r.Return("ok")
+		}
+	})
+	a, b := pipe.New()
+	cs, err := qmux.New(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := qmux.New(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &rpc.Server{Handler: rpc.Intercept(h, m.Interceptor())}
+	m.SessionOpened()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeSession(ss)
+		m.SessionClosed()
+	}()
+	client := rpc.NewClient(cs)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 2 {
+		if _, err := client.Call(ctx, "chat:send", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.Call(ctx, "kv:get", nil, nil); rpc.CodeOf(err) != rpc.CodeNotFound {
+		t.Fatalf("kv:get: %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() {
+		_, err := client.Call(ctx, "chat:wait", nil, nil)
+		waited <- err
+	}()
+	<-started
+
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("Content-Type %q", ct)
+		}
+		return rec.Body.String()
+	}
+	text := scrape()
+	for _, want := range []string{
+		`qtalk_calls_total{service="chat",code="ok"} 2`,
+		`qtalk_calls_total{service="kv",code="not_found"} 1`,
+		`qtalk_calls_in_flight 1`,
+		`qtalk_call_duration_seconds_count{service="chat"} 2`,
+		`qtalk_call_duration_seconds_bucket{service="kv",le="+Inf"} 1`,
+		`qtalk_sessions_total 1`,
+		`qtalk_sessions_open 1`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("no line %q in\n%s", want, text)
+		}
+	}
+	close(block)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	cs.Close()
+	ss.Close()
+	<-done
+	srv.Shutdown(context.Background())
+	text = scrape()
+	for _, want := range []string{`qtalk_calls_total{service="chat",code="ok"} 3`, `qtalk_calls_in_flight 0`, `qtalk_sessions_open 0`} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("no line %q in\n%s", want, text)
+		}
+	}
+}
