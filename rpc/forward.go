@@ -307,7 +307,15 @@ func (f *forwarder) splice(cont bool) error {
 	})
 
 	uploaded := make(chan error, 1)
-	go func() { uploaded <- f.copyUp(pending) }()
+	if cont {
+		go func() { uploaded <- f.copyUp(pending) }()
+	} else {
+		// A reply that does not continue ends the call: nothing the
+		// client sends after its arguments has anywhere to go (a CANCEL
+		// would come after the upstream's handler returned), so a unary
+		// call needs no copy up, nor the goroutine of one.
+		uploaded <- nil
+	}
 
 	var upEOF bool
 	var upErr error
