@@ -146,3 +146,21 @@ func TestServeTLSBadFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestServeQUICTLS(t *testing.T) {
+	t.Parallel()
+	ca := testcert.NewCA(t)
+	pki := writePKI(t, t.TempDir(), ca)
+	s := serve(t, "--listen", "quic://127.0.0.1:0", "--cert", pki.cert, "--key", pki.key, "--ca", pki.ca)
+	m := quicListened.FindStringSubmatch(s.waitLog(t, quicListened.String()))
+	addr := m[1]
+	r := qtalk(t, "", "call", "--ca", pki.ca, "--client-cert", pki.clientCert, "--client-key", pki.clientKey, addr, "echo:echo", `"over quic"`)
+	r.want(t, 0, "call over quic with a client certificate")
+	if r.stdout != `"over quic"`+"\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	r = qtalk(t, "", "call", addr+"?pin="+m[2], "echo:echo", `"no client certificate"`)
+	if r.code == 0 {
+		t.Errorf("a call over quic without a client certificate succeeded\n%s", r)
+	}
+}
