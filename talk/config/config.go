@@ -78,6 +78,9 @@ type Config struct {
 	// Routes are the raw byte-stream routes of the [routes] table, in
 	// the order of the file (see package relay).
 	Routes []*Route
+
+	// Grid, if set, makes the server a host of a grid (package grid).
+	Grid *Grid
 }
 
 // A Route is one entry of the routes table: the connections accepted on
@@ -103,6 +106,19 @@ type Route struct {
 
 	// Line is the line of the route's key in the file.
 	Line int
+}
+
+// Grid is the [grid] table: the hosts of a grid, this server among them.
+// The server listens on Self for the other hosts, besides Listen. Changes
+// take effect on restart, not on reload.
+type Grid struct {
+	Self  string   // this server's address in the grid
+	Hosts []string // every host's address, Self included or not
+
+	// PingInterval and PingTimeout bound how long a silent host takes to
+	// be found (0: the grid package's defaults, 1s and 2s).
+	PingInterval time.Duration
+	PingTimeout  time.Duration
 }
 
 // Limits bound what a server takes on.

@@ -53,8 +53,10 @@ func Parse(data []byte, file string) (*Config, error) {
 			err = p.services(e, cfg)
 		case "routes":
 			cfg.Routes, err = p.routes(e)
+		case "grid":
+			cfg.Grid, err = p.grid(e)
 		default:
-			err = p.unknown(e, "listen", "allow_origins", "tokens", "watch_interval", "limits", "services", "routes")
+			err = p.unknown(e, "listen", "allow_origins", "tokens", "watch_interval", "limits", "services", "routes", "grid")
 		}
 		if err != nil {
 			return nil, err

@@ -30,6 +30,13 @@ const (
 	// sorted by name. It takes no arguments.
 	LabelServices = "qtalk:services"
 
+	// LabelGrid lists the server's links to the other hosts of its grid
+	// (the [grid] table), as []grid.LinkInfo sorted by host: each with its
+	// status ("connecting", "connected", "disconnected"), the error that
+	// took it down, and since when. It is empty, and LabelLabels does not
+	// list it, when the server is in no grid. It takes no arguments.
+	LabelGrid = "qtalk:grid"
+
 	// LabelSubscribe streams the events of a service (the argument, a
 	// string; SubscribeAll for all of them). See Subscribe.
 	LabelSubscribe = "qtalk:subscribe"
@@ -55,6 +62,8 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 		r.Return(s.services())
 	case "subscribe":
 		s.serveSubscribe(r, c)
+	case "grid":
+		r.Return(s.gridLinks())
 	case "ping": // a Peer answers it first; this serves the server as a handler of its own
 		talk.PingHandler.RespondRPC(r, c)
 	default:
@@ -66,6 +75,9 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 func (s *Server) labels(ctx context.Context) []string {
 	st := s.state.Load()
 	out := []string{LabelLabels, talk.LabelPing, LabelServices, LabelSubscribe}
+	if s.inGrid() {
+		out = append(out, LabelGrid)
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for name, svc := range st.services {

@@ -22,6 +22,9 @@ import (
 // changes. Start then listens for the config's [routes] (package relay);
 // a route that cannot listen makes Start fail too.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.startGrid(ctx); err != nil {
+		return err
+	}
 	if err := s.startListeners(ctx); err != nil {
 		return err
 	}
@@ -38,6 +41,10 @@ func (s *Server) startListeners(ctx context.Context) error {
 	cfg := s.state.Load().cfg
 	added, fresh, err := s.listen(ctx, cfg)
 	if err != nil {
+		if m := s.grid; m != nil {
+			s.grid = nil
+			defer m.Close() // before mu is unlocked: a grid takes no lock of the server
+		}
 		return err
 	}
 	s.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qtalkkit/qtalk/grid"
 	"github.com/qtalkkit/qtalk/label"
 	"github.com/qtalkkit/qtalk/relay"
 	"github.com/qtalkkit/qtalk/rpc"
@@ -38,6 +39,7 @@ type Server struct {
 	lns      map[string]*listener    // guarded by mu; by address
 	lnOrder  []string                // guarded by mu; the addresses, in config order
 	routes   *relay.Router           // the [routes] of the config, once Start was called
+	grid     *grid.Manager           // guarded by mu; the grid joined at Start, if the config has one
 	peersMu  sync.Mutex              // guards peers
 	peers    map[*talk.Peer]struct{} // the client sessions
 
@@ -159,6 +161,7 @@ func (s *Server) Close() error {
 		p.retire()
 	}
 	s.mu.Unlock()
+	s.closeGrid()
 
 	s.peersMu.Lock()
 	peers := make([]*talk.Peer, 0, len(s.peers))
