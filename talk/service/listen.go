@@ -20,7 +20,8 @@ import (
 // listeners only. If one fails, Start closes the others and returns its
 // error. Reloads open and close listeners as the config's listen list
 // changes. Start then listens for the config's [routes] (package relay);
-// a route that cannot listen makes Start fail too.
+// a route that cannot listen makes Start fail too. Before all that, Start
+// joins the config's [grid], if it has one (see Grid).
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.startGrid(ctx); err != nil {
 		return err
@@ -31,7 +32,7 @@ func (s *Server) Start(ctx context.Context) error {
 	return s.updateRoutes(ctx, s.state.Load().cfg)
 }
 
-// startListeners is Start without the routes.
+// startListeners is Start without the grid and the routes.
 func (s *Server) startListeners(ctx context.Context) error {
 	s.reloadMu.Lock() // no Reload changes the listeners meanwhile
 	defer s.reloadMu.Unlock()
