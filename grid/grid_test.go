@@ -21,7 +21,7 @@ func echo(ctx context.Context, payload []byte) ([]byte, error) {
 
 func TestLinksFormOncePerPair(t *testing.T) {
 	var greeted [3]int
-	ms := cluster(t, 3, fastConfig, func(i int, m *grid.Manager) { m.Handle("echo", echo) })
+	ms := cluster(t, 3, steadyConfig, func(i int, m *grid.Manager) { m.Handle("echo", echo) })
 	awaitAll(t, ms, 5*time.Second)
 	for i, m := range ms {
 		for _, l := range m.Links() {
@@ -77,7 +77,7 @@ func linkInfo(t *testing.T, m *grid.Manager, host string) grid.LinkInfo {
 
 func TestRequestErrorsAndTypes(t *testing.T) {
 	type sum struct{ A, B int }
-	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) {
+	ms := cluster(t, 2, steadyConfig, func(i int, m *grid.Manager) {
 		m.Handle("echo", echo)
 		m.Handle("fail", func(ctx context.Context, payload []byte) ([]byte, error) {
 			return nil, rpc.Errorf(rpc.CodeFailedPrecondition, "no %s", payload)
@@ -127,7 +127,7 @@ func TestBadConfig(t *testing.T) {
 func TestDeadlineAndCancelReachHandler(t *testing.T) {
 	started := make(chan time.Time, 1)
 	ended := make(chan error, 1)
-	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) {
+	ms := cluster(t, 2, steadyConfig, func(i int, m *grid.Manager) {
 		m.Handle("wait", func(ctx context.Context, payload []byte) ([]byte, error) {
 			d, _ := ctx.Deadline()
 			started <- d
@@ -325,7 +325,7 @@ func TestRestart(t *testing.T) {
 // TestStrangerRefused greets a host as a host it does not know, and calls
 // a handler without greeting: both are refused.
 func TestStrangerRefused(t *testing.T) {
-	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) { m.Handle("echo", echo) })
+	ms := cluster(t, 2, steadyConfig, func(i int, m *grid.Manager) { m.Handle("echo", echo) })
 	awaitAll(t, ms, 5*time.Second)
 	sess, err := transport.Dial(context.Background(), ms[0].Self())
 	if err != nil {
@@ -348,7 +348,7 @@ func TestStrangerRefused(t *testing.T) {
 }
 
 func TestStreams(t *testing.T) {
-	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) {
+	ms := cluster(t, 2, steadyConfig, func(i int, m *grid.Manager) {
 		// upper answers each request with it in capitals, then its count.
 		m.HandleStream("upper", grid.StreamHandler{Requests: 4, Responses: 2,
 			Serve: func(ctx context.Context, payload []byte, in <-chan []byte, out chan<- []byte) error {
@@ -430,7 +430,7 @@ func TestStreams(t *testing.T) {
 func TestStreamBounded(t *testing.T) {
 	ended := make(chan error, 1)
 	release := make(chan struct{})
-	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) {
+	ms := cluster(t, 2, steadyConfig, func(i int, m *grid.Manager) {
 		m.HandleStream("sink", grid.StreamHandler{Requests: 1,
 			Serve: func(ctx context.Context, payload []byte, in <-chan []byte, out chan<- []byte) error {
 				<-release // reads nothing until then

@@ -20,6 +20,14 @@ var fastConfig = grid.Config{
 	ReconnectMax: 200 * time.Millisecond,
 }
 
+// steadyConfig is fastConfig with the default ping timeout, for tests that
+// move megabytes on a busy machine and must not see a ping time out.
+var steadyConfig = func() grid.Config {
+	c := fastConfig
+	c.PingTimeout = grid.DefaultPingTimeout
+	return c
+}()
+
 // listen opens a tcp listener on a free loopback port and returns it with
 // its address.
 func listen(t *testing.T) (transport.Listener, string) {

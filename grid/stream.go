@@ -80,7 +80,12 @@ func serveStream(r rpc.Responder, c *rpc.Call, h StreamHandler) {
 			for {
 				var b []byte
 				if err := c.Receive(&b); err != nil {
-					return // io.EOF: the caller ended its requests; otherwise the call ended
+					if err != io.EOF {
+						// The call broke (closed by the caller, even in the
+						// middle of a frame): Serve must not wait on it.
+						cancel()
+					}
+					return // io.EOF: the caller ended its requests
 				}
 				select {
 				case requests <- b:
