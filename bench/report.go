@@ -78,6 +78,19 @@ func (r *report) markdown() string {
 		"\"÷ %s\" divides mux/quic (and qtalk rpc over it) by bare quic-go in the same scenario: over "+
 		"several channels, quic-go's streams share one connection as mux/quic's channels do. The peers all run "+
 		"over TCP, so QUIC rows have no \"÷ best peer\".\n", quicRef)
+	p("- storj.io/drpc carries one call at a time per connection: its row runs a connection per concurrent caller " +
+		"(pooled as drpcpool does), so at concurrency 32 it runs over 32 TCP connections where the others share one.\n")
+	p("- Across processes (measured with perf stat's syscall tracepoints on qtalk serve and qtalk bench at concurrency 1, " +
+		"2026-12-04): per call the client makes about 2.2 writes (the CALL frame with the next channel's OPEN, then " +
+		"the CLOSE once the reply is read, each its own system call and, for the CLOSE, a wake-up of qmux's writer " +
+		"goroutine) and the server 1 (reply, CLOSE and the open's confirmation together); both make 2.2 reads (one " +
+		"of them EAGAIN before parking) and 2.5-2.8 context switches, against 1 write, 1.6 reads and 1.5 context " +
+		"switches for each end of the TCP round trip. Between processes every goroutine hand-off that wakes an idle " +
+		"thread (futex) is paid for in full, where in one process the other end's goroutines keep the threads busy; " +
+		"logging is not the cost (qtalk serve logs per session, not per call), nor Nagle (Go sets TCP_NODELAY), nor " +
+		"GC at this rate. The qtalk bench command costs the same as this harness's Go client on the same server.\n")
+	p("- Through a gateway each call used to wait for the open of its upstream channel (a round trip); since " +
+		"rpc.Client.Forward the call goes on a channel opened ahead.\n")
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {
