@@ -23,6 +23,15 @@ const (
 // ProviderLocal is the provider of the services that run in the server.
 const ProviderLocal = "local"
 
+// ProviderTable is the provider of table services: the server answers
+// get and list from a TOML or JSON file. Parse makes such a service a
+// local one of module TableModule, with the file's path in the option
+// "file".
+const (
+	ProviderTable = "table"
+	TableModule   = "qtalk/table"
+)
+
 // Bounds of the settings.
 const (
 	MaxRetries = 10 // the most retries a service may have
@@ -204,7 +213,7 @@ type Breaker struct {
 }
 
 // Local reports whether the service runs in the server.
-func (s *Service) Local() bool { return s.Provider == ProviderLocal }
+func (s *Service) Local() bool { return s.Provider == ProviderLocal || s.Provider == ProviderTable }
 
 // KeyLine returns the line of the service's key, such as "timeout", or
 // the line of the service itself if the key is not set.

@@ -11,6 +11,7 @@
 //	chat   = { provider = "local", module = "example.net/chat" }
 //	guild  = { provider = "tcp://guild.example.net:4242", service = "guild-service", timeout = "5s" }
 //	worker = { provider = "exec:./worker" }
+//	colors = { provider = "table", file = "colors.toml" }
 //
 // # Services
 //
@@ -20,6 +21,9 @@
 //   - "local": in the server, from a module compiled in and named by its
 //     import path (module = "example.net/chat"), with the free-form table
 //     options handed to it;
+//   - "table": in the server, answering get KEY and list (the keys, in
+//     order) from the TOML or JSON file named by file (relative to the
+//     config file's directory), read again when it changes;
 //   - a transport address ("tcp://host:port", "unix:///run/s.sock",
 //     "ws://host/path", "wss://...", "exec:command args", ...): upstream,
 //     where the server forwards its calls. The upstream serves the

@@ -30,5 +30,5 @@ provider = "tcp://guild.example.net:4242"
 timout = "5s"
 `), "qtalk.toml")
 	fmt.Println(err)
-	// Output: qtalk.toml:4: services.guild.timout: unknown key (want one of provider, module, options, service, host, timeout, retries, idempotent, fallback, breaker, cert, key, ca, allow)
+	// Output: qtalk.toml:4: services.guild.timout: unknown key (want one of provider, module, options, service, host, timeout, retries, idempotent, fallback, breaker, cert, key, ca, allow, file)
 }

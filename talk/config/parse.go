@@ -482,8 +482,18 @@ func (p *parser) service(e entry) (*Service, error) {
 			err = p.tlsFile(e, &s.TLS)
 		case "allow":
 			s.Allow, err = p.allow(e)
+		case "file":
+			var file string
+			if file, err = p.str(e); err == nil {
+				if file == "" {
+					err = p.fail(e, "empty file name")
+				} else if !filepath.IsAbs(file) {
+					file = filepath.Join(filepath.Dir(p.file), file)
+				}
+				s.Options = map[string]any{"file": file}
+			}
 		default:
-			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow")
+			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file")
 		}
 		if err != nil {
 			return nil, err
@@ -492,6 +502,19 @@ func (p *parser) service(e entry) (*Service, error) {
 	switch {
 	case s.Provider == "":
 		return nil, p.fail(e, "missing provider (\"local\" or an upstream address)")
+	case s.Provider == ProviderTable:
+		for _, k := range append([]string{"module", "options"}, upstreamOnly...) {
+			if e, ok := set[k]; ok {
+				return nil, p.fail(e, "a table service does not take %s", k)
+			}
+		}
+		if _, ok := set["file"]; !ok {
+			return nil, p.fail(e, "missing file (the TOML or JSON file of the table)")
+		}
+		s.Module = TableModule
+		return s, nil
+	case set["file"].key != nil:
+		return nil, p.fail(set["file"], "only table services take file (provider is %q)", s.Provider)
 	case s.Local():
 		if s.Module == "" {
 			return nil, p.fail(e, "missing module (the import path of a compiled-in module) for provider \"local\"")
