@@ -64,6 +64,8 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 		s.serveSubscribe(r, c)
 	case "grid":
 		r.Return(s.gridLinks())
+	case "source":
+		s.serveSource(r, c)
 	case "ping": // a Peer answers it first; this serves the server as a handler of its own
 		talk.PingHandler.RespondRPC(r, c)
 	default:
@@ -74,7 +76,7 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 // labels lists the labels offered, asking the upstreams for theirs.
 func (s *Server) labels(ctx context.Context) []string {
 	st := s.state.Load()
-	out := []string{LabelLabels, talk.LabelPing, LabelServices, LabelSubscribe}
+	out := []string{LabelLabels, talk.LabelPing, LabelServices, LabelSource, LabelSubscribe}
 	if s.inGrid() {
 		out = append(out, LabelGrid)
 	}
