@@ -26,9 +26,9 @@ the qtalk server at TO and pipes the call's byte stream; another word
 A subport on FROM makes FROM such a listener: clients must name that
 subport, others are refused with a reason.
 
-Exit status: 0 when a stdio: pipe ended cleanly, 2 for a bad command line
-or address, 1 when listening or the stdio: pipe fails, 130 on SIGINT or
-SIGTERM (which is how a pipe that listens ends).`,
+Pipe runs until SIGINT or SIGTERM, or with stdio: until its one pipe ends.
+Exit status: 0 then, 2 for a bad command line or address, 1 when listening
+or the stdio: pipe fails.`,
 	example: `  qtalk pipe ws://0.0.0.0:8080/db tcp://127.0.0.1:5432
   qtalk pipe stdio: tcp://example.net:7000
   echo hello | qtalk pipe stdio: 'tcp://127.0.0.1:4242!check:bytes'

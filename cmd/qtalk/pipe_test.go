@@ -1,12 +1,18 @@
 package main_test
 
 import (
+	"bufio"
+	"context"
 	"crypto/sha256"
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/qtalkkit/qtalk/relay"
 )
 
 // randomText returns n random bytes as a string.
@@ -73,5 +79,66 @@ func TestPipeUsage(t *testing.T) {
 		if !strings.Contains(r.stderr, tc.stderr) {
 			t.Errorf("qtalk pipe %q: stderr %q, want %q", tc.args, r.stderr, tc.stderr)
 		}
+	}
+}
+
+// TestPipeListens runs "qtalk pipe ws://... tcp://..." as the README
+// shows, bridging a TCP service to WebSocket clients, until SIGINT.
+func TestPipeListens(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer conn.Close(); io.Copy(conn, conn) }()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	cmd := command(ctx, "pipe", "ws://127.0.0.1:0/db", "tcp://"+ln.Addr().String())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	listened := regexp.MustCompile(`piping .*listened=(\S+)`)
+	var addr string
+	for addr == "" && sc.Scan() {
+		if m := listened.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	go io.Copy(io.Discard, stderr)
+	if addr == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("qtalk pipe did not log the address it listens on")
+	}
+	for range 2 { // connection after connection
+		conn, err := relay.Dial(ctx, "ws://"+addr+"/db", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := randomText(100 << 10)
+		go conn.Write([]byte(data))
+		got := make([]byte, len(data))
+		if _, err := io.ReadFull(conn, got); err != nil || string(got) != data {
+			t.Fatalf("read back %d bytes, %v; want the %d sent", len(got), err, len(data))
+		}
+		conn.Close()
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("qtalk pipe after SIGINT: %v, want exit status 0", err)
 	}
 }
