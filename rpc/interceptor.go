@@ -86,3 +86,27 @@ func (c *Client) intercepted(ctx context.Context, selector string, args, reply a
 	}
 	return next(ctx, call)
 }
+
+// A CodeRecorder is a Responder that notes how the call was answered, for
+// interceptors that report it: wrap the Responder a handler gets, pass
+// the recorder on, and read Code (CodeOK unless Error was called) and
+// Continued when the handler has returned. It unwraps to the Responder
+// underneath, for rpc.Forward.
+type CodeRecorder struct {
+	Responder
+	Code      Code
+	Continued bool
+}
+
+func (r *CodeRecorder) Error(err error) error {
+	r.Code = CodeOf(err)
+	return r.Responder.Error(err)
+}
+
+func (r *CodeRecorder) Continue(v any) error {
+	r.Continued = true
+	return r.Responder.Continue(v)
+}
+
+// Unwrap returns the Responder underneath.
+func (r *CodeRecorder) Unwrap() Responder { return r.Responder }

@@ -441,29 +441,9 @@ func logCalls(h rpc.Handler, fallback *slog.Logger) rpc.Handler {
 			h.RespondRPC(r, c)
 			return
 		}
-		rec := &recordingResponder{Responder: r}
+		rec := &rpc.CodeRecorder{Responder: r}
 		start := time.Now()
 		h.RespondRPC(rec, c)
-		log.Debug("call", "selector", c.FullSelector, "code", rec.code.String(), "continued", rec.continued, "duration", time.Since(start))
+		log.Debug("call", "selector", c.FullSelector, "code", rec.Code.String(), "continued", rec.Continued, "duration", time.Since(start))
 	})
 }
-
-// recordingResponder notes how a call was answered.
-type recordingResponder struct {
-	rpc.Responder
-	code      rpc.Code
-	continued bool
-}
-
-func (r *recordingResponder) Error(err error) error {
-	r.code = rpc.CodeOf(err)
-	return r.Responder.Error(err)
-}
-
-func (r *recordingResponder) Continue(v any) error {
-	r.continued = true
-	return r.Responder.Continue(v)
-}
-
-// Unwrap gives rpc.Forward the Responder underneath.
-func (r *recordingResponder) Unwrap() rpc.Responder { return r.Responder }

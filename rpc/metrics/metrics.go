@@ -54,8 +54,8 @@ func (m *Metrics) Interceptor() rpc.Interceptor {
 			}
 			m.add(func() { m.inFlight++ })
 			start := time.Now()
-			rec := &codeResponder{Responder: r}
-			defer func() { m.ended(service, rec.code, time.Since(start)) }()
+			rec := &rpc.CodeRecorder{Responder: r}
+			defer func() { m.ended(service, rec.Code, time.Since(start)) }()
 			next.RespondRPC(rec, c)
 		})
 	})
@@ -96,20 +96,6 @@ func (m *Metrics) SessionOpened() { m.add(func() { m.sessions++; m.sessionsOpen+
 
 // SessionClosed counts a client session ended.
 func (m *Metrics) SessionClosed() { m.add(func() { m.sessionsOpen-- }) }
-
-// codeResponder notes the code a call is answered with.
-type codeResponder struct {
-	rpc.Responder
-	code rpc.Code
-}
-
-func (r *codeResponder) Error(err error) error {
-	r.code = rpc.CodeOf(err)
-	return r.Responder.Error(err)
-}
-
-// Unwrap gives rpc.Forward the Responder underneath.
-func (r *codeResponder) Unwrap() rpc.Responder { return r.Responder }
 
 // WriteTo writes the metrics in the Prometheus text format.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
