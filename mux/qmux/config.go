@@ -83,7 +83,43 @@ type Config struct {
 	// KeepAliveTimeout is how long a probe waits for the peer's answer.
 	// Default DefaultKeepAliveTimeout.
 	KeepAliveTimeout time.Duration
+
+	// without switches fast paths off, for the tests; zero keeps them all.
+	without speedup
 }
+
+// A speedup is one of the session's fast paths. Each is an optimisation
+// only: switched off (Config.without), the session behaves the same, more
+// slowly, and the tests check that it does.
+type speedup uint8
+
+const (
+	// copyShortWrites: a Write short enough, within the window and the
+	// copy budget, is copied into the data queue and returns without
+	// waiting for the writer (send.go).
+	copyShortWrites speedup = 1 << iota
+
+	// writeInPlace: on sockets, payloads of inPlaceThreshold bytes or more
+	// are written from the caller's buffer with writev instead of being
+	// copied into the batch (writer.go).
+	writeInPlace
+
+	// readVectored: on sockets, the read completing a payload also reads
+	// what follows into the input buffer, with readv (input.go).
+	readVectored
+
+	// readIntoOffer: a payload for a channel whose Read is waiting goes
+	// straight into that Read's buffer, skipping the ring (recv.go).
+	readIntoOffer
+
+	// flushOnRead: on sockets, a Read about to wait writes what is queued
+	// itself if the writer role is free (writer.go).
+	flushOnRead
+
+	// yieldAfterHandoff: after handing a large payload to a Read, the
+	// reader goroutine yields so that the Read runs (recv.go).
+	yieldAfterHandoff
+)
 
 // ErrInvalidConfig is matched by the error of Config.Validate.
 var ErrInvalidConfig = errors.New("qmux: invalid config")

@@ -34,6 +34,17 @@
 // opens the channel of its next call this way, so that the OPEN leaves
 // with the current call's data instead of a write of its own.
 //
+// # Reading the code
+//
+// A channel (channel.go) has a lifecycle, one state for the open and close
+// handshakes, and two halves. The send half (send.go) takes a Write into
+// the session's queues, which the writer role (writer.go) drains into
+// batches on the connection; the reader goroutine (reader.go) parses what
+// the peer sent and hands a channel's payloads to its receive half
+// (recv.go), where Read takes them. Each fast path named above can be
+// switched off (see speedup in config.go), and the tests run the mux
+// conformance suite with each one off.
+//
 // # Flow control
 //
 // Every channel announces a receive window (Config.WindowSize) and buffers

@@ -99,6 +99,18 @@ func TestOpenEarly(t *testing.T) {
 		p.expectChannels(0, "after Close")
 		p.checkUsable(100)
 	})
+	t.Run("message for a refused channel", func(t *testing.T) {
+		// The number stays taken while the application holds the
+		// channel, but the peer freed it when it refused the open
+		// (spec/qmux.md section 5): anything addressed to it is for an
+		// unknown channel.
+		p := newRawPeer(t, &hostileConfig)
+		ch, sid := p.openEarly()
+		defer ch.Close()
+		p.send(frame{typ: msgChannelOpenFailure, recipient: sid})
+		p.send(frame{typ: msgChannelEOF, recipient: sid})
+		p.expectProtocolError()
+	})
 	t.Run("closed before the confirmation", func(t *testing.T) {
 		p := newRawPeer(t, &hostileConfig)
 		ch, sid := p.openEarly()
@@ -320,7 +332,7 @@ func TestFlushBeforeWait(t *testing.T) {
 	// Queued without waking the writer goroutine, as if it had not run
 	// yet when the Read came.
 	p.s.mu.Lock()
-	p.s.ctl = append(appendFrame(p.s.ctl, frame{typ: msgChannelData, recipient: 9, length: 5}), "first"...)
+	p.s.copied = append(appendFrame(p.s.copied, frame{typ: msgChannelData, recipient: 9, length: 5}), "first"...)
 	p.s.mu.Unlock()
 	p.s.flushBeforeWait()
 	if sw.calls != 1 {
@@ -346,7 +358,7 @@ func TestFlushBeforeWaitFails(t *testing.T) {
 	defer ch.Close()
 	p.s.tw = failingWriter{}
 	p.s.mu.Lock()
-	p.s.ctl = append(appendFrame(p.s.ctl, frame{typ: msgChannelData, recipient: 9, length: 2}), "hi"...)
+	p.s.copied = append(appendFrame(p.s.copied, frame{typ: msgChannelData, recipient: 9, length: 2}), "hi"...)
 	p.s.mu.Unlock()
 	ch.SetReadDeadline(time.Now().Add(failAfter))
 	if _, err := ch.Read(make([]byte, 8)); !errors.Is(err, mux.ErrSessionClosed) || !errors.Is(err, syscall.ECONNRESET) {

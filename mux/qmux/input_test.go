@@ -36,9 +36,9 @@ func newRawPeerTCP(t testing.TB, cfg *Config) *rawPeer {
 func waitOffered(t *testing.T, c *channel) {
 	t.Helper()
 	for deadline := time.Now().Add(failAfter); ; runtime.Gosched() {
-		c.rmu.Lock()
-		offered := c.offer != nil
-		c.rmu.Unlock()
+		c.recv.mu.Lock()
+		offered := c.recv.offer.state == offerWaiting
+		c.recv.mu.Unlock()
 		if offered {
 			return
 		}

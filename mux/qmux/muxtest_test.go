@@ -33,16 +33,28 @@ type earlySession struct{ *qmux.Session }
 
 func (s earlySession) Open(ctx context.Context) (mux.Channel, error) { return s.OpenEarly(ctx) }
 
+// TestConformanceWithout runs the suite with each fast path switched off
+// in turn, over loopback TCP, where every one of them applies, so that the
+// data path is checked without each speed-up.
+func TestConformanceWithout(t *testing.T) {
+	for _, name := range qmux.SpeedupNames() {
+		t.Run(name, func(t *testing.T) {
+			cfg := qmux.ConfigWithout(name)
+			muxtest.Run(t, func(t testing.TB) (a, b mux.Session, stop func()) { return tcpPairConfig(t, cfg) })
+		})
+	}
+}
+
 // sessions runs qmux on both ends and returns a stop that closes both and
 // waits for them to end.
-func sessions(c1, c2 net.Conn) (a, b mux.Session, stop func()) {
-	sa, err := qmux.New(c1, nil)
+func sessions(t testing.TB, c1, c2 net.Conn, cfg *qmux.Config) (a, b mux.Session, stop func()) {
+	sa, err := qmux.New(c1, cfg)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	sb, err := qmux.New(c2, nil)
+	sb, err := qmux.New(c2, cfg)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	return sa, sb, func() {
 		sa.Close()
@@ -52,11 +64,16 @@ func sessions(c1, c2 net.Conn) (a, b mux.Session, stop func()) {
 	}
 }
 
-func pipePair(testing.TB) (a, b mux.Session, stop func()) {
-	return sessions(pipe.New())
+func pipePair(t testing.TB) (a, b mux.Session, stop func()) {
+	c1, c2 := pipe.New()
+	return sessions(t, c1, c2, nil)
 }
 
 func tcpPair(t testing.TB) (a, b mux.Session, stop func()) {
+	return tcpPairConfig(t, nil)
+}
+
+func tcpPairConfig(t testing.TB, cfg *qmux.Config) (a, b mux.Session, stop func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,5 +97,5 @@ func tcpPair(t testing.TB) (a, b mux.Session, stop func()) {
 		c1.Close()
 		t.Fatal(r.err)
 	}
-	return sessions(c1, r.c)
+	return sessions(t, c1, r.c, cfg)
 }

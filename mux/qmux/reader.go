@@ -80,11 +80,14 @@ func (s *Session) lookupLocked(f frame) (*channel, error) {
 		return nil, protocolError("message type %d for unknown channel %d", f.typ, f.recipient)
 	}
 	c := s.chans[f.recipient]
-	opening := c.state == stateOpening
-	if answer := f.typ == msgChannelOpenConfirm || f.typ == msgChannelOpenFailure; answer != opening {
+	switch answer := f.typ == msgChannelOpenConfirm || f.typ == msgChannelOpenFailure; {
+	case answer != (c.state == opening || c.state == abandoned):
 		return nil, protocolError("message type %d for channel %d in the wrong state", f.typ, f.recipient)
-	}
-	if c.gotClose {
+	case c.state == rejected:
+		// The peer refused it: the number is this side's until the
+		// early opener closes the channel, but not the peer's.
+		return nil, protocolError("message type %d for unknown channel %d", f.typ, f.recipient)
+	case c.state == peerClosed:
 		return nil, protocolError("message type %d for channel %d after its CLOSE", f.typ, f.recipient)
 	}
 	return c, nil
@@ -116,8 +119,8 @@ func (s *Session) confirmLocked(f frame) error {
 	if err != nil {
 		return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
 	}
-	c.state = stateOpen
-	c.remoteID, c.sendWindow, c.remoteMaxPacket = f.sender, f.window, f.maxPacket
+	c.state = open
+	c.remoteID, c.send.window, c.send.maxPacket = f.sender, f.window, f.maxPacket
 	if err := s.queueReplyLocked(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize}); err != nil {
 		return err
 	}
@@ -137,7 +140,7 @@ func (s *Session) promoteWaitingLocked() error {
 // queueReplyLocked queues a control message the peer caused, bounding how
 // many may pile up while the peer does not read.
 func (s *Session) queueReplyLocked(f frame) error {
-	if len(s.ctl)-s.ctlData >= s.cfg.MaxControlBacklog {
+	if s.ctlBytes >= s.cfg.MaxControlBacklog {
 		return errPeerNotReading
 	}
 	s.queueControlLocked(f)
@@ -148,77 +151,64 @@ func (s *Session) handleOpenConfirmLocked(c *channel, f frame) error {
 	if f.maxPacket == 0 {
 		return protocolError("OPEN_CONFIRMATION for channel %d with max packet 0", c.id)
 	}
-	c.state = stateOpen
-	c.remoteID, c.sendWindow, c.remoteMaxPacket = f.sender, f.window, f.maxPacket
-	if c.abandoned {
-		return s.closeAbandonedLocked(c)
+	c.remoteID, c.send.window, c.send.maxPacket = f.sender, f.window, f.maxPacket
+	if c.state == abandoned {
+		// The opener gave up before the confirmation came.
+		c.state = closing
+		return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
 	}
+	c.state = open
 	c.queueReadyLocked() // the Write of an early open, waiting for this
-	c.sendCond.Broadcast()
+	c.send.cond.Broadcast()
 	return nil
 }
 
-// closeAbandonedLocked closes a channel whose opener gave up before the
-// confirmation came.
-func (s *Session) closeAbandonedLocked(c *channel) error {
-	c.sentClose, c.released = true, true
-	return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
-}
-
 func (s *Session) handleOpenFailureLocked(c *channel) error {
-	c.state = stateRejected
-	if !c.early || c.released {
-		// No application holds the channel: Open fails, or the early
-		// opener closed it. Otherwise Close releases the number.
+	if c.early && c.state == opening {
+		// The application holds the channel: its Reads and Writes
+		// fail, and Close releases the number.
+		c.state = rejected
+		c.recv.setEnd(recvRejected)
+	} else {
+		// No application holds it: Open fails, or the opener let go.
+		c.state = done
 		s.releaseLocked(c)
 	}
-	c.sendCond.Broadcast()
+	c.send.cond.Broadcast()
 	c.writesEndedLocked()
-	c.rmu.Lock()
-	c.rejected = true
-	c.readCond.Broadcast()
-	c.rmu.Unlock()
 	return nil
 }
 
 func (s *Session) handleWindowAdjustLocked(c *channel, f frame) error {
-	if c.sentClose {
+	if c.state.closeSent() {
 		return nil // this side closed the channel: discarded (spec/qmux.md section 7)
 	}
-	if uint64(c.sendWindow)+uint64(f.window) > math.MaxUint32 {
+	if uint64(c.send.window)+uint64(f.window) > math.MaxUint32 {
 		return protocolError("WINDOW_ADJUST overflows the window of channel %d", c.id)
 	}
-	c.sendWindow += f.window
-	if c.sendWindow > 0 && c.pending != nil && !c.readyQueued {
-		c.readyQueued = true
-		s.ready.push(c)
-		s.work.Signal()
-	}
+	c.send.window += f.window
+	c.queueReadyLocked()
 	return nil
 }
 
 func (s *Session) handleEOFLocked(c *channel) error {
-	if c.sentClose {
+	if c.state.closeSent() {
 		return nil
 	}
 	return c.receiveEOF()
 }
 
 func (s *Session) handleCloseLocked(c *channel) error {
-	c.gotClose = true
-	c.sendCond.Broadcast() // writes fail from now on
-	c.receiveClose()
-	if !c.sentClose {
-		c.sentClose = true
-		c.retractLocked()
-		if err := s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID}); err != nil {
-			return err
-		}
-	}
-	if c.released {
+	c.send.cond.Broadcast() // writes fail from now on
+	c.recv.setEnd(recvEOF)
+	if c.state == closing {
+		c.state = done
 		s.releaseLocked(c)
+		return nil
 	}
-	return nil
+	c.state = peerClosed
+	c.retractLocked()
+	return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
 }
 
 // handleData reads a DATA payload into its channel's buffer. The payload
@@ -230,7 +220,7 @@ func (s *Session) handleData(f frame) error {
 	}
 	s.mu.Lock()
 	c, err := s.lookupLocked(f)
-	discard := err == nil && c.sentClose
+	discard := err == nil && c.state.closeSent()
 	s.mu.Unlock()
 	if err != nil {
 		return err

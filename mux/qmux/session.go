@@ -18,11 +18,10 @@ import (
 // A Session is a qmux session over one connection. It implements
 // mux.Session.
 type Session struct {
-	conn     io.ReadWriteCloser
-	sock     io.ReadWriter // what the session reads and writes: conn, or the socket under it (see New)
-	cfg      Config
-	vectored bool      // conn writes net.Buffers with one system call (writev)
-	tw       tryWriter // writes to conn without waiting; nil if it cannot
+	conn io.ReadWriteCloser
+	sock io.ReadWriter // what the session reads and writes: conn, or the socket under it (see New)
+	cfg  Config
+	tw   tryWriter // writes to conn without waiting (flushOnRead); nil if it cannot
 
 	received atomic.Uint64 // complete messages read; written by the reader goroutine, sampled by watchLiveness
 
@@ -33,25 +32,36 @@ type Session struct {
 	done    chan struct{} // closed when the session ends
 	wg      sync.WaitGroup
 
-	// mu guards the fields below, the send side of every channel and the
-	// channel states (see channel).
-	mu        sync.Mutex
-	chans     []*channel // indexed by local channel number; nil when free
-	freeIDs   []uint32   // numbers below len(chans) that are free
-	numChans  int
-	ctl       []byte          // encoded control messages and copied small DATA waiting for the writer
-	ctlData   int             // bytes of ctl that are copied small DATA
-	adjusts   queue[*channel] // channels with a window grant to send
-	ready     queue[*channel] // channels with data to send and window to send it
-	waiting   queue[frame]    // opens left unanswered while accepts is full
-	work      sync.Cond       // signalled when ctl, adjusts or ready gain work, or the session ends
+	// mu guards the fields below, the lifecycle and the send half of every
+	// channel, and the writer role (see writer).
+	mu       sync.Mutex
+	chans    []*channel // indexed by local channel number; nil when free
+	freeIDs  []uint32   // numbers below len(chans) that are free
+	numChans int
+
+	// What waits for the writer. Control messages and copied data are
+	// written in the order they were queued: each control message records
+	// how much copied data came before it.
+	ctl      queue[ctlMsg]   // control messages: opens, answers, EOFs, CLOSEs
+	ctlBytes int             // encoded length of ctl, bounded for replies by Config.MaxControlBacklog
+	copied   []byte          // DATA messages of short Writes, copied (copyLocked), within copyBudget
+	grants   queue[*channel] // channels with window to give back (a WINDOW_ADJUST)
+	ready    queue[*channel] // channels with data to send and window to send it
+	waiting  queue[frame]    // opens left unanswered while accepts is full
+	work     sync.Cond       // signalled when the queues gain work, the writer role is free, or the session ends
+
 	closed    bool
-	writing   bool  // the writer is writing a batch
-	lingering bool  // closed locally: the writer sends ctl, then closes the connection
+	lingering bool  // closed locally: the writer sends ctl and copied, then closes the connection
 	cause     error // why the session ended; nil after Close
 	closeErr  error // what operations return once closed; matches mux.ErrSessionClosed
 
-	writer writer // writer goroutine only
+	writer writer
+}
+
+// A ctlMsg is a queued control message.
+type ctlMsg struct {
+	f     frame
+	after int // len(Session.copied) when it was queued: the copied data that goes first
 }
 
 var (
@@ -75,21 +85,26 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var sock io.ReadWriter = conn
-	if w, ok := conn.(interface{ Socket() net.Conn }); ok {
-		sock = w.Socket()
-	}
-	raw := socketOf(sock)
 	s := &Session{
-		conn:    conn,
-		sock:    sock,
-		cfg:     cfg.withDefaults(),
-		in:      newInput(sock, newVectorReader(raw)),
-		accepts: make(chan *channel, cfg.withDefaults().AcceptBacklog),
-		done:    make(chan struct{}),
+		conn: conn,
+		cfg:  cfg.withDefaults(),
+		done: make(chan struct{}),
 	}
-	s.vectored = raw != nil
-	s.tw = newTryWriter(raw)
+	s.accepts = make(chan *channel, s.cfg.AcceptBacklog)
+	s.sock = conn
+	if w, ok := conn.(interface{ Socket() net.Conn }); ok {
+		s.sock = w.Socket()
+	}
+	raw := socketOf(s.sock)
+	var vr vectorReader
+	if raw != nil && s.fast(readVectored) {
+		vr = newVectorReader(raw)
+	}
+	s.in = newInput(s.sock, vr)
+	if raw != nil && s.fast(flushOnRead) {
+		s.tw = newTryWriter(raw)
+	}
+	s.writer.vectored = raw != nil && s.fast(writeInPlace)
 	s.work.L = &s.mu
 	s.wg.Add(2)
 	go s.readLoop()
@@ -135,29 +150,30 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			s.mu.Lock()
-			c.sendCond.Broadcast()
+			c.send.cond.Broadcast()
 			s.mu.Unlock()
 		})
 		defer stop()
 	}
-	for c.state == stateOpening && !s.closed && ctx.Err() == nil {
-		c.sendCond.Wait()
+	for c.state == opening && !s.closed && ctx.Err() == nil {
+		c.send.cond.Wait()
 	}
 	defer s.mu.Unlock()
 	switch {
-	case c.state == stateOpening && s.closed:
+	case c.state == opening && s.closed:
 		return nil, s.closeErr
-	case c.state == stateOpening:
+	case c.state == opening:
 		// The answer is still to come: the reader releases the number
 		// when it arrives, closing the channel if it was confirmed.
-		c.abandoned = true
+		c.state = abandoned
 		return nil, fmt.Errorf("qmux: open: %w", ctx.Err())
-	case c.state == stateRejected:
+	case c.state == done: // refused (an Open's channel is released at once)
 		return nil, mux.ErrOpenRejected
 	case s.closed:
 		return nil, s.closeErr
 	case ctx.Err() != nil:
-		c.closeLocked()
+		c.recv.close()
+		c.letGoLocked()
 		return nil, fmt.Errorf("qmux: open: %w", ctx.Err())
 	}
 	return c, nil
@@ -195,7 +211,6 @@ func (s *Session) startOpenLocked() (*channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.state = stateOpening
 	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize})
 	return c, nil
 }
@@ -280,14 +295,16 @@ func (s *Session) fail(cause error) {
 	s.work.Broadcast()
 	for _, c := range s.chans {
 		if c != nil {
-			c.sessionEnded()
+			c.send.cond.Broadcast()
+			c.writesEndedLocked()
+			c.recv.setEnd(recvSessionEnded)
 		}
 	}
 	// After a local Close, the writer sends what Writes and closes queued
 	// before it (a short Write returns once its data is queued), within
 	// closeFlushTimeout, and then closes the connection.
 	d, ok := s.conn.(interface{ SetWriteDeadline(time.Time) error })
-	s.lingering = cause == nil && (len(s.ctl) > 0 || s.writing || len(s.writer.rest) > 0) && ok &&
+	s.lingering = cause == nil && (s.ctl.len() > 0 || len(s.copied) > 0 || s.writer.held || len(s.writer.rest) > 0) && ok &&
 		d.SetWriteDeadline(time.Now().Add(closeFlushTimeout)) == nil
 	lingering := s.lingering
 	s.mu.Unlock()
@@ -331,10 +348,17 @@ func (s *Session) releaseLocked(c *channel) {
 	s.numChans--
 }
 
-// queueControlLocked queues a control message for the writer.
+// queueControlLocked queues a control message for the writer, behind the
+// copied data queued so far.
 func (s *Session) queueControlLocked(f frame) {
-	s.ctl = appendFrame(s.ctl, f)
+	s.ctl.push(ctlMsg{f: f, after: len(s.copied)})
+	s.ctlBytes += headerLen(f.typ)
 	s.work.Signal()
+}
+
+// fast reports whether the fast path sw is on (see speedup).
+func (s *Session) fast(sw speedup) bool {
+	return s.cfg.without&sw == 0
 }
 
 // numChannels reports how many channel numbers are in use.

@@ -15,11 +15,11 @@ func (c *channel) WriteDone() <-chan struct{} {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.writeDone == nil {
-		c.writeDone = make(chan struct{})
+	if c.send.writeDone == nil {
+		c.send.writeDone = make(chan struct{})
 		c.writesEndedLocked()
 	}
-	return c.writeDone
+	return c.send.writeDone
 }
 
 // writesEndedLocked closes the channel of WriteDone if Writes now fail
@@ -27,11 +27,12 @@ func (c *channel) WriteDone() <-chan struct{} {
 // retractLocked (CloseWrite, Close, the peer's CLOSE), a refused open and
 // the end of the session.
 func (c *channel) writesEndedLocked() {
-	if c.writeDone == nil || c.writeDone == closedWriteDone {
+	h := &c.send
+	if h.writeDone == nil || h.writeDone == closedWriteDone {
 		return
 	}
-	if c.s.closed || c.released || c.sentEOF || c.sentClose || c.state == stateRejected {
-		close(c.writeDone)
-		c.writeDone = closedWriteDone
+	if c.s.closed || !c.state.writable() {
+		close(h.writeDone)
+		h.writeDone = closedWriteDone
 	}
 }

@@ -19,20 +19,29 @@ const (
 	inPlaceThreshold = 2 << 10
 
 	// copyBudget bounds the bytes of DATA that short Writes copied into
-	// the control queue (see channel.copyLocked); past it, they wait for
-	// the writer like longer ones.
+	// the session's data queue (see channel.copyLocked); past it, they
+	// wait for the writer like longer ones.
 	copyBudget = 64 << 10
 )
 
-// writer holds the reusable buffers of the goroutine writing a batch: the
-// writer goroutine, or a Read about to wait (Session.flushBeforeWait),
-// whichever set Session.writing.
+// A writer is the role of writing to the connection: taking what is
+// queued into a batch and writing the batch with one call. At most one
+// goroutine holds the role at a time: the writer goroutine (writeLoop), or
+// a Read about to wait (Session.flushBeforeWait), which takes it only when
+// it is free and nothing needs waiting for.
+//
+// held and rest are guarded by Session.mu; the other fields belong to the
+// goroutine that holds the role, and vectored is set by New.
 type writer struct {
+	held     bool   // a goroutine holds the role
+	rest     []byte // the end of buf that a Read's write left unwritten, to go first
+	vectored bool   // the connection writes net.Buffers with one system call and writeInPlace is on
+
 	buf  []byte      // control messages, headers and copied payloads of a batch
 	iov  net.Buffers // the batch: segments of buf and payloads written in place
+	mark int         // buf[mark:] is not yet in iov
 	out  net.Buffers // the view of iov that WriteTo consumes
 	sent []*channel  // one entry per payload written in place
-	rest []byte      // the end of buf that a Read's write left unwritten, to go first
 }
 
 // A tryWriter writes what it can of p with one system call that does not
@@ -50,26 +59,23 @@ func (s *Session) writeLoop() {
 	w := &s.writer
 	for {
 		s.mu.Lock()
-		for s.writing || !s.closed && len(w.rest) == 0 && !s.hasWorkLocked() {
+		for w.held || !s.closed && len(w.rest) == 0 && !s.hasWorkLocked() {
 			s.work.Wait()
 		}
 		if s.closed {
 			s.finishLocked()
 			return
 		}
+		w.held = true
 		s.fillBatchLocked()
-		s.writing = true
 		s.mu.Unlock()
 
-		err := w.flush(s.sock, s.vectored)
+		err := w.flush(s.sock)
 
 		s.mu.Lock()
-		s.writing = false
+		w.held = false
 		for i, c := range w.sent {
-			c.inflight--
-			if c.inflight == 0 {
-				c.sendCond.Broadcast()
-			}
+			c.send.writtenLocked()
 			w.sent[i] = nil
 		}
 		w.sent = w.sent[:0]
@@ -83,10 +89,10 @@ func (s *Session) writeLoop() {
 	}
 }
 
-// finishLocked ends the writer. After a local Close it first sends the
-// control messages and short Writes' data queued before it (the Writes
-// that were still waiting failed), then closes the connection. It unlocks
-// mu.
+// finishLocked ends the writer, which holds the role for good. After a
+// local Close it first sends the control messages and short Writes' data
+// queued before it (the Writes that were still waiting failed), then closes
+// the connection. It unlocks mu.
 func (s *Session) finishLocked() {
 	if !s.lingering {
 		s.mu.Unlock()
@@ -100,40 +106,49 @@ func (s *Session) finishLocked() {
 }
 
 // takeQueuedLocked starts a batch in the writer's buf: what a Read's
-// write left unwritten, then the control messages and copied data.
+// write left unwritten, then the control messages and the copied data, in
+// the order they were queued.
 func (s *Session) takeQueuedLocked() {
 	w := &s.writer
 	n := copy(w.buf[:cap(w.buf)], w.rest) // rest is the end of buf: copy moves it to the front
-	w.buf = append(w.buf[:n], s.ctl...)
-	w.rest, s.ctl, s.ctlData = nil, s.ctl[:0], 0
+	w.buf, w.rest = w.buf[:n], nil
+	done := 0 // s.copied[:done] is in buf
+	for s.ctl.len() > 0 {
+		m := s.ctl.pop()
+		w.buf = append(w.buf, s.copied[done:m.after]...)
+		w.buf = appendFrame(w.buf, m.f)
+		done = m.after
+	}
+	w.buf = append(w.buf, s.copied[done:]...)
+	s.copied, s.ctlBytes = s.copied[:0], 0
 }
 
 // hasWorkLocked reports whether anything waits to be written.
 func (s *Session) hasWorkLocked() bool {
-	return len(s.ctl) > 0 || s.adjusts.len() > 0 || s.ready.len() > 0
+	return s.ctl.len() > 0 || len(s.copied) > 0 || s.grants.len() > 0 || s.ready.len() > 0
 }
 
 // flushBeforeWait writes what is queued from the goroutine of a Read that
-// is about to wait, if the writer goroutine is not writing: the Read has
-// nothing better to do, and the writer would have to be woken for it (a
-// request written, then its reply awaited). Only control messages and
-// copied data qualify, and the write does not wait for the connection:
-// what it leaves unwritten, the writer goroutine writes first.
+// is about to wait, if the writer role is free (flushOnRead): the Read has
+// nothing better to do, and the writer goroutine would have to be woken
+// for it (a request written, then its reply awaited). Only control
+// messages and copied data qualify, and the write does not wait for the
+// connection: what it leaves unwritten, the writer goroutine writes first.
 func (s *Session) flushBeforeWait() {
 	s.mu.Lock()
 	w := &s.writer
-	if s.closed || s.writing || len(w.rest) > 0 || s.ready.len() > 0 || !s.hasWorkLocked() {
+	if s.closed || w.held || len(w.rest) > 0 || s.ready.len() > 0 || !s.hasWorkLocked() {
 		s.mu.Unlock()
 		return
 	}
+	w.held = true
 	s.fillBatchLocked() // no channel is ready: all of the batch is in buf
-	s.writing = true
 	s.mu.Unlock()
 
 	n, err := s.tw.tryWrite(w.buf)
 
 	s.mu.Lock()
-	s.writing = false
+	w.held = false
 	if n < len(w.buf) && err == nil {
 		w.rest = w.buf[n:]
 	}
@@ -146,65 +161,53 @@ func (s *Session) flushBeforeWait() {
 	}
 }
 
-// fillBatchLocked moves the queued control messages, window grants and up
-// to batchBudget bytes of data into the writer's batch. Ready channels send
-// one packet per turn and go back to the end of the queue, so large writes
-// interleave fairly.
+// fillBatchLocked moves the queued control messages, copied data, window
+// grants and up to batchBudget bytes of the ready channels' data into the
+// writer's batch. Ready channels send one packet per turn and go back to
+// the end of the queue, so large writes interleave fairly.
 func (s *Session) fillBatchLocked() {
 	w := &s.writer
 	s.takeQueuedLocked()
-	for s.adjusts.len() > 0 {
-		c := s.adjusts.pop()
-		c.adjustQueued = false
-		if !c.sentClose && c.grant > 0 {
-			w.buf = appendFrame(w.buf, frame{typ: msgChannelWindowAdjust, recipient: c.remoteID, window: c.grant})
+	for s.grants.len() > 0 {
+		c := s.grants.pop()
+		c.recv.grantQueued = false
+		if !c.state.closeSent() && c.recv.grant > 0 {
+			w.buf = appendFrame(w.buf, frame{typ: msgChannelWindowAdjust, recipient: c.remoteID, window: c.recv.grant})
 		}
-		c.grant = 0
+		c.recv.grant = 0
 	}
-	w.iov = w.iov[:0]
-	mark := 0 // w.buf[mark:] is not yet in w.iov
+	w.iov, w.mark = w.iov[:0], 0
 	for budget := batchBudget; budget > 0 && s.ready.len() > 0; {
-		c := s.ready.pop()
-		c.readyQueued = false
-		if c.pending == nil || c.sendWindow == 0 {
-			continue
-		}
-		k := min(c.unsent, int(c.sendWindow), int(c.remoteMaxPacket), budget)
-		w.buf = appendFrame(w.buf, frame{typ: msgChannelData, recipient: c.remoteID, length: uint32(k)})
-		for left := k; left > 0; {
-			n := min(len(c.pending), left)
-			if s.vectored && n >= inPlaceThreshold {
-				w.iov = append(w.iov, w.buf[mark:], c.pending[:n])
-				mark = len(w.buf)
-				c.inflight++
-				w.sent = append(w.sent, c)
-			} else {
-				w.buf = append(w.buf, c.pending[:n]...)
-			}
-			left -= n
-			if c.pending = c.pending[n:]; len(c.pending) == 0 {
-				c.nextSegmentLocked()
-			}
-		}
-		c.unsent -= k
-		c.written += k
-		c.sendWindow -= uint32(k)
-		budget -= k
-		if c.pending == nil {
-			c.sendCond.Broadcast()
-		} else {
-			c.queueReadyLocked()
-		}
+		budget -= s.ready.pop().nextPacketLocked(w, budget)
 	}
-	if mark < len(w.buf) {
-		w.iov = append(w.iov, w.buf[mark:])
+	if w.mark < len(w.buf) {
+		w.iov = append(w.iov, w.buf[w.mark:])
 	}
+}
+
+// appendHeader adds a message header to the batch.
+func (w *writer) appendHeader(f frame) {
+	w.buf = appendFrame(w.buf, f)
+}
+
+// appendPayload adds p to the batch, and reports whether it did so in
+// place: on a vectored connection a long payload is written from the
+// caller's memory, which must stay untouched until the batch is written.
+// Otherwise p is copied.
+func (w *writer) appendPayload(p []byte) bool {
+	if w.vectored && len(p) >= inPlaceThreshold {
+		w.iov = append(w.iov, w.buf[w.mark:], p)
+		w.mark = len(w.buf)
+		return true
+	}
+	w.buf = append(w.buf, p...)
+	return false
 }
 
 // flush writes the batch. Vectored connections get one writev; others one
 // Write of the copied batch.
-func (w *writer) flush(conn io.Writer, vectored bool) error {
-	if !vectored {
+func (w *writer) flush(conn io.Writer) error {
+	if !w.vectored {
 		_, err := conn.Write(w.buf)
 		return err
 	}

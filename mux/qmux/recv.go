@@ -1,0 +1,380 @@
+package qmux
+
+import (
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+)
+
+// A recvHalf is the receiving side of a channel: the bytes the peer sent
+// that no Read has taken yet, this side's window, and why Reads end.
+//
+// Its fields are guarded by mu, except where noted. Lock order: Session.mu
+// before mu. The reader goroutine is the only one to add data; it does so
+// in two ways, and in both it writes into memory without holding mu, which
+// is then its own:
+//
+//   - the free part of the ring, while ringFilling is true: Reads only
+//     touch the unread part, and only the reader grows the ring;
+//   - the buffer of a Read waiting for data (the offer), while the offer is
+//     in state offerFilling: the Read waits for the state to change before
+//     it returns.
+//
+// The path of a byte: the reader parses a DATA header (reader.go) and
+// calls receiveData, which puts the payload into the buffer of a waiting
+// Read if there is one (readIntoOffer), else into the ring; read copies
+// from the ring, and counts what was consumed so that the window is given
+// back to the peer (grantLocked, then Session.queueGrant) once half of it
+// was read.
+type recvHalf struct {
+	mu   sync.Mutex
+	cond sync.Cond // L is &mu; signalled when a Read may progress
+
+	buf         []byte // ring of received bytes; grows up to the window
+	head, n     int    // the unread bytes are buf[head:head+n] modulo len(buf)
+	ringFilling bool   // the reader is writing into buf's free part without holding mu
+	window      uint32 // bytes the peer may still send
+	consumed    uint32 // bytes read but not yet granted back
+	end         recvEnd
+	offer       offer
+	deadline    time.Time
+	timer       *time.Timer
+
+	// Guarded by Session.mu: the window to give back, which the writer
+	// sends as a WINDOW_ADJUST.
+	grant       uint32
+	grantQueued bool // in Session.grants
+}
+
+// A recvEnd is why Reads stop, from the weakest reason to the strongest: a
+// stronger one replaces a weaker one, never the reverse. The first two let
+// Reads drain the buffered bytes first; the last two fail them at once.
+type recvEnd uint8
+
+const (
+	recvOpen         recvEnd = iota
+	recvSessionEnded         // the session ended: its error
+	recvEOF                  // the peer sent EOF or CLOSE: io.EOF
+	recvRejected             // the peer refused the open: mux.ErrOpenRejected
+	recvClosed               // Close was called: mux.ErrChannelClosed
+)
+
+// An offer is the buffer of a Read waiting for data, lent to the reader
+// goroutine so that a payload can skip the ring. At most one Read offers
+// its buffer at a time.
+type offer struct {
+	buf   []byte
+	state offerState
+	n     int // bytes the reader put into buf, once offerFilled
+}
+
+type offerState uint8
+
+const (
+	offerNone    offerState = iota
+	offerWaiting            // a Read waits with buf; the reader may take it
+	offerFilling            // the reader took buf and fills it without holding mu
+	offerFilled             // the reader is done: n bytes for the Read to count
+)
+
+// minBufferSize is the first size of a channel's receive buffer, which
+// grows up to the window as data arrives. Buffers of this size are
+// recycled when their channel closes, so short-lived channels (one per
+// rpc call) do not allocate one each.
+const minBufferSize = 4 << 10
+
+var smallBuffers = sync.Pool{New: func() any { return new([minBufferSize]byte) }}
+
+// yieldAfter is the size from which a payload handed straight to a Read
+// is worth yielding the reader goroutine's time for. Small payloads, as of
+// many concurrent calls, are not: the reader would queue behind their
+// goroutines.
+const yieldAfter = 16 << 10
+
+func (r *recvHalf) init(window uint32) {
+	r.cond.L = &r.mu
+	r.window = window
+}
+
+// read reads data the peer sent, returning io.EOF after the peer's EOF or
+// CLOSE once the buffered data is read. A Read waiting for data offers p to
+// the reader goroutine, which may fill it straight from the connection
+// (see receiveData); on sockets, it first writes what the session has
+// queued (see Session.flushBeforeWait).
+func (r *recvHalf) read(c *channel, p []byte) (int, error) {
+	r.mu.Lock()
+	mine := false // this Read made the offer
+	flushed := c.s.tw == nil
+	for {
+		if mine && r.offer.state == offerFilled {
+			n := r.offer.n
+			r.offer, mine = offer{}, false
+			if n > 0 && r.end != recvClosed {
+				return c.consumedLocked(n)
+			}
+		}
+		if mine && r.offer.state == offerFilling {
+			// The reader is writing into p: wait for it, which takes
+			// no longer than a copy.
+			r.cond.Wait()
+			continue
+		}
+		if err := c.readErrLocked(len(p)); err != nil || r.n > 0 || len(p) == 0 {
+			if mine {
+				r.offer = offer{} // not taken: withdrawn
+			}
+			if err == nil && r.n > 0 {
+				return c.consumedLocked(r.readLocked(p))
+			}
+			r.mu.Unlock()
+			return 0, err
+		}
+		if r.offer.state == offerNone && c.s.fast(readIntoOffer) {
+			r.offer, mine = offer{buf: p, state: offerWaiting}, true
+		}
+		if !flushed {
+			// Before waiting, write what waits to be written; then
+			// look again.
+			flushed = true
+			r.mu.Unlock()
+			c.s.flushBeforeWait()
+			r.mu.Lock()
+			continue
+		}
+		r.cond.Wait()
+	}
+}
+
+// readErrLocked reports why a Read of n bytes cannot wait for data: it
+// fails at once (closed, deadline, refused), or the buffered bytes are gone
+// and no more will come. A Read with data to read takes it before the
+// latter.
+func (c *channel) readErrLocked(n int) error {
+	r := &c.recv
+	switch {
+	case r.end == recvClosed:
+		return mux.ErrChannelClosed
+	case expired(r.deadline):
+		return os.ErrDeadlineExceeded
+	case r.end == recvRejected:
+		return mux.ErrOpenRejected
+	case r.n > 0 || n == 0:
+		return nil
+	case r.end == recvEOF:
+		return io.EOF
+	case r.end == recvSessionEnded:
+		return c.s.closeErr // written before end, under r.mu
+	}
+	return nil
+}
+
+// consumedLocked ends a Read that got n bytes: it unlocks mu and gives the
+// window back if it is time to.
+func (c *channel) consumedLocked(n int) (int, error) {
+	grant := c.recv.grantLocked(n, c.s.cfg.WindowSize)
+	c.recv.mu.Unlock()
+	if grant > 0 {
+		c.s.queueGrant(c, grant)
+	}
+	return n, nil
+}
+
+// readLocked copies buffered bytes into p.
+func (r *recvHalf) readLocked(p []byte) int {
+	n := 0
+	for n < len(p) && r.n > 0 {
+		end := min(r.head+r.n, len(r.buf))
+		k := copy(p[n:], r.buf[r.head:end])
+		n += k
+		r.n -= k
+		r.head = (r.head + k) % len(r.buf)
+	}
+	return n
+}
+
+// grantLocked counts n consumed bytes and returns the window to give back
+// to the peer: nothing until half the window was consumed, so that one
+// WINDOW_ADJUST covers many reads.
+func (r *recvHalf) grantLocked(n int, window uint32) uint32 {
+	r.consumed += uint32(n)
+	if r.end >= recvEOF || r.consumed < window/2 {
+		return 0
+	}
+	grant := r.consumed
+	r.consumed = 0
+	r.window += grant
+	return grant
+}
+
+// queueGrant queues a WINDOW_ADJUST, merging it with one not yet sent.
+func (s *Session) queueGrant(c *channel, grant uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || c.state.closeSent() {
+		return
+	}
+	c.recv.grant += grant
+	if !c.recv.grantQueued {
+		c.recv.grantQueued = true
+		s.grants.push(c)
+		s.work.Signal()
+	}
+}
+
+// receiveData reads a DATA payload of length bytes from in into the
+// buffer of a waiting Read, as much as has arrived, and the rest into the
+// ring. Called by the reader goroutine.
+func (c *channel) receiveData(in *input, length uint32) error {
+	r := &c.recv
+	r.mu.Lock()
+	if r.end == recvEOF {
+		r.mu.Unlock()
+		return protocolError("DATA for channel %d after its EOF", c.id)
+	}
+	if length > r.window {
+		r.mu.Unlock()
+		return protocolError("DATA of %d bytes for channel %d exceeds its window of %d", length, c.id, r.window)
+	}
+	r.window -= length
+	if length == 0 {
+		r.mu.Unlock()
+		return nil
+	}
+	if r.offer.state == offerWaiting && r.n == 0 {
+		// A Read is waiting: what the connection has of the payload
+		// goes straight into its buffer, skipping the ring. Only what
+		// is there already: the Read must not wait for the peer.
+		dst := r.offer.buf[:min(len(r.offer.buf), int(length))]
+		r.offer.state = offerFilling
+		r.mu.Unlock()
+		k := in.readAvailable(dst)
+		r.mu.Lock()
+		r.offer.state, r.offer.n = offerFilled, k
+		r.cond.Broadcast()
+		length -= uint32(k)
+		if length == 0 {
+			r.mu.Unlock()
+			if k >= yieldAfter && c.s.fast(yieldAfterHandoff) {
+				// Let the Read run now, as a mutex yields to the
+				// waiter it hands over to: it is then likely back
+				// and waiting, buffer offered, when the next payload
+				// comes, which spares the copy through the ring.
+				runtime.Gosched()
+			}
+			return nil
+		}
+	}
+	need := r.n + int(length)
+	if need > len(r.buf) {
+		r.growLocked(need, c.s.cfg.WindowSize)
+	}
+	tail := (r.head + r.n) % len(r.buf)
+	first := r.buf[tail:min(tail+int(length), len(r.buf))]
+	second := r.buf[:int(length)-len(first)]
+	r.ringFilling = true
+	r.mu.Unlock()
+
+	if err := in.readPayload(first, second); err != nil {
+		return truncated(err)
+	}
+
+	r.mu.Lock()
+	r.ringFilling = false
+	r.n += int(length)
+	r.cond.Signal()
+	r.recycleLocked()
+	r.mu.Unlock()
+	return nil
+}
+
+// growLocked grows the ring to hold at least need bytes, within the window.
+func (r *recvHalf) growLocked(need int, window uint32) {
+	size := max(minBufferSize, 2*len(r.buf), need)
+	size = min(size, int(window))
+	var buf []byte
+	if size == minBufferSize {
+		buf = smallBuffers.Get().(*[minBufferSize]byte)[:]
+	} else {
+		buf = make([]byte, size)
+	}
+	n := 0
+	if r.n > 0 {
+		n = copy(buf, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+		copy(buf[n:], r.buf[:r.n-n])
+	}
+	if len(r.buf) == minBufferSize {
+		smallBuffers.Put((*[minBufferSize]byte)(r.buf))
+	}
+	r.buf, r.head = buf, 0
+}
+
+// recycleLocked returns a minimum-size buffer to the pool once the channel
+// is closed and the reader is not writing into it.
+func (r *recvHalf) recycleLocked() {
+	if r.end == recvClosed && !r.ringFilling && len(r.buf) == minBufferSize {
+		smallBuffers.Put((*[minBufferSize]byte)(r.buf))
+		r.buf, r.head, r.n = nil, 0, 0
+	}
+}
+
+// endLocked records why Reads stop, unless a stronger reason is already
+// recorded, and wakes them.
+func (r *recvHalf) endLocked(e recvEnd) {
+	if e > r.end {
+		r.end = e
+		r.cond.Broadcast()
+	}
+}
+
+// receiveEOF records the peer's EOF. Called by the reader with
+// Session.mu held.
+func (c *channel) receiveEOF() error {
+	r := &c.recv
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.end == recvEOF {
+		return protocolError("second EOF for channel %d", c.id)
+	}
+	r.endLocked(recvEOF)
+	return nil
+}
+
+// setEnd records why Reads stop (see endLocked).
+func (r *recvHalf) setEnd(e recvEnd) {
+	r.mu.Lock()
+	r.endLocked(e)
+	r.mu.Unlock()
+}
+
+// close fails pending and later Reads and reports whether the channel was
+// open until now. Called with Session.mu held.
+func (r *recvHalf) close() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.end == recvClosed {
+		return false
+	}
+	r.endLocked(recvClosed)
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.recycleLocked()
+	return true
+}
+
+// setDeadline makes pending and later Reads fail from t on.
+func (r *recvHalf) setDeadline(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deadline = t
+	r.timer = resetTimer(r.timer, t, func() {
+		r.mu.Lock()
+		r.cond.Broadcast()
+		r.mu.Unlock()
+	})
+	r.cond.Broadcast()
+}
