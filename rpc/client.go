@@ -26,7 +26,7 @@ type Client struct {
 	interceptors []Interceptor    // wrap every call (WithInterceptors)
 
 	sendMu  sync.Mutex
-	senders map[string]*sender // guarded by sendMu: the channels of one-way messages, by selector
+	senders map[senderKey]*sender // guarded by sendMu: the channels of one-way messages
 }
 
 // DefaultOpenAhead is how many channels a client keeps open ahead of its

@@ -151,10 +151,9 @@ func (jsonCodec) Append(b []byte, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	var unsupported *json.UnsupportedTypeError
 	if errors.As(err, &unsupported) {
-		if g, gerr := jsonGeneric(v); gerr == nil {
+		var g any
+		if g, err = jsonGeneric(v); err == nil {
 			data, err = json.Marshal(g)
-		} else {
-			err = gerr
 		}
 	}
 	return append(b, data...), err

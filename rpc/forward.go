@@ -121,6 +121,10 @@ func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ah
 		return fmt.Errorf("%w: %w", ErrAnswered, errAlreadyResponded)
 	case !c.hasArgs:
 		return Errorf(CodeInternal, "rpc: Forward after Receive: the arguments are gone")
+	case resp.oneWay && ahead == nil:
+		return Errorf(CodeUnimplemented, "rpc: a one-way message is forwarded with Client.Forward, which keeps the messages in order")
+	case resp.oneWay:
+		return ahead.forwardMessage(ctx, resp, c, selector)
 	}
 	// The forwarded call ends with ctx or with the call.
 	ctx, cancel := context.WithCancelCause(ctx)

@@ -2,13 +2,17 @@ package rpc
 
 import (
 	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
 	"reflect"
 	"strconv"
 )
 
-// jsonGeneric returns v, a generic value (what a codec decodes into an
-// any: maps, slices and scalars), with every map turned into a
-// map[string]any, as JSON objects need. CBOR and msgpack decode maps into
+// jsonGeneric returns v as a generic value (what a codec decodes into an
+// any: maps, slices and scalars) with every map turned into a
+// map[string]any, as JSON objects need. A value of another type, which
+// may hold generic maps in its fields, goes through CBOR first, which
+// encodes such maps and names struct fields as JSON does. CBOR and msgpack decode maps into
 // a map[any]any when their keys are not all text; jsonGeneric writes the
 // keys as encoding/json writes those of a Go map: strings as they are,
 // integers, floats and booleans in their shortest text form. A key of
@@ -50,8 +54,23 @@ func jsonGeneric(v any) (any, error) {
 			}
 		}
 		return s, nil
+	case nil, string, bool, float64, int64, uint64, []byte:
+		return v, nil
 	}
-	return v, nil
+	data, err := cbor.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var g any
+	if err := cbor.Unmarshal(data, &g); err != nil {
+		return nil, err
+	}
+	if _, isStruct := g.(map[any]any); !isStruct {
+		if _, isList := g.([]any); !isList {
+			return g, nil
+		}
+	}
+	return jsonGeneric(g)
 }
 
 // jsonKey returns the text of a generic map key, as encoding/json writes

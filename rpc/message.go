@@ -54,23 +54,34 @@ const failureWait = time.Second
 // are not reported. Handlers from package fn for funcs without results
 // receive messages as calls.
 func (c *Client) Send(ctx context.Context, selector string, v any) error {
-	s := c.sender(selector)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.failure(); err != nil {
-		c.dropSender(selector, s)
-		return err
-	}
-	if s.ch == nil {
-		if err := c.openSender(ctx, s, selector); err != nil {
-			c.dropSender(selector, s)
-			return callError(ctx, err)
-		}
-	}
 	w := newFrameWriter()
 	if err := w.value(c.codec, v); err != nil {
 		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s message: %w", c.codec.Name(), err)
+	}
+	return c.sendFrame(ctx, senderKey{c.codec.Name(), selector}, w)
+}
+
+// A senderKey names the channel of messages of one codec to one selector.
+type senderKey struct{ codec, selector string }
+
+// sendFrame writes w, a VALUE frame, on the channel of key's messages,
+// opening it if need be.
+func (c *Client) sendFrame(ctx context.Context, key senderKey, w frameWriter) error {
+	s := c.sender(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.failure(); err != nil {
+		w.release()
+		c.dropSender(key, s)
+		return err
+	}
+	if s.ch == nil {
+		if err := c.openSender(ctx, s, key); err != nil {
+			w.release()
+			c.dropSender(key, s)
+			return callError(ctx, err)
+		}
 	}
 	// ctx ending (its deadline included) cuts a write blocked on the window.
 	fired := make(chan struct{})
@@ -85,7 +96,7 @@ func (c *Client) Send(ctx context.Context, selector string, v any) error {
 	}
 	if err != nil {
 		// A message cut short leaves the channel unusable: start anew.
-		c.dropSender(selector, s)
+		c.dropSender(key, s)
 		if ctx.Err() != nil {
 			s.ch.Close()
 			return callError(ctx, ctx.Err())
@@ -105,39 +116,50 @@ func (c *Client) Send(ctx context.Context, selector string, v any) error {
 	return nil
 }
 
-// sender returns the sender of selector, making it if need be.
-func (c *Client) sender(selector string) *sender {
+// sender returns the sender of key, making it if need be.
+func (c *Client) sender(key senderKey) *sender {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	if c.senders == nil {
-		c.senders = map[string]*sender{}
+		c.senders = map[senderKey]*sender{}
 	}
-	s := c.senders[selector]
+	s := c.senders[key]
 	if s == nil {
 		s = &sender{}
-		c.senders[selector] = s
+		c.senders[key] = s
 	}
 	return s
 }
 
-// dropSender forgets s, so that the next Send of selector opens anew.
-func (c *Client) dropSender(selector string, s *sender) {
+// dropSender forgets s, so that the next message of key opens anew.
+func (c *Client) dropSender(key senderKey, s *sender) {
 	c.sendMu.Lock()
-	if c.senders[selector] == s {
-		delete(c.senders, selector)
+	if c.senders[key] == s {
+		delete(c.senders, key)
 	}
 	c.sendMu.Unlock()
 }
 
+// forwardMessage forwards the one-way message c to selector on cl's
+// session, as a message of the same codec, on cl's channel of those
+// messages: the messages forwarded to one selector stay in order.
+func (cl *Client) forwardMessage(ctx context.Context, resp *response, c *Call, selector string) error {
+	w := newFrameWriter()
+	w.encoded(c.args)
+	c.hasArgs = false
+	resp.responded = true // nothing goes back
+	return cl.sendFrame(ctx, senderKey{c.codec.Name(), selector}, w)
+}
+
 // openSender opens s's channel and writes the MESSAGE header, then
 // watches the channel for its end.
-func (c *Client) openSender(ctx context.Context, s *sender, selector string) error {
+func (c *Client) openSender(ctx context.Context, s *sender, key senderKey) error {
 	ch, err := c.sess.Open(ctx)
 	if err != nil {
 		return err
 	}
 	w := newFrameWriter()
-	w.message(&callHeader{selector: selector, codec: c.codec.Name()})
+	w.message(&callHeader{selector: key.selector, codec: key.codec})
 	if _, err := w.writeTo(ch); err != nil {
 		ch.Close()
 		return err

@@ -177,6 +177,7 @@ var wantLabels = []string{
 	"check:bytes", "check:callback", "check:echo", "check:fail", "check:metadata", "check:stream", "check:sum",
 	"echo:echo",
 	"kv:delete", "kv:get", "kv:list", "kv:set",
+	"pubsub:publish", "pubsub:retain", "pubsub:subscribe",
 	"qtalk:labels", "qtalk:ping",
 }
 

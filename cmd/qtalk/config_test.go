@@ -18,6 +18,7 @@ echo  = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/
 chat  = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/chat" }
 kv    = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/kv" }
 check = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/check" }
+pubsub = { provider = "local", module = "github.com/qtalkkit/qtalk/pubsub" }
 `
 
 // writeConfig writes a config file for the test and returns its path.

@@ -15,7 +15,8 @@
 // # Serve
 //
 // Without --config, serve runs the built-in services of internal/demo
-// (echo, chat, kv, the check protocol, qtalk:ping and qtalk:labels) on
+// (echo, chat, kv, the pubsub hub, the check protocol, qtalk:ping and
+// qtalk:labels) on
 // tcp://127.0.0.1:4242 and ws://127.0.0.1:4243/qtalk, or on the --listen
 // addresses. It logs "listening addr=..." with the address each listener
 // got (the chosen port for port 0), shuts down gracefully on SIGINT or

@@ -7,6 +7,7 @@ import (
 	"github.com/qtalkkit/qtalk/fn"
 	"github.com/qtalkkit/qtalk/internal/check"
 	"github.com/qtalkkit/qtalk/internal/demo"
+	"github.com/qtalkkit/qtalk/pubsub"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk/service"
 )
@@ -16,10 +17,11 @@ import (
 //	[services]
 //	chat = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/chat" }
 const (
-	moduleEcho  = "github.com/qtalkkit/qtalk/internal/demo/echo"
-	moduleChat  = "github.com/qtalkkit/qtalk/internal/demo/chat"
-	moduleKV    = "github.com/qtalkkit/qtalk/internal/demo/kv"
-	moduleCheck = "github.com/qtalkkit/qtalk/internal/check"
+	moduleEcho   = "github.com/qtalkkit/qtalk/internal/demo/echo"
+	moduleChat   = "github.com/qtalkkit/qtalk/internal/demo/chat"
+	moduleKV     = "github.com/qtalkkit/qtalk/internal/demo/kv"
+	moduleCheck  = "github.com/qtalkkit/qtalk/internal/check"
+	modulePubsub = "github.com/qtalkkit/qtalk/pubsub"
 )
 
 func init() {
@@ -51,6 +53,11 @@ func init() {
 	})
 	service.RegisterModule(moduleCheck, func(m *service.Module) error {
 		return handleAll(m, check.Handler())
+	})
+	service.RegisterModule(modulePubsub, func(m *service.Module) error {
+		hub := pubsub.NewHub(nil)
+		m.OnClose(hub.Close)
+		return handleAll(m, hub.Handler())
 	})
 }
 

@@ -53,6 +53,8 @@ of its CAs (mutual TLS).
 
 Without --config it serves the built-in services: echo:echo, chat:send,
 chat:history, chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the
+pub/sub hub (pubsub:publish, pubsub:retain, pubsub:subscribe; see package
+pubsub), the
 interop check protocol (check:*, see qtalk check), qtalk:ping (see qtalk
 ping) and qtalk:labels, which lists them. It logs to stderr, one INFO line per listener with the address
 it listens on ("listening addr=tcp://127.0.0.1:4242": with port 0, the
@@ -70,6 +72,7 @@ config can mount:
   chat  = { provider = "local", module = "` + moduleChat + `" }
   kv    = { provider = "local", module = "` + moduleKV + `" }
   check = { provider = "local", module = "` + moduleCheck + `" }
+  pubsub = { provider = "local", module = "` + modulePubsub + `" }
 The chat module emits its events ("message", "joined", "left") to
 subscribers of qtalk:subscribe.`,
 	example: `  qtalk serve

@@ -59,6 +59,7 @@ func TestLabels(t *testing.T) {
 		"check:bytes", "check:callback", "check:echo", "check:fail", "check:metadata", "check:stream", "check:sum",
 		"echo:echo",
 		"kv:delete", "kv:get", "kv:list", "kv:set",
+		"pubsub:publish", "pubsub:retain", "pubsub:subscribe",
 		"qtalk:labels", "qtalk:ping",
 	}
 	if got := s.Labels(); !slices.Equal(got, want) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qtalkkit/qtalk/fn"
 	"github.com/qtalkkit/qtalk/internal/check"
+	"github.com/qtalkkit/qtalk/pubsub"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 )
@@ -16,6 +17,7 @@ const LabelsSelector = "qtalk:labels"
 
 // A Server is the built-in services on one mux.
 type Server struct {
+	hub  *pubsub.Hub
 	chat *Chat
 	kv   *KV
 	mux  *rpc.RespondMux
@@ -24,6 +26,7 @@ type Server struct {
 // New returns the built-in services, logging to log.
 func New(log *slog.Logger) *Server {
 	s := &Server{
+		hub:  pubsub.NewHub(nil),
 		chat: NewChat(log.With("type", "service", "id", "chat")),
 		kv:   NewKV(log.With("type", "service", "id", "kv")),
 		mux:  rpc.NewRespondMux(),
@@ -34,6 +37,7 @@ func New(log *slog.Logger) *Server {
 	s.mux.Handle("chat:", must(fn.HandlerFor[ChatService](s.chat)))
 	s.mux.Handle("kv:", must(fn.HandlerFrom(s.kv)))
 	s.mux.Handle(check.Prefix, check.Handler())
+	s.mux.Handle("pubsub:", s.hub.Handler())
 	s.mux.Handle(LabelsSelector, LabelsHandler(s.mux))
 	s.mux.Handle(talk.LabelPing, talk.PingHandler)
 	return s
@@ -57,7 +61,10 @@ func (s *Server) Labels() []string { return Labels(s.mux) }
 // Close ends the streams in progress (chat subscriptions, which then end
 // without an error) and makes later subscriptions fail. Other calls go on
 // working.
-func (s *Server) Close() { s.chat.Close() }
+func (s *Server) Close() {
+	s.chat.Close()
+	s.hub.Close()
+}
 
 // Echo replies with its argument, one value of any type.
 func Echo(r rpc.Responder, c *rpc.Call) {
