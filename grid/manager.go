@@ -167,6 +167,7 @@ func (m *Manager) Links() []LinkInfo {
 // accept serves the listener until ctx ends, giving each accepted session
 // DialTimeout to greet.
 func (m *Manager) accept(ctx context.Context, ln transport.Listener) {
+	defer ln.Close() // closed when accept returns, so that Close frees the address
 	context.AfterFunc(ctx, func() { ln.Close() })
 	for {
 		sess, err := ln.Accept(ctx)
