@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -23,6 +24,7 @@ offers, one per line. Exit statuses are those of qtalk call.
 func runLs(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdLs)
 	timeout := f.Duration("timeout", 10*time.Second, "bound connecting and the call (0: no bound but "+dialTimeout.String()+" to connect)")
+	asJSON := f.Bool("json", false, "print the labels as one JSON array")
 	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
@@ -52,6 +54,12 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	var labels []string
 	if _, err := p.Call(ctx, demo.LabelsSelector, nil, &labels); err != nil {
 		return &callError{label: demo.LabelsSelector, err: err, timeout: *timeout}
+	}
+	if *asJSON {
+		if labels == nil {
+			labels = []string{}
+		}
+		return json.NewEncoder(e.stdout).Encode(labels)
 	}
 	for _, l := range labels {
 		if _, err := fmt.Fprintln(e.stdout, l); err != nil {

@@ -41,7 +41,8 @@ func init() {
 	cmdCheck.run = runCheck
 	cmdPing.run = runPing
 	cmdPipe.run = runPipe
-	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdPipe, cmdBench, cmdCheck}
+	cmdVersion.run = runVersion
+	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdPipe, cmdBench, cmdCheck, cmdVersion}
 }
 
 func lookupCommand(name string) *command {
@@ -76,6 +77,8 @@ func run(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	switch name := args[0]; name {
+	case "-version", "--version":
+		return report(ctx, e, runVersion(ctx, e, nil))
 	case "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, topUsage())
 		return exitOK
