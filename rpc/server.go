@@ -40,6 +40,12 @@ type Responder interface {
 	Conn() mux.Channel
 }
 
+// Defaults of the Server's budgets (spec/limits.md lists them all).
+const (
+	DefaultRequestTimeout     = 30 * time.Second
+	DefaultMaxWaitingChannels = 64
+)
+
 var (
 	// ErrServerClosed is returned by Serve and ServeSession after Shutdown.
 	ErrServerClosed = errors.New("rpc: server closed")
@@ -61,6 +67,20 @@ type Server struct {
 	// ErrorLog, if set, records handler panics with their stacks (clients
 	// get only an internal error naming the panic value).
 	ErrorLog *slog.Logger
+
+	// RequestTimeout bounds how long a channel the server accepted may
+	// wait for its call (the CALL header and the arguments, or the first
+	// MESSAGE): past it, the channel is refused as at Shutdown, so a
+	// client whose call was under way sends it again on a new channel.
+	// Clients open a few channels ahead of their calls; those wait too.
+	// 0 selects DefaultRequestTimeout, a negative value none.
+	RequestTimeout time.Duration
+
+	// MaxWaitingChannels bounds the channels of a session that have
+	// waited more than a second for their call; while that many wait, a
+	// channel accepted is refused at once. 0 selects
+	// DefaultMaxWaitingChannels, a negative value none.
+	MaxWaitingChannels int
 
 	mu       sync.Mutex
 	closing  bool
@@ -121,9 +141,14 @@ func (s *Server) Serve(l SessionListener) error {
 // the session's calls in flight are done. It does not close sess.
 func (s *Server) ServeSession(sess mux.Session) error {
 	stop := s.stopContext()
-	active := &activeCalls{calls: map[*Call]bool{}, base: context.Background()}
+	active := &activeCalls{calls: map[*Call]bool{}, base: context.Background(), waiting: map[*Call]time.Time{}}
 	if s.BaseContext != nil {
 		active.base = s.BaseContext(sess)
+	}
+	active.maxWaiting = budget(s.MaxWaitingChannels, DefaultMaxWaitingChannels)
+	if timeout := time.Duration(budget(int64(s.RequestTimeout), int64(DefaultRequestTimeout))); timeout > 0 {
+		active.startSweep(timeout)
+		defer active.stopSweep()
 	}
 	var caller *Client
 	if s.NewCaller != nil {
@@ -218,9 +243,94 @@ type activeCalls struct {
 	workers     sync.WaitGroup  // the goroutines serving calls
 	idleWorkers atomic.Int32    // workers waiting for a call
 	mu          sync.Mutex
-	calls       map[*Call]bool // true once the call began
-	ended       bool           // the session ended
-	closing     bool           // Shutdown: no call may begin
+	calls       map[*Call]bool      // true once the call began
+	ended       bool                // the session ended
+	closing     bool                // Shutdown: no call may begin
+	waiting     map[*Call]time.Time // guarded by mu: the calls whose request has not come, by when their channel was accepted
+	maxWaiting  int                 // the most entries of waiting; 0 for no limit
+	sweep       *time.Timer         // refuses the calls waiting too long; guarded by mu
+	timeout     time.Duration       // Server.RequestTimeout
+}
+
+// budget returns n, or def if n is 0, or 0 (no limit) if n is negative.
+func budget[T int | int64](n, def T) T {
+	switch {
+	case n < 0:
+		return 0
+	case n == 0:
+		return def
+	}
+	return n
+}
+
+// staleAfter is how long a channel waits for its request before it counts
+// against MaxWaitingChannels: a burst of calls opens many channels whose
+// requests are on their way, which the server has just not read yet.
+const staleAfter = time.Second
+
+// await registers c as waiting for its request; false if as many calls of
+// the session have waited for theirs longer than staleAfter as the bound
+// allows.
+func (a *activeCalls) await(c *Call) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	if a.maxWaiting > 0 && len(a.waiting) >= a.maxWaiting {
+		stale := 0
+		for _, since := range a.waiting {
+			if now.Sub(since) >= staleAfter {
+				stale++
+			}
+		}
+		if stale >= a.maxWaiting {
+			return false
+		}
+	}
+	a.waiting[c] = now
+	return true
+}
+
+// requested notes that c's request came; false if the sweep refused c
+// meanwhile (the client then sends the call again).
+func (a *activeCalls) requested(c *Call) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.waiting[c]
+	delete(a.waiting, c)
+	return ok
+}
+
+// startSweep refuses, every quarter of timeout, the calls that have waited
+// longer than timeout for their request. A timer rather than a goroutine:
+// it costs a session nothing between sweeps.
+func (a *activeCalls) startSweep(timeout time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.timeout = timeout
+	a.sweep = time.AfterFunc(timeout/4, a.sweepWaiting)
+}
+
+func (a *activeCalls) sweepWaiting() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sweep == nil {
+		return // stopped
+	}
+	now := time.Now()
+	for c, since := range a.waiting {
+		if now.Sub(since) >= a.timeout {
+			delete(a.waiting, c)
+			refuse(c.ch)
+		}
+	}
+	a.sweep.Reset(a.timeout / 4)
+}
+
+func (a *activeCalls) stopSweep() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sweep.Stop()
+	a.sweep = nil
 }
 
 // add registers an idle call; false if the server is shutting down.
@@ -256,6 +366,7 @@ func (a *activeCalls) isClosing() bool {
 func (a *activeCalls) remove(c *Call) {
 	a.mu.Lock()
 	delete(a.calls, c)
+	delete(a.waiting, c)
 	a.mu.Unlock()
 }
 
@@ -320,8 +431,17 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	defer ch.Close()
 	defer active.remove(c)
 	// Until its request comes, the call is idle: a client may open
-	// channels ahead of its calls, and Shutdown closes idle channels.
-	if err := c.readRequest(&s.names); err != nil {
+	// channels ahead of its calls, and Shutdown closes idle channels, as
+	// the sweep does those that wait longer than RequestTimeout.
+	if !active.await(c) {
+		refuse(ch)
+		return
+	}
+	err := c.readRequest(&s.names)
+	if !active.requested(c) {
+		return // refused meanwhile
+	}
+	if err != nil {
 		if errors.Is(err, ErrMalformed) {
 			err = NewError(CodeInvalidArgument, err)
 		}

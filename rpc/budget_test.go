@@ -1,0 +1,70 @@
+package rpc_test
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/rpc"
+)
+
+// expectRefusedQuickly reads ch until it ends, within d, and checks that
+// the server said nothing but a reply (the refusal) before closing it.
+func expectRefusedQuickly(t *testing.T, ch mux.Channel, d time.Duration) {
+	t.Helper()
+	ch.SetReadDeadline(time.Now().Add(d))
+	kind, _, err := readFrame(ch)
+	if err != nil {
+		t.Fatalf("a channel past the budget got no refusal within %v: %v", d, err)
+	}
+	if kind != 2 {
+		t.Errorf("the server answered with frame kind %d, want a reply (2) refusing the call", kind)
+	}
+	if _, err := io.Copy(io.Discard, ch); err != nil {
+		t.Errorf("after the refusal: %v, want the channel closed", err)
+	}
+}
+
+// TestRequestTimeout: a channel that never carries a call is refused
+// after RequestTimeout, and other calls go on.
+func TestRequestTimeout(t *testing.T) {
+	srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return("ok") }), RequestTimeout: 200 * time.Millisecond}
+	h := start(t, transportCase{name: "pipe", pair: pipePair}, srv)
+	ch, err := h.cs.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	start := time.Now()
+	expectRefusedQuickly(t, ch, 5*time.Second)
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("refused after %v, before the 200ms request timeout", d)
+	}
+	var got string
+	if _, err := h.client.Call(context.Background(), "x", nil, &got); err != nil || got != "ok" {
+		t.Errorf("a call after the refusal: %q, %v", got, err)
+	}
+}
+
+// TestMaxWaitingChannels: while as many channels as the bound have waited
+// over a second for their call, a new channel is refused at once.
+func TestMaxWaitingChannels(t *testing.T) {
+	srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return("ok") }), MaxWaitingChannels: 2, RequestTimeout: -1}
+	h := start(t, transportCase{name: "pipe", pair: pipePair}, srv, rpc.WithOpenAhead(0))
+	for range 2 {
+		ch, err := h.cs.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ch.Close()
+	}
+	<-time.After(1500 * time.Millisecond) // the two are stale: they count against the bound
+	ch, err := h.cs.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	expectRefusedQuickly(t, ch, 5*time.Second)
+}
