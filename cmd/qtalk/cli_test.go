@@ -283,7 +283,7 @@ func TestBadInput(t *testing.T) {
 		code   int
 		stderr string // a regexp of the one line of stderr
 	}{
-		{[]string{"nope"}, 2, `qtalk: unknown command "nope" \(commands: serve, call, ls, ping, pipe, bench, check, version; see qtalk --help\)`},
+		{[]string{"nope"}, 2, `qtalk: unknown command "nope" \(commands: serve, call, ls, ping, pipe, bench, check, version, completion; see qtalk --help\)`},
 		{[]string{"-v", "serve"}, 2, `qtalk: unknown command "-v" .*flags go after the command.*`},
 		{[]string{"help", "nope"}, 2, `qtalk: help: unknown command "nope".*`},
 		{[]string{"call", "--bogus", refused, "echo:echo"}, 2, `qtalk: call: flag provided but not defined: -bogus \(see qtalk call --help\)`},

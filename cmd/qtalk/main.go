@@ -42,7 +42,8 @@ func init() {
 	cmdPing.run = runPing
 	cmdPipe.run = runPipe
 	cmdVersion.run = runVersion
-	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdPipe, cmdBench, cmdCheck, cmdVersion}
+	cmdCompletion.run = runCompletion
+	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdPipe, cmdBench, cmdCheck, cmdVersion, cmdCompletion}
 }
 
 func lookupCommand(name string) *command {
@@ -139,7 +140,7 @@ func topUsage() string {
 	var b strings.Builder
 	b.WriteString("qtalk serves, calls and checks qtalk peers.\n\nusage: qtalk COMMAND [flags] [arguments]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-7s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
 Run 'qtalk COMMAND --help' for the flags and an example of each.
