@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/qtalkkit/qtalk/internal/check"
+	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/transport"
 )
@@ -21,7 +23,8 @@ Check runs the interop check against another implementation: unary calls
 in CBOR and JSON, metadata, errors and their codes, an unknown selector,
 bad arguments, server and client streams, concurrent calls, raw byte
 streams of 1 B, 1 KiB and 1 MiB, and a callback from the server. It prints
-PASS or FAIL for each case and exits with status 1 if any failed.
+PASS or FAIL for each case and exits with status 1 if any failed, or 3
+if the server does not serve the check protocol at all.
 
 The argument is an address to dial, or else a command to start with its
 stdin and stdout as the connection (the exec: transport): the program must
@@ -37,6 +40,23 @@ specified in spec/check.md; qtalk serve serves them.
 
 // errChecksFailed is returned when a case failed.
 var errChecksFailed = errors.New("check failed")
+
+// errNoCheckProtocol is matched by the error for a server that does not
+// know check:echo.
+var errNoCheckProtocol = errors.New("check:echo is not served")
+
+// probeCheck calls check:echo once and returns an error matching
+// errNoCheckProtocol if the server does not know it. Other failures are
+// left to the cases to report.
+func probeCheck(ctx context.Context, p *talk.Peer, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := p.Call(ctx, "check:echo", "probe", nil)
+	if c := rpc.CodeOf(err); c == rpc.CodeNotFound || c == rpc.CodeUnimplemented {
+		return fmt.Errorf("%w: %s", errNoCheckProtocol, c)
+	}
+	return nil
+}
 
 func runCheck(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdCheck)
@@ -64,6 +84,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer p.Close()
+	if err := probeCheck(ctx, p, *timeout); err != nil {
+		return fmt.Errorf("check: the server at %s does not serve the check protocol (%w)", addr, err)
+	}
 	fmt.Fprintf(e.stdout, "checking %s\n", addr)
 	names := check.Names()
 	width := 0

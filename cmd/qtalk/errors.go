@@ -16,6 +16,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1   // an error without an rpc code, or failed checks
 	exitUsage       = 2   // a bad command line, address or argument
+	exitNoCheck     = 3   // check: the server does not serve the check protocol
 	exitRPC         = 10  // plus the rpc code: 11 canceled ... 26 unauthenticated
 	exitInterrupted = 130 // SIGINT or SIGTERM
 )
@@ -42,6 +43,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, errNoCheckProtocol):
+		return exitNoCheck
 	case errors.As(err, &ce):
 		return rpcExit(rpc.CodeOf(ce.err))
 	case errors.As(err, &re):
