@@ -24,6 +24,10 @@ type channel struct {
 	// Guarded by s.mu.
 	state    lifecycle
 	remoteID uint32 // the peer's number, once confirmed
+	// The peer sent CLOSE while the channel waited for its confirmation
+	// (opening or abandoned; receiver tolerance): handled as the peer's
+	// CLOSE once the confirmation gives the number to answer it with.
+	closedEarly bool
 
 	send sendHalf
 	recv recvHalf

@@ -537,17 +537,14 @@ func TestHostileBadSequence(t *testing.T) {
 }
 
 // TestHostileBeforeAnswer covers messages for a channel the session opened
-// and the peer has not answered yet (spec section 9, items 8 and 9).
+// and the peer has not answered yet (spec section 9, items 8 and 9); the
+// tolerated ones are in early_peer_test.go.
 func TestHostileBeforeAnswer(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		bad  func(sid uint32) frame
 	}{
-		{"data", func(sid uint32) frame { return frame{typ: msgChannelData, recipient: sid, length: 1} }},
-		{"empty data", func(sid uint32) frame { return frame{typ: msgChannelData, recipient: sid} }},
-		{"EOF", func(sid uint32) frame { return frame{typ: msgChannelEOF, recipient: sid} }},
 		{"adjust", func(sid uint32) frame { return frame{typ: msgChannelWindowAdjust, recipient: sid, window: 1} }},
-		{"CLOSE", func(sid uint32) frame { return frame{typ: msgChannelClose, recipient: sid} }},
 		{"confirmation with max packet 0", func(sid uint32) frame {
 			return frame{typ: msgChannelOpenConfirm, recipient: sid, sender: 1, window: 4096, maxPacket: 0}
 		}},

@@ -80,9 +80,16 @@ func (s *Session) lookupLocked(f frame) (*channel, error) {
 		return nil, protocolError("message type %d for unknown channel %d", f.typ, f.recipient)
 	}
 	c := s.chans[f.recipient]
-	switch answer := f.typ == msgChannelOpenConfirm || f.typ == msgChannelOpenFailure; {
-	case answer != (c.state == opening || c.state == abandoned):
+	answer := f.typ == msgChannelOpenConfirm || f.typ == msgChannelOpenFailure
+	waiting := c.state == opening || c.state == abandoned
+	// Receiver tolerance (spec/qmux.md): older peers send DATA, EOF and
+	// CLOSE on a channel this side opened before confirming it.
+	early := f.typ == msgChannelData || f.typ == msgChannelEOF || f.typ == msgChannelClose
+	switch {
+	case answer != waiting && !(waiting && early):
 		return nil, protocolError("message type %d for channel %d in the wrong state", f.typ, f.recipient)
+	case waiting && c.closedEarly && !answer:
+		return nil, protocolError("message type %d for channel %d after its CLOSE", f.typ, f.recipient)
 	case c.state == rejected:
 		// The peer refused it: the number is this side's until the
 		// early opener closes the channel, but not the peer's.
@@ -155,9 +162,25 @@ func (s *Session) handleOpenConfirmLocked(c *channel, f frame) error {
 	if c.state == abandoned {
 		// The opener gave up before the confirmation came.
 		c.state = closing
-		return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
+		if err := s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID}); err != nil {
+			return err
+		}
+		if c.closedEarly {
+			return s.handleCloseLocked(c)
+		}
+		return nil
+	}
+	if c.closedEarly {
+		c.state = open
+		return s.handleCloseLocked(c)
 	}
 	c.state = open
+	if c.recv.grant > 0 && !c.recv.grantQueued {
+		// Window given back for data the peer sent before confirming:
+		// it could not be addressed until now.
+		c.recv.grantQueued = true
+		s.grants.push(c)
+	}
 	c.queueReadyLocked() // the Write of an early open, waiting for this
 	c.send.cond.Broadcast()
 	return nil
@@ -192,13 +215,19 @@ func (s *Session) handleWindowAdjustLocked(c *channel, f frame) error {
 }
 
 func (s *Session) handleEOFLocked(c *channel) error {
-	if c.state.closeSent() {
+	if c.state.closeSent() || c.state == abandoned {
 		return nil
 	}
 	return c.receiveEOF()
 }
 
 func (s *Session) handleCloseLocked(c *channel) error {
+	if c.state == opening || c.state == abandoned {
+		// Before the confirmation: Reads end now, the rest waits for it.
+		c.closedEarly = true
+		c.recv.setEnd(recvEOF)
+		return nil
+	}
 	c.send.cond.Broadcast() // writes fail from now on
 	c.recv.setEnd(recvEOF)
 	if c.state == closing {
@@ -220,7 +249,7 @@ func (s *Session) handleData(f frame) error {
 	}
 	s.mu.Lock()
 	c, err := s.lookupLocked(f)
-	discard := err == nil && c.state.closeSent()
+	discard := err == nil && (c.state.closeSent() || c.state == abandoned)
 	s.mu.Unlock()
 	if err != nil {
 		return err

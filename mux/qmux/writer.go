@@ -171,6 +171,9 @@ func (s *Session) fillBatchLocked() {
 	for s.grants.len() > 0 {
 		c := s.grants.pop()
 		c.recv.grantQueued = false
+		if c.state == opening {
+			continue // the peer's number is not known yet: the confirmation queues the grant
+		}
 		if !c.state.closeSent() && c.recv.grant > 0 {
 			w.buf = appendFrame(w.buf, frame{typ: msgChannelWindowAdjust, recipient: c.remoteID, window: c.recv.grant})
 		}
