@@ -29,7 +29,7 @@ type Session struct {
 	// mu guards the fields below and the sends to ready.
 	mu       sync.Mutex
 	waiting  []pendingOpen // opens held while ready is full, oldest first
-	closed   bool          // the session has ended (ended is closed)
+	closed   bool          // the session has ended (ended is closed, or about to be)
 	cause    error         // why it ended; nil after Close
 	closeErr error         // what operations return once ended; matches mux.ErrSessionClosed
 }
@@ -272,16 +272,29 @@ func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
 // Close closes the connection with application error code 0 and waits
 // until the session's goroutines have exited.
 func (s *Session) Close() error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		s.closeErr = mux.ErrSessionClosed
-		close(s.ended)
-	}
-	s.mu.Unlock()
-	s.conn.CloseWithError(codeSessionClosed, "")
+	s.closeConn(mux.ErrSessionClosed, nil, codeSessionClosed, "")
 	<-s.done
 	return nil
+}
+
+// closeConn ends the session with closeErr and cause, unless it has ended
+// already, and closes the connection with code and reason. Only then does
+// it close ended, which ends a pending Accept: what the application does
+// when it learns of the end, such as answering the calls the end cancels,
+// then fails on the closed connection instead of reaching the peer as the
+// session's last words.
+func (s *Session) closeConn(closeErr, cause error, code quicgo.ApplicationErrorCode, reason string) {
+	s.mu.Lock()
+	first := !s.closed
+	if first {
+		s.closed = true
+		s.cause, s.closeErr = cause, closeErr
+	}
+	s.mu.Unlock()
+	s.conn.CloseWithError(code, reason)
+	if first {
+		close(s.ended)
+	}
 }
 
 // Wait waits until the session has ended and its goroutines have exited,
@@ -329,15 +342,7 @@ func (s *Session) end(err error) {
 // fail ends the session because the peer broke the protocol: it records
 // cause and closes the connection with codeProtocol.
 func (s *Session) fail(cause error) {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		s.cause = cause
-		s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, cause)
-		close(s.ended)
-	}
-	s.mu.Unlock()
-	s.conn.CloseWithError(codeProtocol, "qtalk: bad open handshake")
+	s.closeConn(fmt.Errorf("%w: %w", mux.ErrSessionClosed, cause), cause, codeProtocol, "qtalk: bad open handshake")
 }
 
 // connEnded returns the error for an operation that failed with err
