@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"sync"
 	"time"
 
 	"github.com/qtalkkit/qtalk/grid"
+	"github.com/qtalkkit/qtalk/internal/stall"
 	qtransport "github.com/qtalkkit/qtalk/transport"
 )
 
@@ -41,7 +40,7 @@ func gridLinkScenario(cfg *config) *scenario {
 }
 
 func runGridLink(rec recorder) error {
-	var relays [2]*relay
+	var relays [2]*stall.Relay
 	var lns [2]qtransport.Listener
 	var hosts []string
 	for i := range lns {
@@ -50,13 +49,13 @@ func runGridLink(rec recorder) error {
 			return err
 		}
 		lns[i] = ln
-		r, err := newRelay(ln.Addr().String())
+		r, err := stall.New(ln.Addr().String())
 		if err != nil {
 			return err
 		}
-		defer r.close()
+		defer r.Close()
 		relays[i] = r
-		hosts = append(hosts, "tcp://"+r.ln.Addr().String())
+		hosts = append(hosts, "tcp://"+r.Addr())
 	}
 	var ms [2]*grid.Manager
 	for i := range ms {
@@ -81,7 +80,7 @@ func runGridLink(rec recorder) error {
 	}
 	start := time.Now()
 	for _, r := range relays {
-		r.setPaused(true)
+		r.Pause(true)
 	}
 	detect, err := awaitLinkStatus(c, grid.Disconnected, 10*time.Second)
 	if err != nil {
@@ -91,7 +90,7 @@ func runGridLink(rec recorder) error {
 	rec(mDetectBound, float64(detect.Sub(start))/float64(gridPingEvery+gridPingWait))
 	start = time.Now()
 	for _, r := range relays {
-		r.setPaused(false)
+		r.Pause(false)
 	}
 	up, err := awaitLinkStatus(c, grid.Connected, 10*time.Second)
 	if err != nil {
@@ -117,92 +116,4 @@ func awaitLinkStatus(c *grid.Connection, s grid.Status, within time.Duration) (t
 			return time.Time{}, fmt.Errorf("grid link to %s: %v after %v, want %v", c.Host(), c.State().Status, within, s)
 		}
 	}
-}
-
-// A relay forwards TCP connections to a target, and while paused holds
-// every byte without closing anything.
-type relay struct {
-	ln     net.Listener
-	target string
-	wg     sync.WaitGroup
-
-	mu     sync.Mutex // guards the fields below
-	paused bool
-	resume chan struct{} // closed when the relay resumes
-	conns  []net.Conn
-}
-
-func newRelay(target string) (*relay, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	r := &relay{ln: ln, target: target, resume: make(chan struct{})}
-	r.wg.Go(r.accept)
-	return r, nil
-}
-
-func (r *relay) accept() {
-	for {
-		down, err := r.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", r.target)
-		if err != nil {
-			down.Close()
-			continue
-		}
-		r.mu.Lock()
-		r.conns = append(r.conns, down, up)
-		r.mu.Unlock()
-		r.wg.Go(func() { r.forward(up, down) })
-		r.wg.Go(func() { r.forward(down, up) })
-	}
-}
-
-// forward copies src to dst, holding each chunk while the relay is paused.
-func (r *relay) forward(dst, src net.Conn) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		r.mu.Lock()
-		paused, resume := r.paused, r.resume
-		r.mu.Unlock()
-		if paused {
-			<-resume
-		}
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (r *relay) setPaused(p bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case p && !r.paused:
-		r.resume = make(chan struct{})
-	case !p && r.paused:
-		close(r.resume)
-	}
-	r.paused = p
-}
-
-func (r *relay) close() {
-	r.ln.Close()
-	r.setPaused(false)
-	r.mu.Lock()
-	for _, c := range r.conns {
-		c.Close()
-	}
-	r.mu.Unlock()
-	r.wg.Wait()
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/grid"
+	"github.com/qtalkkit/qtalk/internal/stall"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/transport"
 )
@@ -215,13 +216,18 @@ func mustManager(t *testing.T, addr string) *grid.Manager {
 // connection thaws (the dialer redials).
 func TestSilentPeer(t *testing.T) {
 	lns := make([]transport.Listener, 2)
-	proxies := make([]*proxy, 2)
+	proxies := make([]*stall.Relay, 2)
 	hosts := make([]string, 2)
 	for i := range lns {
 		var real string
 		lns[i], real = listen(t)
-		proxies[i] = newProxy(t, strings.TrimPrefix(real, "tcp://"))
-		hosts[i] = proxies[i].addr()
+		r, err := stall.New(strings.TrimPrefix(real, "tcp://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		proxies[i] = r
+		hosts[i] = "tcp://" + r.Addr()
 	}
 	started := make(chan struct{}, 1)
 	handlerEnded := make(chan error, 1)
@@ -245,7 +251,7 @@ func TestSilentPeer(t *testing.T) {
 	<-started
 	frozen := time.Now()
 	for _, p := range proxies {
-		p.freeze()
+		p.Pause(true)
 	}
 	bound := fastConfig.PingInterval + fastConfig.PingTimeout
 	slack := 500 * time.Millisecond // scheduling on a busy machine
@@ -280,7 +286,7 @@ func TestSilentPeer(t *testing.T) {
 	}
 
 	for _, p := range proxies {
-		p.unfreeze()
+		p.Pause(false)
 	}
 	awaitAll(t, ms, 5*time.Second)
 	for i, a := range ms {

@@ -2,7 +2,6 @@ package grid_test
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -120,105 +119,4 @@ func awaitAll(t *testing.T, ms []*grid.Manager, within time.Duration) {
 			awaitStatus(t, c, grid.Connected, within)
 		}
 	}
-}
-
-// A proxy forwards tcp connections to a target and can freeze them all:
-// a frozen proxy forwards nothing and closes nothing, as a peer that was
-// stopped or cut off.
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu     sync.Mutex // guards the fields below
-	frozen bool
-	thaw   chan struct{} // closed when the proxy thaws
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target, thaw: make(chan struct{})}
-	p.wg.Go(p.serve)
-	t.Cleanup(p.close)
-	return p
-}
-
-// addr is the proxy's address as a grid host.
-func (p *proxy) addr() string { return "tcp://" + p.ln.Addr().String() }
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		u, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, u)
-		p.mu.Unlock()
-		p.wg.Go(func() { p.pipe(u, c) })
-		p.wg.Go(func() { p.pipe(c, u) })
-	}
-}
-
-// pipe copies from src to dst, holding each chunk while the proxy is
-// frozen.
-func (p *proxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			frozen, thaw := p.frozen, p.thaw
-			p.mu.Unlock()
-			if frozen {
-				<-thaw
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return // io.EOF or a closed connection: dst is closed in turn
-		}
-	}
-}
-
-func (p *proxy) freeze() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.frozen {
-		p.frozen = true
-		p.thaw = make(chan struct{})
-	}
-}
-
-func (p *proxy) unfreeze() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.frozen {
-		p.frozen = false
-		close(p.thaw)
-	}
-}
-
-func (p *proxy) close() {
-	p.ln.Close()
-	p.unfreeze()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
 }
