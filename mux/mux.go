@@ -20,7 +20,11 @@ type Session interface {
 
 	// Close ends the session and the underlying connection. Pending and
 	// future operations on the session and its channels fail with an error
-	// that matches ErrSessionClosed. Close is idempotent.
+	// that matches ErrSessionClosed. Close returns once the session's
+	// goroutines have exited, so that nothing of the session runs after it:
+	// within a bounded time, which the implementation documents, provided
+	// closing the connection interrupts its blocked reads and writes. Close
+	// is idempotent; concurrent and later calls wait the same way.
 	Close() error
 
 	// Wait blocks until the session has ended and reports why: nil after a

@@ -40,9 +40,10 @@
 // and accept, echo, channel IDs, a thousand concurrent channels, large
 // transfers checked by SHA-256, half-close, Close unblocking Read and
 // Write, WriteDone (every channel must be a mux.WriteDoneChannel),
-// deadlines, session close, context cancellation, mux.Listener under
-// net/http, independence of channels under flow control, and
-// nettest.TestConn on channel pairs.
+// deadlines, session close (and that Close waits for the session's own
+// goroutines), context cancellation, mux.Listener under net/http,
+// independence of channels under flow control, and nettest.TestConn on
+// channel pairs.
 //
 // The suite assumes no window size: to block a writer it keeps writing,
 // without the peer reading, until it has written far more than any sane

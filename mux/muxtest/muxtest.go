@@ -72,6 +72,7 @@ var cases = []testCase{
 	{"ReadDeadline", anyOptions(testReadDeadline)},
 	{"WriteDeadline", anyOptions(testWriteDeadline)},
 	{"SessionClose", testSessionClose},
+	{"CloseWaits", anyOptions(testCloseWaits)},
 	{"AcceptContext", anyOptions(testAcceptContext)},
 	{"OpenContext", testOpenContext},
 	{"Listener", anyOptions(testListener)},

@@ -228,7 +228,11 @@ func TestCloseSendsQueuedWrites(t *testing.T) {
 		}
 	}
 	ch.Close()
-	p.s.Close()
+	closed := make(chan struct{})
+	go func() { // Close returns once the queued messages are out
+		p.s.Close()
+		close(closed)
+	}()
 	if got := p.expect(frame{typ: msgChannelData, recipient: 9, length: 1000}); !bytes.Equal(got, first) {
 		t.Fatalf("first DATA %.10q..., want %.10q...", got, first)
 	}
@@ -238,6 +242,11 @@ func TestCloseSendsQueuedWrites(t *testing.T) {
 	p.expect(frame{typ: msgChannelClose, recipient: 9})
 	if _, err := p.r.ReadByte(); err != io.EOF {
 		t.Fatalf("after the queued messages: %v, want io.EOF", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(failAfter):
+		t.Fatal("Close still waits after its queued messages were read")
 	}
 	if err := waitEnd(t, p.s); err != nil {
 		t.Fatalf("Wait after Close: %v", err)

@@ -236,10 +236,12 @@ func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
 // Close ends the session and closes the connection: pending and later
 // operations fail at once, but the messages queued before Close (the data
 // of short Writes that returned, CLOSEs) are still sent first, for up to
-// five seconds if the peer does not read. Close does not wait for that, or
-// for the session's goroutines; Wait does.
+// five seconds if the peer does not read. Close returns once that is done
+// and the session's goroutines have exited (the reader's once the
+// connection's Close interrupted its Read), as mux.Session requires.
 func (s *Session) Close() error {
 	s.fail(nil)
+	s.wg.Wait()
 	return nil
 }
 
