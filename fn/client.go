@@ -35,7 +35,7 @@ func Invoke(ctx context.Context, c *rpc.Client, selector string, args ...any) er
 // in number (the error excluded) and type. With no pointer the results are
 // discarded; with one, the single result is decoded into it; with several,
 // the array of results is decoded element by element, which needs a codec
-// that is an rpc.ArrayCodec (CBOR and JSON are).
+// that is an rpc.ArrayCodec (every built-in codec is).
 func CallInto(ctx context.Context, c *rpc.Client, selector string, args []any, results ...any) error {
 	var reply any
 	switch len(results) {

@@ -25,7 +25,8 @@
 //
 // Any rpc client can call these funcs by following the convention; the
 // handlers decode the argument array with rpc.Call.ReceiveArgs, so the
-// call's codec must be an rpc.ArrayCodec (CBOR and JSON are).
+// call's codec must be an rpc.ArrayCodec (every built-in codec is: CBOR,
+// JSON, msgpack and protobuf).
 //
 // # Handlers
 //
@@ -86,9 +87,9 @@
 //
 // Call decodes a single result into its type parameter, Invoke discards
 // the results, and CallInto decodes any number of results into pointers.
-// Decoding an array of several results uses the unmarshalers of the
-// built-in codecs, so CallInto with two or more results (and stubs with
-// two or more results) need the CBOR or JSON codec.
+// Decoding an array of several results splits it with the codec, so
+// CallInto with two or more results (and stubs with two or more results)
+// need an rpc.ArrayCodec, as every built-in codec is.
 //
 // Stub fills a struct of func fields with funcs that make calls:
 //

@@ -19,7 +19,7 @@ import (
 // result is an error. A leading context.Context parameter bounds the call
 // (without one, calls use context.Background()); the other parameters are
 // the arguments. The results before the error are decoded like CallInto
-// decodes them, so two or more need the CBOR or JSON codec. Funcs that
+// decodes them, so two or more need an rpc.ArrayCodec. Funcs that
 // return channels cannot be stubbed: use Stream.
 //
 // Stub does its reflection once: it sets no field unless every field is

@@ -10,8 +10,8 @@ import (
 
 // An ArrayCodec is a Codec that can split an encoded array into the
 // encodings of its elements, so that each element can be decoded into a
-// value of its own type (see Call.ReceiveArgs). The built-in CBOR and
-// JSON codecs are ArrayCodecs.
+// value of its own type (see Call.ReceiveArgs). The built-in codecs
+// (CBOR, JSON, msgpack, protobuf) are ArrayCodecs.
 //
 // Call.ReceiveArgs takes the encoded array from Call.Receive, with a value
 // that implements RawUnmarshaler (and the unmarshaler interfaces of the
