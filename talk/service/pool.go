@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/backoff"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
@@ -16,8 +17,9 @@ import (
 // A pool keeps the one session to a provider (an upstream address) that
 // the services it provides share. It dials lazily, on the first call or
 // subscription, and from then on keeps the session up: when it drops,
-// the pool dials again at once, then after waits that double from
-// reconnect_min to reconnect_max while the upstream stays out of reach.
+// the pool dials again after a wait, and the waits double from
+// reconnect_min to reconnect_max while the upstream stays out of reach or
+// keeps dropping (see run).
 // Calls that come while the pool dials wait for it; calls that come
 // while it waits fail at once with rpc.CodeUnavailable, unless they
 // probe for the circuit breaker, which cuts the wait short.
@@ -130,11 +132,16 @@ func (p *pool) session(ctx context.Context, urgent bool) (*talk.Peer, error) {
 	}
 }
 
-// run dials and redials until the pool is closed.
+// run dials and redials until the pool is closed. Every redial waits
+// (internal/backoff: from reconnect_min, doubling up to reconnect_max,
+// jittered), after a failed dial and after a session that dropped alike;
+// the waits start over only after a session that lasted reconnect_max, so
+// an upstream that accepts and drops at once (an exec: child that exits)
+// is not redialed in a tight loop.
 func (p *pool) run() {
 	log := p.srv.logger.With("type", "provider", "id", p.addr)
 	limits := p.srv.state.Load().cfg.Limits
-	backoff := limits.ReconnectMin
+	b := backoff.Policy{Min: limits.ReconnectMin, Max: limits.ReconnectMax}.New()
 	for {
 		p.setDialing()
 		peer, err := p.dial()
@@ -143,23 +150,13 @@ func (p *pool) run() {
 				p.failed(err, 0)
 				return
 			}
-			p.failed(err, backoff)
-			log.Warn("upstream unreachable", "err", err, "retry", backoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-p.ctx.Done():
-				t.Stop()
+			if !p.pause(b, err) {
 				return
-			case <-t.C:
-			case <-p.wake:
-				t.Stop()
 			}
-			limits = p.srv.state.Load().cfg.Limits
-			backoff = min(2*backoff, limits.ReconnectMax)
+			log.Warn("upstream unreachable", "err", err)
 			continue
 		}
-		limits = p.srv.state.Load().cfg.Limits
-		backoff = limits.ReconnectMin
+		up := time.Now()
 		p.connected(peer)
 		log.Info("upstream connected")
 		select {
@@ -171,8 +168,32 @@ func (p *pool) run() {
 		if p.ctx.Err() != nil {
 			return
 		}
-		log.Warn("upstream lost", "err", context.Cause(peer.Context()))
+		lost := context.Cause(peer.Context())
+		log.Warn("upstream lost", "err", lost)
+		limits = p.srv.state.Load().cfg.Limits
+		if time.Since(up) >= limits.ReconnectMax {
+			b = backoff.Policy{Min: limits.ReconnectMin, Max: limits.ReconnectMax}.New()
+		}
+		if !p.pause(b, lost) {
+			return
+		}
 	}
+}
+
+// pause records why the upstream is out of reach and waits the next wait
+// of b, cut short by a wake; it returns false when the pool is closed.
+func (p *pool) pause(b *backoff.Backoff, err error) bool {
+	wait := b.Next()
+	p.failed(err, wait)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-p.ctx.Done():
+		return false
+	case <-t.C:
+	case <-p.wake:
+	}
+	return true
 }
 
 // dial connects to the upstream once. The upstream's calls to this side
