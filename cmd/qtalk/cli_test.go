@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // execAddr is the exec address of the binary serving over its stdio.
@@ -178,7 +179,7 @@ var wantLabels = []string{
 	"echo:echo",
 	"kv:delete", "kv:get", "kv:list", "kv:set",
 	"pubsub:publish", "pubsub:retain", "pubsub:subscribe",
-	"qtalk:labels", "qtalk:ping",
+	"qtalk:labels", "qtalk:ping", "qtalk:services", "qtalk:source", "qtalk:subscribe",
 }
 
 func TestLs(t *testing.T) {
@@ -362,7 +363,7 @@ func TestLogFormat(t *testing.T) {
 			t.Errorf("listening line %q does not match %q", line, re)
 		}
 		qtalk(t, "", "call", s.tcp, "echo:echo", "1").want(t, 0, "call")
-		s.waitLog(t, `^\[.* INFO session/\d+\] session opened remote=127\.0\.0\.1:\d+$`)
+		s.waitLog(t, `^\[.* INFO session/\d+\] session opened remote=127\.0\.0\.1:\d+ listener=1$`)
 		s.waitLog(t, `^\[.* DEBUG session/\d+\] call selector=echo:echo code=ok continued=false duration=\S+$`)
 		s.waitLog(t, `^\[.* INFO session/\d+\] session closed duration=\S+$`)
 	})
@@ -375,6 +376,16 @@ func TestLogFormat(t *testing.T) {
 		}
 		if rec["level"] != "INFO" || rec["type"] != "listener" || rec["id"] != 1.0 || !strings.HasPrefix(rec["addr"].(string), "tcp://127.0.0.1:") {
 			t.Errorf("listening record %v, want level, type, id and addr", rec)
+		}
+		qtalk(t, "", "call", s.tcp, "echo:echo", "1").want(t, 0, "call")
+		line = s.waitLog(t, `"msg":"session closed"`)
+		rec = nil
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		d, _ := rec["duration"].(string)
+		if _, err := time.ParseDuration(d); err != nil || rec["type"] != "session" {
+			t.Errorf("session closed record %v, want type session and a duration as text (%v)", rec, err)
 		}
 	})
 }

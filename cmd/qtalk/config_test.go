@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,5 +82,58 @@ func TestServeBadConfig(t *testing.T) {
 		if !regexp.MustCompile(`^` + tc.stderr + `\n$`).MatchString(r.stderr) {
 			t.Errorf("serve with config %q printed %q on stderr, want one line matching %q", tc.config, r.stderr, tc.stderr)
 		}
+	}
+}
+
+// The built-in server and a config that mounts the same modules are one
+// server: the same labels, routed as spec/labels.md says (parameters
+// ignored, a host no upstream has refused with permission_denied, the
+// built-in labels served), and the same log lines.
+func TestServeOneServer(t *testing.T) {
+	t.Parallel()
+	servers := map[string]*server{
+		"built-in": serve(t, "-v"),
+		"config":   serveArgs(t, "serve", "-v", "--config", writeConfig(t, demoConfig)),
+	}
+	ls := map[string]string{}
+	for name, s := range servers {
+		r := qtalk(t, "", "ls", s.tcp)
+		r.want(t, 0, name+": ls")
+		ls[name] = r.stdout
+		for _, tc := range []struct {
+			args   []string
+			code   int
+			stdout string // the whole of stdout, or of stderr if code is not 0
+		}{
+			{[]string{"check:echo?x=1", `"with a parameter"`}, 0, `"with a parameter"`},
+			{[]string{"echo:echo?a=b&c=d", `7`}, 0, `7`},
+			{[]string{"example.net/echo:echo", `1`}, 17, `qtalk: call example.net/echo:echo: permission_denied: .*`},
+			{[]string{"qtalk:services"}, 0, `\[\{"name":"chat","provider":"local","module":"github\.com/qtalkkit/qtalk/internal/demo/chat","open":true\},.*\]`},
+			{[]string{"qtalk:ping"}, 0, `.*`},
+			{[]string{"qtalk:nope"}, 15, `qtalk: call qtalk:nope: not_found: .*`},
+		} {
+			args := append([]string{"call", s.tcp}, tc.args...)
+			r := qtalk(t, "", args...)
+			r.want(t, tc.code, fmt.Sprintf("%s: qtalk %q", name, args[1:]))
+			out := r.stdout
+			if tc.code != 0 {
+				out = r.stderr
+			}
+			if !regexp.MustCompile(`^` + tc.stdout + `\n$`).MatchString(out) {
+				t.Errorf("%s: qtalk %q printed %q, want a line matching %q", name, args[1:], out, tc.stdout)
+			}
+		}
+		for _, re := range []string{
+			`^\[.* INFO listener/1\] listening addr=tcp://127\.0\.0\.1:\d+$`,
+			`^\[.* INFO listener/2\] listening addr=ws://127\.0\.0\.1:\d+/qtalk$`,
+			`^\[.* INFO session/\d+\] session opened remote=127\.0\.0\.1:\d+ listener=1$`,
+			`^\[.* DEBUG session/\d+\] call selector="check:echo\?x=1" code=ok continued=false duration=\S+$`,
+			`^\[.* INFO session/\d+\] session closed duration=\S+$`,
+		} {
+			s.waitLog(t, re)
+		}
+	}
+	if ls["built-in"] != ls["config"] {
+		t.Errorf("ls printed\n%s for the built-in server and\n%s for the config", ls["built-in"], ls["config"])
 	}
 }

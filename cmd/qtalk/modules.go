@@ -37,6 +37,7 @@ func init() {
 				moduleLogger(m).Warn("event not emitted", "event", ev.Type, "err", err)
 			}
 		})
+		m.OnShutdown(chat.Close) // ends the subscriptions
 		m.OnClose(chat.Close)
 		h, err := fn.HandlerFor[demo.ChatService](chat)
 		if err != nil {
@@ -56,6 +57,7 @@ func init() {
 	})
 	service.RegisterModule(modulePubsub, func(m *service.Module) error {
 		hub := pubsub.NewHub(nil)
+		m.OnShutdown(hub.Close) // ends the subscriptions
 		m.OnClose(hub.Close)
 		return handleAll(m, hub.Handler())
 	})

@@ -2,23 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/qtalkkit/qtalk/internal/demo"
 	"github.com/qtalkkit/qtalk/internal/web"
-	"github.com/qtalkkit/qtalk/mux"
-	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/rpc/metrics"
+	cfgpkg "github.com/qtalkkit/qtalk/talk/config"
+	"github.com/qtalkkit/qtalk/talk/service"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
@@ -51,17 +46,22 @@ line gives the certificate's fingerprint, which clients pin by adding
 ?insecure=1). With --ca they require a client certificate signed by one
 of its CAs (mutual TLS).
 
-Without --config it serves the built-in services: echo:echo, chat:send,
-chat:history, chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the
-pub/sub hub (pubsub:publish, pubsub:retain, pubsub:subscribe; see package
-pubsub), the
-interop check protocol (check:*, see qtalk check), qtalk:ping (see qtalk
-ping) and qtalk:labels, which lists them. It logs to stderr, one INFO line per listener with the address
-it listens on ("listening addr=tcp://127.0.0.1:4242": with port 0, the
-port the system chose), and one as each session opens and closes. With
---listen stdio:, stdout carries the session and nothing else is written
-to it; the server stops when that session ends, so a parent can run it
-with exec:.
+Without --config it serves the built-in services, as the config of the
+modules listed below would: echo:echo, chat:send, chat:history,
+chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the pub/sub hub
+(pubsub:publish, pubsub:retain, pubsub:subscribe; see package pubsub),
+the interop check protocol (check:*, see qtalk check), and the labels
+every server answers (spec/labels.md): qtalk:ping (see qtalk ping),
+qtalk:labels, which lists the labels, qtalk:services, qtalk:source and
+qtalk:subscribe. Labels are routed as spec/labels.md says: parameters
+(check:echo?x=1) take no part, and a label naming a host no upstream has
+is refused with permission_denied. It logs to stderr, one INFO line per
+listener with the address it listens on ("listening
+addr=tcp://127.0.0.1:4242": with port 0, the port the system chose), and
+one as each session opens and closes; with -v, one DEBUG line per call.
+With --listen stdio:, stdout carries the session and nothing else is
+written to it; the server stops when that session ends, so a parent can
+run it with exec:.
 
 With --config, it serves the services of a qtalk.toml (package
 talk/config): the addresses it lists under listen, the origin patterns
@@ -103,6 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("serve: unexpected argument %q (addresses go in --listen)", pos[0])
 	}
+	var cfg *cfgpkg.Config
 	if *config != "" {
 		if len(listens) > 0 {
 			return usageErrorf("serve: --listen and --config do not mix: the config lists the addresses to listen on")
@@ -113,241 +114,160 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if !tlsFiles.IsZero() {
 			return usageErrorf("serve: --cert, --key and --ca do not mix with --config: the config gives them per listener (cert, key and ca)")
 		}
-		return serveConfig(ctx, f.logger(e), *config, *shutdownTimeout, *metricsAddr)
-	}
-	if len(listens) == 0 {
-		listens = defaultListens
-	}
-	for _, a := range listens {
-		if err := checkAddress("serve", a); err != nil {
+		if cfg, err = loadConfig(*config); err != nil {
 			return err
 		}
+	} else {
+		if len(listens) == 0 {
+			listens = defaultListens
+		}
+		for _, a := range listens {
+			if err := checkAddress("serve", a); err != nil {
+				return err
+			}
+		}
+		if _, err := loadTLS("serve", tlsFiles); err != nil {
+			return err
+		}
+		cfg = builtinConfig(listens, origins, *tlsFiles)
 	}
-	certs, err := loadTLS("serve", tlsFiles)
+	return serveService(ctx, f.logger(e), cfg, *config, *shutdownTimeout, *metricsAddr)
+}
+
+// builtinModules are the services of the server without --config, by
+// name.
+var builtinModules = map[string]string{
+	"echo":   moduleEcho,
+	"chat":   moduleChat,
+	"kv":     moduleKV,
+	"check":  moduleCheck,
+	"pubsub": modulePubsub,
+}
+
+// builtinConfig returns the config of the server without --config: the
+// built-in services on the addresses listens, web pages of origins
+// allowed, and the TLS listeners with the certificate of files if it
+// names one.
+func builtinConfig(listens, origins []string, files transport.TLSFiles) *cfgpkg.Config {
+	cfg := cfgpkg.Default()
+	cfg.File = "built-in"
+	cfg.WatchInterval = 0
+	cfg.Listen = listens
+	cfg.AllowOrigins = origins
+	for _, a := range listens {
+		if addr, err := transport.ParseAddress(a); err == nil && !files.IsZero() && tlsSchemes[addr.Scheme] {
+			cfg.ListenTLS[a] = files
+		}
+	}
+	for name, module := range builtinModules {
+		cfg.Services[name] = &cfgpkg.Service{Name: name, Provider: cfgpkg.ProviderLocal, Module: module}
+	}
+	return cfg
+}
+
+// tlsSchemes are the schemes of the listeners --cert, --key and --ca
+// apply to.
+var tlsSchemes = map[string]bool{"tls": true, "wss": true, "quic": true}
+
+// loadConfig loads the config file at path.
+func loadConfig(path string) (*cfgpkg.Config, error) {
+	cfg, err := cfgpkg.Load(path)
 	if err != nil {
-		return err
+		// A config that does not parse names its file, line and key.
+		if errors.Is(err, cfgpkg.ErrInvalid) {
+			return nil, usageErrorf("serve: %v", err)
+		}
+		return nil, usageErrorf("serve: --config: %v", err)
 	}
-	log := f.logger(e)
-	app := demo.New(log)
-	s := &server{log: log, handler: app.Handler(), closeStreams: app.Close, what: "the built-in services", labels: len(app.Labels()), origins: origins, certs: certs}
-	if *metricsAddr != "" {
-		s.metrics = &metrics.Metrics{}
-		stop, err := serveMetrics(*metricsAddr, s.metrics, log)
+	if len(cfg.Listen) == 0 {
+		// Not defaulted here: a reload of the file would drop the default.
+		return nil, usageErrorf("serve: %s lists no addresses to listen on (add listen = [%q])", path, defaultListens[0])
+	}
+	return cfg, nil
+}
+
+// serveService serves cfg with package service until ctx ends or its
+// session over stdio ends, then shuts down within shutdownTimeout. With
+// path, the file cfg comes from, it reloads the file when it changes or
+// on SIGHUP; without, SIGHUP reloads the listeners' certificate files.
+func serveService(ctx context.Context, log *slog.Logger, cfg *cfgpkg.Config, path string, shutdownTimeout time.Duration, metricsAddr string) error {
+	// What it logs until it listens waits: if it fails, its error is all
+	// that is printed.
+	held := newHoldHandler(log.Handler())
+	defer held.drop()
+	log = slog.New(held)
+	slog.SetDefault(log) // for the built-in modules
+	stdioEnded := make(chan struct{})
+	var stdioOnce sync.Once
+	opts := []service.Option{service.WithLogger(log),
+		service.WithListenOptions(webOptions(web.Handler(), log.With("type", "listener"))...),
+		service.WithSessionEnded(func(listen string) {
+			if listen == "stdio:" {
+				stdioOnce.Do(func() { close(stdioEnded) })
+			}
+		})}
+	if metricsAddr != "" {
+		m := &metrics.Metrics{}
+		stop, err := serveMetrics(metricsAddr, m, log)
 		if err != nil {
 			return fmt.Errorf("serve: --metrics: %w", unwrapOp(err))
 		}
 		defer stop()
+		opts = append(opts, service.WithMetrics(m))
 	}
-	return s.serve(ctx, listens, *shutdownTimeout)
-}
-
-// A server serves a handler on listeners and tracks the sessions it
-// accepted, to log them and close them when shutdown times out.
-//
-// It runs its own accept loops around rpc.Server.ServeSession rather than
-// rpc.Server.Serve, whose tracking of sessions races with Shutdown.
-type server struct {
-	log          *slog.Logger
-	handler      rpc.Handler
-	closeStreams func()               // ends the long calls (subscriptions) at shutdown
-	what         string               // what handler serves, for the log
-	labels       int                  // how many labels it serves, for the log
-	origins      []string             // the patterns of the web origins allowed besides the listeners' own
-	certs        *transport.CertFiles // the certificate of the TLS listeners (--cert, --key, --ca), or nil
-	metrics      *metrics.Metrics     // counts the calls and sessions (--metrics), or nil
-
-	srv rpc.Server
-
-	mu       sync.Mutex // guards the fields below
-	closing  bool       // no session is served after it is set
-	nextID   int
-	sessions map[*session]struct{}
-	served   sync.WaitGroup // the goroutines serving sessions; Add under mu, unless closing
-
-	stdioOnce  sync.Once
-	stdioEnded chan struct{} // closed when a session over stdio ended
-}
-
-// serve listens on addrs and serves until ctx is done, a stdio session
-// ends or a listener fails, then shuts down.
-func (s *server) serve(ctx context.Context, addrs []string, shutdownTimeout time.Duration) error {
-	s.sessions = map[*session]struct{}{}
-	s.stdioEnded = make(chan struct{})
-	s.srv.Handler = logCalls(s.handler, s.log)
-	if s.metrics != nil {
-		s.srv.Handler = rpc.Intercept(s.srv.Handler, s.metrics.Interceptor())
-	}
-	s.srv.BaseContext = func(sess mux.Session) context.Context {
-		if ts, ok := sess.(*session); ok {
-			return withLogger(context.Background(), ts.log)
+	srv, err := service.New(cfg, opts...)
+	if err != nil {
+		if errors.Is(err, service.ErrUnknownModule) { // a mistake in the file, which the error names
+			return usageErrorf("serve: %v", err)
 		}
-		return context.Background()
+		return fmt.Errorf("serve: %w", err)
 	}
-
-	type listener struct {
-		transport.Listener
-		stdio bool // its session ends the server when it ends
+	if err := srv.Start(ctx); err != nil {
+		srv.Close()
+		return listenError(err)
 	}
-	var lns []listener
-	page := web.Handler()
-	for i, addr := range addrs {
-		opts := append(webOptions(page, s.log.With("type", "listener", "id", i+1)), transport.WithAllowedOrigins(s.origins...))
-		if s.certs != nil {
-			opts = append(opts, transport.WithTLSConfig(s.certs.ServerConfig()))
-		}
-		ln, err := transport.Listen(ctx, addr, opts...)
-		if err != nil {
-			for _, l := range lns {
-				l.Close()
-			}
-			switch {
-			case errors.Is(err, transport.ErrBadOriginPattern):
-				return usageErrorf("serve: --allow-origin: %v", err)
-			case errors.Is(err, transport.ErrBadAddress):
-				return addressError("serve", err)
-			case errors.Is(err, transport.ErrUnsupported):
-				return usageErrorf("serve: cannot listen on %s: %v", addr, err)
-			}
-			return fmt.Errorf("serve: cannot listen on %s: %w", addr, unwrapOp(err))
-		}
-		a, _ := transport.ParseAddress(addr)
-		lns = append(lns, listener{ln, a.Scheme == "stdio"})
-		s.log.Info("listening", append([]any{"type", "listener", "id", i + 1, "addr", listenedAddr(a, ln.Addr())}, fingerprintAttr(ln)...)...)
-	}
-	s.log.Info("serving "+s.what, "type", "server", "labels", s.labels)
-
-	stop, stopAccepting := context.WithCancel(context.Background())
-	defer stopAccepting()
-	if s.certs != nil {
-		defer reloadOnHangup(s.certs, s.log)()
-	}
-	failed := make(chan error, len(lns))
-	var loops sync.WaitGroup
-	for _, ln := range lns {
-		loops.Go(func() {
-			defer ln.Close()
-			if err := s.accept(stop, ln, ln.stdio); err != nil {
-				failed <- err
-			}
-		})
-	}
-	var failure error
+	held.release()
+	srv.WatchConfig(ctx, path)
 	select {
 	case <-ctx.Done():
-		s.log.Info("shutting down", "type", "server", "reason", context.Cause(ctx))
-	case <-s.stdioEnded:
-		s.log.Info("shutting down", "type", "server", "reason", "the stdio session ended")
-	case err := <-failed:
-		failure = fmt.Errorf("serve: %w", err)
-		s.log.Error("shutting down", "type", "server", "reason", "a listener failed", "err", err)
+		log.Info("shutting down", "type", "server", "reason", context.Cause(ctx))
+	case <-stdioEnded:
+		log.Info("shutting down", "type", "server", "reason", "the stdio session ended")
 	}
-
-	// Stop taking sessions and calls, end the streams, give the calls in
-	// flight shutdownTimeout to finish, then close what is left.
-	stopAccepting()
-	loops.Wait()
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.closeStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	err := s.srv.Shutdown(sctx)
-	cancel()
-	if err != nil {
-		s.log.Warn("calls still in flight: closing their sessions", "type", "server", "timeout", shutdownTimeout, "sessions", s.open())
-		s.closeSessions()
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("calls still in flight were cut short", "type", "server", "timeout", shutdownTimeout.String())
 	}
-	s.served.Wait()
-	s.log.Info("stopped", "type", "server")
-	return failure
-}
-
-// fingerprintAttr returns the log attribute of the fingerprint of a TLS
-// listener's certificate, which clients pin (?pin=), or nothing for other
-// listeners.
-func fingerprintAttr(ln transport.Listener) []any {
-	if f, ok := ln.(transport.Fingerprinter); ok && f.Fingerprint() != "" {
-		return []any{"fingerprint", f.Fingerprint()}
-	}
+	log.Info("stopped", "type", "server")
 	return nil
 }
 
-// reloadOnHangup reloads the certificate files at each SIGHUP and logs
-// the outcome, until the function it returns is called.
-func reloadOnHangup(certs *transport.CertFiles, log *slog.Logger) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-hup:
-				if err := certs.Reload(); err != nil {
-					log.Error("certificate reload failed: the certificate loaded before stays", "type", "server", "err", err)
-					continue
-				}
-				log.Info("certificate reloaded", "type", "server", "fingerprint", certs.Fingerprint())
-			case <-done:
-				return
-			}
-		}
-	})
-	return func() {
-		signal.Stop(hup)
-		close(done)
-		wg.Wait()
+// listenError returns the error of serve for the error of Start.
+func listenError(err error) error {
+	var le *service.ListenError
+	switch {
+	case !errors.As(err, &le):
+		return fmt.Errorf("serve: %w", unwrapOp(err))
+	case errors.Is(err, transport.ErrBadOriginPattern):
+		return usageErrorf("serve: --allow-origin: %v", le.Err)
+	case errors.Is(err, transport.ErrBadAddress):
+		return addressError("serve", le.Err)
+	case errors.Is(err, transport.ErrUnsupported):
+		return usageErrorf("serve: cannot listen on %s: %v", le.Addr, le.Err)
 	}
+	return fmt.Errorf("serve: cannot listen on %s: %w", le.Addr, unwrapOp(le.Err))
 }
 
 // webOptions are the options of a listener that serves page to browsers
-// and logs to log the WebSocket upgrades refused for their origin, and
-// what the listener rides out (accept failures, connections past a limit).
+// and logs to log the WebSocket upgrades refused for their origin.
 // Listeners of other schemes than ws and wss ignore them.
 func webOptions(page http.Handler, log *slog.Logger) []transport.Option {
 	return []transport.Option{
-		transport.WithLogger(log),
 		transport.WithHTTPHandler(page),
 		transport.WithOriginRefused(func(origin string, r *http.Request) {
 			log.Warn("websocket origin refused", "origin", origin, "host", r.Host, "remote", r.RemoteAddr)
 		}),
-	}
-}
-
-// accept serves the sessions of ln until stop is done or ln fails.
-func (s *server) accept(stop context.Context, ln transport.Listener, stdio bool) error {
-	for {
-		sess, err := ln.Accept(stop)
-		if err != nil {
-			if stop.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
-		}
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			sess.Close()
-			return nil
-		}
-		s.nextID++
-		ts := &session{Session: sess, srv: s, start: time.Now()}
-		ts.log = s.log.With("type", "session", "id", s.nextID)
-		s.sessions[ts] = struct{}{}
-		s.served.Add(1)
-		s.mu.Unlock()
-		ts.log.Info("session opened", "remote", sess.RemoteAddr().String())
-		if s.metrics != nil {
-			s.metrics.SessionOpened()
-		}
-		go func() {
-			defer s.served.Done()
-			s.srv.ServeSession(ts) // until the session ends, or Shutdown and its calls are done
-			ts.Close()
-			if stdio {
-				s.stdioOnce.Do(func() { close(s.stdioEnded) })
-			}
-		}()
 	}
 }
 
@@ -358,95 +278,4 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
-}
-
-// listenedAddr returns the address a listens on, with the port the system
-// chose when a asked for port 0.
-func listenedAddr(a transport.Address, got net.Addr) string {
-	switch got := got.(type) {
-	case *net.TCPAddr, *net.UDPAddr: // tcp, tls, ws, wss; quic
-		if a.Host != "" {
-			a.Host = got.String()
-		}
-	}
-	return a.String()
-}
-
-// open returns the number of sessions open.
-func (s *server) open() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
-
-// closeSessions closes every session open, which cancels their calls.
-func (s *server) closeSessions() {
-	s.mu.Lock()
-	open := make([]*session, 0, len(s.sessions))
-	for ts := range s.sessions {
-		open = append(open, ts)
-	}
-	s.mu.Unlock()
-	for _, ts := range open {
-		ts.Close()
-	}
-}
-
-// A session is an accepted session that logs its end.
-type session struct {
-	mux.Session
-	srv   *server
-	log   *slog.Logger
-	start time.Time
-	once  sync.Once
-}
-
-// TLSConnectionState passes on the TLS state of the session underneath,
-// so that handlers know who calls (rpc.Call.Peer).
-func (ts *session) TLSConnectionState() (tls.ConnectionState, bool) {
-	if s, ok := ts.Session.(mux.TLSSession); ok {
-		return s.TLSConnectionState()
-	}
-	return tls.ConnectionState{}, false
-}
-
-func (ts *session) Close() error {
-	err := ts.Session.Close()
-	ts.once.Do(func() {
-		s := ts.srv
-		s.mu.Lock()
-		delete(s.sessions, ts)
-		s.mu.Unlock()
-		ts.log.Info("session closed", "duration", time.Since(ts.start).Round(time.Millisecond))
-		if s.metrics != nil {
-			s.metrics.SessionClosed()
-		}
-	})
-	return err
-}
-
-type loggerKey struct{}
-
-func withLogger(ctx context.Context, log *slog.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey{}, log)
-}
-
-// logCalls logs every call h serves at the debug level, with the logger
-// of the call's session.
-func logCalls(h rpc.Handler, fallback *slog.Logger) rpc.Handler {
-	return rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
-		ctx := c.Context()
-		log, ok := ctx.Value(loggerKey{}).(*slog.Logger)
-		if !ok {
-			log = fallback
-		}
-		if !log.Enabled(ctx, slog.LevelDebug) {
-			h.RespondRPC(r, c)
-			return
-		}
-		rec := &rpc.CodeRecorder{Responder: r}
-		start := time.Now()
-		h.RespondRPC(rec, c)
-		log.Debug("call", "selector", c.FullSelector, "code", rec.Code.String(), "continued", rec.Continued, "duration", time.Since(start))
-	})
 }

@@ -1,5 +1,7 @@
-// Package demo holds the built-in services of "qtalk serve", which runs
-// them when no configuration says otherwise:
+// Package demo holds the built-in services of "qtalk serve", which mounts
+// them as modules of package talk/service when no configuration says
+// otherwise (cmd/qtalk/modules.go); New bundles them in one handler, for
+// tests and examples that serve them without a service server:
 //
 //	echo:echo        any value v                 replies v
 //	chat:send        [user, text]                posts a message, replies it

@@ -27,3 +27,14 @@ var (
 	// rpc.CodeUnavailable.
 	ErrCircuitOpen = errors.New("service: circuit open")
 )
+
+// A ListenError is the error of Start or Reload for an address of the
+// config that could not be listened on.
+type ListenError struct {
+	Addr string // as the config lists it
+	Err  error  // the transport's error
+}
+
+func (e *ListenError) Error() string { return "service: listen on " + e.Addr + ": " + e.Err.Error() }
+
+func (e *ListenError) Unwrap() error { return e.Err }

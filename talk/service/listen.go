@@ -3,14 +3,13 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"net"
 	"slices"
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/rpc"
-	"github.com/qtalkkit/qtalk/talk"
+
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/transport"
 )
@@ -103,7 +102,8 @@ func (s *Server) Addrs() []net.Addr {
 
 // A listener accepts client sessions on one address.
 type listener struct {
-	addr  string
+	id    int    // counted from 1 in the order of binding, for the log
+	addr  string // as the config lists it
 	ln    transport.Listener
 	certs *transport.CertFiles // the config's cert, key and ca of the listener, or nil
 }
@@ -123,8 +123,7 @@ func (s *Server) listen(ctx context.Context, cfg *config.Config) (added map[stri
 	bound := maps.Clone(s.lns)
 	s.mu.Unlock()
 	added = map[string]*listener{}
-	opts := append([]transport.Option{transport.WithLogger(s.logger.With("type", "listener"))}, s.listenOpts...)
-	opts = append(opts, transport.WithAllowedOrigins(cfg.AllowOrigins...))
+	opts := append(slices.Clip(s.listenOpts), transport.WithAllowedOrigins(cfg.AllowOrigins...))
 	for _, a := range cfg.Listen {
 		if bound[a] != nil || added[a] != nil {
 			continue
@@ -134,25 +133,34 @@ func (s *Server) listen(ctx context.Context, cfg *config.Config) (added map[stri
 			continue
 		}
 		var certs *transport.CertFiles
+		id := s.nextListenerID()
 		ln, err := func() (transport.Listener, error) {
-			lnOpts := opts
+			lnOpts := append(slices.Clip(opts), transport.WithLogger(s.logger.With("type", "listener", "id", id)))
 			if files, ok := cfg.ListenTLS[a]; ok {
 				var err error
 				if certs, err = transport.LoadTLSFiles(files); err != nil {
 					return nil, err
 				}
-				lnOpts = append(slices.Clip(opts), transport.WithTLSConfig(certs.ServerConfig()))
+				lnOpts = append(lnOpts, transport.WithTLSConfig(certs.ServerConfig()))
 			}
 			return transport.Listen(ctx, a, lnOpts...)
 		}()
 		if err != nil {
 			closeListeners(fresh)
-			return nil, nil, fmt.Errorf("service: listen on %s: %w", a, err)
+			return nil, nil, &ListenError{Addr: a, Err: err}
 		}
-		added[a] = &listener{addr: a, ln: ln, certs: certs}
+		added[a] = &listener{id: id, addr: a, ln: ln, certs: certs}
 		fresh = append(fresh, ln)
 	}
 	return added, fresh, nil
+}
+
+// nextListenerID returns the id of a listener about to be bound.
+func (s *Server) nextListenerID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastLn++
+	return s.lastLn
 }
 
 // closeListeners closes the listeners bound for a change that failed.
@@ -223,7 +231,7 @@ func (s *Server) commitListeners(cfg *config.Config, added map[string]*listener)
 	for l := range running {
 		if !kept[l] {
 			l.ln.Close()
-			s.logger.Info("stopped listening", "type", "listener", "id", l.addr)
+			s.logger.Info("stopped listening", "type", "listener", "id", l.id, "addr", l.addr)
 		}
 	}
 	started := map[*listener]bool{}
@@ -245,7 +253,7 @@ func (s *Server) commitListeners(cfg *config.Config, added map[string]*listener)
 			l.ln.Close()
 			continue
 		}
-		attrs := []any{"type", "listener", "id", a, "addr", l.ln.Addr().String()}
+		attrs := []any{"type", "listener", "id", l.id, "addr", listenedAddr(a, l.ln.Addr())}
 		if f, ok := l.ln.(transport.Fingerprinter); ok && f.Fingerprint() != "" {
 			attrs = append(attrs, "fingerprint", f.Fingerprint())
 		}
@@ -262,11 +270,13 @@ func (s *Server) reloadCerts(l *listener, files transport.TLSFiles) {
 	switch {
 	case l.certs == nil && files.IsZero():
 	case l.certs == nil || l.certs.Files() != files:
-		s.logger.Warn("the listener's cert, key or ca changed: they take effect when it is opened again (remove it from listen, reload, add it back)", "type", "listener", "id", l.addr)
+		s.logger.Warn("the listener's cert, key or ca changed: they take effect when it is opened again (remove it from listen, reload, add it back)", "type", "listener", "id", l.id, "addr", l.addr)
 	default:
 		if err := l.certs.Reload(); err != nil {
-			s.logger.Error("certificate reload failed: the certificate loaded before stays", "type", "listener", "id", l.addr, "err", err)
+			s.logger.Error("certificate reload failed: the certificate loaded before stays", "type", "listener", "id", l.id, "addr", l.addr, "err", err)
+			return
 		}
+		s.logger.Info("certificate reloaded", "type", "listener", "id", l.id, "addr", l.addr, "fingerprint", l.certs.Fingerprint())
 	}
 }
 
@@ -276,37 +286,12 @@ func (s *Server) accept(l *listener) {
 		sess, err := l.ln.Accept(s.ctx)
 		if err != nil {
 			if s.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.logger.Error("accept failed", "type", "listener", "id", l.addr, "err", err)
+				s.logger.Error("accept failed", "type", "listener", "id", l.id, "addr", l.addr, "err", err)
 			}
 			return
 		}
-		s.servePeer(sess, l.addr)
+		s.servePeer(sess, l)
 	}
-}
-
-// servePeer serves a client session in the background.
-func (s *Server) servePeer(sess mux.Session, from string) *talk.Peer {
-	limits := s.state.Load().cfg.Limits
-	s.peersMu.Lock()
-	if limits.MaxSessions > 0 && len(s.peers) >= limits.MaxSessions {
-		s.peersMu.Unlock()
-		s.logger.Warn("session refused: max_sessions reached", "type", "listener", "id", from, "remote", sess.RemoteAddr().String())
-		sess.Close()
-		return nil
-	}
-	p := talk.NewPeer(sess, talk.WithHandler(rpc.Intercept(s, s.interceptors...)), talk.WithMaxFrameSize(limits.MaxFrameSize))
-	s.peers[p] = struct{}{}
-	s.peersMu.Unlock()
-	if !s.spawn(func() {
-		p.Wait()
-		s.peersMu.Lock()
-		delete(s.peers, p)
-		s.peersMu.Unlock()
-		p.Close()
-	}) {
-		p.Close()
-	}
-	return p
 }
 
 // ServeSession serves the calls of a session that came some other way
@@ -318,7 +303,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		sess.Close()
 		return ErrServerClosed
 	}
-	p := s.servePeer(sess, "session")
+	p := s.servePeer(sess, nil)
 	if p == nil {
 		return rpc.Errorf(rpc.CodeResourceExhausted, "service: max_sessions reached")
 	}

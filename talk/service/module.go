@@ -89,9 +89,10 @@ type Module struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
 
-	mu      sync.Mutex
-	state   moduleState // guarded by mu
-	onClose []func()    // guarded by mu
+	mu         sync.Mutex
+	state      moduleState // guarded by mu
+	onClose    []func()    // guarded by mu
+	onShutdown []func()    // guarded by mu; nil once they ran
 }
 
 type moduleState int
@@ -157,6 +158,30 @@ func (m *Module) OnClose(f func()) {
 	}
 	m.mu.Unlock()
 	f()
+}
+
+// OnShutdown registers f to run when the server begins to shut down
+// (Server.Shutdown), once it takes no more calls and before it waits for
+// those in flight: a module ends its long calls there, such as
+// subscriptions, which would otherwise hold the shutdown until its
+// deadline. Calls in progress go on, and OnClose functions still run when
+// the module closes. f runs without the server's locks held, and must not
+// call the server's Reload, Close or Shutdown.
+func (m *Module) OnShutdown(f func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onShutdown = append(m.onShutdown, f)
+}
+
+// shutdown runs the functions of OnShutdown, once.
+func (m *Module) shutdown() {
+	m.mu.Lock()
+	hooks := m.onShutdown
+	m.onShutdown = nil
+	m.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 }
 
 // Emit sends the event to the subscribers of the service, who get it as

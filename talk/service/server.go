@@ -12,6 +12,7 @@ import (
 	"github.com/qtalkkit/qtalk/label"
 	"github.com/qtalkkit/qtalk/relay"
 	"github.com/qtalkkit/qtalk/rpc"
+	"github.com/qtalkkit/qtalk/rpc/metrics"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/transport"
@@ -25,6 +26,9 @@ type Server struct {
 	logger       *slog.Logger
 	listenOpts   []transport.Option               // of every listener, besides the config's origins
 	interceptors []rpc.Interceptor                // wrap the handling of every call
+	metrics      *metrics.Metrics                 // counts calls and sessions (WithMetrics), or nil
+	handler      rpc.Handler                      // the server in its interceptors, as sessions are served
+	sessionEnded func(listen string)              // WithSessionEnded's, or nil
 	now          atomic.Pointer[func() time.Time] // the breakers' clock
 	hub          *hub
 	ctx          context.Context // ends with Close
@@ -40,8 +44,10 @@ type Server struct {
 	lnOrder  []string                // guarded by mu; the addresses, in config order
 	routes   *relay.Router           // the [routes] of the config, once Start was called
 	grid     *grid.Manager           // guarded by mu; the grid joined at Start, if the config has one
-	peersMu  sync.Mutex              // guards peers
+	peersMu  sync.Mutex              // guards peers and the ids below
 	peers    map[*talk.Peer]struct{} // the client sessions
+	lastSess int                     // guarded by peersMu; the id of the last session accepted
+	lastLn   int                     // guarded by mu; the id of the last listener bound
 
 	inflightMu sync.Mutex
 	inflight   int           // guarded by inflightMu; calls in flight
@@ -66,10 +72,28 @@ func WithInterceptors(interceptors ...rpc.Interceptor) Option {
 	return func(s *Server) { s.interceptors = append(s.interceptors, interceptors...) }
 }
 
-// WithLogger sets the logger of the server's events (listening, reloads,
-// upstreams coming and going, breakers opening), whose records carry the
-// attributes type ("listener", "config", "service", "provider") and id
-// (an address, a file or a service name). The default is slog.Default().
+// WithMetrics makes the server count its calls (m.Interceptor, around
+// the interceptors of WithInterceptors) and its client sessions in m.
+func WithMetrics(m *metrics.Metrics) Option {
+	return func(s *Server) { s.metrics = m }
+}
+
+// WithSessionEnded makes the server call f after each client session
+// ended, with the listen address of the config it came from ("stdio:"
+// for the one session over stdin and stdout; "session" for those of
+// ServeSession). f runs in a goroutine of the server and must not call
+// its Close or Shutdown.
+func WithSessionEnded(f func(listen string)) Option {
+	return func(s *Server) { s.sessionEnded = f }
+}
+
+// WithLogger sets the logger of the server's events (listening, sessions
+// opening and closing, reloads, upstreams coming and going, breakers
+// opening), whose records carry the attributes type ("listener",
+// "session", "config", "service", "provider", "server") and id (a
+// number for listeners and sessions, counted from 1; an address, a file
+// or a service name for the others). The calls of each session are
+// logged at level debug. The default is slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) {
 		if l != nil {
@@ -104,6 +128,11 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	interceptors := s.interceptors
+	if s.metrics != nil {
+		interceptors = append([]rpc.Interceptor{s.metrics.Interceptor()}, interceptors...)
+	}
+	s.handler = rpc.Intercept(s, interceptors...)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.drainCtx, s.drain = context.WithCancel(s.ctx)
 	s.routes = relay.NewRouter(nil, relay.WithLogger(s.logger.With("type", "route")), relay.WithTransportOptions(s.listenOpts...))
@@ -187,7 +216,8 @@ func (s *Server) Close() error {
 }
 
 // Shutdown stops listening and taking new calls (they fail with
-// rpc.CodeUnavailable), ends the subscriptions, waits until the calls in
+// rpc.CodeUnavailable), ends the subscriptions, runs the modules'
+// OnShutdown functions, waits until the calls in
 // flight are done or ctx ends, and closes the server. It returns ctx's
 // error if the calls did not end in time: they are cut short then.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -210,6 +240,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		idle = s.idle
 	}
 	s.inflightMu.Unlock()
+	for _, svc := range s.state.Load().services {
+		if svc.mod != nil {
+			svc.mod.shutdown()
+		}
+	}
 	var err error
 	if idle != nil {
 		select {

@@ -22,12 +22,19 @@ import (
 // error, type "config") and the config in effect stays; the file is
 // tried again when it changes again, or on SIGHUP. Each reload is logged
 // at level info.
+//
+// With path "", for a config made in the program, SIGHUP applies the
+// config in effect again: the listeners read their certificate files
+// again.
 func (s *Server) WatchConfig(ctx context.Context, path string) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	last, _, err := stat(path, true)
-	if err != nil {
-		s.logger.Error("cannot read the config to watch", "type", "config", "id", path, "err", err)
+	var last fileStamp
+	if path != "" {
+		var err error
+		if last, _, err = stat(path, true); err != nil {
+			s.logger.Error("cannot read the config to watch", "type", "config", "id", path, "err", err)
+		}
 	}
 	if !s.spawn(func() { s.watch(ctx, path, hup, last) }) {
 		signal.Stop(hup)
@@ -62,7 +69,11 @@ func stat(path string, content bool) (fileStamp, []byte, error) {
 // watch reloads the config on SIGHUP and when the file differs from last.
 func (s *Server) watch(ctx context.Context, path string, hup chan os.Signal, last fileStamp) {
 	defer signal.Stop(hup)
-	log := s.logger.With("type", "config", "id", path)
+	id := path
+	if id == "" {
+		id = s.Config().File
+	}
+	log := s.logger.With("type", "config", "id", id)
 	var timer *time.Timer
 	var tick <-chan time.Time
 	arm := func() {
@@ -99,6 +110,15 @@ func (s *Server) watch(ctx context.Context, path string, hup chan os.Signal, las
 			log.Info("SIGHUP: reloading the config")
 		case <-tick:
 		}
+		if path == "" { // a config made in the program: SIGHUP applies it again
+			if force {
+				if err := s.Reload(s.Config()); err != nil {
+					log.Error("config not applied again: keeping the config in effect", "err", err)
+				}
+			}
+			arm()
+			continue
+		}
 		cur, _, err := stat(path, false)
 		switch {
 		case err != nil:
@@ -134,3 +154,4 @@ func (s *Server) reloadFrom(data []byte, path string) {
 	}
 	log.Info("config reloaded")
 }
+
