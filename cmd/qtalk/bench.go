@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -19,10 +21,15 @@ var cmdBench = &command{
 	summary: "measure call throughput and latency against the server at ADDR",
 	help: `
 Bench calls --label on the server at ADDR from --concurrency callers for
---duration, each call with --size bytes of arguments (a CBOR byte string,
-which echo:echo and check:echo return), and prints a summary: calls, calls
-per second, latency percentiles and the payload throughput in MB/s (the
-argument bytes sent plus the reply bytes received, per second).
+--duration and prints a summary: calls, calls per second, latency
+percentiles and the payload throughput in MB/s (the argument bytes sent
+plus the reply bytes received, per second).
+
+Each call's arguments are --args, a JSON value as qtalk call takes it
+(sent in CBOR, integral numbers as integers; labels served with package
+fn take an array: '["k"]' for kv:get), or else a CBOR byte string of
+--size bytes, which echo:echo and check:echo return. Sizes are bytes or
+take a unit: 1KiB, 4MiB, 1.5kB.
 
 While it runs, it shows its progress on stderr: updated in place when
 stderr is a terminal, a line a second otherwise. The first failed call
@@ -30,7 +37,8 @@ ends the run with that call's error and exit status (see qtalk call
 --help); SIGINT ends it early, with the summary of what ran.
 ` + tlsAddressHelp,
 	example: `  qtalk bench tcp://127.0.0.1:4242
-  qtalk bench --label check:echo --duration 10s --concurrency 32 --size 4096 ws://127.0.0.1:4243/qtalk`,
+  qtalk bench --label check:echo --duration 10s --concurrency 32 --size 4KiB ws://127.0.0.1:4243/qtalk
+  qtalk bench --label kv:get --args '["greeting"]' tcp://127.0.0.1:4242`,
 }
 
 // benchOptions are the settings of a run.
@@ -38,7 +46,9 @@ type benchOptions struct {
 	label       string
 	duration    time.Duration
 	concurrency int
-	size        int
+	size        byteSize
+	args        any // the arguments of each call: a []byte of size bytes, or those of --args
+	argsSize    int // the encoded size of args
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -47,7 +57,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&o.label, "label", "echo:echo", "the `LABEL` to call")
 	f.DurationVar(&o.duration, "duration", 5*time.Second, "how long to run")
 	f.IntVar(&o.concurrency, "concurrency", 8, "how many calls to keep in flight")
-	f.IntVar(&o.size, "size", 64, "the size of the arguments, in `bytes`")
+	o.size = 64
+	f.Var(&o.size, "size", "the `size` of the arguments without --args: bytes, or with a unit as in 4KiB")
+	argsJSON := f.String("args", "", "the arguments of each call, a `JSON` value (default: a byte string of --size bytes)")
 	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
@@ -60,8 +72,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("bench: --duration %s: want a positive duration", o.duration)
 	case o.concurrency < 1:
 		return usageErrorf("bench: --concurrency %d: want at least 1", o.concurrency)
-	case o.size < 0 || o.size > rpc.DefaultMaxFrameSize/2:
-		return usageErrorf("bench: --size %d: want 0 to %d", o.size, rpc.DefaultMaxFrameSize/2)
+	case o.size > rpc.DefaultMaxFrameSize/2:
+		return usageErrorf("bench: --size %s: want at most %s", o.size.String(), formatSize(rpc.DefaultMaxFrameSize/2))
+	}
+	if err := o.setArgs(f, *argsJSON); err != nil {
+		return err
 	}
 	addr := pos[0]
 	if err := checkAddress("bench", addr); err != nil {
@@ -87,6 +102,42 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	return r.summary(e.stdout)
 }
 
+// setArgs sets o.args and o.argsSize: from argsJSON if given, else a byte
+// string of o.size bytes.
+func (o *benchOptions) setArgs(f *flagSet, argsJSON string) error {
+	sizeSet := false
+	f.Visit(func(fl *flag.Flag) { sizeSet = sizeSet || fl.Name == "size" })
+	if argsJSON == "" {
+		payload := make([]byte, o.size)
+		for i := range payload {
+			payload[i] = byte('a' + i%26)
+		}
+		o.args, o.argsSize = payload, len(payload)
+		return nil
+	}
+	if sizeSet {
+		return usageErrorf("bench: --args and --size: give one of them")
+	}
+	if !json.Valid([]byte(argsJSON)) {
+		var v any
+		err := json.Unmarshal([]byte(argsJSON), &v)
+		return usageErrorf("bench: --args is not valid JSON: %v", err)
+	}
+	v, err := genericFromJSON(json.RawMessage(argsJSON))
+	if err != nil {
+		return usageErrorf("bench: --args: %v", err)
+	}
+	enc, err := rpc.CBOR.Append(nil, v)
+	if err != nil {
+		return usageErrorf("bench: --args: %v", err)
+	}
+	if len(enc) > rpc.DefaultMaxFrameSize/2 {
+		return usageErrorf("bench: --args is %s in CBOR: want at most %s", formatSize(int64(len(enc))), formatSize(rpc.DefaultMaxFrameSize/2))
+	}
+	o.args, o.argsSize = v, len(enc)
+	return nil
+}
+
 // A benchRun is one run of bench.
 type benchRun struct {
 	opts   benchOptions
@@ -105,10 +156,6 @@ type benchRun struct {
 func (r *benchRun) run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	payload := make([]byte, r.opts.size)
-	for i := range payload {
-		payload[i] = byte('a' + i%26)
-	}
 	end := r.start.Add(r.opts.duration)
 	lats := make([][]time.Duration, r.opts.concurrency)
 	var wg sync.WaitGroup
@@ -120,7 +167,7 @@ func (r *benchRun) run(ctx context.Context) error {
 			for runCtx.Err() == nil && time.Now().Before(end) {
 				t0 := time.Now()
 				reply = 0
-				_, err := r.client.Call(runCtx, r.opts.label, payload, &reply)
+				_, err := r.client.Call(runCtx, r.opts.label, r.opts.args, &reply)
 				if err != nil {
 					if runCtx.Err() == nil {
 						cancel(err)
@@ -207,11 +254,11 @@ func (r *benchRun) percentile(q float64) time.Duration {
 func (r *benchRun) summary(w io.Writer) error {
 	n := r.calls.Load()
 	secs := r.elapsed.Seconds()
-	mbs := float64(n*int64(r.opts.size)+r.replyBytes.Load()) / secs / 1e6
+	mbs := float64(n*int64(r.opts.argsSize)+r.replyBytes.Load()) / secs / 1e6
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "label\tconcurrency\tsize\tduration\tcalls\tcalls/s\tp50\tp99\tmax\tMB/s")
 	fmt.Fprintf(tw, "%s\t%d\t%d B\t%s\t%d\t%.0f\t%s\t%s\t%s\t%.2f\n",
-		r.opts.label, r.opts.concurrency, r.opts.size, r.elapsed.Round(time.Millisecond), n, float64(n)/secs,
+		r.opts.label, r.opts.concurrency, r.opts.argsSize, r.elapsed.Round(time.Millisecond), n, float64(n)/secs,
 		roundLatency(r.percentile(0.50)), roundLatency(r.percentile(0.99)), roundLatency(r.percentile(1)), mbs)
 	return tw.Flush()
 }

@@ -263,6 +263,27 @@ func TestBench(t *testing.T) {
 	if want := `qtalk: call echo:nope: not_found: no handler for "echo:nope"` + "\n"; r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
+
+	// Sizes take units.
+	r = qtalk(t, "", "bench", "--duration", "500ms", "--concurrency", "1", "--size", "1.5KiB", s.tcp)
+	r.want(t, 0, "bench --size 1.5KiB")
+	if row := strings.Fields(strings.Split(r.stdout, "\n")[1]); len(row) != 11 || row[2] != "1536" {
+		t.Errorf("bench --size 1.5KiB printed %q, want a size of 1536", r.stdout)
+	}
+
+	// --args are the call's arguments, JSON as qtalk call takes them: the
+	// server sees the key (not_found names it) or finds it.
+	r = qtalk(t, "", "bench", "--duration", "1s", "--label", "kv:get", "--args", `["bench-key"]`, s.tcp)
+	r.want(t, 15, "bench kv:get of a missing key")
+	if want := `qtalk: call kv:get: not_found: no key "bench-key"` + "\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	qtalk(t, "", "call", s.tcp, "kv:set", `["bench-key", {"n": 7}]`).want(t, 0, "kv:set")
+	r = qtalk(t, "", "bench", "--duration", "500ms", "--concurrency", "2", "--label", "kv:get", "--args", `["bench-key"]`, s.ws)
+	r.want(t, 0, "bench kv:get")
+	if row := strings.Fields(strings.Split(r.stdout, "\n")[1]); len(row) != 11 || row[0] != "kv:get" || row[2] != "11" {
+		t.Errorf("bench kv:get printed %q, want a row for kv:get with the 11 bytes of its CBOR arguments", r.stdout)
+	}
 }
 
 // refusedAddr returns a TCP address nothing listens on.
@@ -307,6 +328,11 @@ func TestBadInput(t *testing.T) {
 		{[]string{"serve", "extra"}, 2, `qtalk: serve: unexpected argument "extra" .*`},
 		{[]string{"serve", "--log-format", "xml"}, 2, `qtalk: serve: --log-format "xml": want text or json`},
 		{[]string{"bench", "--concurrency", "0", refused}, 2, `qtalk: bench: --concurrency 0: want at least 1`},
+		{[]string{"bench", "--size", "1XB", refused}, 2, `qtalk: bench: invalid value "1XB" for flag -size: unknown unit "XB" .*`},
+		{[]string{"bench", "--size", "3MiB", refused}, 2, `qtalk: bench: --size 3MiB: want at most 2MiB`},
+		{[]string{"bench", "--size", "1KiB", "--args", "1", refused}, 2, `qtalk: bench: --args and --size: give one of them`},
+		{[]string{"bench", "--args", "{", refused}, 2, `qtalk: bench: --args is not valid JSON: .*`},
+		{[]string{"ping", "--size", "-1", refused}, 2, `qtalk: ping: invalid value "-1" for flag -size: .*`},
 		{[]string{"call", refused, "echo:echo"}, 1, `qtalk: cannot connect to ` + regexp.QuoteMeta(refused) + `: connect: connection refused`},
 		{[]string{"check", "no-such-program-qtalk"}, 1, `qtalk: cannot connect to exec:no-such-program-qtalk: exec: .*not found.*`},
 	} {

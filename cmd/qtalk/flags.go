@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/qtalkkit/qtalk/internal/logfmt"
@@ -112,4 +113,80 @@ func (l *stringList) String() string { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error {
 	*l = append(*l, s)
 	return nil
+}
+
+// A byteSize is a flag for a size in bytes: a number of bytes, or a number
+// followed by a unit: B, KiB, MiB or GiB (powers of 1024), kB, MB or GB
+// (powers of 1000). The number is an integer, or a decimal that gives a
+// whole number of bytes: 1.5KiB is 1536.
+type byteSize int64
+
+// sizeUnits are the units a byteSize accepts, with their factors.
+var sizeUnits = map[string]int64{
+	"": 1, "B": 1,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+	"kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9,
+}
+
+func (s *byteSize) String() string { return formatSize(int64(*s)) }
+
+func (s *byteSize) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = byteSize(n)
+	return nil
+}
+
+// parseSize parses a size as a byteSize flag takes it.
+func parseSize(v string) (int64, error) {
+	num := strings.TrimSpace(v)
+	i := strings.LastIndexFunc(num, func(r rune) bool { return r >= '0' && r <= '9' || r == '.' })
+	unit := strings.TrimSpace(num[i+1:])
+	num = num[:i+1]
+	factor, ok := sizeUnits[unit]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q in size %q (want B, KiB, MiB, GiB, kB, MB or GB)", unit, v)
+	}
+	whole, frac, _ := strings.Cut(num, ".")
+	if whole == "" && frac == "" {
+		return 0, fmt.Errorf("size %q: want a number of bytes such as 4096 or 4KiB", v)
+	}
+	w, err := strconv.ParseInt("0"+whole, 10, 64)
+	if err != nil || strings.Trim(frac, "0123456789") != "" || len(frac) > 9 {
+		return 0, fmt.Errorf("size %q: want a number of bytes such as 4096 or 4KiB", v)
+	}
+	const limit = 1 << 50 // far beyond any size a command takes
+	if w > limit/factor {
+		return 0, fmt.Errorf("size %q is too large", v)
+	}
+	n := w * factor
+	if frac != "" {
+		// frac/10^len(frac) * factor must be whole; with at most 9
+		// decimals and factor at most 1<<30, f*factor fits.
+		f, _ := strconv.ParseInt(frac, 10, 64)
+		den := int64(1)
+		for range frac {
+			den *= 10
+		}
+		if f*factor%den != 0 {
+			return 0, fmt.Errorf("size %q is not a whole number of bytes", v)
+		}
+		n += f * factor / den
+	}
+	return n, nil
+}
+
+// formatSize writes n in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		name   string
+		factor int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.factor == 0 {
+			return strconv.FormatInt(n/u.factor, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }

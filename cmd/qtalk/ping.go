@@ -26,12 +26,13 @@ Exit status: 0 when every ping was answered; otherwise that of qtalk call
 for the last error (18 resource_exhausted for a --size over the server's
 frame limit).`,
 	example: `  qtalk ping tcp://127.0.0.1:4242
-  qtalk ping --count 10 --interval 100ms --size 65536 ws://127.0.0.1:4243/qtalk`,
+  qtalk ping --count 10 --interval 100ms --size 64KiB ws://127.0.0.1:4243/qtalk`,
 }
 
 func runPing(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdPing)
-	size := f.Int("size", 64, "payload `bytes` of each ping")
+	size := byteSize(64)
+	f.Var(&size, "size", "payload `size` of each ping: bytes, or with a unit as in 4KiB or 1MiB")
 	count := f.Int("count", 0, "stop after `N` pings (0: until interrupted)")
 	interval := f.Duration("interval", time.Second, "wait `D` from the start of a ping to the start of the next")
 	timeout := f.Duration("timeout", 10*time.Second, "bound connecting and each ping")
@@ -43,8 +44,8 @@ func runPing(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("ping: want ADDR, got %d arguments (see qtalk ping --help)", len(pos))
 	}
 	switch {
-	case *size < 0:
-		return usageErrorf("ping: --size %d: want 0 or more bytes", *size)
+	case size > 1<<30:
+		return usageErrorf("ping: --size %s: want at most 1GiB", size.String())
 	case *count < 0:
 		return usageErrorf("ping: --count %d: want 0 or more", *count)
 	case *interval < 0:
@@ -64,13 +65,13 @@ func runPing(ctx context.Context, e *env, args []string) error {
 	}
 	defer p.Close()
 
-	fmt.Fprintf(e.stdout, "PING %s (%s): %d bytes\n", addr, talk.LabelPing, *size)
+	fmt.Fprintf(e.stdout, "PING %s (%s): %d bytes\n", addr, talk.LabelPing, size)
 	var st pingStats
 	var lastErr error
 	for seq := 1; *count == 0 || seq <= *count; seq++ {
 		start := time.Now()
 		pctx, cancel := context.WithTimeout(ctx, *timeout)
-		rtt, err := p.Ping(pctx, *size)
+		rtt, err := p.Ping(pctx, int(size))
 		cancel()
 		if ctx.Err() != nil {
 			break // interrupted: this ping does not count
@@ -81,7 +82,7 @@ func runPing(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "from %s: seq=%d %v\n", addr, seq, lastErr)
 		} else {
 			st.add(rtt)
-			fmt.Fprintf(e.stdout, "%d bytes from %s: seq=%d time=%s ms\n", *size, addr, seq, millis(rtt))
+			fmt.Fprintf(e.stdout, "%d bytes from %s: seq=%d time=%s ms\n", size, addr, seq, millis(rtt))
 		}
 		if *count != 0 && seq == *count {
 			break
