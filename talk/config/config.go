@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/qtalkkit/qtalk/transport"
@@ -18,7 +19,23 @@ const (
 	DefaultWatchInterval   = 2 * time.Second
 	DefaultBreakerFailures = 5
 	DefaultBreakerCooldown = 10 * time.Second
+
+	// The defaults of process services (exec: providers and src).
+	DefaultStopTimeout  = 5 * time.Second // from SIGTERM to SIGKILL
+	DefaultPingInterval = 5 * time.Second // how often a child is pinged
+	DefaultPingTimeout  = 5 * time.Second // how long a ping may take before the child counts as hung
 )
+
+// When a process service's child starts: at the first call or
+// subscription (the default), or when the server starts.
+const (
+	StartOnDemand = "on_demand"
+	StartStartup  = "startup"
+)
+
+// SrcScheme begins the Provider of a service built from source: "src:"
+// and its module@version.
+const SrcScheme = "src:"
 
 // ProviderLocal is the provider of the services that run in the server.
 const ProviderLocal = "local"
@@ -90,6 +107,11 @@ type Config struct {
 
 	// Grid, if set, makes the server a host of a grid (package grid).
 	Grid *Grid
+
+	// CacheDir holds the programs built for the services from source
+	// (Service.Src), by module@version; "" means the qtalk directory of
+	// the user's cache directory (os.UserCacheDir).
+	CacheDir string
 }
 
 // A Route is one entry of the routes table: the connections accepted on
@@ -147,8 +169,18 @@ type Service struct {
 	Name string
 
 	// Provider is ProviderLocal or the transport address of the upstream,
-	// without its "!name" suffix if it had one.
+	// without its "!name" suffix if it had one; for a service built from
+	// source, SrcScheme and Src.
 	Provider string
+
+	// Src is the module@version whose main package a service built from
+	// source runs (src = "example.net/chat@v1.0.2", or "#v1.0.2"): a
+	// pinned version, never a query such as latest.
+	Src string
+
+	// Process is the supervision of the child of a process service
+	// (an exec: provider or Src); zero for other services.
+	Process Process
 
 	// Module is the import path of the module of a local service.
 	Module string
@@ -203,6 +235,28 @@ type Service struct {
 	lines map[string]int // the lines of the service's keys
 }
 
+// Process says how the child program of a process service is run.
+type Process struct {
+	// Start is StartOnDemand or StartStartup.
+	Start string
+
+	// StopTimeout is how long a child has to exit after SIGTERM before
+	// it is killed.
+	StopTimeout time.Duration
+
+	// PingInterval is how often the child is sent qtalk:ping, 0 for
+	// never; a child that does not answer within PingTimeout is hung:
+	// it is stopped and started again.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+}
+
+// IsProcess reports whether the service runs a child program of its own:
+// an exec: provider or a service built from source.
+func (s *Service) IsProcess() bool {
+	return s.Src != "" || strings.HasPrefix(s.Provider, "exec:")
+}
+
 // A Breaker opens after Failures calls in a row failed to reach the
 // upstream: calls then fail at once (or go to the fallback) for
 // Cooldown, after which one call probes the upstream. Failures 0 turns
@@ -225,11 +279,11 @@ func (s *Service) KeyLine(key string) int {
 }
 
 // SameBackend reports whether s and t run the same thing: the same name
-// and provider, and the same module and options or upstream service.
-// Their other settings (timeouts, retries, breaker, ...) may differ.
+// and provider, and the same module and options or upstream service and
+// process settings. Their other settings (timeouts, retries, breaker, ...) may differ.
 func (s *Service) SameBackend(t *Service) bool {
 	return s.Name == t.Name && s.Provider == t.Provider && s.Module == t.Module &&
-		s.Service == t.Service && s.TLS == t.TLS && reflect.DeepEqual(s.Options, t.Options)
+		s.Process == t.Process && s.Service == t.Service && s.TLS == t.TLS && reflect.DeepEqual(s.Options, t.Options)
 }
 
 // Equal reports whether s and t have the same settings, lines aside.

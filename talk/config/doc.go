@@ -42,6 +42,27 @@
 // cooldown (how long it stays open before a probe). Any service may name
 // a fallback: another service that gets the calls this one cannot take.
 //
+// # Process services
+//
+// A service whose provider is "exec:command args", or that has src
+// instead of a provider, runs a child program the server supervises,
+// speaking qtalk over its stdin and stdout. src names a module's main
+// package at a pinned version, "example.net/chat@v1.0.2" (or
+// "example.net/chat#v1.0.2"; queries such as latest are refused), which
+// the server builds with the go command, through the module proxy of its
+// environment (GOPROXY), into the top-level cache_dir (by default the
+// qtalk directory of the user's cache directory), once per
+// module@version. Process services take start ("on_demand", the default,
+// or "startup"), stop_timeout (from SIGTERM to SIGKILL, default 5s),
+// ping_interval (how often the child is pinged, default 5s, "0s" for
+// never) and
+// ping_timeout (the answer's bound, after which the child counts as hung
+// and is restarted, default 5s):
+//
+//	[services]
+//	worker = { provider = "exec:./worker", start = "startup", ping_interval = "5s" }
+//	chat   = { src = "example.net/chat@v1.0.2" }
+//
 // # TLS
 //
 // A listen address may be given as a table instead, with the PEM files of

@@ -55,8 +55,10 @@ func Parse(data []byte, file string) (*Config, error) {
 			cfg.Routes, err = p.routes(e)
 		case "grid":
 			cfg.Grid, err = p.grid(e)
+		case "cache_dir":
+			cfg.CacheDir, err = p.path(e)
 		default:
-			err = p.unknown(e, "listen", "allow_origins", "tokens", "watch_interval", "limits", "services", "routes", "grid")
+			err = p.unknown(e, "listen", "allow_origins", "tokens", "watch_interval", "limits", "services", "routes", "grid", "cache_dir")
 		}
 		if err != nil {
 			return nil, err
@@ -434,6 +436,9 @@ func checkModule(name string) error {
 // upstreamOnly are the keys of upstream services only.
 var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker", "cert", "key", "ca"}
 
+// processOnly are the keys of process services only.
+var processOnly = []string{"start", "stop_timeout", "ping_interval", "ping_timeout"}
+
 func (p *parser) service(e entry) (*Service, error) {
 	es, err := p.table(e)
 	if err != nil {
@@ -447,6 +452,22 @@ func (p *parser) service(e entry) (*Service, error) {
 		switch e.name {
 		case "provider":
 			s.Provider, err = p.str(e)
+		case "src":
+			if s.Src, err = p.str(e); err == nil {
+				if s.Src, err = ParseSrc(s.Src); err != nil {
+					err = p.fail(e, "%w", err)
+				}
+			}
+		case "start":
+			if s.Process.Start, err = p.str(e); err == nil && s.Process.Start != StartOnDemand && s.Process.Start != StartStartup {
+				err = p.fail(e, "bad start %q (want %q or %q)", s.Process.Start, StartOnDemand, StartStartup)
+			}
+		case "stop_timeout":
+			s.Process.StopTimeout, err = p.duration(e, time.Millisecond)
+		case "ping_interval":
+			s.Process.PingInterval, err = p.duration(e, 0)
+		case "ping_timeout":
+			s.Process.PingTimeout, err = p.duration(e, time.Millisecond)
 		case "module":
 			s.Module, err = p.str(e)
 		case "options":
@@ -493,15 +514,31 @@ func (p *parser) service(e entry) (*Service, error) {
 				s.Options = map[string]any{"file": file}
 			}
 		default:
-			err = p.unknown(e, "provider", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file")
+			err = p.unknown(e, "provider", "src", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file", "start", "stop_timeout", "ping_interval", "ping_timeout")
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
+	if s.Src != "" {
+		if _, ok := set["provider"]; ok {
+			return nil, p.fail(set["src"], "a service has either src or provider, not both")
+		}
+		s.Provider = SrcScheme + s.Src
+	}
+	if !s.IsProcess() {
+		for _, k := range processOnly {
+			if e, ok := set[k]; ok {
+				return nil, p.fail(e, "only process services (an exec: provider or src) take %s", k)
+			}
+		}
+	} else {
+		_, interval := set["ping_interval"]
+		s.Process = processDefaults(s.Process, interval)
+	}
 	switch {
 	case s.Provider == "":
-		return nil, p.fail(e, "missing provider (\"local\" or an upstream address)")
+		return nil, p.fail(e, "missing provider (\"local\" or an upstream address) or src")
 	case s.Provider == ProviderTable:
 		for _, k := range append([]string{"module", "options"}, upstreamOnly...) {
 			if e, ok := set[k]; ok {
@@ -533,6 +570,20 @@ func (p *parser) service(e entry) (*Service, error) {
 		if e, ok := set[k]; ok {
 			return nil, p.fail(e, "only local services take %s (provider is %q)", k, s.Provider)
 		}
+	}
+	if s.Src != "" {
+		for _, k := range []string{"host", "cert", "key", "ca"} {
+			if e, ok := set[k]; ok {
+				return nil, p.fail(e, "a service built from source does not take %s", k)
+			}
+		}
+		if s.Service == "" {
+			s.Service = s.Name
+		}
+		if _, ok := set["breaker"]; !ok {
+			s.Breaker = Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown}
+		}
+		return s, nil
 	}
 	a, err := transport.ParseAddress(s.Provider)
 	if err != nil {

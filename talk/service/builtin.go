@@ -49,6 +49,10 @@ type ServiceInfo struct {
 	Module   string `cbor:"module,omitempty" json:"module,omitempty"`     // of a local service
 	Upstream string `cbor:"upstream,omitempty" json:"upstream,omitempty"` // the upstream's name of the service
 	Open     bool   `cbor:"open" json:"open"`
+
+	// Process describes the child program of a process service (an
+	// exec: provider or a src): its pid, restarts and last exit.
+	Process *ProcessInfo `cbor:"process,omitempty" json:"process,omitempty"`
 }
 
 // labelsTimeout bounds asking an upstream for its labels.
@@ -134,6 +138,9 @@ func (s *Server) services() []ServiceInfo {
 			info.Module = svc.cfg.Module
 		} else {
 			info.Upstream = svc.cfg.Service
+			if proc := svc.remote.pool.proc; proc != nil {
+				info.Process = proc.info()
+			}
 		}
 		out = append(out, info)
 	}

@@ -57,8 +57,26 @@
 // dialed on first use and redialed with backoff when it drops: calls in
 // the meantime fail with rpc.CodeUnavailable, the service emits
 // guild/close, and once the upstream is back the calls go through again
-// and guild/open follows. An exec provider ("exec:./worker") is a child
-// process, started again if it exits.
+// and guild/open follows.
+//
+// # Process services
+//
+// An exec provider ("exec:./worker") is a child program the server
+// supervises, with the session over its stdin and stdout; so is a
+// service built from source (src = "example.net/chat@v1.0.2"), whose
+// program `go install` builds once into the cache directory (cache_dir)
+// with the configured module proxy, and is found there by the next
+// start. The child starts at the first call or subscription, or with the
+// server (start = "startup"). When it exits it is started again after a
+// wait that doubles from reconnect_min to reconnect_max, with jitter,
+// and starts over only after a run that lasted reconnect_max: a child
+// that exits at once is not restarted in a loop, and the calls meanwhile
+// fail with rpc.CodeUnavailable. A child that does not answer qtalk:ping
+// within ping_timeout (sent every ping_interval) is hung, and is stopped
+// and started again. Each line of its stderr is logged under the
+// service's id; qtalk:services tells its pid, restarts and last exit
+// (ProcessInfo). Close stops the children in the reverse order of their
+// first starts, each with SIGTERM, then SIGKILL after stop_timeout.
 //
 // Per service, the config sets a timeout, a circuit breaker (after so
 // many failures in a row, calls fail at once for a cooldown, then one

@@ -26,6 +26,11 @@ var (
 	// the circuit breaker of their service is open. Clients see them as
 	// rpc.CodeUnavailable.
 	ErrCircuitOpen = errors.New("service: circuit open")
+
+	// ErrBuildFailed is matched by the errors of building the program of
+	// a service from source (src): its calls fail with
+	// rpc.CodeUnavailable, and the build is tried again after a wait.
+	ErrBuildFailed = errors.New("service: build failed")
 )
 
 // A ListenError is the error of Start or Reload for an address of the

@@ -55,6 +55,7 @@ func (s *Server) startListeners(ctx context.Context) error {
 	}
 	s.serving = true
 	s.commitListeners(cfg, added)
+	s.startProcesses(s.state.Load(), sortedServices(cfg))
 	return nil
 }
 

@@ -22,8 +22,12 @@ import (
 const childEnv = "QTALK_SERVICE_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "worker" {
+	switch os.Getenv(childEnv) {
+	case "worker":
 		os.Exit(runWorker())
+	case "":
+	default:
+		os.Exit(runProcessChild(os.Getenv(childEnv)))
 	}
 	goleak.VerifyTestMain(m)
 }

@@ -26,6 +26,7 @@ import (
 type pool struct {
 	addr   string
 	certs  *transport.CertFiles // the client certificate and CAs of its services, or nil
+	proc   *process             // of a process service, which the pool starts instead of dialing; or nil
 	srv    *Server
 	ctx    context.Context // ends when the pool is closed
 	cancel context.CancelFunc
@@ -63,6 +64,9 @@ func newPool(srv *Server, addr string, tls transport.TLSFiles) (*pool, error) {
 // provider and its TLS files, so a reload that changes the files dials
 // anew with them.
 func poolKey(sc *config.Service) string {
+	if sc.IsProcess() {
+		return fmt.Sprintf("%s %+v", sc.Provider, sc.Process)
+	}
 	if sc.TLS.IsZero() {
 		return sc.Provider
 	}
@@ -140,6 +144,10 @@ func (p *pool) session(ctx context.Context, urgent bool) (*talk.Peer, error) {
 // is not redialed in a tight loop.
 func (p *pool) run() {
 	log := p.srv.logger.With("type", "provider", "id", p.addr)
+	if p.proc != nil {
+		defer p.srv.removeProcess(p.proc)
+		defer p.proc.stop()
+	}
 	limits := p.srv.state.Load().cfg.Limits
 	b := backoff.Policy{Min: limits.ReconnectMin, Max: limits.ReconnectMax}.New()
 	for {
@@ -181,9 +189,13 @@ func (p *pool) run() {
 }
 
 // pause records why the upstream is out of reach and waits the next wait
-// of b, cut short by a wake; it returns false when the pool is closed.
+// of b, or the wait of a process that says when it starts again, cut
+// short by a wake; it returns false when the pool is closed.
 func (p *pool) pause(b *backoff.Backoff, err error) bool {
-	wait := b.Next()
+	wait, ok := restartDelay(err)
+	if !ok {
+		wait = b.Next()
+	}
 	p.failed(err, wait)
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -203,6 +215,9 @@ func (p *pool) dial() (*talk.Peer, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, limits.DialTimeout)
 	defer cancel()
 	opts := []talk.Option{talk.WithHandler(refuseCallbacks), talk.WithMaxFrameSize(limits.MaxFrameSize)}
+	if p.proc != nil {
+		return p.proc.dial(ctx, opts...)
+	}
 	if p.certs != nil {
 		opts = append(opts, talk.WithTransportOptions(transport.WithTLSConfig(p.certs.ClientConfig())))
 	}

@@ -48,6 +48,8 @@ type Server struct {
 	peers    map[*talk.Peer]struct{} // the client sessions
 	lastSess int                     // guarded by peersMu; the id of the last session accepted
 	lastLn   int                     // guarded by mu; the id of the last listener bound
+	procMu   sync.Mutex              // guards procs
+	procs    []*process              // the process services' processes, in the order they first started
 
 	inflightMu sync.Mutex
 	inflight   int           // guarded by inflightMu; calls in flight
@@ -178,6 +180,7 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	s.spawnMu.Unlock()
+	s.stopProcesses() // in reverse order, before their pools end
 	s.cancel()
 	s.routes.Close()
 

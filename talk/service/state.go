@@ -196,6 +196,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 		b.attach()
 		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.pool.addr, "upstream", b.upstream)
 	}
+	if s.isServing() {
+		s.startProcesses(next, order)
+	}
 	s.logger.Info("config applied", "type", "config", "id", cfg.File, "services", len(next.services))
 	return s.updateRoutes(s.ctx, cfg)
 }
@@ -267,6 +270,9 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 						p.retire()
 					}
 					return nil, nil, cfg.ServiceError(sc, "cert", err)
+				}
+				if sc.IsProcess() {
+					p.proc = newProcess(s, p.ctx, sc, cfg.Limits)
 				}
 				newPools[key] = p
 			}
