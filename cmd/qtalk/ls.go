@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/qtalkkit/qtalk/internal/demo"
+	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/talk/service"
 )
 
 var cmdLs = &command{
@@ -15,7 +18,10 @@ var cmdLs = &command{
 	summary: "list the labels the server at ADDR offers",
 	help: `
 Ls calls qtalk:labels on the server at ADDR and prints the labels it
-offers, one per line. Exit statuses are those of qtalk call.
+offers, one per line. With --json it prints one JSON array of objects,
+{"label", "module", "version"}, where module and version say where the
+label's service comes from (qtalk:source), when the server knows it.
+Exit statuses are those of qtalk call.
 ` + tlsAddressHelp,
 	example: `  qtalk ls tcp://127.0.0.1:4242
   qtalk ls "exec:qtalk serve --listen stdio:"`,
@@ -24,7 +30,7 @@ offers, one per line. Exit statuses are those of qtalk call.
 func runLs(ctx context.Context, e *env, args []string) error {
 	f := newFlags(cmdLs)
 	timeout := f.Duration("timeout", 10*time.Second, "bound connecting and the call (0: no bound but "+dialTimeout.String()+" to connect)")
-	asJSON := f.Bool("json", false, "print the labels as one JSON array")
+	asJSON := f.Bool("json", false, "print the labels and their services' sources as one JSON array")
 	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
@@ -56,10 +62,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		return &callError{label: demo.LabelsSelector, err: err, timeout: *timeout}
 	}
 	if *asJSON {
-		if labels == nil {
-			labels = []string{}
-		}
-		return json.NewEncoder(e.stdout).Encode(labels)
+		return json.NewEncoder(e.stdout).Encode(withSources(ctx, p, labels))
 	}
 	for _, l := range labels {
 		if _, err := fmt.Fprintln(e.stdout, l); err != nil {
@@ -67,4 +70,35 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// A lsEntry is a label as ls --json prints it, with the module and
+// version of its service when the server knows them.
+type lsEntry struct {
+	Label   string `json:"label"`
+	Module  string `json:"module,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// withSources asks p where the service of each label comes from
+// (qtalk:source, once per service; the built-in labels have none) and
+// returns the labels with what it knows.
+func withSources(ctx context.Context, p *talk.Peer, labels []string) []lsEntry {
+	sources := map[string]service.SourceInfo{}
+	out := make([]lsEntry, 0, len(labels))
+	for _, l := range labels {
+		e := lsEntry{Label: l}
+		if module, _, ok := strings.Cut(l, ":"); ok && module != service.BuiltinModule {
+			info, ok := sources[module]
+			if !ok {
+				if _, err := p.Call(ctx, service.LabelSource, module, &info); err != nil {
+					info = service.SourceInfo{} // not known: the label alone
+				}
+				sources[module] = info
+			}
+			e.Module, e.Version = info.Module, info.Version
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -25,11 +26,15 @@ func TestLsJSON(t *testing.T) {
 	s := serve(t)
 	r := qtalk(t, "", "ls", "--json", s.tcp)
 	r.want(t, 0, "ls --json")
-	var labels []string
-	if err := json.Unmarshal([]byte(r.stdout), &labels); err != nil {
+	var entries []struct{ Label, Module, Version string }
+	if err := json.Unmarshal([]byte(r.stdout), &entries); err != nil {
 		t.Fatalf("ls --json printed %q: %v", r.stdout, err)
 	}
-	if !slices.Contains(labels, "echo:echo") || r.stdout[len(r.stdout)-1] != '\n' {
-		t.Errorf("ls --json printed %q, want a JSON array with echo:echo on one line", r.stdout)
+	i := slices.IndexFunc(entries, func(e struct{ Label, Module, Version string }) bool { return e.Label == "echo:echo" })
+	if i < 0 || !strings.HasPrefix(entries[i].Module, "github.com/qtalkkit/qtalk") || r.stdout[len(r.stdout)-1] != '\n' || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("ls --json printed %q, want a JSON array on one line with echo:echo and its module", r.stdout)
+	}
+	if j := slices.IndexFunc(entries, func(e struct{ Label, Module, Version string }) bool { return e.Label == "qtalk:ping" }); j < 0 || entries[j].Module != "" {
+		t.Errorf("ls --json printed %q, want qtalk:ping without a source", r.stdout)
 	}
 }

@@ -17,6 +17,7 @@ const (
 	OriginBuild    = "build"    // the server's build info: a module compiled in
 	OriginConfig   = "config"   // the config alone: no version known
 	OriginUpstream = "upstream" // the upstream's answer to LabelSource
+	OriginSrc      = "src"      // the config's src: a service built from source
 )
 
 // SourceInfo says where a service's code comes from, so that a client
@@ -68,6 +69,10 @@ func (s *Server) serveSource(r rpc.Responder, c *rpc.Call) {
 	svc := s.state.Load().services[name]
 	if svc == nil {
 		r.Error(rpc.Errorf(rpc.CodeNotFound, "%s: no service %q", LabelSource, name))
+		return
+	}
+	if path, version, ok := strings.Cut(svc.cfg.Src, "@"); ok {
+		r.Return(SourceInfo{Service: name, Module: path, Version: version, Origin: OriginSrc})
 		return
 	}
 	if svc.mod == nil {

@@ -217,6 +217,11 @@ broken = { src = "example.test/hello@v1.0.1", service = "hello" }
 	if n := len(jl2.find("building", map[string]string{"id": "hello"})); n != 0 {
 		t.Errorf("built again: %d builds", n)
 	}
+	var src service.SourceInfo
+	want := service.SourceInfo{Service: "hello", Module: helloModule, Version: "v1.0.0", Origin: service.OriginSrc}
+	if _, err := p2.Call(ctx, service.LabelSource, "hello", &src); err != nil || src != want {
+		t.Errorf("%s hello = %+v, %v; want %+v", service.LabelSource, src, err, want)
+	}
 	var infos []service.ServiceInfo
 	if _, err := p2.Call(ctx, service.LabelServices, nil, &infos); err != nil || len(infos) != 2 || infos[1].Provider != "src:example.test/hello@v1.0.0" {
 		t.Errorf("qtalk:services = %+v, %v", infos, err)
