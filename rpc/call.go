@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,6 @@ type Call struct {
 	ch      mux.Channel
 	codec   Codec
 	fr      frameReader
-	timeout time.Duration
 	args    []byte // the first value, decoded by the first Receive
 	hasArgs bool
 	ended   bool // the client ended its stream
@@ -89,6 +89,9 @@ func (c *Call) Receive(v any) error {
 	case errors.As(err, &cancel):
 		c.cancelled(cancel.reason)
 		return cancel.reason
+	case c.pastDeadline(err):
+		c.ctx.cancel(context.DeadlineExceeded)
+		return errStreamDeadline
 	case err == errEndOfStream:
 		c.ended = true
 		err = io.EOF
@@ -155,8 +158,23 @@ func (c *Call) stopWatch() {
 	c.interrupting.Store(true)
 	c.ch.SetReadDeadline(time.Now())
 	c.watching.Wait()
-	c.ch.SetReadDeadline(time.Time{})
+	c.ch.SetReadDeadline(c.ctx.deadline) // the call's, or none
 	c.interrupting.Store(false)
+}
+
+// errStreamDeadline and errArgsDeadline end reads that wait for the
+// client past the call's deadline.
+var (
+	errStreamDeadline = Errorf(CodeDeadlineExceeded, "the call's deadline passed while waiting for the client's stream")
+	errArgsDeadline   = Errorf(CodeDeadlineExceeded, "the call's deadline passed before its arguments came")
+)
+
+// pastDeadline reports whether err, from reading the channel, is its read
+// deadline, which the call's deadline set, having passed. (A session that
+// timed out fails with errors that match os.ErrDeadlineExceeded too.)
+func (c *Call) pastDeadline(err error) bool {
+	d := c.ctx.deadline
+	return !d.IsZero() && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d)
 }
 
 // deadlineSlack is how close to its deadline a call closed by the client
@@ -264,7 +282,10 @@ func (r callReader) Read(p []byte) (int, error) {
 }
 
 // readRequest reads the call header, whose names it takes from names
-// when it can, and the arguments.
+// when it can, and the arguments. The call's deadline runs from the
+// moment the header was read: from then on it also bounds the channel's
+// reads, so that a client that sends no arguments, or no values of its
+// stream, does not hold the call past it.
 func (c *Call) readRequest(names *nameCache) error {
 	kind, p, err := c.fr.next()
 	if err != nil {
@@ -277,15 +298,22 @@ func (c *Call) readRequest(names *nameCache) error {
 	if err != nil {
 		return err
 	}
-	c.Selector, c.FullSelector, c.Metadata, c.timeout = h.selector, h.selector, h.metadata, h.timeout
+	c.Selector, c.FullSelector, c.Metadata = h.selector, h.selector, h.metadata
 	if c.codec, err = codecByName(h.codec); err != nil {
 		return err
 	}
 	if kind == frameMessage {
-		c.oneWay, c.timeout = true, 0 // messages follow, one VALUE each
+		c.oneWay = true // messages follow, one VALUE each; no deadline
 		return nil
 	}
+	if h.timeout > 0 {
+		c.ctx.deadline = time.Now().Add(h.timeout)
+		c.ch.SetReadDeadline(c.ctx.deadline)
+	}
 	kind, p, err = c.fr.next()
+	if c.pastDeadline(err) {
+		return errArgsDeadline
+	}
 	if err == io.EOF {
 		return fmt.Errorf("%w: the call ended before its arguments: %w", ErrMalformed, io.ErrUnexpectedEOF)
 	}
@@ -380,13 +408,12 @@ func (c *callContext) AfterFunc(f func()) (stop func() bool) {
 	}
 }
 
-// start arms the deadline timer, if any.
-func (c *callContext) start(timeout time.Duration) {
-	if timeout > 0 {
-		c.deadline = time.Now().Add(timeout)
+// start arms the timer of the deadline, if the call has one.
+func (c *callContext) start() {
+	if !c.deadline.IsZero() {
 		// Under mu, as the timer calls cancel, which reads c.timer.
 		c.mu.Lock()
-		c.timer = time.AfterFunc(timeout, func() { c.cancel(context.DeadlineExceeded) })
+		c.timer = time.AfterFunc(time.Until(c.deadline), func() { c.cancel(context.DeadlineExceeded) })
 		c.mu.Unlock()
 	}
 }

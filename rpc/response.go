@@ -12,6 +12,7 @@ type response struct {
 	call      *Call
 	responded bool
 	continued bool
+	failed    bool // an ERROR frame ended the continued call's stream
 	oneWay    bool // the call is a one-way message: answers go nowhere
 }
 
@@ -27,13 +28,23 @@ func (r *response) reply(cont bool, v any) error {
 		return nil
 	}
 	c := r.call
+	if c.ctx.ended() == context.DeadlineExceeded {
+		// Too late: the client no longer waits for a result, so the
+		// call fails as it would had the handler noticed the deadline.
+		r.responded = true
+		late := asError(context.DeadlineExceeded)
+		if err := writeError(c.ch, frameReply, late); err != nil {
+			return err
+		}
+		return late
+	}
 	w := newFrameWriter()
 	w.reply(cont, nil)
 	if err := w.value(c.codec, v); err != nil {
 		w.release()
 		return r.Error(Errorf(CodeInternal, "encode %s reply: %w", c.codec.Name(), err))
 	}
-	r.responded = true
+	r.responded, r.continued = true, cont
 	_, err := w.writeTo(c.ch)
 	return err
 }
@@ -53,9 +64,7 @@ func (r *response) Continue(v any) error {
 	c.stopWatch()
 	c.mode.Store(modeUndecided)
 	err := r.reply(true, v)
-	if r.responded {
-		r.continued = true
-	} else {
+	if !r.continued {
 		c.mode.Store(modeFramed)
 	}
 	c.startWatch()
@@ -97,6 +106,7 @@ func (r *response) send(kind byte, v any) error {
 	c := r.call
 	var err error
 	if kind == frameError {
+		r.failed = true
 		err = writeError(c.ch, frameError, asError(v.(error)))
 	} else {
 		err = writeValue(c.ch, c.codec, v)

@@ -459,11 +459,11 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		return
 	}
 	c.ctx.parent, c.ctx.call = active.base, c
-	c.ctx.start(c.timeout)
+	c.ctx.start()
 	c.startWatch()
 	s.respond(r, c)
 	c.claimReads() // for good: the handler is done
-	if err := c.ctx.ended(); err != nil && r.continued {
+	if err := c.ctx.ended(); err != nil && r.continued && !r.failed {
 		// The stream was cut short (deadline, cancel): say so, so that
 		// the client does not take the end for a normal one.
 		writeError(ch, frameError, asError(err))
