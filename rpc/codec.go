@@ -81,6 +81,9 @@ func (cborCodec) Unmarshal(data []byte, v any) error {
 			return nil
 		}
 	}
+	if err := checkCBORBudget(data); err != nil {
+		return err
+	}
 	return cbor.Unmarshal(data, v)
 }
 
@@ -163,6 +166,9 @@ func (jsonCodec) Unmarshal(data []byte, v any) error {
 	if v == nil {
 		return nil
 	}
+	if err := checkJSONBudget(data); err != nil {
+		return err
+	}
 	return json.Unmarshal(data, v)
 }
 
@@ -200,7 +206,11 @@ func decodeValue(c Codec, data []byte, v any) error {
 		return nil
 	}
 	if err := c.Unmarshal(data, v); err != nil {
-		return Errorf(CodeInvalidArgument, "decode %s value into %T: %w", c.Name(), v, err)
+		code := CodeInvalidArgument
+		if errors.Is(err, ErrDecodeBudget) {
+			code = CodeResourceExhausted
+		}
+		return Errorf(code, "decode %s value into %T: %w", c.Name(), v, err)
 	}
 	return nil
 }

@@ -162,6 +162,10 @@ func (d *decoder) end() error {
 	return d.err
 }
 
+// maxPresizedMetadata bounds the pairs a call's metadata map is sized for
+// before they are read.
+const maxPresizedMetadata = 16
+
 // parseCallHeader parses a CALL payload, taking the selector and the
 // codec name from names when it holds them.
 func parseCallHeader(p []byte, names *nameCache) (callHeader, error) {
@@ -177,7 +181,11 @@ func parseCallHeader(p []byte, names *nameCache) (callHeader, error) {
 		d.err = fmt.Errorf("%w: %d metadata pairs overrun the header", ErrMalformed, n)
 	}
 	if n > 0 && d.err == nil {
-		h.metadata = make(Metadata, n)
+		// Sized for a few pairs at most: the map grows with the pairs
+		// that are there, not with a count a peer declares (2 bytes of
+		// header per pair, all of them the same empty key, would
+		// otherwise size a map of millions from a 4 MiB frame).
+		h.metadata = make(Metadata, min(n, maxPresizedMetadata))
 		for range n {
 			k := d.string()
 			h.metadata[k] = d.string()
