@@ -24,6 +24,25 @@ const (
 	DefaultStopTimeout  = 5 * time.Second // from SIGTERM to SIGKILL
 	DefaultPingInterval = 5 * time.Second // how often a child is pinged
 	DefaultPingTimeout  = 5 * time.Second // how long a ping may take before the child counts as hung
+
+	DefaultResolveEvery    = 5 * time.Second // of a DNS provider
+	DefaultHealthEvery     = 5 * time.Second // of a provider of many endpoints
+)
+
+// The balancing policies of a service with many endpoints.
+const (
+	BalanceRoundRobin       = "round_robin"       // in turn, by SRV weight (the default)
+	BalanceLeastOutstanding = "least_outstanding" // the endpoint with the fewest calls in flight
+	BalanceHash             = "hash"              // by the value of the label parameter HashParam
+)
+
+// The schemes of the providers whose endpoints DNS gives:
+// "dns://name:port" (A and AAAA records, each address an endpoint at
+// port) and "dns+srv://_service._proto.name" (SRV records: targets,
+// ports, priorities and weights). Their endpoints are dialed over TCP.
+const (
+	SchemeDNS    = "dns"
+	SchemeDNSSRV = "dns+srv"
 )
 
 // When a process service's child starts: at the first call or
@@ -62,6 +81,7 @@ const (
 	maxDuration        = 24 * time.Hour
 	maxCount           = 1 << 30 // sessions, calls, breaker failures
 	maxIdempotentNames = 1024
+	maxEndpoints       = 256 // addresses in a provider's list
 )
 
 // A Config is the configuration of a server, as read from qtalk.toml.
@@ -170,7 +190,9 @@ type Service struct {
 
 	// Provider is ProviderLocal or the transport address of the upstream,
 	// without its "!name" suffix if it had one; for a service built from
-	// source, SrcScheme and Src.
+	// source, SrcScheme and Src; for a list of addresses, the addresses
+	// joined by ", "; or a DNS name, "dns://name:port" or
+	// "dns+srv://_service._proto.name", whose records give the endpoints.
 	Provider string
 
 	// Src is the module@version whose main package a service built from
@@ -181,6 +203,32 @@ type Service struct {
 	// Process is the supervision of the child of a process service
 	// (an exec: provider or Src); zero for other services.
 	Process Process
+
+	// Endpoints are the addresses of a provider given as a list, one
+	// endpoint each; nil otherwise.
+	Endpoints []string
+
+	// Balance is the policy that picks the endpoint of each call when the
+	// provider has many: BalanceRoundRobin ("" too, the default),
+	// BalanceLeastOutstanding or BalanceHash.
+	Balance string
+
+	// HashParam is the label parameter whose value BalanceHash hashes:
+	// calls with the same value reach the same endpoint while it is
+	// healthy (rendezvous hashing); calls without it go round robin.
+	HashParam string
+
+	// ResolveEvery is how often a DNS provider's name is resolved again
+	// (DefaultResolveEvery): the records' TTL is not known to the
+	// resolver, so set it to the TTL or less.
+	ResolveEvery time.Duration
+
+	// HealthEvery is how often each endpoint of a provider of many is
+	// pinged (qtalk:ping, bounded by the same time); a failed ping counts
+	// as a failure for the endpoint's breaker. 0 turns the checks off;
+	// the default is DefaultHealthEvery for a list or DNS provider, 0 for
+	// one address.
+	HealthEvery time.Duration
 
 	// Module is the import path of the module of a local service.
 	Module string
@@ -266,6 +314,19 @@ type Breaker struct {
 	Cooldown time.Duration
 }
 
+// Many reports whether the provider may have many endpoints: a list or a
+// DNS name. Each endpoint then has a breaker of its own, with the
+// settings of Breaker.
+func (s *Service) Many() bool {
+	return len(s.Endpoints) > 1 || IsDNSProvider(s.Provider)
+}
+
+// IsDNSProvider reports whether provider is a DNS name (SchemeDNS or
+// SchemeDNSSRV).
+func IsDNSProvider(provider string) bool {
+	return strings.HasPrefix(provider, SchemeDNS+"://") || strings.HasPrefix(provider, SchemeDNSSRV+"://")
+}
+
 // Local reports whether the service runs in the server.
 func (s *Service) Local() bool { return s.Provider == ProviderLocal || s.Provider == ProviderTable }
 
@@ -283,7 +344,9 @@ func (s *Service) KeyLine(key string) int {
 // process settings. Their other settings (timeouts, retries, breaker, ...) may differ.
 func (s *Service) SameBackend(t *Service) bool {
 	return s.Name == t.Name && s.Provider == t.Provider && s.Module == t.Module &&
-		s.Process == t.Process && s.Service == t.Service && s.TLS == t.TLS && reflect.DeepEqual(s.Options, t.Options)
+		s.Process == t.Process && s.Service == t.Service && s.TLS == t.TLS && reflect.DeepEqual(s.Options, t.Options) &&
+		s.Balance == t.Balance && s.HashParam == t.HashParam && s.ResolveEvery == t.ResolveEvery &&
+		s.HealthEvery == t.HealthEvery && (!s.Many() || s.Breaker == t.Breaker)
 }
 
 // Equal reports whether s and t have the same settings, lines aside.

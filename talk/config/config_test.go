@@ -156,6 +156,17 @@ func TestParseErrors(t *testing.T) {
 		{"listen bad addr", "listen = [{ addr = \"nope://x\" }]", 1, "listen", "unknown scheme"},
 		{"upstream key alone", "[services.guild]\nprovider = \"tls://h:1\"\nkey = \"k.pem\"", 1, "services.guild", "cert and key go together"},
 		{"local cert", "[services.chat]\nprovider = \"local\"\nmodule = \"m\"\nca = \"ca.pem\"", 4, "services.chat.ca", "only upstream services"},
+		{"provider list empty", "[services.g]\nprovider = []", 2, "services.g.provider", "empty list"},
+		{"provider list item", "[services.g]\nprovider = [\"tcp://h:1\", \"tcp://h\"]", 2, "services.g.provider", "bad provider"},
+		{"provider list dns", "[services.g]\nprovider = [\"dns://h:1\", \"tcp://h:1\"]", 2, "services.g.provider", "cannot name DNS"},
+		{"dns no port", "[services.g]\nprovider = \"dns://h\"", 2, "services.g.provider", "want dns://name:port"},
+		{"dns bad port", "[services.g]\nprovider = \"dns://h:0\"", 2, "services.g.provider", "bad port"},
+		{"srv name", "[services.g]\nprovider = \"dns+srv://h.example\"", 2, "services.g.provider", "want dns+srv://_service._proto.name"},
+		{"balance unknown", "[services.g]\nprovider = \"dns://h:1\"\nbalance = \"random\"", 3, "services.g.balance", "unknown policy"},
+		{"hash no param", "[services.g]\nprovider = \"dns://h:1\"\nbalance = \"hash\"", 3, "services.g.balance", "needs hash_param"},
+		{"param no hash", "[services.g]\nprovider = \"dns://h:1\"\nhash_param = \"user\"", 3, "services.g.hash_param", "is for balance"},
+		{"resolve not dns", "[services.g]\nprovider = \"tcp://h:1\"\nresolve_every = \"1s\"", 3, "services.g.resolve_every", "only DNS providers"},
+		{"local balance", "[services.chat]\nprovider = \"local\"\nmodule = \"m\"\nbalance = \"hash\"", 4, "services.chat.balance", "only upstream services"},
 		{"provider tls differs", "[services.a]\nprovider = \"tls://h:1\"\nca = \"a.pem\"\n[services.b]\nprovider = \"tls://h:1\"", 4, "services.b", "differ from those of service \"a\""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,5 +248,35 @@ ca = "guild-ca.pem"
 	other.TLS.CA = "other.pem"
 	if cfg.Services["guild"].SameBackend(&other) {
 		t.Error("services with different CA files are the same backend")
+	}
+}
+
+// A provider may be a list of addresses or a DNS name, with a balancing
+// policy; the checks and the resolving get their defaults.
+func TestParseEndpoints(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+[services]
+list = { provider = ["tcp://a:1!up", "tcp://b:2"], balance = "least_outstanding" }
+dns = { provider = "dns://guild.example:4242", balance = "hash", hash_param = "user", health_every = "0s" }
+srv = { provider = "dns+srv://_qtalk._tcp.guild.example", resolve_every = "30s", health_every = "1s" }
+one = { provider = ["tcp://c:3"] }
+`), "q.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, dns, srv, one := cfg.Services["list"], cfg.Services["dns"], cfg.Services["srv"], cfg.Services["one"]
+	if !slices.Equal(list.Endpoints, []string{"tcp://a:1", "tcp://b:2"}) || list.Provider != "tcp://a:1, tcp://b:2" || list.Service != "up" ||
+		list.Balance != config.BalanceLeastOutstanding || list.HealthEvery != config.DefaultHealthEvery || list.ResolveEvery != 0 || !list.Many() {
+		t.Errorf("list = %+v", list)
+	}
+	if dns.Provider != "dns://guild.example:4242" || dns.Balance != config.BalanceHash || dns.HashParam != "user" ||
+		dns.ResolveEvery != config.DefaultResolveEvery || dns.HealthEvery != 0 || !dns.Many() {
+		t.Errorf("dns = %+v", dns)
+	}
+	if srv.ResolveEvery != 30*time.Second || srv.HealthEvery != time.Second || !srv.Many() {
+		t.Errorf("srv = %+v", srv)
+	}
+	if one.Provider != "tcp://c:3" || one.Endpoints != nil || one.Many() || one.HealthEvery != 0 {
+		t.Errorf("one = %+v", one)
 	}
 }

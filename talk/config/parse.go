@@ -3,10 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -434,7 +436,7 @@ func checkModule(name string) error {
 }
 
 // upstreamOnly are the keys of upstream services only.
-var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker", "cert", "key", "ca"}
+var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker", "cert", "key", "ca", "balance", "hash_param", "resolve_every", "health_every"}
 
 // processOnly are the keys of process services only.
 var processOnly = []string{"start", "stop_timeout", "ping_interval", "ping_timeout"}
@@ -451,7 +453,34 @@ func (p *parser) service(e entry) (*Service, error) {
 		s.lines[e.name] = e.line
 		switch e.name {
 		case "provider":
-			s.Provider, err = p.str(e)
+			var addrs []string
+			if addrs, err = p.strings(e); err == nil {
+				switch {
+				case len(addrs) == 0:
+					err = p.fail(e, "empty list of addresses")
+				case len(addrs) > maxEndpoints:
+					err = p.fail(e, "more than %d addresses", maxEndpoints)
+				case len(addrs) == 1:
+					s.Provider = addrs[0]
+				default:
+					s.Endpoints = addrs
+					s.Provider = strings.Join(addrs, ", ")
+				}
+			}
+		case "balance":
+			if s.Balance, err = p.str(e); err == nil && s.Balance != BalanceRoundRobin && s.Balance != BalanceLeastOutstanding && s.Balance != BalanceHash {
+				err = p.fail(e, "unknown policy %q (want %q, %q or %q)", s.Balance, BalanceRoundRobin, BalanceLeastOutstanding, BalanceHash)
+			}
+		case "hash_param":
+			if s.HashParam, err = p.str(e); err == nil && (s.HashParam == "" || strings.ContainsAny(s.HashParam, "?&=")) {
+				err = p.fail(e, "bad parameter name %q", s.HashParam)
+			}
+		case "resolve_every":
+			s.ResolveEvery, err = p.duration(e, time.Millisecond)
+		case "health_every":
+			if s.HealthEvery, err = p.duration(e, 0); err == nil && s.HealthEvery > 0 && s.HealthEvery < time.Millisecond {
+				err = p.fail(e, "%s is less than 1ms (0 turns the checks off)", s.HealthEvery)
+			}
 		case "src":
 			if s.Src, err = p.str(e); err == nil {
 				if s.Src, err = ParseSrc(s.Src); err != nil {
@@ -514,7 +543,7 @@ func (p *parser) service(e entry) (*Service, error) {
 				s.Options = map[string]any{"file": file}
 			}
 		default:
-			err = p.unknown(e, "provider", "src", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file", "start", "stop_timeout", "ping_interval", "ping_timeout")
+			err = p.unknown(e, "provider", "src", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file", "start", "stop_timeout", "ping_interval", "ping_timeout", "balance", "hash_param", "resolve_every", "health_every")
 		}
 		if err != nil {
 			return nil, err
@@ -585,26 +614,15 @@ func (p *parser) service(e entry) (*Service, error) {
 		}
 		return s, nil
 	}
-	a, err := transport.ParseAddress(s.Provider)
-	if err != nil {
-		return nil, p.fail(set["provider"], "bad provider: %w", err)
-	}
 	if err := p.checkTLSFiles(e, s.TLS); err != nil {
 		return nil, err
 	}
-	if a.Scheme == "stdio" {
-		return nil, p.fail(set["provider"], "bad provider %q: a server cannot dial stdio", s.Provider)
+	if err := p.endpoints(s, set); err != nil {
+		return nil, err
 	}
-	if a.Subport != "" {
-		if s.Service != "" && s.Service != a.Subport {
-			return nil, p.fail(set["service"], "%q differs from the service %q the provider address names", s.Service, a.Subport)
-		}
-		if err := checkModule(a.Subport); err != nil {
-			return nil, p.fail(set["provider"], "bad upstream service name: %w", err)
-		}
-		s.Service, a.Subport = a.Subport, ""
+	if err := p.balance(s, set); err != nil {
+		return nil, err
 	}
-	s.Provider = a.String()
 	if s.Service == "" {
 		s.Service = s.Name
 	}
@@ -612,6 +630,95 @@ func (p *parser) service(e entry) (*Service, error) {
 		s.Breaker = Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown}
 	}
 	return s, nil
+}
+
+// endpoints checks and normalizes the provider of an upstream service:
+// one address, a list, or a DNS name.
+func (p *parser) endpoints(s *Service, set map[string]entry) error {
+	if IsDNSProvider(s.Provider) {
+		if len(s.Endpoints) > 0 {
+			return p.fail(set["provider"], "a list of addresses cannot name DNS %q", s.Provider)
+		}
+		if err := checkDNSProvider(s.Provider); err != nil {
+			return p.fail(set["provider"], "bad provider: %w", err)
+		}
+		return nil
+	}
+	if _, ok := set["resolve_every"]; ok {
+		return p.fail(set["resolve_every"], "only DNS providers (dns://, dns+srv://) take resolve_every")
+	}
+	addrs := s.Endpoints
+	if addrs == nil {
+		addrs = []string{s.Provider}
+	}
+	for i, addr := range addrs {
+		a, err := transport.ParseAddress(addr)
+		if err != nil {
+			return p.fail(set["provider"], "bad provider: %w", err)
+		}
+		if a.Scheme == "stdio" {
+			return p.fail(set["provider"], "bad provider %q: a server cannot dial stdio", addr)
+		}
+		if a.Scheme == "exec" && s.Endpoints != nil {
+			return p.fail(set["provider"], "bad provider %q: a list of addresses cannot name a process", addr)
+		}
+		if a.Subport != "" {
+			if s.Service != "" && s.Service != a.Subport {
+				return p.fail(set["service"], "%q differs from the service %q the provider address names", s.Service, a.Subport)
+			}
+			if err := checkModule(a.Subport); err != nil {
+				return p.fail(set["provider"], "bad upstream service name: %w", err)
+			}
+			s.Service, a.Subport = a.Subport, ""
+		}
+		addrs[i] = a.String()
+	}
+	if s.Endpoints == nil {
+		s.Provider = addrs[0]
+	} else {
+		s.Provider = strings.Join(addrs, ", ")
+	}
+	return nil
+}
+
+// checkDNSProvider checks "dns://name:port" and
+// "dns+srv://_service._proto.name".
+func checkDNSProvider(provider string) error {
+	scheme, rest, _ := strings.Cut(provider, "://")
+	name := rest
+	if scheme == SchemeDNS {
+		var port string
+		var err error
+		if name, port, err = net.SplitHostPort(rest); err != nil {
+			return fmt.Errorf("%q: want dns://name:port", provider)
+		}
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("%q: bad port %q", provider, port)
+		}
+	} else if !strings.HasPrefix(name, "_") || strings.Count(name, ".") < 2 {
+		return fmt.Errorf("%q: want dns+srv://_service._proto.name", provider)
+	}
+	if name == "" || len(name) > 253 || strings.ContainsAny(name, "/?#@ \t") {
+		return fmt.Errorf("%q: bad name %q", provider, name)
+	}
+	return nil
+}
+
+// balance checks the balancing settings and fills in their defaults.
+func (p *parser) balance(s *Service, set map[string]entry) error {
+	switch _, hasParam := set["hash_param"]; {
+	case s.Balance == BalanceHash && !hasParam:
+		return p.fail(set["balance"], "balance %q needs hash_param, the label parameter to hash", BalanceHash)
+	case s.Balance != BalanceHash && hasParam:
+		return p.fail(set["hash_param"], "hash_param is for balance = %q", BalanceHash)
+	}
+	if IsDNSProvider(s.Provider) && s.ResolveEvery == 0 {
+		s.ResolveEvery = DefaultResolveEvery
+	}
+	if _, ok := set["health_every"]; !ok && s.Many() {
+		s.HealthEvery = DefaultHealthEvery
+	}
+	return nil
 }
 
 func (p *parser) idempotent(e entry) ([]string, error) {
