@@ -25,8 +25,8 @@ const (
 	DefaultPingInterval = 5 * time.Second // how often a child is pinged
 	DefaultPingTimeout  = 5 * time.Second // how long a ping may take before the child counts as hung
 
-	DefaultResolveEvery    = 5 * time.Second // of a DNS provider
-	DefaultHealthEvery     = 5 * time.Second // of a provider of many endpoints
+	DefaultResolveEvery = 5 * time.Second // of a DNS provider
+	DefaultHealthEvery  = 5 * time.Second // of a provider of many endpoints
 )
 
 // The balancing policies of a service with many endpoints.

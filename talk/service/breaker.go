@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// A breaker is the circuit breaker of an upstream service. Closed, it
+// A breaker is the circuit breaker of an upstream service, or of one
+// endpoint of a provider of many. Closed, it
 // lets every call through and counts the failures in a row; at the
 // threshold it opens: calls are refused for the cooldown. Then one call,
 // the probe, goes through (half-open): its success closes the breaker,
@@ -53,6 +54,28 @@ func (b *breaker) allow() (ok, probe bool, wait time.Duration) {
 	}
 	b.probing = true
 	return true, true, 0
+}
+
+// ejected reports whether the breaker is open: the endpoint it guards
+// takes no calls but its probe.
+func (b *breaker) ejected() bool {
+	if b.threshold == 0 {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.open
+}
+
+// probeDue reports whether the breaker is open, its cooldown over and no
+// probe out: allow would let the next call probe.
+func (b *breaker) probeDue() bool {
+	if b.threshold == 0 {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.open && !b.probing && b.now().Sub(b.openedAt) >= b.cooldown
 }
 
 // report records the outcome of a call allowed before.

@@ -53,6 +53,11 @@ type ServiceInfo struct {
 	// Process describes the child program of a process service (an
 	// exec: provider or a src): its pid, restarts and last exit.
 	Process *ProcessInfo `cbor:"process,omitempty" json:"process,omitempty"`
+
+	// Endpoints are the endpoints of an upstream service's provider: its
+	// address, each address of a list, or what DNS gave (and those
+	// draining), each with its state and calls in flight.
+	Endpoints []EndpointInfo `cbor:"endpoints,omitempty" json:"endpoints,omitempty"`
 }
 
 // labelsTimeout bounds asking an upstream for its labels.
@@ -111,7 +116,7 @@ func (s *Server) upstreamLabels(ctx context.Context, svc *service) []string {
 	all := []string{svc.cfg.Name + ":*"}
 	ctx, cancel := context.WithTimeout(ctx, labelsTimeout)
 	defer cancel()
-	peer, err := svc.remote.pool.session(ctx, false)
+	peer, err := svc.remote.prov.session(ctx)
 	if err != nil {
 		return all
 	}
@@ -138,9 +143,10 @@ func (s *Server) services() []ServiceInfo {
 			info.Module = svc.cfg.Module
 		} else {
 			info.Upstream = svc.cfg.Service
-			if proc := svc.remote.pool.proc; proc != nil {
+			if proc := svc.remote.prov.process(); proc != nil {
 				info.Process = proc.info()
 			}
+			info.Endpoints = svc.remote.prov.endpoints()
 		}
 		out = append(out, info)
 	}

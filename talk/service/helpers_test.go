@@ -231,14 +231,14 @@ func (lr *logRecorder) waitCount(t *testing.T, msg string, n int) {
 
 // startServer starts a server for the config text, listening on what it
 // says, closed when the test ends.
-func startServer(t *testing.T, text string) (*service.Server, *logRecorder) {
+func startServer(t *testing.T, text string, opts ...service.Option) (*service.Server, *logRecorder) {
 	t.Helper()
 	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	lr := newLogRecorder(t)
-	srv, err := service.New(cfg, service.WithLogger(slog.New(lr)))
+	srv, err := service.New(cfg, append([]service.Option{service.WithLogger(slog.New(lr))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -10,12 +9,11 @@ import (
 	"github.com/qtalkkit/qtalk/internal/backoff"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
-	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
-// A pool keeps the one session to a provider (an upstream address) that
-// the services it provides share. It dials lazily, on the first call or
+// A pool keeps the one session to an endpoint of a provider (an upstream
+// address) that the services it provides share. It dials lazily, on the first call or
 // subscription, and from then on keeps the session up: when it drops,
 // the pool dials again after a wait, and the waits double from
 // reconnect_min to reconnect_max while the upstream stays out of reach or
@@ -28,7 +26,7 @@ type pool struct {
 	certs  *transport.CertFiles // the client certificate and CAs of its services, or nil
 	proc   *process             // of a process service, which the pool starts instead of dialing; or nil
 	srv    *Server
-	ctx    context.Context // ends when the pool is closed
+	ctx    context.Context // ends when the pool or its provider is closed
 	cancel context.CancelFunc
 	wake   chan struct{} // asks the loop to dial now; buffered
 
@@ -45,32 +43,50 @@ type pool struct {
 	closedPool bool                 // guarded by mu
 }
 
-// newPool returns the pool of the provider addr whose services have the
-// TLS files tls. The error, for files that cannot be loaded, matches
-// transport.ErrBadTLSFiles.
-func newPool(srv *Server, addr string, tls transport.TLSFiles) (*pool, error) {
-	p := &pool{addr: addr, srv: srv, wake: make(chan struct{}, 1), changed: make(chan struct{}), backends: map[*remote]struct{}{}}
-	if !tls.IsZero() {
-		var err error
-		if p.certs, err = transport.LoadTLSFiles(tls); err != nil {
-			return nil, err
-		}
-	}
-	p.ctx, p.cancel = context.WithCancel(srv.ctx)
-	return p, nil
+// newPool returns the pool of the endpoint addr, dialed with certs (or
+// none), closed at the latest when parent ends.
+func newPool(srv *Server, addr string, certs *transport.CertFiles, parent context.Context) *pool {
+	p := &pool{addr: addr, srv: srv, certs: certs, wake: make(chan struct{}, 1), changed: make(chan struct{}), backends: map[*remote]struct{}{}}
+	p.ctx, p.cancel = context.WithCancel(parent)
+	return p
 }
 
-// poolKey is what the pool of an upstream service is found by: its
-// provider and its TLS files, so a reload that changes the files dials
-// anew with them.
-func poolKey(sc *config.Service) string {
-	if sc.IsProcess() {
-		return fmt.Sprintf("%s %+v", sc.Provider, sc.Process)
+// A poolStatus is where a pool is, for the balancing and LabelServices.
+type poolStatus int
+
+const (
+	statusIdle       poolStatus = iota // not started: dials on first use
+	statusConnecting                   // dialing
+	statusConnected                    // the session is up
+	statusDown                         // waiting to dial again
+	statusClosed
+)
+
+func (st poolStatus) String() string {
+	return [...]string{"idle", "connecting", "connected", "down", "closed"}[st]
+}
+
+func (p *pool) status() poolStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.closedPool:
+		return statusClosed
+	case p.peer != nil:
+		return statusConnected
+	case !p.started:
+		return statusIdle
+	case p.dialing:
+		return statusConnecting
 	}
-	if sc.TLS.IsZero() {
-		return sc.Provider
-	}
-	return fmt.Sprintf("%s cert=%q key=%q ca=%q", sc.Provider, sc.TLS.Cert, sc.TLS.Key, sc.TLS.CA)
+	return statusDown
+}
+
+// current returns the session while it is up, or nil.
+func (p *pool) current() *talk.Peer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peer
 }
 
 // notifyLocked wakes the waiters for a change of state.
@@ -248,7 +264,7 @@ func (p *pool) connected(peer *talk.Peer) {
 	p.dialing, p.peer, p.lastErr = false, peer, nil
 	p.notifyLocked()
 	for b := range p.backends {
-		b.connected(peer)
+		b.connected(p, peer)
 	}
 }
 
@@ -259,7 +275,7 @@ func (p *pool) disconnected(peer *talk.Peer) {
 	p.lastErr = context.Cause(peer.Context())
 	p.notifyLocked()
 	for b := range p.backends {
-		b.disconnected()
+		b.disconnected(p)
 	}
 }
 
@@ -269,13 +285,18 @@ func (p *pool) attach(b *remote) {
 	defer p.mu.Unlock()
 	p.backends[b] = struct{}{}
 	if p.peer != nil {
-		b.connected(p.peer)
+		b.connected(p, p.peer)
 	}
 }
 
+// detach stops b following the session, telling it the session is gone
+// for it.
 func (p *pool) detach(b *remote) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if _, ok := p.backends[b]; ok && p.peer != nil {
+		b.disconnected(p)
+	}
 	delete(p.backends, b)
 }
 

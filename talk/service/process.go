@@ -382,7 +382,7 @@ func (s *Server) stopProcesses() {
 func (s *Server) startProcesses(st *state, order []*config.Service) {
 	for _, sc := range order {
 		if svc := st.services[sc.Name]; svc != nil && svc.remote != nil && sc.Process.Start == config.StartStartup {
-			svc.remote.pool.start()
+			svc.remote.prov.start()
 		}
 	}
 }

@@ -71,12 +71,16 @@ func (s *Server) forward(r rpc.Responder, c *rpc.Call, svc *service, l label.Lab
 		tries += svc.cfg.Retries
 	}
 	selector := l.WithModule(svc.cfg.Service).String()
+	key := ""
+	if svc.cfg.HashParam != "" {
+		key, _ = l.Params.Get(svc.cfg.HashParam)
+	}
 	var err error
 	for try := range tries {
 		if try > 0 && !wait(c.Context(), retryPause<<(try-1)) {
 			break
 		}
-		err = s.forwardOnce(r, c, svc, selector)
+		err = s.forwardOnce(r, c, svc, selector, key)
 		if err == nil || errors.Is(err, rpc.ErrAnswered) || errors.Is(err, ErrCircuitOpen) || rpc.CodeOf(err) != rpc.CodeUnavailable {
 			return err
 		}
@@ -84,8 +88,10 @@ func (s *Server) forward(r rpc.Responder, c *rpc.Call, svc *service, l label.Lab
 	return err
 }
 
-// forwardOnce makes one attempt, past the circuit breaker.
-func (s *Server) forwardOnce(r rpc.Responder, c *rpc.Call, svc *service, selector string) error {
+// forwardOnce makes one attempt, past the circuit breaker: at an endpoint
+// of the provider picked by the balancing policy (key is the value to
+// hash), then at others while the call was not started.
+func (s *Server) forwardOnce(r rpc.Responder, c *rpc.Call, svc *service, selector, key string) error {
 	ok, probe, wait := svc.breaker.allow()
 	if !ok {
 		return fmt.Errorf("%w: %w: %w", ErrCircuitOpen, rpc.ErrNotStarted, rpc.Errorf(rpc.CodeUnavailable,
@@ -98,16 +104,52 @@ func (s *Server) forwardOnce(r rpc.Responder, c *rpc.Call, svc *service, selecto
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	p := svc.remote.pool
-	p.acquire()
-	defer p.release()
-	peer, err := p.session(ctx, probe)
+	p := svc.remote.prov
+	var tried []*endpoint
+	var err error
+	for {
+		e, eprobe, perr := p.pick(ctx, key, tried)
+		if perr != nil {
+			if err == nil { // no endpoint tried: the pick's error is the news
+				err = fmt.Errorf("%w: %w", rpc.ErrNotStarted, perr)
+			}
+			rep.report(s.classify(c, err))
+			return err
+		}
+		tried = append(tried, e)
+		err = s.forwardTo(ctx, r, c, p, e, probe || eprobe, eprobe, selector, rep)
+		if !errors.Is(err, rpc.ErrNotStarted) {
+			return err
+		}
+		if ctx.Err() != nil {
+			rep.report(s.classify(c, err))
+			return err
+		}
+		// Not started there: another endpoint takes it, whatever it does.
+	}
+}
+
+// forwardTo makes one attempt at endpoint e, telling the breaker of e
+// how it went, and the service's (rep) unless the call was not started,
+// which forwardOnce sends to another endpoint.
+func (s *Server) forwardTo(ctx context.Context, r rpc.Responder, c *rpc.Call, p *provider, e *endpoint, urgent, eprobe bool, selector string, rep *reporter) error {
+	erep := &reporter{b: e.breaker, probe: eprobe}
+	p.acquire(e)
+	defer p.release(e)
+	peer, err := e.pool.session(ctx, urgent)
 	if err != nil {
-		rep.report(s.classify(c, err))
+		erep.report(s.classify(c, err))
 		return fmt.Errorf("%w: %w", rpc.ErrNotStarted, err)
 	}
-	err = peer.Client().Forward(ctx, r, c, selector, rpc.OnReply(func() { rep.report(outcomeSuccess) }))
-	rep.report(s.classify(c, err))
+	err = peer.Client().Forward(ctx, r, c, selector, rpc.OnReply(func() {
+		erep.report(outcomeSuccess)
+		rep.report(outcomeSuccess)
+	}))
+	o := s.classify(c, err)
+	erep.report(o)
+	if !errors.Is(err, rpc.ErrNotStarted) {
+		rep.report(o)
+	}
 	return err
 }
 

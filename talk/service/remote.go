@@ -13,11 +13,12 @@ import (
 	"github.com/qtalkkit/qtalk/talk"
 )
 
-// A remote is the backend of an upstream service: the pool of its
-// provider and the state of the service upstream.
+// A remote is the backend of an upstream service: its provider and the
+// state of the service upstream.
 //
-// The service is open while the session to the provider is up and the
-// upstream says the service is open: the remote subscribes to the
+// The service is open while a session to an endpoint of the provider is
+// up and the upstream says the service is open: the remote follows one
+// endpoint at a time, another one when that one's session drops, and the remote subscribes to the
 // upstream's events for its service (qtalk:subscribe) and passes them on
 // under the local name, so guild-service/open upstream is guild/open
 // here, and so on for the events the upstream's module emits. An
@@ -29,29 +30,41 @@ type remote struct {
 	srv      *Server
 	name     string // the local name
 	upstream string // the upstream's name of the service
-	pool     *pool
+	prov     *provider
 
-	mu      sync.Mutex
-	retired bool               // guarded by mu
-	gen     int                // guarded by mu; counts sessions, so a stale watcher stays quiet
-	stop    context.CancelFunc // guarded by mu; ends the current watcher
+	mu       sync.Mutex
+	retired  bool                 // guarded by mu
+	up       map[*pool]*talk.Peer // guarded by mu; the endpoints' sessions that are up
+	watching *pool                // guarded by mu; whose events are followed, or nil
+	gen      int                  // guarded by mu; counts sessions, so a stale watcher stays quiet
+	stop     context.CancelFunc   // guarded by mu; ends the current watcher
 }
 
-func newRemote(srv *Server, name, upstream string, p *pool) *remote {
-	return &remote{srv: srv, name: name, upstream: upstream, pool: p}
+func newRemote(srv *Server, name, upstream string, p *provider) *remote {
+	return &remote{srv: srv, name: name, upstream: upstream, prov: p, up: map[*pool]*talk.Peer{}}
 }
 
-// connected starts following the upstream's events on a new session.
-// Called with the pool's lock held.
-func (b *remote) connected(peer *talk.Peer) {
+// connected notes the new session of an endpoint, and follows the
+// upstream's events on it unless it follows another endpoint. Called
+// with the pool's lock held.
+func (b *remote) connected(p *pool, peer *talk.Peer) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.retired {
 		return
 	}
+	b.up[p] = peer
+	if b.watching == nil || b.watching == p {
+		b.watchLocked(p, peer)
+	}
+}
+
+// watchLocked follows the upstream's events on the session peer of p.
+func (b *remote) watchLocked(p *pool, peer *talk.Peer) {
 	if b.stop != nil {
 		b.stop()
 	}
+	b.watching = p
 	b.gen++
 	gen := b.gen
 	ctx, cancel := context.WithCancel(peer.Context())
@@ -61,26 +74,39 @@ func (b *remote) connected(peer *talk.Peer) {
 	}
 }
 
-// disconnected closes the service. Called with the pool's lock held.
-func (b *remote) disconnected() {
+// disconnected notes that the session of an endpoint dropped: the
+// events of another endpoint whose session is up are followed, and with
+// none the service closes. Called with the pool's lock held.
+func (b *remote) disconnected(p *pool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	delete(b.up, p)
+	if b.watching != p {
+		return
+	}
 	if b.stop != nil {
 		b.stop()
 		b.stop = nil
 	}
+	b.watching = nil
 	b.gen++
-	if !b.retired {
-		b.srv.hub.publish(b.name, EventClose, nil)
+	if b.retired {
+		return
 	}
+	for q, peer := range b.up {
+		b.watchLocked(q, peer)
+		return
+	}
+	b.srv.hub.publish(b.name, EventClose, nil)
 }
 
-// attach starts following the pool.
-func (b *remote) attach() { b.pool.attach(b) }
+// attach starts following the provider.
+func (b *remote) attach() { b.prov.attach(b) }
 
-// retire stops following the pool: the service is removed or replaced.
+// retire stops following the provider: the service is removed or
+// replaced.
 func (b *remote) retire() {
-	b.pool.detach(b)
+	b.prov.detach(b)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.retired = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/qtalkkit/qtalk/internal/quote"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ type Server struct {
 	handler      rpc.Handler                      // the server in its interceptors, as sessions are served
 	sessionEnded func(listen string)              // WithSessionEnded's, or nil
 	now          atomic.Pointer[func() time.Time] // the breakers' clock
+	resolver     *net.Resolver                    // of DNS providers
 	hub          *hub
 	ctx          context.Context // ends with Close
 	cancel       context.CancelFunc
@@ -37,7 +39,7 @@ type Server struct {
 	reloadMu sync.Mutex              // serializes Reload and Start; held while factories and OnClose functions run and listeners bind
 	state    atomic.Pointer[state]   // what is served; stored under reloadMu and mu
 	mu       sync.Mutex              // guards the fields below; never held while the code of modules runs
-	pools    map[string]*pool        // guarded by mu; by provider address
+	pools    map[string]*provider    // guarded by mu; by providerKey
 	serving  bool                    // guarded by mu; Start was called
 	stopping bool                    // guarded by mu; Shutdown was called: no more reloads
 	lns      map[string]*listener    // guarded by mu; by address
@@ -89,6 +91,13 @@ func WithSessionEnded(f func(listen string)) Option {
 	return func(s *Server) { s.sessionEnded = f }
 }
 
+// WithResolver makes the server resolve the names of DNS providers
+// (dns://, dns+srv://) with r instead of net.DefaultResolver: a test
+// points it at a DNS server of its own with r.Dial.
+func WithResolver(r *net.Resolver) Option {
+	return func(s *Server) { s.resolver = r }
+}
+
 // WithLogger sets the logger of the server's events (listening, sessions
 // opening and closing, reloads, upstreams coming and going, breakers
 // opening), whose records carry the attributes type ("listener",
@@ -118,12 +127,13 @@ func WithListenOptions(opts ...transport.Option) Option {
 // or whose module fails to open (ErrModuleFailed).
 func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s := &Server{
-		logger: slog.Default(),
-		hub:    newHub(),
-		pools:  map[string]*pool{},
-		lns:    map[string]*listener{},
-		peers:  map[*talk.Peer]struct{}{},
-		done:   make(chan struct{}),
+		logger:   slog.Default(),
+		resolver: net.DefaultResolver,
+		hub:      newHub(),
+		pools:    map[string]*provider{},
+		lns:      map[string]*listener{},
+		peers:    map[*talk.Peer]struct{}{},
+		done:     make(chan struct{}),
 	}
 	now := time.Now
 	s.now.Store(&now)
@@ -325,12 +335,12 @@ func (s *Server) RespondRPC(r rpc.Responder, c *rpc.Call) {
 	s.serveService(r, c, svc, l, false)
 }
 
-// connect starts the pools of the upstream services a subscriber of
+// connect starts the providers of the upstream services a subscriber of
 // service follows.
 func (s *Server) connect(service string) {
 	for name, svc := range s.state.Load().services {
 		if svc.remote != nil && (service == SubscribeAll || service == name) {
-			svc.remote.pool.start()
+			svc.remote.prov.start()
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -107,7 +108,7 @@ func TestLabelsAndServices(t *testing.T) {
 		{Name: "chat", Provider: "local", Module: chatModule, Open: true},
 		{Name: "guild", Provider: "local", Module: chatModule, Open: true},
 	}
-	if !slices.Equal(infos, want) {
+	if !reflect.DeepEqual(infos, want) {
 		t.Errorf("qtalk:services = %+v, want %+v", infos, want)
 	}
 }

@@ -95,7 +95,7 @@ func (s *Server) serveSource(r rpc.Responder, c *rpc.Call) {
 func (s *Server) upstreamSource(ctx context.Context, svc *service) (SourceInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, labelsTimeout)
 	defer cancel()
-	peer, err := svc.remote.pool.session(ctx, false)
+	peer, err := svc.remote.prov.session(ctx)
 	if err != nil {
 		return SourceInfo{}, rpc.Errorf(rpc.CodeUnavailable, "%s: upstream of %q: %v", LabelSource, svc.cfg.Name, err)
 	}

@@ -194,7 +194,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	for _, b := range newRemotes {
 		b.attach()
-		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.pool.addr, "upstream", b.upstream)
+		s.logger.Info("service configured", "type", "service", "id", b.name, "provider", b.prov.sc.Provider, "upstream", b.upstream)
 	}
 	if s.isServing() {
 		s.startProcesses(next, order)
@@ -243,9 +243,9 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 			return nil, nil, fmt.Errorf("service: tokens: %w", err)
 		}
 	}
-	var newRemotes []*remote       // made for next
-	usedPools := map[*pool]bool{}  // by next
-	newPools := map[string]*pool{} // made for next
+	var newRemotes []*remote           // made for next
+	usedPools := map[*provider]bool{}  // by next
+	newPools := map[string]*provider{} // made for next
 	for _, sc := range order {
 		o := old.services[sc.Name]
 		svc := &service{cfg: sc}
@@ -258,21 +258,22 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 		case o != nil && o.remote != nil && o.cfg.SameBackend(sc):
 			svc.remote = o.remote
 		default:
-			key := poolKey(sc)
+			key := providerKey(sc)
 			p := s.pools[key]
 			if p == nil {
 				p = newPools[key]
 			}
 			if p == nil {
 				var err error
-				if p, err = newPool(s, sc.Provider, sc.TLS); err != nil {
+				if p, err = newProvider(s, sc); err != nil {
 					for _, p := range newPools {
 						p.retire()
 					}
 					return nil, nil, cfg.ServiceError(sc, "cert", err)
 				}
 				if sc.IsProcess() {
-					p.proc = newProcess(s, p.ctx, sc, cfg.Limits)
+					e := p.ends[0] // a process is one endpoint
+					e.pool.proc = newProcess(s, e.pool.ctx, sc, cfg.Limits)
 				}
 				newPools[key] = p
 			}
@@ -280,7 +281,7 @@ func (s *Server) swapLocked(cfg *config.Config, old *state, order []*config.Serv
 			newRemotes = append(newRemotes, svc.remote)
 		}
 		if svc.remote != nil {
-			usedPools[svc.remote.pool] = true
+			usedPools[svc.remote.prov] = true
 			if o != nil && o.remote == svc.remote && o.cfg.Breaker == sc.Breaker {
 				svc.breaker = o.breaker
 			} else {

@@ -154,4 +154,3 @@ func (s *Server) reloadFrom(data []byte, path string) {
 	}
 	log.Info("config reloaded")
 }
-
