@@ -42,6 +42,21 @@
 // cooldown (how long it stays open before a probe). Any service may name
 // a fallback: another service that gets the calls this one cannot take.
 //
+// An upstream's provider may also be a list of addresses, or a DNS name:
+// "dns://name:port" (each A or AAAA record an endpoint at port) or
+// "dns+srv://_service._proto.name" (each SRV target at its port, by
+// priority and weight), dialed over TCP:
+//
+//	guild = { provider = "dns+srv://_qtalk._tcp.guild.internal", balance = "hash", hash_param = "user" }
+//
+// Such services take balance ("round_robin", the default,
+// "least_outstanding" or "hash"), hash_param (the label parameter that
+// hash hashes), resolve_every (how often the name is resolved again,
+// default 5s: the resolver does not see TTLs, so keep it at the records'
+// TTL or less) and health_every (how often each endpoint is pinged,
+// default 5s, "0s" for never); breaker then applies to each endpoint as
+// well as to the service.
+//
 // # Process services
 //
 // A service whose provider is "exec:command args", or that has src

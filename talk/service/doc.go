@@ -59,6 +59,25 @@
 // guild/close, and once the upstream is back the calls go through again
 // and guild/open follows.
 //
+// # Many endpoints
+//
+// A provider may be a list of addresses, or a DNS name whose records give
+// them: "dns://name:port" (A and AAAA records) or
+// "dns+srv://_service._proto.name" (SRV: targets, ports, priorities,
+// weights), resolved every resolve_every (WithResolver sets the
+// net.Resolver). Each endpoint has its own pool (one session) and
+// breaker, and is pinged every health_every; a call goes to an endpoint
+// of the lowest SRV priority that is neither ejected nor down, by the
+// policy balance: round_robin (by SRV weight), least_outstanding, or
+// hash on the label parameter hash_param (rendezvous hashing: a key
+// stays on its endpoint while that one is healthy). An ejected endpoint
+// gets one call (or ping) as a probe once its cooldown is over. A call
+// that was not started at one endpoint (its session is down, the open
+// was refused) goes to another, idempotent or not. An endpoint that
+// leaves the DNS answer is drained: its calls in flight finish, new
+// calls go elsewhere. qtalk:services lists every endpoint with its state
+// and calls in flight (EndpointInfo).
+//
 // # Process services
 //
 // An exec provider ("exec:./worker") is a child program the server
