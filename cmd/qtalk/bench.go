@@ -96,6 +96,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	stopProgress := r.showProgress(e)
 	err = r.run(ctx)
 	stopProgress()
+	if ferr := foreign(addr, err); ferr != nil {
+		return ferr
+	}
 	if err != nil {
 		return &callError{label: o.label, err: err}
 	}

@@ -38,7 +38,8 @@ the server ends it; its first value is left out when it is null. With
 of stdin are sent, as for check:bytes.
 
 Exit status: 0 on success, 2 for a bad command line, address or ARGS, 1
-when the server cannot be reached, and 10 + the rpc code when the call
+when the server cannot be reached or speaks another protocol (qtalk
+names the one its first bytes look like: HTTP, TLS, SSH, ...), and 10 + the rpc code when the call
 fails: 11 canceled, 12 unknown, 13 invalid_argument, 14 deadline_exceeded,
 15 not_found, 16 already_exists, 17 permission_denied, 18
 resource_exhausted, 19 failed_precondition, 20 aborted, 21 out_of_range,
@@ -66,6 +67,9 @@ func dial(ctx context.Context, log *slog.Logger, addr string, opts ...talk.Optio
 	p, err := talk.Dial(ctx, addr, opts...)
 	if errors.Is(err, transport.ErrBadAddress) {
 		return nil, addressError("dial", err)
+	}
+	if ferr := foreign(addr, err); ferr != nil {
+		return nil, ferr
 	}
 	if err != nil {
 		return nil, &dialError{addr: addr, err: err}
@@ -140,7 +144,12 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if len(md) > 0 {
 		opts = append(opts, rpc.WithMetadata(md))
 	}
-	failed := func(err error) error { return &callError{label: label, err: err, timeout: *timeout} }
+	failed := func(err error) error {
+		if ferr := foreign(addr, err); ferr != nil {
+			return ferr
+		}
+		return &callError{label: label, err: err, timeout: *timeout}
+	}
 
 	reply := &jsonReply{codec: codec}
 	resp, err := client.Call(ctx, label, sendArgs, reply, opts...)

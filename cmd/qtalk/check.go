@@ -46,12 +46,16 @@ var errChecksFailed = errors.New("check failed")
 var errNoCheckProtocol = errors.New("check:echo is not served")
 
 // probeCheck calls check:echo once and returns an error matching
-// errNoCheckProtocol if the server does not know it. Other failures are
-// left to the cases to report.
-func probeCheck(ctx context.Context, p *talk.Peer, timeout time.Duration) error {
+// errNoCheckProtocol if the server does not know it, or errNotQtalk if
+// the peer at addr speaks another protocol. Other failures are left to the
+// cases to report.
+func probeCheck(ctx context.Context, p *talk.Peer, addr string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err := p.Call(ctx, "check:echo", "probe", nil)
+	if ferr := foreign(addr, err); ferr != nil {
+		return ferr
+	}
 	if c := rpc.CodeOf(err); c == rpc.CodeNotFound || c == rpc.CodeUnimplemented {
 		return fmt.Errorf("%w: %s", errNoCheckProtocol, c)
 	}
@@ -84,7 +88,10 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer p.Close()
-	if err := probeCheck(ctx, p, *timeout); err != nil {
+	if err := probeCheck(ctx, p, addr, *timeout); err != nil {
+		if errors.Is(err, errNotQtalk) {
+			return err
+		}
 		return fmt.Errorf("check: the server at %s does not serve the check protocol (%w)", addr, err)
 	}
 	fmt.Fprintf(e.stdout, "checking %s\n", addr)

@@ -96,6 +96,8 @@ func (e *dialError) Error() string {
 		execErr *exec.Error
 	)
 	switch {
+	case errors.Is(e.err, errNotQtalk):
+		return fmt.Sprintf("%s: %s", e.addr, msg)
 	case errors.As(e.err, &op):
 		msg = op.Err.Error()
 	case errors.As(e.err, &execErr):

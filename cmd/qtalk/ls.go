@@ -59,6 +59,9 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	defer p.Close()
 	var labels []string
 	if _, err := p.Call(ctx, demo.LabelsSelector, nil, &labels); err != nil {
+		if ferr := foreign(addr, err); ferr != nil {
+			return ferr
+		}
 		return &callError{label: demo.LabelsSelector, err: err, timeout: *timeout}
 	}
 	if *asJSON {

@@ -77,6 +77,9 @@ func runPing(ctx context.Context, e *env, args []string) error {
 			break // interrupted: this ping does not count
 		}
 		st.sent++
+		if ferr := foreign(addr, err); ferr != nil {
+			return ferr
+		}
 		if err != nil {
 			lastErr = &callError{label: talk.LabelPing, err: err, timeout: *timeout}
 			fmt.Fprintf(e.stdout, "from %s: seq=%d %v\n", addr, seq, lastErr)

@@ -55,6 +55,9 @@
 // # Errors
 //
 // A peer that breaks the protocol ends the session with an error matching
-// mux.ErrProtocol; operations on an ended session fail with errors matching
-// mux.ErrSessionClosed, and Session.Wait reports the cause.
+// mux.ErrProtocol (a *ForeignError when the peer's very first byte is no
+// qmux message type: it speaks another protocol, and the error holds the
+// start of what it sent); operations on an ended session fail with
+// errors matching mux.ErrSessionClosed, and Session.Wait reports the
+// cause.
 package qmux

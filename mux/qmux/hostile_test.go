@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -373,16 +374,48 @@ func TestHostileUnknownType(t *testing.T) {
 		t.Run(fmt.Sprint(typ), func(t *testing.T) {
 			t.Run("first", func(t *testing.T) {
 				p := newRawPeer(t, &hostileConfig)
-				p.write([]byte{typ, 0, 0, 0, 0, 0, 0, 0, 0})
-				p.expectProtocolError()
+				sent := []byte{typ, 0, 0, 0, 0, 0, 0, 0, 0}
+				p.write(sent)
+				err := p.expectProtocolError()
+				// An unknown type as the session's first byte is a foreign
+				// peer, reported with what it sent.
+				var fe *ForeignError
+				switch foreign := errors.As(err, &fe); {
+				case headerLen(typ) == 0 && (!foreign || len(fe.Prefix) == 0 || !bytes.HasPrefix(sent, fe.Prefix)):
+					t.Fatalf("Wait() = %v, want a *ForeignError with a prefix of % x", err, sent)
+				case headerLen(typ) != 0 && foreign:
+					t.Fatalf("Wait() = %v for a known type, want no *ForeignError", err)
+				}
 			})
 			t.Run("after traffic", func(t *testing.T) {
 				p := newRawPeer(t, &hostileConfig)
 				p.openFromPeer(7, 4096, 1024)
 				p.write([]byte{typ})
-				p.expectProtocolError()
+				var fe *ForeignError
+				if err := p.expectProtocolError(); errors.As(err, &fe) {
+					t.Fatalf("Wait() = %v after a valid message, want no *ForeignError", err)
+				}
 			})
 		})
+	}
+}
+
+// A peer that speaks another protocol is told from its first bytes, up to
+// 64 of them.
+func TestHostileForeignPeer(t *testing.T) {
+	for _, greeting := range []string{
+		"SSH-2.0-OpenSSH_9.6\r\n",
+		"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+		"\x15\x03\x01\x00\x02\x02\x46",
+		strings.Repeat("x", 100),
+	} {
+		p := newRawPeer(t, &hostileConfig)
+		p.write([]byte(greeting))
+		err := p.expectProtocolError()
+		var fe *ForeignError
+		if !errors.As(err, &fe) || len(fe.Prefix) == 0 || len(fe.Prefix) > 64 || !strings.HasPrefix(greeting, string(fe.Prefix)) {
+			t.Errorf("Wait() = %v after %q, want a *ForeignError with at most 64 bytes of it", err, greeting)
+		}
 	}
 }
 

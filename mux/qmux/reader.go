@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/qtalkkit/qtalk/mux"
 )
 
 // readLoop reads and dispatches messages until the connection fails or the
@@ -29,6 +31,11 @@ func (s *Session) readMessage() error {
 		return fmt.Errorf("qmux: read: %w", err)
 	}
 	n := headerLen(typ)
+	if n == 0 && s.received.Load() == 0 {
+		// The first byte of the session: buf holds what the first read
+		// brought, the start of whatever the peer speaks instead.
+		return &ForeignError{Prefix: append([]byte(nil), s.in.buf[:min(s.in.w, maxForeignPrefix)]...)}
+	}
 	if n == 0 {
 		return protocolError("unknown message type %d", typ)
 	}
@@ -62,6 +69,26 @@ func (s *Session) readMessage() error {
 		return s.handleCloseLocked(c)
 	}
 }
+
+// maxForeignPrefix bounds ForeignError.Prefix.
+const maxForeignPrefix = 64
+
+// A ForeignError ends a session whose peer's very first byte is not the
+// type of a qmux message: the peer speaks another protocol (an HTTP, TLS
+// or SSH server answers or greets in bytes no qmux message starts with).
+// It matches mux.ErrProtocol.
+type ForeignError struct {
+	// Prefix is the start of what the peer sent: the bytes of the
+	// session's first read from the connection, at most 64.
+	Prefix []byte
+}
+
+func (e *ForeignError) Error() string {
+	return fmt.Sprintf("qmux: the peer does not speak qmux: its first bytes are %q", e.Prefix)
+}
+
+// Is makes a ForeignError match mux.ErrProtocol.
+func (e *ForeignError) Is(target error) bool { return target == mux.ErrProtocol }
 
 // truncated wraps an error met in the middle of a message.
 func truncated(err error) error {

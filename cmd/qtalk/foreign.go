@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	"github.com/qtalkkit/qtalk/mux/qmux"
+)
+
+// errNotQtalk is matched by the error for a peer that speaks another
+// protocol.
+var errNotQtalk = errors.New("not a qtalk server")
+
+// greetings name the protocols a foreign peer is told by, from the first
+// bytes it sends: a greeting, or its answer to bytes it does not
+// understand.
+var greetings = []struct {
+	prefix string
+	like   string
+}{
+	{"HTTP/", "an HTTP server"},
+	{"\x00\x00\x12\x04", "an HTTP/2 server"}, // a SETTINGS frame
+	{"\x15\x03", "a TLS server (use tls:// or wss://)"},
+	{"\x16\x03", "a TLS server (use tls:// or wss://)"},
+	{"SSH-", "an SSH server"},
+	{"220", "an SMTP or FTP server"},
+	{"+OK", "a POP3 server"},
+	{"* OK", "an IMAP server"},
+	{"-ERR", "a Redis server"},
+	{"<", "an XML or HTML speaking server"},
+}
+
+// foreign returns the error for a peer at addr whose first bytes, in err,
+// are not what the protocol expects (qtalk's qmux, or TLS for a tls://
+// address): a *dialError matching errNotQtalk that names the protocol the
+// bytes look like, with the exit status for a server that cannot be
+// reached. It returns nil for other errors.
+func foreign(addr string, err error) error {
+	var (
+		fe     *qmux.ForeignError
+		rh     tls.RecordHeaderError
+		prefix []byte
+	)
+	switch {
+	case errors.As(err, &fe):
+		prefix = fe.Prefix
+	case errors.As(err, &rh):
+		prefix = rh.RecordHeader[:]
+	default:
+		return nil
+	}
+	like := fmt.Sprintf("it answered %q", prefix)
+	for _, g := range greetings {
+		if bytes.HasPrefix(prefix, []byte(g.prefix)) {
+			like = "it answered like " + g.like
+			break
+		}
+	}
+	return &dialError{addr: addr, err: fmt.Errorf("%w: %s", errNotQtalk, like)}
+}
