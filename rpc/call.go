@@ -52,6 +52,12 @@ type Call struct {
 	peeked       bool
 	mode         atomic.Int32 // modeFramed, modeUndecided or modeRaw
 	interrupting atomic.Bool  // stopWatch is ending the background read
+
+	// The server's write to the client under way: when it began (Unix
+	// nanoseconds, 0 when none), written by the handler's goroutine; and
+	// whether the session's sweep ended it for lasting past WriteTimeout.
+	writingSince atomic.Int64
+	writeStalled atomic.Bool
 }
 
 // What the bytes from the client are. Until Continue, and after it once
@@ -161,6 +167,36 @@ func (c *Call) stopWatch() {
 	c.ch.SetReadDeadline(c.ctx.deadline) // the call's, or none
 	c.interrupting.Store(false)
 }
+
+// beginWrite and endWrite frame a write of the server to the client, so
+// that the session's sweep can end it if it stalls (Server.WriteTimeout).
+func (c *Call) beginWrite() { c.writingSince.Store(time.Now().UnixNano()) }
+
+// endWrite returns the error of the write it ends, deadline_exceeded if
+// the sweep ended it, in which case the call's context ends too.
+func (c *Call) endWrite(err error) error {
+	c.writingSince.Store(0)
+	if err != nil && c.writeStalled.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.ctx.cancel(context.DeadlineExceeded)
+		return errWriteStalled
+	}
+	return err
+}
+
+// endStalledWrite makes the write under way fail if it began longer than
+// timeout before now: the client does not read.
+func (c *Call) endStalledWrite(now time.Time, timeout time.Duration) {
+	since := c.writingSince.Load()
+	if since == 0 || now.Sub(time.Unix(0, since)) < timeout {
+		return
+	}
+	c.writeStalled.Store(true)
+	c.ch.SetWriteDeadline(now)
+}
+
+// errWriteStalled fails a write the client did not read within
+// Server.WriteTimeout.
+var errWriteStalled = Errorf(CodeDeadlineExceeded, "the client did not read the call's reply or stream within the server's write timeout")
 
 // errStreamDeadline and errArgsDeadline end reads that wait for the
 // client past the call's deadline.

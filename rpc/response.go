@@ -33,7 +33,8 @@ func (r *response) reply(cont bool, v any) error {
 		// call fails as it would had the handler noticed the deadline.
 		r.responded = true
 		late := asError(context.DeadlineExceeded)
-		if err := writeError(c.ch, frameReply, late); err != nil {
+		c.beginWrite()
+		if err := c.endWrite(writeError(c.ch, frameReply, late)); err != nil {
 			return err
 		}
 		return late
@@ -45,8 +46,9 @@ func (r *response) reply(cont bool, v any) error {
 		return r.Error(Errorf(CodeInternal, "encode %s reply: %w", c.codec.Name(), err))
 	}
 	r.responded, r.continued = true, cont
+	c.beginWrite()
 	_, err := w.writeTo(c.ch)
-	return err
+	return c.endWrite(err)
 }
 
 func (r *response) Return(v any) error { return r.reply(false, v) }
@@ -83,7 +85,9 @@ func (r *response) Error(err error) error {
 	if r.oneWay {
 		return nil
 	}
-	return writeError(r.call.ch, frameReply, asError(err))
+	c := r.call
+	c.beginWrite()
+	return c.endWrite(writeError(c.ch, frameReply, asError(err)))
 }
 
 func (r *response) Send(v any) error {
@@ -105,12 +109,14 @@ func (r *response) Send(v any) error {
 func (r *response) send(kind byte, v any) error {
 	c := r.call
 	var err error
+	c.beginWrite()
 	if kind == frameError {
 		r.failed = true
 		err = writeError(c.ch, frameError, asError(v.(error)))
 	} else {
 		err = writeValue(c.ch, c.codec, v)
 	}
+	err = c.endWrite(err)
 	if channelFailed(err) {
 		c.ctx.cancel(context.Canceled)
 	}

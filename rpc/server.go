@@ -44,6 +44,7 @@ type Responder interface {
 const (
 	DefaultRequestTimeout     = 30 * time.Second
 	DefaultMaxWaitingChannels = 64
+	DefaultWriteTimeout       = time.Minute
 )
 
 var (
@@ -81,6 +82,19 @@ type Server struct {
 	// channel accepted is refused at once. 0 selects
 	// DefaultMaxWaitingChannels, a negative value none.
 	MaxWaitingChannels int
+
+	// WriteTimeout bounds how long the server's write of a reply, a
+	// streamed value or an error frame may take, for a client that does
+	// not read (its flow-control window stays full): past it, the write
+	// fails, the call fails with deadline_exceeded and its context ends
+	// with context.DeadlineExceeded, and when the handler has returned
+	// the channel is closed, which drops what was queued on it. The
+	// session's other calls go on. Checked every quarter of the timeout,
+	// so a write may last up to a quarter longer. A client must thus read
+	// a frame of MaxFrameSize within the timeout. Writes a handler makes
+	// on the raw channel (Responder.Conn) are its own business.
+	// 0 selects DefaultWriteTimeout, a negative value none.
+	WriteTimeout time.Duration
 
 	mu       sync.Mutex
 	closing  bool
@@ -146,8 +160,10 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		active.base = s.BaseContext(sess)
 	}
 	active.maxWaiting = budget(s.MaxWaitingChannels, DefaultMaxWaitingChannels)
-	if timeout := time.Duration(budget(int64(s.RequestTimeout), int64(DefaultRequestTimeout))); timeout > 0 {
-		active.startSweep(timeout)
+	requestTimeout := time.Duration(budget(int64(s.RequestTimeout), int64(DefaultRequestTimeout)))
+	writeTimeout := time.Duration(budget(int64(s.WriteTimeout), int64(DefaultWriteTimeout)))
+	if requestTimeout > 0 || writeTimeout > 0 {
+		active.startSweep(requestTimeout, writeTimeout)
 		defer active.stopSweep()
 	}
 	var caller *Client
@@ -239,17 +255,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // ahead of their calls), and begun ones. When the session ends, the begun
 // calls are cancelled; on Shutdown, the idle channels are closed.
 type activeCalls struct {
-	base        context.Context // the parent of the calls' values
-	workers     sync.WaitGroup  // the goroutines serving calls
-	idleWorkers atomic.Int32    // workers waiting for a call
-	mu          sync.Mutex
-	calls       map[*Call]bool      // true once the call began
-	ended       bool                // the session ended
-	closing     bool                // Shutdown: no call may begin
-	waiting     map[*Call]time.Time // guarded by mu: the calls whose request has not come, by when their channel was accepted
-	maxWaiting  int                 // the most entries of waiting; 0 for no limit
-	sweep       *time.Timer         // refuses the calls waiting too long; guarded by mu
-	timeout     time.Duration       // Server.RequestTimeout
+	base         context.Context // the parent of the calls' values
+	workers      sync.WaitGroup  // the goroutines serving calls
+	idleWorkers  atomic.Int32    // workers waiting for a call
+	mu           sync.Mutex
+	calls        map[*Call]bool      // true once the call began
+	ended        bool                // the session ended
+	closing      bool                // Shutdown: no call may begin
+	waiting      map[*Call]time.Time // guarded by mu: the calls whose request has not come, by when their channel was accepted
+	maxWaiting   int                 // the most entries of waiting; 0 for no limit
+	sweep        *time.Timer         // refuses the calls waiting too long, ends stalled writes; guarded by mu
+	timeout      time.Duration       // Server.RequestTimeout, 0 for none
+	writeTimeout time.Duration       // Server.WriteTimeout, 0 for none
 }
 
 // budget returns n, or def if n is 0, or 0 (no limit) if n is negative.
@@ -300,30 +317,51 @@ func (a *activeCalls) requested(c *Call) bool {
 	return ok
 }
 
-// startSweep refuses, every quarter of timeout, the calls that have waited
-// longer than timeout for their request. A timer rather than a goroutine:
-// it costs a session nothing between sweeps.
-func (a *activeCalls) startSweep(timeout time.Duration) {
+// startSweep refuses, every quarter of the shorter timeout, the calls
+// that have waited longer than timeout for their request, and ends the
+// writes of begun calls under way for longer than writeTimeout (a zero
+// timeout is none). A timer rather than a goroutine: it costs a session
+// nothing between sweeps.
+func (a *activeCalls) startSweep(timeout, writeTimeout time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.timeout = timeout
-	a.sweep = time.AfterFunc(timeout/4, a.sweepWaiting)
+	a.timeout, a.writeTimeout = timeout, writeTimeout
+	a.sweep = time.AfterFunc(a.sweepPeriod(), a.sweepCalls)
 }
 
-func (a *activeCalls) sweepWaiting() {
+func (a *activeCalls) sweepPeriod() time.Duration {
+	switch {
+	case a.timeout == 0:
+		return a.writeTimeout / 4
+	case a.writeTimeout == 0:
+		return a.timeout / 4
+	}
+	return min(a.timeout, a.writeTimeout) / 4
+}
+
+func (a *activeCalls) sweepCalls() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.sweep == nil {
 		return // stopped
 	}
 	now := time.Now()
-	for c, since := range a.waiting {
-		if now.Sub(since) >= a.timeout {
-			delete(a.waiting, c)
-			refuse(c.ch)
+	if a.timeout > 0 {
+		for c, since := range a.waiting {
+			if now.Sub(since) >= a.timeout {
+				delete(a.waiting, c)
+				refuse(c.ch)
+			}
 		}
 	}
-	a.sweep.Reset(a.timeout / 4)
+	if a.writeTimeout > 0 {
+		for c, begun := range a.calls {
+			if begun {
+				c.endStalledWrite(now, a.writeTimeout)
+			}
+		}
+	}
+	a.sweep.Reset(a.sweepPeriod())
 }
 
 func (a *activeCalls) stopSweep() {
@@ -466,7 +504,8 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	if err := c.ctx.ended(); err != nil && r.continued && !r.failed {
 		// The stream was cut short (deadline, cancel): say so, so that
 		// the client does not take the end for a normal one.
-		writeError(ch, frameError, asError(err))
+		c.beginWrite()
+		c.endWrite(writeError(ch, frameError, asError(err)))
 	}
 	c.ctx.cancel(context.Canceled)
 	if active.isClosing() {
