@@ -1,0 +1,230 @@
+//go:build netns
+
+package netns_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/qtalkkit/qtalk/talk"
+	"github.com/qtalkkit/qtalk/talk/service"
+)
+
+// The DNS gateway's settings: the records live for ttl, the gateway
+// resolves again every resolveEvery (at most the TTL, as config says).
+const (
+	ttl          = time.Second
+	resolveEvery = 500 * time.Millisecond
+	srvName      = "_qtalk._tcp.up.test."
+)
+
+// A zone is what the test's DNS server answers: SRV records of srvName
+// and A records of their targets.
+type zone struct {
+	mu  sync.Mutex
+	srv []*dns.SRV        // guarded by mu
+	a   map[string]net.IP // guarded by mu
+}
+
+func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.Authoritative = true
+	z.mu.Lock()
+	for _, q := range req.Question {
+		hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Rrtype: q.Qtype, Ttl: uint32(ttl / time.Second)}
+		switch {
+		case q.Qtype == dns.TypeSRV && q.Name == srvName:
+			for _, s := range z.srv {
+				rr := *s
+				rr.Hdr = hdr
+				m.Answer = append(m.Answer, &rr)
+			}
+		case q.Qtype == dns.TypeA && z.a[q.Name] != nil:
+			m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: z.a[q.Name]})
+		}
+	}
+	z.mu.Unlock()
+	w.WriteMsg(m)
+}
+
+func (z *zone) setSRV(srv ...*dns.SRV) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.srv = srv
+}
+
+// TestDNSGateway runs a gateway (host 4) in front of three upstream hosts
+// that it finds through SRV and A records of a DNS server the test runs
+// on the bridge: calls go round robin, hash keeps a key on one host, a
+// SIGKILLed host fails no call, and a host removed from the answer gets
+// no calls once the gateway resolved again, within the TTL.
+func TestDNSGateway(t *testing.T) {
+	n := newNetwork(t, 4)
+	bin := buildQtalk(t)
+	dir := t.TempDir()
+
+	z := &zone{a: map[string]net.IP{}}
+	var srvs []*dns.SRV
+	for i := 1; i <= 3; i++ {
+		target := fmt.Sprintf("up%d.up.test.", i)
+		z.a[target] = net.ParseIP(n.addr(i))
+		srvs = append(srvs, &dns.SRV{Target: target, Port: 4242, Priority: 10, Weight: 1})
+	}
+	z.setSRV(srvs...)
+	pc, err := net.ListenPacket("udp", n.addr(254)+":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := &dns.Server{PacketConn: pc, Handler: z}
+	go server.ActivateAndServe()
+	t.Cleanup(func() { server.Shutdown() })
+	// ip netns exec mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
+	etc := filepath.Join("/etc/netns", n.ns(4))
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(etc) })
+	if err := os.WriteFile(filepath.Join(etc, "resolv.conf"), []byte("nameserver "+n.addr(254)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The upstreams: qtalk serve's built-in services; each stores its name
+	// under "who" in its kv, which tells the test who answered.
+	var ups [4]*node
+	for i := 1; i <= 3; i++ {
+		file := filepath.Join(dir, fmt.Sprintf("up%d.toml", i))
+		text := fmt.Sprintf("listen = \"tcp://%s:4242\"\n[services]\nkv = { provider = \"local\", module = \"github.com/qtalkkit/qtalk/internal/demo/kv\" }\n", n.addr(i))
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ups[i] = start(t, bin, n.ns(i), file)
+	}
+	for i := 1; i <= 3; i++ {
+		addr := fmt.Sprintf("tcp://%s:4242", n.addr(i))
+		await(t, fmt.Sprintf("upstream %d up", i), 20*time.Second, func() bool {
+			return callErr(addr, "kv:set", []any{"who", fmt.Sprintf("up%d", i)}, nil) == nil
+		})
+	}
+
+	gwFile := filepath.Join(dir, "gateway.toml")
+	gwText := fmt.Sprintf(`listen = "tcp://%s:4242"
+[limits]
+reconnect_min = "50ms"
+reconnect_max = "500ms"
+[services]
+kv = { provider = "dns+srv://%s", resolve_every = %q, health_every = "200ms", breaker = { failures = 2, cooldown = "500ms" } }
+keyed = { provider = "dns+srv://%s", service = "kv", resolve_every = %q, balance = "hash", hash_param = "user" }
+`, n.addr(4), srvName, resolveEvery, srvName, resolveEvery)
+	if err := os.WriteFile(gwFile, []byte(gwText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start(t, bin, n.ns(4), gwFile)
+	gw := fmt.Sprintf("tcp://%s:4242", n.addr(4))
+	await(t, "gateway up", 20*time.Second, func() bool { return callErr(gw, "kv:get", []any{"who"}, nil) == nil })
+
+	p, err := talk.Dial(context.Background(), gw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	who := func(sel string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var s string
+		if _, err := p.Call(ctx, sel, []any{"who"}, &s); err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return s
+	}
+
+	// Round robin over the three hosts.
+	counts := map[string]int{}
+	for range 30 {
+		counts[who("kv:get")]++
+	}
+	if counts["up1"] != 10 || counts["up2"] != 10 || counts["up3"] != 10 {
+		t.Errorf("round robin over 3 hosts: %v, want 10 each", counts)
+	}
+
+	// hash: each key stays on its host.
+	owner := map[string]string{}
+	for i := range 12 {
+		sel := fmt.Sprintf("keyed:get?user=u%d", i)
+		owner[sel] = who(sel)
+		for range 3 {
+			if got := who(sel); got != owner[sel] {
+				t.Fatalf("%s on %s, then on %s", sel, owner[sel], got)
+			}
+		}
+	}
+
+	// SIGKILL host 3: no call fails, none reaches it.
+	ups[3].cmd.Process.Signal(syscall.SIGKILL)
+	<-ups[3].done
+	for i := range 30 {
+		if got := who("kv:get"); got == "up3" {
+			t.Fatalf("call %d answered by the killed host", i)
+		}
+	}
+	for sel, o := range owner {
+		if got := who(sel); got == "up3" || o != "up3" && got != o {
+			t.Errorf("%s on %s after host 3 died (was on %s)", sel, got, o)
+		}
+	}
+
+	// Host 2 leaves the answer: within the TTL the gateway calls host 1 only.
+	z.setSRV(srvs[0], srvs[2])
+	d := await(t, "host 2 gone from the gateway's endpoints", ttl+slack, func() bool {
+		es := endpoints(gw, "kv")
+		e, ok := es[fmt.Sprintf("tcp://%s:4242", n.addr(2))]
+		return es != nil && (!ok || e.State == "draining")
+	})
+	t.Logf("answer without host 2 followed after %v (resolve_every %v, TTL %v)", d, resolveEvery, ttl)
+	for i := range 20 {
+		if got := who("kv:get"); got != "up1" {
+			t.Fatalf("call %d after the answer changed on %s, want up1", i, got)
+		}
+	}
+}
+
+// callErr calls sel on addr once, within a second.
+func callErr(addr, sel string, args, reply any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	p, err := talk.Dial(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	_, err = p.Call(ctx, sel, args, reply)
+	return err
+}
+
+// endpoints asks the server at addr for the endpoints of service name in
+// qtalk:services, by address; nil if it cannot be reached.
+func endpoints(addr, name string) map[string]service.EndpointInfo {
+	var infos []service.ServiceInfo
+	if callErr(addr, service.LabelServices, nil, &infos) != nil {
+		return nil
+	}
+	out := map[string]service.EndpointInfo{}
+	for _, info := range infos {
+		if info.Name == name {
+			for _, e := range info.Endpoints {
+				out[e.Addr] = e
+			}
+		}
+	}
+	return out
+}
