@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -34,8 +35,15 @@ arguments: '["alice","hello"]'. Put "--" before ARGS that start with "-".
 
 A reply that continues (a stream) is printed one JSON value per line until
 the server ends it; its first value is left out when it is null. With
---raw, the bytes that follow the reply are copied to stdout and the bytes
-of stdin are sent, as for check:bytes.
+--stream, each line of stdin is sent to the call as one JSON value (blank
+lines skipped) and the end of stdin ends the client's stream, as for
+check:sum. With --raw, the bytes that follow the reply are copied to
+stdout and the bytes of stdin are sent, as for check:bytes; a label that
+continues as raw bytes without --raw fails with a hint to use it.
+
+Waiting for the reply is bounded by --unary-timeout (30s unless set; 0
+for no bound): that is the whole of a unary call, and the start of a
+stream, which then runs until it ends or --timeout expires.
 
 Exit status: 0 on success, 2 for a bad command line, address or ARGS, 1
 when the server cannot be reached or speaks another protocol (qtalk
@@ -50,6 +58,7 @@ unauthenticated.
   qtalk call tcp/$4:4242 kv:set '["greeting", {"text": "hi"}]'
   echo '["alice", "hello"]' | qtalk call ws://127.0.0.1:4243/qtalk chat:send -
   qtalk call --timeout 10s --meta trace=1 tcp://127.0.0.1:4242 chat:subscribe '["bob"]'
+  seq 1 100 | qtalk call --stream tcp://127.0.0.1:4242 check:sum null
   qtalk call 'tls://127.0.0.1:4244?pin=sha256:9f86d0...' echo:echo '"hi"'
   qtalk call --ca ca.pem --client-cert me.pem --client-key me-key.pem wss://example.com/qtalk echo:echo '"hi"'`,
 }
@@ -85,6 +94,8 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	var meta stringList
 	f.Var(&meta, "meta", "add `key=value` to the call's metadata (repeatable)")
 	raw := f.Bool("raw", false, "after a continued reply, copy stdin to the call and the call's bytes to stdout")
+	stream := f.Bool("stream", false, "after a continued reply, send each line of stdin as a JSON value, then end the stream")
+	unaryTimeout := f.Duration("unary-timeout", defaultUnaryTimeout, "bound waiting for the reply: a unary call, the start of a stream (0: no bound)")
 	codecName := f.String("codec", "json", "the call's `codec`: json, cbor or msgpack (ARGS and the output stay JSON)")
 	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
@@ -101,6 +112,9 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if err := checkAddress("call", addr); err != nil {
 		return err
 	}
+	if *raw && *stream {
+		return usageErrorf("call: --raw and --stream: give one of them")
+	}
 	md := rpc.Metadata{}
 	for _, kv := range meta {
 		k, v, ok := strings.Cut(kv, "=")
@@ -113,7 +127,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	argJSON, err := callArgs(e, pos[2:], *raw)
+	argJSON, err := callArgs(e, pos[2:], *raw || *stream)
 	if err != nil {
 		return err
 	}
@@ -144,15 +158,33 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if len(md) > 0 {
 		opts = append(opts, rpc.WithMetadata(md))
 	}
+	// callCtx ends with the cause of a failure the command finds itself:
+	// no reply within --unary-timeout, a bad line of --stream.
+	callCtx, cancelCall := context.WithCancelCause(ctx)
+	defer cancelCall(nil)
 	failed := func(err error) error {
 		if ferr := foreign(addr, err); ferr != nil {
 			return ferr
+		}
+		var ue *usageError
+		switch cause := context.Cause(callCtx); {
+		case errors.As(cause, &ue):
+			return cause
+		case errors.Is(cause, errNoReply):
+			err = rpc.NewError(rpc.CodeDeadlineExceeded, fmt.Errorf("no reply within the --unary-timeout of %s", *unaryTimeout))
 		}
 		return &callError{label: label, err: err, timeout: *timeout}
 	}
 
 	reply := &jsonReply{codec: codec}
-	resp, err := client.Call(ctx, label, sendArgs, reply, opts...)
+	var replyTimer *time.Timer
+	if *unaryTimeout > 0 {
+		replyTimer = time.AfterFunc(*unaryTimeout, func() { cancelCall(errNoReply) })
+	}
+	resp, err := client.Call(callCtx, label, sendArgs, reply, opts...)
+	if replyTimer != nil {
+		replyTimer.Stop()
+	}
 	if err != nil {
 		return failed(err)
 	}
@@ -166,24 +198,83 @@ func runCall(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	if !bytes.Equal(reply.js, []byte("null")) {
+	nullReply := bytes.Equal(reply.js, []byte("null"))
+	if !nullReply {
 		if err := printJSON(e, reply.js); err != nil {
 			return err
 		}
 	}
+	if *stream {
+		go sendLines(e, resp, codec, cancelCall)
+	}
 	for {
 		v := &jsonReply{codec: codec}
 		err := resp.Receive(v)
-		if errors.Is(err, io.EOF) && ctxEnded(ctx) == nil {
+		if errors.Is(err, io.EOF) && ctxEnded(callCtx) == nil {
 			return nil
 		}
+		if c := rpc.CodeOf(err); nullReply && (errors.Is(err, rpc.ErrMalformed) || c == rpc.CodeResourceExhausted) {
+			// A raw channel replies null and continues with bytes, which
+			// read as frames that are malformed or far too large.
+			msg := err.Error()
+			var re *rpc.Error
+			if errors.As(err, &re) {
+				msg = re.Message
+			}
+			err = rpc.NewError(c, fmt.Errorf("%s; if %s is a raw channel, call it with --raw", msg, label))
+		}
 		if err != nil {
-			return failed(ctxError(ctx, err))
+			return failed(ctxError(callCtx, err))
 		}
 		if err := printJSON(e, v.js); err != nil {
 			return err
 		}
 	}
+}
+
+// defaultUnaryTimeout is the default of call --unary-timeout.
+const defaultUnaryTimeout = 30 * time.Second
+
+// errNoReply is the cause of a call that had no reply within
+// --unary-timeout.
+var errNoReply = errors.New("no reply within --unary-timeout")
+
+// sendLines sends each line of stdin to the continued call as one JSON
+// value, blank lines skipped, and ends the client's stream at the end of
+// stdin. A line that is not JSON, or over the maximum frame size, ends
+// the call with a usage error as the cause of cancel; a failed send is
+// left to the receiving side, which sees the call fail.
+func sendLines(e *env, resp *rpc.Response, codec rpc.Codec, cancel context.CancelCauseFunc) {
+	sc := bufio.NewScanner(e.stdin)
+	sc.Buffer(make([]byte, 0, 64<<10), rpc.DefaultMaxFrameSize)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			var v any
+			err := json.Unmarshal(line, &v)
+			cancel(usageErrorf("call: --stream: line %d of stdin is not valid JSON: %v", n, err))
+			return
+		}
+		var v any = json.RawMessage(line)
+		if codec != rpc.JSON {
+			var err error
+			if v, err = genericFromJSON(json.RawMessage(line)); err != nil {
+				cancel(usageErrorf("call: --stream: line %d of stdin: %v", n, err))
+				return
+			}
+		}
+		if err := resp.Send(v); err != nil {
+			return
+		}
+	}
+	if err := sc.Err(); err != nil {
+		cancel(usageErrorf("call: --stream: reading stdin: %v", err))
+		return
+	}
+	resp.CloseSend()
 }
 
 // callCodec returns the codec --codec names. Protobuf is left out: its
@@ -263,15 +354,15 @@ func (r *jsonReply) UnmarshalRaw(data []byte) error {
 }
 
 // callArgs returns the JSON arguments of a call: the argument given, or
-// stdin for "-" (and for none, unless stdin is a terminal or carries raw
-// bytes), or null.
+// stdin for "-" (and for none, unless stdin is a terminal or carries the
+// call's stream: raw bytes or values), or null.
 func callArgs(e *env, given []string, raw bool) (json.RawMessage, error) {
 	var data []byte
 	switch {
 	case len(given) == 1 && given[0] != "-":
 		data = []byte(given[0])
 	case len(given) == 1 && raw:
-		return nil, usageErrorf("call: with --raw, stdin carries the bytes: give ARGS on the command line")
+		return nil, usageErrorf("call: with --raw or --stream, stdin carries the stream: give ARGS on the command line")
 	case len(given) == 1 || (!raw && !e.stdinTTY):
 		var err error
 		if data, err = io.ReadAll(e.stdin); err != nil {
