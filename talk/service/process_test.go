@@ -31,8 +31,8 @@ const (
 
 // runProcessChild runs the test binary as the child of a process service
 // in role:
-//   - "crash-hang-recover": the first run writes a line to stderr and
-//     exits with status 3, the second reads its stdin and never answers,
+//   - "crash-hang-recover": the first run writes a long line and a short
+//     one to stderr and exits with status 3, the second reads its stdin and never answers,
 //     the later ones are workers;
 //   - "exit": exits with status 3 at once;
 //   - "term": a worker that notes "NAME term" in the runs file on
@@ -44,6 +44,7 @@ func runProcessChild(role string) int {
 	case "crash-hang-recover":
 		switch run {
 		case 1:
+			fmt.Fprintln(os.Stderr, strings.Repeat("x", 10000)) // logged cut to 4 KiB
 			fmt.Fprintln(os.Stderr, "boom: the first run crashes")
 			return 3
 		case 2:
@@ -228,6 +229,13 @@ worker = { provider = "exec:'%s' -test.run=^$", ping_interval = "100ms", ping_ti
 	}
 
 	jl.wait(t, ctx, 1, "stderr", map[string]string{"type": "service", "id": "worker", "line": "boom: the first run crashes"})
+	var lines []string
+	for _, r := range jl.find("stderr", map[string]string{"id": "worker"}) {
+		lines = append(lines, fmt.Sprint(r["line"]))
+	}
+	if len(lines) != 2 || lines[0] != strings.Repeat("x", 4096) {
+		t.Errorf("stderr logged as %d lines, want the long one cut to 4096 bytes, then boom", len(lines))
+	}
 	exits := jl.wait(t, ctx, 2, "process exited", map[string]string{"id": "worker"})
 	if e := fmt.Sprint(exits[0]["exit"]); e != "exit status 3" {
 		t.Errorf("first exit %q, want exit status 3", e)

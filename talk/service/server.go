@@ -177,8 +177,10 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-// Close stops listening, closes every session (calls in flight end),
-// closes the local modules (their subscribers get "close") and the
+// Close stops the children of the process services (in the reverse
+// order of their first starts, each with SIGTERM, then SIGKILL after its
+// stop_timeout), stops listening, closes every session (calls in flight
+// end), closes the local modules (their subscribers get "close") and the
 // sessions to upstreams, and waits until all of the server's goroutines
 // have returned. Later calls wait until the first is done, and return nil.
 func (s *Server) Close() error {

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"archive/zip"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk/service"
@@ -183,7 +185,10 @@ broken = { src = "example.test/hello@v1.0.1", service = "hello" }
 `, cache)
 	srv, jl := startProcessServer(t, text)
 	p := dial(t, addrOf(srv))
-	ctx := longCtx(t)
+	// The first call waits for the build: compiling qtalk and its
+	// dependencies, with a cold build cache, on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	var got string
 	if _, err := p.Call(ctx, "hello:greet", "src", &got); err != nil || got != "hello src from v1.0.0" {
 		t.Fatalf("hello:greet = %q, %v", got, err)
