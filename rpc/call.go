@@ -35,6 +35,7 @@ type Call struct {
 	hasArgs bool
 	ended   bool // the client ended its stream
 	oneWay  bool // the header was a MESSAGE: one-way messages follow
+	legacy  bool // the call is in the older framing (legacy.go)
 
 	// The background read that notices the client cancelling or closing
 	// the call. It only runs while the handler is not reading and someone
@@ -101,6 +102,11 @@ func (c *Call) Receive(v any) error {
 	case err == errEndOfStream:
 		c.ended = true
 		err = io.EOF
+	case err == io.EOF && c.legacy:
+		// The older framing has no END: the client's end of its bytes
+		// ends its stream.
+		c.ended = true
+		return io.EOF
 	case err == io.EOF:
 		// Framed calls end their stream with an END frame: end of stream
 		// on the channel means the client closed the call.
@@ -245,7 +251,7 @@ func (c *Call) watch() {
 	defer c.watching.Done()
 	n, err := c.ch.Read(c.peek[:])
 	switch {
-	case n == 1 && c.peek[0] == frameCancel && c.mode.Load() == modeFramed:
+	case n == 1 && c.peek[0] == frameCancel && c.mode.Load() == modeFramed && !c.legacy:
 		if reason, err := c.readCancel(); err == nil {
 			c.cancelled(reason)
 		} else {
@@ -323,6 +329,11 @@ func (r callReader) Read(p []byte) (int, error) {
 // reads, so that a client that sends no arguments, or no values of its
 // stream, does not hold the call past it.
 func (c *Call) readRequest(names *nameCache) error {
+	if legacy, err := c.fr.legacyStart(); err != nil {
+		return err
+	} else if legacy {
+		return c.readLegacyRequest()
+	}
 	kind, p, err := c.fr.next()
 	if err != nil {
 		return err

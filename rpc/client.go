@@ -24,6 +24,7 @@ type Client struct {
 	ready        chan mux.Channel // channels opened ahead of calls
 	opening      atomic.Int32     // opens under way to fill ready
 	interceptors []Interceptor    // wrap every call (WithInterceptors)
+	legacy       bool             // calls in the older framing (WithLegacyFraming)
 
 	sendMu  sync.Mutex
 	senders map[senderKey]*sender // guarded by sendMu: the channels of one-way messages
@@ -48,6 +49,19 @@ func WithMaxFrameSize(n int) ClientOption { return func(cl *Client) { cl.maxFram
 // call starts). The server sees them as calls that have not begun yet.
 func WithOpenAhead(n int) ClientOption {
 	return func(cl *Client) { cl.ready = make(chan mux.Channel, max(n, 0)) }
+}
+
+// WithLegacyFraming makes the client call in the older qtalk rpc framing
+// of the qtalk-go lineage (spec/rpc.md, section 12), for servers that
+// speak only that. It selects JSON, the older programs' default codec; a
+// WithCodec after it selects another (CBOR is the other one a qtalk
+// server recognises in that framing). The older framing carries no
+// deadline, metadata or error code (the client reads a code back from an
+// error text that starts with its name), cancels a call only by closing
+// its channel, has no one-way messages (Send fails), and ends a stream
+// with EOF (CloseSend half-closes the channel).
+func WithLegacyFraming() ClientOption {
+	return func(cl *Client) { cl.legacy, cl.codec = true, JSON }
 }
 
 // NewClient returns a client that calls over sess.
@@ -154,11 +168,11 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 			return nil, callError(ctx, err)
 		}
 		r.ch = ch
-		r.fr = frameReader{r: ch, maxSize: c.maxFrameSize}
+		r.fr = frameReader{r: ch, maxSize: c.maxFrameSize, legacy: c.legacy}
 		if ctx.Done() != nil {
 			r.stop = context.AfterFunc(ctx, func() {
-				if r.raw.Load() {
-					ch.Close() // no frames inside a raw byte stream
+				if r.raw.Load() || c.legacy {
+					ch.Close() // no frames inside a raw byte stream, nor CANCEL in the older framing
 					return
 				}
 				cancelCall(ch, ctx.Err())
@@ -219,6 +233,9 @@ func callError(ctx context.Context, err error) error {
 }
 
 func (r *Response) call(h *callHeader, args, reply any) error {
+	if r.fr.legacy {
+		return r.legacyCall(h, args, reply)
+	}
 	w := newFrameWriter()
 	w.call(h)
 	if err := w.value(r.codec, args); err != nil {
@@ -334,12 +351,18 @@ func receive(fr *frameReader, c Codec, v any) error {
 
 // Send sends v to the server on a continued call.
 func (r *Response) Send(v any) error {
+	if r.fr.legacy {
+		return writeLegacyValue(r.ch, r.codec, v)
+	}
 	return writeValue(r.ch, r.codec, v)
 }
 
 // CloseSend tells the server that no more values follow: its Receive
 // returns io.EOF. (On the raw byte stream of Conn, use its CloseWrite.)
 func (r *Response) CloseSend() error {
+	if r.fr.legacy {
+		return r.ch.CloseWrite()
+	}
 	w := newFrameWriter()
 	w.end()
 	_, err := w.writeTo(r.ch)

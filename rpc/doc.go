@@ -128,4 +128,12 @@
 // CodeInvalidArgument. A codec may implement optional interfaces:
 // ArrayCodec for Call.ReceiveArgs, and BytesCodec, with which long byte
 // slices cross without being copied through a frame buffer.
+//
+// # The older framing
+//
+// Programs of the older qtalk lineage (qtalk-go) frame their calls with a
+// length before each value and JSON headers (spec/rpc.md, section 12). A
+// Server recognises such a call from its first byte and answers it in
+// kind; a Client speaks it with WithLegacyFraming. That framing carries
+// no deadline, metadata or one-way messages.
 package rpc

@@ -121,6 +121,8 @@ func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ah
 		return fmt.Errorf("%w: %w", ErrAnswered, errAlreadyResponded)
 	case !c.hasArgs:
 		return Errorf(CodeInternal, "rpc: Forward after Receive: the arguments are gone")
+	case c.legacy:
+		return Errorf(CodeUnimplemented, "rpc: a call in the older framing is not forwarded")
 	case resp.oneWay && ahead == nil:
 		return Errorf(CodeUnimplemented, "rpc: a one-way message is forwarded with Client.Forward, which keeps the messages in order")
 	case resp.oneWay:

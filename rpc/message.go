@@ -54,6 +54,9 @@ const failureWait = time.Second
 // are not reported. Handlers from package fn for funcs without results
 // receive messages as calls.
 func (c *Client) Send(ctx context.Context, selector string, v any) error {
+	if c.legacy {
+		return Errorf(CodeUnimplemented, "rpc: the older framing has no one-way messages")
+	}
 	w := newFrameWriter()
 	if err := w.value(c.codec, v); err != nil {
 		w.release()

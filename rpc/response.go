@@ -40,14 +40,21 @@ func (r *response) reply(cont bool, v any) error {
 		return late
 	}
 	w := newFrameWriter()
-	w.reply(cont, nil)
-	if err := w.value(c.codec, v); err != nil {
+	var err error
+	if c.legacy {
+		w.legacyReply(c.codec, cont, nil)
+		err = w.legacyValue(c.codec, v)
+	} else {
+		w.reply(cont, nil)
+		err = w.value(c.codec, v)
+	}
+	if err != nil {
 		w.release()
 		return r.Error(Errorf(CodeInternal, "encode %s reply: %w", c.codec.Name(), err))
 	}
 	r.responded, r.continued = true, cont
 	c.beginWrite()
-	_, err := w.writeTo(c.ch)
+	_, err = w.writeTo(c.ch)
 	return c.endWrite(err)
 }
 
@@ -87,6 +94,9 @@ func (r *response) Error(err error) error {
 	}
 	c := r.call
 	c.beginWrite()
+	if c.legacy {
+		return c.endWrite(writeLegacyError(c.ch, c.codec, asError(err)))
+	}
 	return c.endWrite(writeError(c.ch, frameReply, asError(err)))
 }
 
@@ -109,11 +119,19 @@ func (r *response) Send(v any) error {
 func (r *response) send(kind byte, v any) error {
 	c := r.call
 	var err error
+	if c.legacy && kind == frameError {
+		// The older framing cannot say why a stream ends: the channel
+		// closes when the handler returns.
+		return nil
+	}
 	c.beginWrite()
-	if kind == frameError {
+	switch {
+	case c.legacy:
+		err = writeLegacyValue(c.ch, c.codec, v)
+	case kind == frameError:
 		r.failed = true
 		err = writeError(c.ch, frameError, asError(v.(error)))
-	} else {
+	default:
 		err = writeValue(c.ch, c.codec, v)
 	}
 	err = c.endWrite(err)

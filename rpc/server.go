@@ -501,7 +501,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	c.startWatch()
 	s.respond(r, c)
 	c.claimReads() // for good: the handler is done
-	if err := c.ctx.ended(); err != nil && r.continued && !r.failed {
+	if err := c.ctx.ended(); err != nil && r.continued && !r.failed && !c.legacy {
 		// The stream was cut short (deadline, cancel): say so, so that
 		// the client does not take the end for a normal one.
 		c.beginWrite()

@@ -257,10 +257,14 @@ type frameReader struct {
 	start   int // buf[start:end] is read but not consumed
 	end     int
 	maxSize int
+	legacy  bool // the frames are the older framing's: every one a value (legacy.go)
 }
 
 // next returns the next frame; its payload is valid until the next call.
 func (fr *frameReader) next() (kind byte, payload []byte, err error) {
+	if fr.legacy {
+		return fr.nextLegacy()
+	}
 	if err := fr.fill(frameHeaderLen); err != nil {
 		return 0, nil, err
 	}
@@ -322,6 +326,9 @@ const directReadMin = 4 << 10
 // returns done false, having consumed nothing; it reports errors as next
 // does.
 func (fr *frameReader) nextBytes(c BytesCodec, b *[]byte) (done bool, err error) {
+	if fr.legacy {
+		return false, nil
+	}
 	if err := fr.fill(frameHeaderLen); err != nil {
 		return true, err
 	}

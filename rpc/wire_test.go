@@ -111,6 +111,9 @@ func TestMalformedInput(t *testing.T) {
 		for i := range b {
 			b[i] = byte(r.UintN(256))
 		}
+		if b[0] == 0 {
+			b[0] = 9 // a first byte 0 starts the older framing (legacy_test.go)
+		}
 		return b
 	}
 	cases := []struct {
@@ -122,7 +125,6 @@ func TestMalformedInput(t *testing.T) {
 		{"reply first", appendFrame(nil, kindReply, []byte{0})},
 		{"error first", appendFrame(nil, kindError, []byte{2, 0, 0})},
 		{"unknown kind", appendFrame(nil, 9, nil)},
-		{"kind zero", appendFrame(nil, 0, callPayload("swap", "cbor", 0))},
 		{"truncated frame header", []byte{kindCall, 0, 0}},
 		{"truncated payload", appendFrame(nil, kindCall, callPayload("swap", "cbor", 0))[:7]},
 		{"header: string overruns", appendFrame(nil, kindCall, []byte{0x7f, 's'})},
