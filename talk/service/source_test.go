@@ -14,14 +14,16 @@ import (
 // and version from the build info, or its import path alone when the
 // build does not have it, and an upstream's from the upstream's answer.
 func TestSource(t *testing.T) {
-	// Not parallel: the build info is the package's.
-	defer service.SetBuildInfo(&debug.BuildInfo{
+	// Not parallel: the build info is the package's. It is restored in a
+	// cleanup registered before the servers start, so it runs after they
+	// stopped, when no handler reads it any more.
+	t.Cleanup(service.SetBuildInfo(&debug.BuildInfo{
 		Main: debug.Module{Path: "example.com/server", Version: "(devel)"},
 		Deps: []*debug.Module{
 			{Path: "example.net", Version: "v1.0.0"},
 			{Path: "example.net/chat", Version: "v1.2.3", Replace: &debug.Module{Path: "../chat", Version: "v1.2.4"}},
 		},
-	})()
+	}))
 	up, _ := startServer(t, upstreamConfig("127.0.0.1:0"))
 	table := filepath.Join(t.TempDir(), "t.json")
 	writeFile(t, table, "{}")
