@@ -11,10 +11,10 @@ import (
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
-	_ "github.com/qtalkkit/qtalk/mux/quic" // registers quic://
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/transport"
 	"github.com/qtalkkit/qtalk/transport/pipe"
+	_ "github.com/qtalkkit/qtalk/transport/quic" // registers quic://
 )
 
 // A transportCase makes a connected pair of sessions: the client's and the

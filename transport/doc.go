@@ -19,7 +19,7 @@
 // # Connectors
 //
 // Each scheme is served by a Connector registered with Register, so other
-// packages add schemes (mux/quic registers "quic") and Dial and Listen
+// packages add schemes (transport/quic registers "quic") and Dial and Listen
 // find them by name. The built-in schemes:
 //
 //   - tcp, unix: a qmux session over a socket. A unix listener removes its
@@ -35,7 +35,8 @@
 //     the session kills the child. Exec addresses cannot be listened on.
 //   - tls: a qmux session over TLS over TCP.
 //
-// Importing mux/quic adds quic: the same API over QUIC streams.
+// Importing transport/quic adds quic: the same API over QUIC streams
+// (package mux/quic's sessions).
 //
 // # Raw connections
 //

@@ -1,29 +1,24 @@
 package transport
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
-	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 )
 
 // This file holds the certificate logic shared by the TLS-based connectors
-// (tls and wss here, quic in package mux/quic): pinning a certificate by
+// (tls and wss here, quic in package transport/quic): pinning a certificate by
 // its SHA-256 fingerprint, the ephemeral self-signed certificate of a
 // listener without one, and the explicit insecure mode.
 
@@ -39,10 +34,7 @@ var (
 )
 
 // fingerprintPrefix starts every fingerprint and pin.
-const fingerprintPrefix = "sha256:"
-
-// selfSignedValidity is how long a generated certificate is valid.
-const selfSignedValidity = 365 * 24 * time.Hour
+const fingerprintPrefix = tlsconf.FingerprintPrefix
 
 // A Fingerprinter is a Listener that serves TLS and knows the fingerprint
 // of its certificate: the listeners of the tls and quic schemes. A program
@@ -62,12 +54,7 @@ type Fingerprinter interface {
 // Fingerprint returns the SHA-256 fingerprint of the certificate's DER
 // encoding as "sha256:" and 64 lower-case hexadecimal digits, the form a
 // pin takes.
-func Fingerprint(cert *x509.Certificate) string { return fingerprintDER(cert.Raw) }
-
-func fingerprintDER(der []byte) string {
-	sum := sha256.Sum256(der)
-	return fingerprintPrefix + hex.EncodeToString(sum[:])
-}
+func Fingerprint(cert *x509.Certificate) string { return tlsconf.Fingerprint(cert.Raw) }
 
 // parsePin parses a pin in the form Fingerprint returns. The digits may be
 // in upper case and the bytes separated by colons, as openssl prints them.
@@ -164,7 +151,7 @@ func parseTLSParams(a Address, o *Options, keep bool) (tlsParams, error) {
 }
 
 // ClientTLSConfig returns the TLS configuration to dial a with, for the
-// connectors of TLS-based schemes in other packages (mux/quic). It starts
+// connectors of TLS-based schemes in other packages (transport/quic). It starts
 // from a clone of o.TLSConfig, or an empty config, and sets ServerName to
 // the host of a if it is empty. Then:
 //
@@ -234,7 +221,7 @@ func checkPin(cs tls.ConnectionState, pin [sha256.Size]byte) error {
 	sum := sha256.Sum256(leaf.Raw)
 	if subtle.ConstantTimeCompare(sum[:], pin[:]) != 1 {
 		return fmt.Errorf("%w: the server's certificate is %s, the pin %s%x",
-			ErrPinMismatch, fingerprintDER(leaf.Raw), fingerprintPrefix, pin[:])
+			ErrPinMismatch, tlsconf.Fingerprint(leaf.Raw), fingerprintPrefix, pin[:])
 	}
 	if now := time.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return x509.CertificateInvalidError{Cert: leaf, Reason: x509.Expired,
@@ -246,7 +233,7 @@ func checkPin(cs tls.ConnectionState, pin [sha256.Size]byte) error {
 
 // ServerTLSConfig returns the TLS configuration to listen on a with and
 // the fingerprint of its certificate, for the connectors of TLS-based
-// schemes in other packages (mux/quic). If o.TLSConfig has a certificate
+// schemes in other packages (transport/quic). If o.TLSConfig has a certificate
 // (Certificates, GetCertificate or GetConfigForClient), it is a clone of
 // that config and the fingerprint is that of its first certificate in
 // Certificates ("" if it has none). Otherwise it holds a self-signed
@@ -260,7 +247,7 @@ func ServerTLSConfig(a Address, o *Options) (cfg *tls.Config, fingerprint string
 	if err != nil {
 		return nil, "", err
 	}
-	return addALPN(cfg), fingerprint, nil
+	return tlsconf.AddALPN(cfg), fingerprint, nil
 }
 
 // serverTLSConfig is ServerTLSConfig without ALPN, for wss.
@@ -268,22 +255,7 @@ func serverTLSConfig(a Address, o *Options) (cfg *tls.Config, fingerprint string
 	if _, err := parseTLSParams(a, &Options{}, false); err != nil {
 		return nil, "", err
 	}
-	if o.TLSConfig != nil {
-		cfg = o.TLSConfig.Clone()
-	} else {
-		cfg = new(tls.Config)
-	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
-		cert, err := SelfSignedCertificate(hostOnly(a.Host))
-		if err != nil {
-			return nil, "", err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if len(cfg.Certificates) > 0 && len(cfg.Certificates[0].Certificate) > 0 {
-		fingerprint = fingerprintDER(cfg.Certificates[0].Certificate[0])
-	}
-	return cfg, fingerprint, nil
+	return tlsconf.Server(o.TLSConfig, hostOnly(a.Host))
 }
 
 // SelfSignedCertificate generates a self-signed certificate with an ECDSA
@@ -292,44 +264,11 @@ func serverTLSConfig(a Address, o *Options) (cfg *tls.Config, fingerprint string
 // ("", "0.0.0.0", "::") are skipped. Clients cannot verify it against any
 // roots; they pin its fingerprint instead.
 func SelfSignedCertificate(hosts ...string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, err := tlsconf.SelfSigned(hosts...)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("transport: self-signed certificate: %w", err)
+		return tls.Certificate{}, fmt.Errorf("transport: %w", err)
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("transport: self-signed certificate: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "qtalk self-signed"},
-		NotBefore:             now.Add(-time.Minute), // some slack for clock skew
-		NotAfter:              now.Add(selfSignedValidity),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	for _, h := range hosts {
-		if ip, err := netip.ParseAddr(h); err == nil {
-			if !ip.IsUnspecified() && !slices.ContainsFunc(tmpl.IPAddresses, func(x net.IP) bool { return x.Equal(ip.AsSlice()) }) {
-				tmpl.IPAddresses = append(tmpl.IPAddresses, ip.AsSlice())
-			}
-		} else if h != "" && !slices.Contains(tmpl.DNSNames, h) {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("transport: self-signed certificate: %w", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("transport: self-signed certificate: %w", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	return cert, nil
 }
 
 // hostOnly returns the host of "host[:port]" without the port and, for

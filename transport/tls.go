@@ -6,42 +6,21 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"sync"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 	"github.com/qtalkkit/qtalk/mux"
 )
 
 // ALPN is the application protocol that qtalk's TLS-based schemes (tls and
 // quic) negotiate.
-const ALPN = "qtalk"
+const ALPN = tlsconf.ALPN
 
 // tlsConnector dials and listens on tls://host:port: a qmux session over
 // TLS over TCP. The query may hold the client's pin and insecure
 // parameters (see ClientTLSConfig).
 type tlsConnector struct{}
-
-// addALPN returns cfg with ALPN added to its NextProtos if it is not
-// there, and to those of the configs its GetConfigForClient returns. cfg
-// must be a config of the caller's own (a clone).
-func addALPN(cfg *tls.Config) *tls.Config {
-	if !slices.Contains(cfg.NextProtos, ALPN) {
-		cfg.NextProtos = append(slices.Clip(cfg.NextProtos), ALPN)
-	}
-	if get := cfg.GetConfigForClient; get != nil {
-		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-			c, err := get(hello)
-			if c == nil || err != nil || slices.Contains(c.NextProtos, ALPN) {
-				return c, err
-			}
-			c = c.Clone() // the callback's, not ours
-			c.NextProtos = append(slices.Clip(c.NextProtos), ALPN)
-			return c, nil
-		}
-	}
-	return cfg
-}
 
 // tlsHostPort returns the host:port of a tls address and checks that it
 // has nothing else.
@@ -72,7 +51,7 @@ func (tlsConnector) dialConn(ctx context.Context, a Address, o *Options) (io.Rea
 	if err != nil {
 		return nil, err
 	}
-	d := tls.Dialer{Config: addALPN(cfg)}
+	d := tls.Dialer{Config: tlsconf.AddALPN(cfg)}
 	return d.DialContext(ctx, "tcp", hostport) // includes the handshake
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 )
 
 // ErrBadTLSFiles is matched by the errors of LoadTLSFiles and
@@ -164,7 +166,7 @@ func (c *CertFiles) Fingerprint() string {
 	if cert == nil || len(cert.Certificate) == 0 {
 		return ""
 	}
-	return fingerprintDER(cert.Certificate[0])
+	return tlsconf.Fingerprint(cert.Certificate[0])
 }
 
 // ServerConfig returns a TLS config for listeners (WithTLSConfig) that

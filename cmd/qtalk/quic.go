@@ -1,4 +1,4 @@
 package main
 
 // The quic:// scheme, for serve's listeners and every command's dials.
-import _ "github.com/qtalkkit/qtalk/mux/quic"
+import _ "github.com/qtalkkit/qtalk/transport/quic"

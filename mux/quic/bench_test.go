@@ -15,9 +15,9 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/quic"
-	"github.com/qtalkkit/qtalk/transport"
 )
 
 // The benchmarks run each scenario through mux/quic ("mux"), through
@@ -102,7 +102,7 @@ func earlyPair(b *testing.B) (client, server conn, stop func()) {
 // mux/quic sets up its own: a Transport over a UDP socket on each side.
 func rawPair(b *testing.B) (client, server conn, stop func()) {
 	ctx := context.Background()
-	cert, err := transport.SelfSignedCertificate()
+	cert, err := tlsconf.SelfSigned()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,18 +11,19 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
-	"github.com/qtalkkit/qtalk/transport"
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 )
 
 // ALPN is the application protocol qtalk negotiates on QUIC connections.
-const ALPN = transport.ALPN
+const ALPN = tlsconf.ALPN
 
 // Dial connects to addr ("host:port") and returns a session over the
 // connection. ctx bounds connecting and the handshake only. tlsConf may be
 // nil: the server's certificate is then verified against the system roots.
 // Dial uses a clone of tlsConf with ALPN added to NextProtos and, if it is
 // empty, ServerName set to the host of addr. To pin a certificate or skip
-// verification, dial through package transport ("quic://host:port?pin=...").
+// verification, dial through package transport with transport/quic
+// imported ("quic://host:port?pin=...").
 func Dial(ctx context.Context, addr string, tlsConf *tls.Config, cfg *Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, cfg *Config) (*
 		tr.Close()
 		udp.Close()
 	}
-	conn, err := tr.Dial(ctx, raddr, withALPN(c), cfg.quicConfig())
+	conn, err := tr.Dial(ctx, raddr, tlsconf.AddALPN(c), cfg.quicConfig())
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("quic: dial: %w", err)
@@ -94,13 +95,4 @@ func resolveUDP(ctx context.Context, addr string) (*net.UDPAddr, error) {
 		ip = ips[i]
 	}
 	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip.Unmap(), uint16(port))), nil
-}
-
-// withALPN returns c with ALPN added to its NextProtos if it is not there.
-// c must be the caller's own (a clone).
-func withALPN(c *tls.Config) *tls.Config {
-	if !slices.Contains(c.NextProtos, ALPN) {
-		c.NextProtos = append(slices.Clip(c.NextProtos), ALPN)
-	}
-	return c
 }

@@ -3,13 +3,14 @@
 // stream, so channels have their own flow control and a lost packet
 // stalls only the streams whose data it carried.
 //
-// Importing the package registers the "quic" scheme with package
-// transport:
+// Dial, Listen and New make sessions from UDP addresses and TLS configs.
+// Package transport/quic serves them for quic:// addresses, with the
+// certificate options of package transport:
+//
+//	import _ "github.com/qtalkkit/qtalk/transport/quic"
 //
 //	ln, err := transport.Listen(ctx, "quic/*4:4433")
 //	sess, err := transport.Dial(ctx, "quic://host:4433?pin=sha256:...")
-//
-// Dial, Listen and New use it without the transport registry.
 //
 // # The open handshake
 //
@@ -84,22 +85,15 @@
 // # TLS
 //
 // QUIC always runs TLS 1.3, here with the application protocol (ALPN)
-// "qtalk". Through package transport, WithTLSConfig supplies the
-// certificate of a listener and the roots of a dialer. A listener without
-// a certificate generates an ephemeral self-signed ECDSA P-256 one and
-// reports its SHA-256 fingerprint with Listener.Fingerprint; the package
-// prints nothing, so the program shows it to whoever dials:
-//
-//	ln, err := transport.Listen(ctx, "quic/*4:4433")
-//	...
-//	fmt.Printf("dial quic://myhost:4433?pin=%s\n", ln.(transport.Fingerprinter).Fingerprint())
-//
-// A dialer pins it with "?pin=sha256:<hex>" or transport.WithPin.
-// Verification is skipped only when asked for explicitly, with
-// "?insecure=1" or transport.WithInsecureSkipVerify, and each such dial
-// logs a warning with slog's default logger. Otherwise the certificate is
-// verified against the system roots (or the caller's config), which a
-// self-signed certificate fails. See transport.ClientTLSConfig.
+// "qtalk". Listen takes the listener's certificate in its TLS config;
+// without one it generates an ephemeral self-signed ECDSA P-256
+// certificate and reports its SHA-256 fingerprint with
+// Listener.Fingerprint. The package prints nothing, so the program shows
+// the fingerprint to whoever dials, who pins it: through package
+// transport/quic with "?pin=sha256:<hex>" in the address, or, calling
+// Dial, with a TLS config whose VerifyConnection checks it. Dial's
+// tls.Config otherwise verifies the certificate as it says: by default
+// against the system roots, which a self-signed certificate fails.
 //
 // quic-go itself logs once, with the standard log package, when it cannot
 // enlarge the UDP socket buffers (see

@@ -3,12 +3,18 @@ package quic
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 
 	quicgo "github.com/quic-go/quic-go"
 
 	"github.com/qtalkkit/qtalk/mux"
 )
+
+// ErrListenerClosed is returned by a Listener's Accept after Close. It
+// matches net.ErrClosed too. (Through package transport/quic, Accept
+// returns transport.ErrListenerClosed instead.)
+var ErrListenerClosed = fmt.Errorf("quic: listener closed: %w", net.ErrClosed)
 
 // isConnErr reports whether err is one of quic-go's errors for a
 // connection that has ended, as opposed to one stream's error.

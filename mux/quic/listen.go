@@ -10,13 +10,13 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 	"github.com/qtalkkit/qtalk/mux"
-	"github.com/qtalkkit/qtalk/transport"
 )
 
 // A Listener accepts QUIC connections on a UDP socket and returns a
-// session over each. It implements transport.Listener and
-// transport.Fingerprinter.
+// session over each. Package transport/quic serves it as a
+// transport.Listener and transport.Fingerprinter.
 type Listener struct {
 	cfg *Config
 	fp  string
@@ -32,29 +32,23 @@ type Listener struct {
 	refs   int // 1 while the listener is open, plus the sessions not yet ended
 }
 
-var (
-	_ transport.Listener      = (*Listener)(nil)
-	_ transport.Fingerprinter = (*Listener)(nil)
-)
-
 // Listen listens on the UDP address addr ("host:port"; port 0 picks one).
 // ctx bounds binding the socket only. If tlsConf is nil or has no
 // certificate, the listener uses an ephemeral self-signed certificate,
 // which clients pin by its fingerprint (see Listener.Fingerprint). Listen
-// uses a clone of tlsConf with ALPN added to NextProtos.
+// uses a clone of tlsConf with ALPN added to NextProtos (and to those of
+// the configs its GetConfigForClient returns).
 func Listen(ctx context.Context, addr string, tlsConf *tls.Config, cfg *Config) (*Listener, error) {
-	a := transport.Address{Scheme: "quic", Host: addr}
-	c, fp, err := transport.ServerTLSConfig(a, &transport.Options{TLSConfig: tlsConf})
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("quic: listen: %w", err)
 	}
-	return listen(ctx, addr, c, fp, cfg)
-}
-
-// listen listens with the server config c, which is the caller's own.
-func listen(ctx context.Context, addr string, c *tls.Config, fp string, cfg *Config) (*Listener, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	c, fp, err := tlsconf.Server(tlsConf, host)
+	if err != nil {
+		return nil, fmt.Errorf("quic: listen: %w", err)
 	}
 	var lc net.ListenConfig
 	pc, err := lc.ListenPacket(ctx, "udp", addr)
@@ -63,7 +57,7 @@ func listen(ctx context.Context, addr string, c *tls.Config, fp string, cfg *Con
 	}
 	udp := pc.(*net.UDPConn)
 	tr := &quicgo.Transport{Conn: udp}
-	ln, err := tr.Listen(withALPN(c), cfg.quicConfig())
+	ln, err := tr.Listen(tlsconf.AddALPN(c), cfg.quicConfig())
 	if err != nil {
 		tr.Close()
 		udp.Close()
@@ -73,14 +67,13 @@ func listen(ctx context.Context, addr string, c *tls.Config, fp string, cfg *Con
 }
 
 // Accept waits for the next connection whose handshake has completed and
-// returns a session over it. After Close it fails with an error matching
-// transport.ErrListenerClosed.
+// returns a session over it. After Close it fails with ErrListenerClosed.
 func (l *Listener) Accept(ctx context.Context) (mux.Session, error) {
 	conn, err := l.ln.Accept(ctx)
 	if err != nil {
 		switch {
 		case errors.Is(err, quicgo.ErrServerClosed):
-			return nil, transport.ErrListenerClosed
+			return nil, ErrListenerClosed
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("quic: accept: %w", ctx.Err())
 		}
@@ -90,7 +83,7 @@ func (l *Listener) Accept(ctx context.Context) (mux.Session, error) {
 	if l.closed { // a connection queued before Close
 		l.mu.Unlock()
 		conn.CloseWithError(codeSessionClosed, "")
-		return nil, transport.ErrListenerClosed
+		return nil, ErrListenerClosed
 	}
 	l.refs++
 	l.mu.Unlock()
@@ -129,7 +122,7 @@ func (l *Listener) Addr() net.Addr { return l.udp.LocalAddr() }
 
 // Fingerprint returns the fingerprint of the listener's certificate
 // ("sha256:" and 64 hexadecimal digits), which clients pin with
-// "?pin=<fingerprint>" or transport.WithPin; "" if the TLS config picks
+// "?pin=<fingerprint>" (see package transport/quic); "" if the TLS config picks
 // the certificate per connection. The package prints nothing: a program
 // shows it to its users, for example with
 //

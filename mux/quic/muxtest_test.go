@@ -2,13 +2,15 @@ package quic_test
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/muxtest"
 	"github.com/qtalkkit/qtalk/mux/quic"
-	"github.com/qtalkkit/qtalk/transport"
 )
 
 // TestConformance runs the mux conformance suite over loopback UDP.
@@ -52,12 +54,7 @@ func sessionPairs(t testing.TB, acfg, bcfg *quic.Config) (a, b *quic.Session, st
 		s, err := ln.Accept(ctx)
 		accepted <- res{s, err}
 	}()
-	tlsConf, err := transport.ClientTLSConfig(transport.Address{Host: ln.Addr().String()}, optionsOf(transport.WithPin(ln.Fingerprint())))
-	if err != nil {
-		ln.Close()
-		t.Fatal(err)
-	}
-	a, err = quic.Dial(ctx, ln.Addr().String(), tlsConf, acfg)
+	a, err = quic.Dial(ctx, ln.Addr().String(), pinned(ln.Fingerprint()), acfg)
 	if err != nil {
 		ln.Close()
 		<-accepted
@@ -77,11 +74,16 @@ func sessionPairs(t testing.TB, acfg, bcfg *quic.Config) (a, b *quic.Session, st
 	}
 }
 
-// optionsOf applies opts.
-func optionsOf(opts ...transport.Option) *transport.Options {
-	o := new(transport.Options)
-	for _, opt := range opts {
-		opt(o)
+// pinned returns a client TLS config that accepts only the certificate
+// with the fingerprint fp (see Listener.Fingerprint).
+func pinned(fp string) *tls.Config {
+	return &tls.Config{
+		InsecureSkipVerify: true, // replaced by the check of the fingerprint
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || tlsconf.Fingerprint(cs.PeerCertificates[0].Raw) != fp {
+				return errors.New("the server's certificate is not the pinned one")
+			}
+			return nil
+		},
 	}
-	return o
 }

@@ -12,9 +12,9 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/qtalkkit/qtalk/internal/tlsconf"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/quic"
-	"github.com/qtalkkit/qtalk/transport"
 )
 
 // testContext returns a context that bounds one step of a test.
@@ -35,10 +35,7 @@ func rawPeer(t *testing.T, cfg *quic.Config) (s *quic.Session, raw *quicgo.Conn)
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	tlsConf, err := transport.ClientTLSConfig(transport.Address{Host: ln.Addr().String()}, optionsOf(transport.WithPin(ln.Fingerprint())))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tlsConf := pinned(ln.Fingerprint())
 	tlsConf.NextProtos = []string{quic.ALPN}
 	raw, err = quicgo.DialAddr(ctx, ln.Addr().String(), tlsConf, &quicgo.Config{})
 	if err != nil {
@@ -237,7 +234,7 @@ func TestSlowOpenHeader(t *testing.T) {
 func serverRaw(t *testing.T, cfg *quic.Config) (s *quic.Session, raw *quicgo.Conn) {
 	t.Helper()
 	ctx := testContext(t)
-	cert, err := transport.SelfSignedCertificate()
+	cert, err := tlsconf.SelfSigned()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +409,7 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := quic.Dial(context.Background(), "127.0.0.1:1", nil, c); !errors.Is(err, quic.ErrInvalidConfig) {
 			t.Errorf("Dial with %+v: %v, want ErrInvalidConfig", c, err)
 		}
-		if _, err := transport.Listen(context.Background(), "quic/$4:0", quic.WithConfig(c)); !errors.Is(err, quic.ErrInvalidConfig) {
+		if _, err := quic.Listen(context.Background(), "127.0.0.1:0", nil, c); !errors.Is(err, quic.ErrInvalidConfig) {
 			t.Errorf("Listen with %+v: %v, want ErrInvalidConfig", c, err)
 		}
 	}
@@ -425,11 +422,10 @@ func TestConfigValidate(t *testing.T) {
 
 func TestListenerCloseKeepsSessions(t *testing.T) {
 	ctx := testContext(t)
-	ln, err := transport.Listen(ctx, "quic/$4:0")
+	ln, err := quic.Listen(ctx, "127.0.0.1:0", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := ln.(transport.Fingerprinter).Fingerprint()
 	accepted := make(chan mux.Session, 1)
 	go func() {
 		s, err := ln.Accept(ctx)
@@ -438,7 +434,7 @@ func TestListenerCloseKeepsSessions(t *testing.T) {
 		}
 		accepted <- s
 	}()
-	a, err := transport.Dial(ctx, "quic://"+ln.Addr().String()+"?pin="+fp)
+	a, err := quic.Dial(ctx, ln.Addr().String(), pinned(ln.Fingerprint()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +453,7 @@ func TestListenerCloseKeepsSessions(t *testing.T) {
 	if err := ln.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-pending; !errors.Is(err, transport.ErrListenerClosed) {
+	if err := <-pending; !errors.Is(err, quic.ErrListenerClosed) || !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v, want ErrListenerClosed", err)
 	}
 	// The accepted session still works, both ways.
@@ -474,3 +470,15 @@ func TestListenerCloseKeepsSessions(t *testing.T) {
 		ac.Close()
 	}
 }
+
+func TestALPN(t *testing.T) {
+	a, b, stop := sessionPair(t, nil)
+	defer stop()
+	for _, s := range []*quic.Session{a, b} {
+		if got := s.ConnectionState().TLS.NegotiatedProtocol; got != quic.ALPN {
+			t.Errorf("negotiated protocol %q, want %q", got, quic.ALPN)
+		}
+	}
+}
+
+var _ mux.Session = (*quic.Session)(nil)

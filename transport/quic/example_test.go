@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	_ "github.com/qtalkkit/qtalk/mux/quic" // registers the quic scheme
 	"github.com/qtalkkit/qtalk/transport"
+	_ "github.com/qtalkkit/qtalk/transport/quic" // registers the quic scheme
 )
 
 // A listener without a certificate uses a self-signed one; the client pins

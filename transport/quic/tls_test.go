@@ -16,9 +16,17 @@ import (
 
 	"github.com/qtalkkit/qtalk/internal/testcert"
 	"github.com/qtalkkit/qtalk/mux"
-	"github.com/qtalkkit/qtalk/mux/quic"
+	muxquic "github.com/qtalkkit/qtalk/mux/quic"
 	"github.com/qtalkkit/qtalk/transport"
+	"github.com/qtalkkit/qtalk/transport/quic"
 )
+
+// testContext returns a context that bounds one step of a test.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // server listens on a quic address with opts and echoes every channel of
 // every session until the test ends.
@@ -190,11 +198,73 @@ func TestPinnedExpired(t *testing.T) {
 	}
 }
 
-func TestALPN(t *testing.T) {
-	a, _, stop := sessionPair(t, nil)
-	defer stop()
-	if got := a.ConnectionState().TLS.NegotiatedProtocol; got != quic.ALPN {
-		t.Errorf("negotiated protocol %q, want %q", got, quic.ALPN)
+// The sessions of quic addresses negotiate qtalk's ALPN, and their
+// listener's Accept fails with transport.ErrListenerClosed once it is
+// closed, while the session it accepted goes on.
+func TestALPNAndListenerClose(t *testing.T) {
+	ctx := testContext(t)
+	ln, err := transport.Listen(ctx, "quic/$4:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan mux.Session, 1)
+	go func() {
+		s, _ := ln.Accept(ctx)
+		accepted <- s
+	}()
+	a, err := transport.Dial(ctx, "quic://"+ln.Addr().String()+"?pin="+ln.(transport.Fingerprinter).Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := <-accepted
+	if b == nil {
+		t.Fatal("Accept failed")
+	}
+	defer b.Close()
+	for _, s := range []mux.Session{a, b} {
+		if got := s.(*muxquic.Session).ConnectionState().TLS.NegotiatedProtocol; got != transport.ALPN {
+			t.Errorf("negotiated protocol %q, want %q", got, transport.ALPN)
+		}
+	}
+	pending := make(chan error, 1)
+	go func() {
+		_, err := ln.Accept(ctx)
+		pending <- err
+	}()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pending; !errors.Is(err, transport.ErrListenerClosed) {
+		t.Errorf("Accept after Close: %v, want transport.ErrListenerClosed", err)
+	}
+	oc, err := a.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oc.Close()
+	ac, err := b.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	if _, err := oc.Write([]byte("x")); err != nil {
+		t.Error(err)
+	}
+	if _, err := io.ReadFull(ac, make([]byte, 1)); err != nil {
+		t.Errorf("a channel of the accepted session after the listener's Close: %v", err)
+	}
+}
+
+// WithConfig reaches the sessions: an invalid one fails Dial and Listen.
+func TestWithConfig(t *testing.T) {
+	bad := quic.WithConfig(&muxquic.Config{AcceptBacklog: -1})
+	if _, err := transport.Listen(context.Background(), "quic/$4:0", bad); !errors.Is(err, muxquic.ErrInvalidConfig) {
+		t.Errorf("Listen with an invalid Config: %v, want ErrInvalidConfig", err)
+	}
+	if err := dialErr(t, "quic/$4:1?pin=sha256:"+strings.Repeat("00", 32), bad); !errors.Is(err, muxquic.ErrInvalidConfig) {
+		t.Errorf("Dial with an invalid Config: %v, want ErrInvalidConfig", err)
 	}
 }
 
@@ -215,5 +285,3 @@ func TestQUICAddress(t *testing.T) {
 		t.Errorf("Dial of nothing: %v, want context.DeadlineExceeded", err)
 	}
 }
-
-var _ mux.Session = (*quic.Session)(nil)

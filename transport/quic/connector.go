@@ -2,9 +2,11 @@ package quic
 
 import (
 	"context"
+	"errors"
 	"net"
 
 	"github.com/qtalkkit/qtalk/mux"
+	muxquic "github.com/qtalkkit/qtalk/mux/quic"
 	"github.com/qtalkkit/qtalk/transport"
 )
 
@@ -16,12 +18,12 @@ func init() {
 type configKey struct{}
 
 // WithConfig sets the configuration of the sessions of quic addresses
-// dialed or listened on through package transport.
-func WithConfig(c *Config) transport.Option { return transport.WithValue(configKey{}, c) }
+// dialed or listened on.
+func WithConfig(c *muxquic.Config) transport.Option { return transport.WithValue(configKey{}, c) }
 
-// connector serves quic://host:port addresses for package transport. The
-// query of a dial address may pin the server's certificate or skip its
-// verification (see transport.ClientTLSConfig).
+// connector serves quic://host:port addresses. The query of a dial address
+// may pin the server's certificate or skip its verification (see
+// transport.ClientTLSConfig).
 type connector struct{}
 
 func (connector) Dial(ctx context.Context, a transport.Address, o *transport.Options) (mux.Session, error) {
@@ -33,7 +35,7 @@ func (connector) Dial(ctx context.Context, a transport.Address, o *transport.Opt
 	if err != nil {
 		return nil, err
 	}
-	return Dial(ctx, hostport, cfg, configOf(o))
+	return muxquic.Dial(ctx, hostport, cfg, configOf(o))
 }
 
 func (connector) Listen(ctx context.Context, a transport.Address, o *transport.Options) (transport.Listener, error) {
@@ -41,16 +43,38 @@ func (connector) Listen(ctx context.Context, a transport.Address, o *transport.O
 	if err != nil {
 		return nil, err
 	}
-	cfg, fp, err := transport.ServerTLSConfig(a, o)
+	cfg, _, err := transport.ServerTLSConfig(a, o)
 	if err != nil {
 		return nil, err
 	}
-	return listen(ctx, hostport, cfg, fp, configOf(o))
+	ln, err := muxquic.Listen(ctx, hostport, cfg, configOf(o))
+	if err != nil {
+		return nil, err
+	}
+	return listener{ln}, nil
+}
+
+// listener is a mux/quic Listener whose Accept fails with
+// transport.ErrListenerClosed once it is closed, as a transport.Listener's
+// must. Its Fingerprint is the certificate's.
+type listener struct{ *muxquic.Listener }
+
+var (
+	_ transport.Listener      = listener{}
+	_ transport.Fingerprinter = listener{}
+)
+
+func (l listener) Accept(ctx context.Context) (mux.Session, error) {
+	s, err := l.Listener.Accept(ctx)
+	if errors.Is(err, muxquic.ErrListenerClosed) {
+		return nil, transport.ErrListenerClosed
+	}
+	return s, err
 }
 
 // configOf returns the Config set with WithConfig, or nil.
-func configOf(o *transport.Options) *Config {
-	c, _ := o.Value(configKey{}).(*Config)
+func configOf(o *transport.Options) *muxquic.Config {
+	c, _ := o.Value(configKey{}).(*muxquic.Config)
 	return c
 }
 
