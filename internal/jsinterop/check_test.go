@@ -90,3 +90,20 @@ func TestTypeScriptChecksGo(t *testing.T) {
 		})
 	}
 }
+
+// A TypeScript peer answers qtalk:ping itself: Go's Peer.Ping (what qtalk
+// ping calls) gets its payloads back, of every size up to the frame limit.
+func TestGoPingsTypeScript(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	p, err := talk.Dial(ctx, execAddress(t, nodePath, jsDist(t, "bin/qtalk.js"), "serve", "--listen", "stdio:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, size := range []int{0, 1, 1000, 1 << 20} {
+		if rtt, err := p.Ping(ctx, size); err != nil || rtt <= 0 {
+			t.Errorf("Ping(%d) = %v, %v; want a round trip", size, rtt, err)
+		}
+	}
+}

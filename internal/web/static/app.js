@@ -4347,6 +4347,18 @@ var RespondMux = class {
 };
 
 // src/rpc/peer.ts
+var labelPing = "qtalk:ping";
+async function servePing(_r, call) {
+  const payload = await call.receiveArgs();
+  const isBytes = payload instanceof Uint8Array || call.codec.name === "json" && typeof payload === "string";
+  if (!isBytes) throw new QtalkError(Code.InvalidArgument, `${labelPing} takes a byte string`);
+  return payload;
+}
+function pingPayload(size) {
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i++) b[i] = i % 251;
+  return b;
+}
 var Peer = class {
   session;
   client;
@@ -4358,7 +4370,9 @@ var Peer = class {
     const maxFrameSize = options.maxFrameSize;
     this.client = new Client(session, { ...maxFrameSize === void 0 ? {} : { maxFrameSize }, ...options.client });
     this.handler = options.handler ?? new RespondMux();
-    const server = new Server(this.handler, maxFrameSize === void 0 ? {} : { maxFrameSize });
+    const handler = this.handler;
+    const respond = (r, call) => call.fullSelector === labelPing ? servePing(r, call) : callHandler(handler, r, call);
+    const server = new Server(respond, maxFrameSize === void 0 ? {} : { maxFrameSize });
     this.served = server.serveSession(session, { caller: this.client });
   }
   /** A unary call (Client.call). */
@@ -4368,6 +4382,26 @@ var Peer = class {
   /** A call that may continue (Client.stream). */
   stream(selector, args, options) {
     return this.client.stream(selector, args, options);
+  }
+  /**
+   * Calls labelPing on the other side with a payload of size bytes and
+   * resolves to the round trip in milliseconds: from just before the call
+   * to its reply, which must carry the payload back unchanged (else a
+   * data_loss error). The options bound the call as for call().
+   */
+  async ping(size, options) {
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`ping with a size of ${size}`);
+    const payload = pingPayload(size);
+    const start = performance.now();
+    const echo = await this.client.call(labelPing, payload, options);
+    const rtt = performance.now() - start;
+    const codec = options?.codec ?? this.client.codec;
+    const want = codec.encode(payload);
+    const got = codec.encode(echo);
+    if (got.length !== want.length || got.some((b, i) => b !== want[i])) {
+      throw new QtalkError(Code.DataLoss, `${labelPing}: ${got.length} encoded bytes back for ${want.length} sent`);
+    }
+    return rtt;
   }
   /** Closes the session and waits for the handlers to return. */
   async close() {

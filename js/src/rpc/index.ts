@@ -13,7 +13,7 @@ export {
   malformedPrefix,
   type QtalkErrorOptions,
 } from "./errors.js";
-export { Peer, type PeerOptions } from "./peer.js";
+export { Peer, labelPing, type PeerOptions } from "./peer.js";
 export { RawChannel } from "./raw.js";
 export { RespondMux, isPrefixPattern } from "./respondmux.js";
 export {
