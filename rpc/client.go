@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/backoff"
 	"github.com/qtalkkit/qtalk/mux"
 )
 
@@ -25,6 +26,7 @@ type Client struct {
 	opening      atomic.Int32     // opens under way to fill ready
 	interceptors []Interceptor    // wrap every call (WithInterceptors)
 	legacy       bool             // calls in the older framing (WithLegacyFraming)
+	openRetries  int              // refused opens a call retries (WithOpenRetries)
 
 	sendMu  sync.Mutex
 	senders map[senderKey]*sender // guarded by sendMu: the channels of one-way messages
@@ -33,6 +35,16 @@ type Client struct {
 // DefaultOpenAhead is how many channels a client keeps open ahead of its
 // calls, so that a call need not wait for the round trip of an open.
 const DefaultOpenAhead = 2
+
+// DefaultOpenRetries is how many times a call whose channel the peer
+// refused to open (its accept backlog full: mux.ErrOpenRejected) opens
+// another before it fails with CodeUnavailable.
+const DefaultOpenRetries = 8
+
+// openRetryPolicy spaces the retries of refused opens: about 1 s in all
+// for DefaultOpenRetries, time for a peer's backlog to drain, each wait
+// spread by jitter so that refused callers do not come back together.
+var openRetryPolicy = backoff.Policy{Min: 5 * time.Millisecond, Max: 250 * time.Millisecond}
 
 // ClientOption configures a Client.
 type ClientOption func(*Client)
@@ -64,9 +76,17 @@ func WithLegacyFraming() ClientOption {
 	return func(cl *Client) { cl.legacy, cl.codec = true, JSON }
 }
 
+// WithOpenRetries sets how many times a call retries an open the peer
+// refused (default DefaultOpenRetries; 0 fails the call at the first
+// refusal). The retries back off exponentially with jitter, within the
+// call's ctx.
+func WithOpenRetries(n int) ClientOption {
+	return func(cl *Client) { cl.openRetries = max(n, 0) }
+}
+
 // NewClient returns a client that calls over sess.
 func NewClient(sess mux.Session, opts ...ClientOption) *Client {
-	c := &Client{sess: sess, codec: CBOR, maxFrameSize: DefaultMaxFrameSize}
+	c := &Client{sess: sess, codec: CBOR, maxFrameSize: DefaultMaxFrameSize, openRetries: DefaultOpenRetries}
 	c.ready = make(chan mux.Channel, DefaultOpenAhead)
 	for _, o := range opts {
 		o(c)
@@ -162,9 +182,15 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 	for _, o := range opts {
 		o(&r.h)
 	}
+	var refusedOpens *backoff.Backoff // made at the first refused open
 	for attempts := 0; ; {
 		ch, pooled, err := c.channel(ctx)
 		if err != nil {
+			if errors.Is(err, mux.ErrOpenRejected) {
+				if err = c.refusedOpen(ctx, &refusedOpens, err); err == nil {
+					continue
+				}
+			}
 			return nil, callError(ctx, err)
 		}
 		r.ch = ch
@@ -183,24 +209,52 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 			// ctx ended during the call: report that, whatever came back.
 			err = ctx.Err()
 		}
-		if err != nil && (isRefused(err) || pooled && !r.sent) && ctx.Err() == nil && attempts < 2 {
+		switch {
+		case err == nil:
+			if !r.Continue {
+				r.Close()
+			}
+			return r, nil
+		case errors.Is(err, mux.ErrOpenRejected):
+			// The peer refused the open of a channel opened ahead
+			// (mux.EarlyOpener): none of the call reached the server.
+			r.Close()
+			if err = c.refusedOpen(ctx, &refusedOpens, err); err == nil {
+				r.reset()
+				continue
+			}
+		case (isRefused(err) || pooled && !r.sent) && ctx.Err() == nil && attempts < 2:
 			// The server refused the call unprocessed, or closed the
 			// channel opened ahead before any of the call was sent (say,
 			// it shut down idle channels): the call can go on a new one.
 			attempts++
 			r.Close()
-			r.closed, r.sent, r.Continue, r.stop = false, false, false, nil
+			r.reset()
 			continue
 		}
-		if err != nil {
-			r.Close()
-			return nil, callError(ctx, err)
-		}
-		if !r.Continue {
-			r.Close()
-		}
-		return r, nil
+		r.Close()
+		return nil, callError(ctx, err)
 	}
+}
+
+// refusedOpen decides what follows an open the peer refused (err): nil
+// after a backoff wait when the call may open another channel, else the
+// error the call fails with: CodeUnavailable wrapping err once the
+// retries are spent, or ctx's error if it ended meanwhile. *b counts the
+// refusals of the call; it is made at the first.
+func (c *Client) refusedOpen(ctx context.Context, b **backoff.Backoff, err error) error {
+	if *b == nil {
+		*b = openRetryPolicy.New()
+	}
+	if (*b).Attempt() >= c.openRetries {
+		return NewError(CodeUnavailable, fmt.Errorf("call: the peer refused %d opens: %w", (*b).Attempt()+1, err))
+	}
+	return (*b).Wait(ctx)
+}
+
+// reset readies r for another attempt of its call on a new channel.
+func (r *Response) reset() {
+	r.closed, r.sent, r.Continue, r.stop = false, false, false, nil
 }
 
 // isRefused reports whether err is a reply refusing the call unprocessed.
