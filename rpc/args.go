@@ -61,25 +61,15 @@ func (v *rawValue) UnmarshalRaw(data []byte) error {
 }
 
 func (cborCodec) SplitArray(data []byte) ([][]byte, error) {
-	elems, err := cborCodec{}.splitRaw(data)
-	return elementSlices(elems), err
-}
-
-func (cborCodec) splitRaw(data []byte) ([]rawValue, error) {
 	var elems []rawValue
 	err := cbor.Unmarshal(data, &elems)
-	return elems, err
+	return elementSlices(elems), err
 }
 
 func (jsonCodec) SplitArray(data []byte) ([][]byte, error) {
-	elems, err := jsonCodec{}.splitRaw(data)
-	return elementSlices(elems), err
-}
-
-func (jsonCodec) splitRaw(data []byte) ([]rawValue, error) {
 	var elems []rawValue
 	err := json.Unmarshal(data, &elems)
-	return elems, err
+	return elementSlices(elems), err
 }
 
 func elementSlices(elems []rawValue) [][]byte {
@@ -91,28 +81,6 @@ func elementSlices(elems []rawValue) [][]byte {
 		out[i] = e
 	}
 	return out
-}
-
-// rawSplitter is implemented by the built-in codecs, which spare
-// ReceiveArgs the conversion of their elements to [][]byte.
-type rawSplitter interface {
-	splitRaw(data []byte) ([]rawValue, error)
-}
-
-// splitArray splits data with c.
-func splitArray(c ArrayCodec, data []byte) ([]rawValue, error) {
-	if rs, ok := c.(rawSplitter); ok {
-		return rs.splitRaw(data)
-	}
-	elems, err := c.SplitArray(data)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]rawValue, len(elems))
-	for i, e := range elems {
-		out[i] = e
-	}
-	return out, nil
 }
 
 // ReceiveArgs decodes the next value from the client, an array, element by
@@ -136,7 +104,7 @@ func (c *Call) ReceiveArgs(ptrs ...any) error {
 	if err := c.Receive(&data); err != nil {
 		return err
 	}
-	elems, err := splitArray(ac, data)
+	elems, err := ac.SplitArray(data)
 	if err != nil {
 		return Errorf(CodeInvalidArgument, "arguments are not a %s array: %w", ac.Name(), err)
 	}
