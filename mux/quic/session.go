@@ -52,13 +52,13 @@ type pendingOpen struct {
 // usual case. Both ends of conn must run this package. Only cfg's
 // AcceptBacklog and EarlyOpen apply here: the other fields configure the
 // connection, which conn already is. The session owns conn and closes it
-// when it ends.
-// New panics if cfg is invalid (see Config.Validate).
-func New(conn *quicgo.Conn, cfg *Config) *Session {
+// when it ends. An invalid cfg (see Config.Validate) is an error matching
+// ErrInvalidConfig, and leaves conn to the caller.
+func New(conn *quicgo.Conn, cfg *Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
-		panic(err)
+		return nil, err
 	}
-	return newSession(conn, cfg, nil)
+	return newSession(conn, cfg, nil), nil
 }
 
 func newSession(conn *quicgo.Conn, cfg *Config, release func()) *Session {

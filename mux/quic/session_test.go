@@ -406,6 +406,9 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); !errors.Is(err, quic.ErrInvalidConfig) {
 			t.Errorf("Validate(%+v) = %v, want ErrInvalidConfig", c, err)
 		}
+		if _, err := quic.New(nil, c); !errors.Is(err, quic.ErrInvalidConfig) {
+			t.Errorf("New with %+v: %v, want ErrInvalidConfig", c, err)
+		}
 		if _, err := quic.Dial(context.Background(), "127.0.0.1:1", nil, c); !errors.Is(err, quic.ErrInvalidConfig) {
 			t.Errorf("Dial with %+v: %v, want ErrInvalidConfig", c, err)
 		}
