@@ -65,6 +65,10 @@
 // in the func is not recovered here: rpc.Server turns it into a
 // CodeInternal error.
 //
+// SignatureOf tells the Go types of a handler's arguments and results,
+// found through the *rpc.RespondMux a selector goes through; servers of
+// package talk/service answer them to the built-in label qtalk:describe.
+//
 // # Streams
 //
 // A func that returns a channel, such as

@@ -179,7 +179,7 @@ var wantLabels = []string{
 	"echo:echo",
 	"kv:delete", "kv:get", "kv:list", "kv:set",
 	"pubsub:publish", "pubsub:retain", "pubsub:subscribe",
-	"qtalk:labels", "qtalk:ping", "qtalk:services", "qtalk:source", "qtalk:subscribe",
+	"qtalk:describe", "qtalk:labels", "qtalk:ping", "qtalk:services", "qtalk:source", "qtalk:subscribe",
 }
 
 func TestLs(t *testing.T) {
@@ -305,7 +305,7 @@ func TestBadInput(t *testing.T) {
 		code   int
 		stderr string // a regexp of the one line of stderr
 	}{
-		{[]string{"nope"}, 2, `qtalk: unknown command "nope" \(commands: serve, call, ls, ping, pipe, bench, check, version, completion; see qtalk --help\)`},
+		{[]string{"nope"}, 2, `qtalk: unknown command "nope" \(commands: serve, call, ls, describe, ping, pipe, bench, check, version, completion; see qtalk --help\)`},
 		{[]string{"-v", "serve"}, 2, `qtalk: unknown command "-v" .*flags go after the command.*`},
 		{[]string{"help", "nope"}, 2, `qtalk: help: unknown command "nope".*`},
 		{[]string{"call", "--bogus", refused, "echo:echo"}, 2, `qtalk: call: flag provided but not defined: -bogus \(see qtalk call --help\)`},

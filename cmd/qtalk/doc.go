@@ -3,6 +3,7 @@
 //	qtalk serve [--listen ADDR ...] [--config FILE]    run a server
 //	qtalk call [--timeout D] [--meta k=v ...] [--codec C] ADDR LABEL [ARGS]
 //	qtalk ls ADDR                                      list the labels of a server
+//	qtalk describe ADDR LABEL                          the types of a label's fn handler
 //	qtalk ping [--size N] [--count N] [--interval D] ADDR  round trips, like ping(8)
 //	qtalk bench [--label L] [--duration D] [--concurrency N] [--size B] ADDR
 //	qtalk check COMMAND|ADDR                           run the interop check

@@ -62,6 +62,7 @@ func rpcExit(c rpc.Code) int {
 
 // A callError is a call that failed; its rpc code is the exit status.
 type callError struct {
+	op      string // what failed: "call" when empty
 	label   string
 	err     error
 	timeout time.Duration // the --timeout that bounded the call, or 0
@@ -77,7 +78,11 @@ func (e *callError) Error() string {
 	case errors.As(e.err, &re):
 		msg = re.Message
 	}
-	return fmt.Sprintf("call %s: %s: %s", e.label, code, msg)
+	op := e.op
+	if op == "" {
+		op = "call"
+	}
+	return fmt.Sprintf("%s %s: %s: %s", op, e.label, code, msg)
 }
 
 func (e *callError) Unwrap() error { return e.err }

@@ -37,13 +37,14 @@ func init() {
 	cmdServe.run = runServe
 	cmdCall.run = runCall
 	cmdLs.run = runLs
+	cmdDescribe.run = runDescribe
 	cmdBench.run = runBench
 	cmdCheck.run = runCheck
 	cmdPing.run = runPing
 	cmdPipe.run = runPipe
 	cmdVersion.run = runVersion
 	cmdCompletion.run = runCompletion
-	commands = []*command{cmdServe, cmdCall, cmdLs, cmdPing, cmdPipe, cmdBench, cmdCheck, cmdVersion, cmdCompletion}
+	commands = []*command{cmdServe, cmdCall, cmdLs, cmdDescribe, cmdPing, cmdPipe, cmdBench, cmdCheck, cmdVersion, cmdCompletion}
 }
 
 func lookupCommand(name string) *command {

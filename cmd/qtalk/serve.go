@@ -52,7 +52,8 @@ chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the pub/sub hub
 (pubsub:publish, pubsub:retain, pubsub:subscribe; see package pubsub),
 the interop check protocol (check:*, see qtalk check), and the labels
 every server answers (spec/labels.md): qtalk:ping (see qtalk ping),
-qtalk:labels, which lists the labels, qtalk:services, qtalk:source and
+qtalk:labels, which lists the labels, qtalk:describe (see qtalk describe),
+qtalk:services, qtalk:source and
 qtalk:subscribe. Labels are routed as spec/labels.md says: parameters
 (check:echo?x=1) take no part, and a label naming a host no upstream has
 is refused with permission_denied. It logs to stderr, one INFO line per

@@ -75,6 +75,8 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 		r.Return(s.gridLinks())
 	case "source":
 		s.serveSource(r, c)
+	case "describe":
+		s.serveDescribe(r, c)
 	case "ping": // a Peer answers it first; this serves the server as a handler of its own
 		talk.PingHandler.RespondRPC(r, c)
 	default:
@@ -85,7 +87,7 @@ func (s *Server) serveBuiltin(r rpc.Responder, c *rpc.Call, l label.Label) {
 // labels lists the labels offered, asking the upstreams for theirs.
 func (s *Server) labels(ctx context.Context) []string {
 	st := s.state.Load()
-	out := []string{LabelLabels, talk.LabelPing, LabelServices, LabelSource, LabelSubscribe}
+	out := []string{LabelDescribe, LabelLabels, talk.LabelPing, LabelServices, LabelSource, LabelSubscribe}
 	if s.inGrid() {
 		out = append(out, LabelGrid)
 	}

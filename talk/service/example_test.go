@@ -92,5 +92,5 @@ greeter = { provider = "local", module = "example.net/greeter" }
 	// greeter/open
 	// Bonjour, Ada!
 	// greeter/greeted Ada
-	// [greeter:hello qtalk:labels qtalk:ping qtalk:services qtalk:source qtalk:subscribe]
+	// [greeter:hello qtalk:describe qtalk:labels qtalk:ping qtalk:services qtalk:source qtalk:subscribe]
 }
