@@ -36,6 +36,21 @@ func gatewayBalanceScenario(cfg *config) *scenario {
 	}
 }
 
+// gatewayBalanceTargets compare the gateway over three upstreams with
+// direct calls at concurrency 32, as the one-upstream gateway's target
+// does: half the calls/s, and twice the latency at most.
+func gatewayBalanceTargets() []target {
+	const id = "gateway-3up-c32"
+	return []target{
+		ratioTarget("through a gateway over 3 upstreams (five processes), concurrency 32", ">= 0.5x the calls/s of calling one upstream directly",
+			"gateway 3 up c32: through / direct", figure{id, gatewayOver3, mCallsPerSec}, figure{id, gatewayDirect, mCallsPerSec}, 0.5, false),
+		ratioTarget("through a gateway over 3 upstreams, concurrency 32: latency", "p50 <= 2x calling one upstream directly",
+			"gateway 3 up c32 p50: through / direct", figure{id, gatewayOver3, mP50Us}, figure{id, gatewayDirect, mP50Us}, 2, true),
+		ratioTarget("through a gateway over 3 upstreams, concurrency 32: tail latency", "p99 <= 2x calling one upstream directly",
+			"gateway 3 up c32 p99: through / direct", figure{id, gatewayOver3, mP99Us}, figure{id, gatewayDirect, mP99Us}, 2, true),
+	}
+}
+
 // qtalkGatewayList is qtalk serve --config forwarding echo to every
 // upstream started before it, as one provider list.
 func qtalkGatewayList(addrs []string) ([]string, error) {

@@ -16,7 +16,30 @@ const (
 	mRecoverMs    = "recover ms"
 	gridPingEvery = 100 * time.Millisecond
 	gridPingWait  = 200 * time.Millisecond
+	gridDialWait  = 200 * time.Millisecond
+	gridRedialMax = 200 * time.Millisecond
+	// gridDetectSlack is what the detect target allows over the bound: the
+	// ping's timer and the goroutines that notice it fire a little after
+	// the bound's instant.
+	gridDetectSlack = 1.1
 )
+
+// gridTargets checks the link's times against the bounds its settings
+// promise: a silent peer found within ping_interval + ping_timeout, and
+// the link back within dial_timeout + reconnect_max of the peer answering
+// again (a dial under way ends within dial_timeout, and the next starts
+// within reconnect_max).
+func gridTargets() []target {
+	recoverBound := float64(gridDialWait+gridRedialMax) / float64(time.Millisecond)
+	return []target{
+		valueTarget("grid link: a silent peer found",
+			fmt.Sprintf("within ping_interval + ping_timeout (%v), %.0f%% slack", gridPingEvery+gridPingWait, (gridDetectSlack-1)*100),
+			"grid detect / bound", figure{"grid-link", "qtalk grid", mDetectBound}, gridDetectSlack, true),
+		valueTarget("grid link: back after the peer answers again",
+			fmt.Sprintf("within dial_timeout + reconnect_max (%.0f ms)", recoverBound),
+			"grid recover / bound", figure{"grid-link", "qtalk grid", mRecoverMs}, recoverBound, true),
+	}
+}
 
 // gridLinkScenario measures how long a grid link takes to find that its
 // peer went silent, and to come back once it answers again, against the
@@ -28,8 +51,9 @@ func gridLinkScenario(cfg *config) *scenario {
 		about: fmt.Sprintf("Two grid hosts in one process, each reached through a relay over loopback TCP; the relays stop "+
 			"forwarding without closing anything (a stopped or cut-off peer). Detect is the time until the caller's link "+
 			"is disconnected, against the bound ping_interval + ping_timeout = %v; recover is the time from the relays "+
-			"forwarding again until the link is connected (the dialer redials after its backoff, %v to %v).",
-			gridPingEvery+gridPingWait, 20*time.Millisecond, 200*time.Millisecond),
+			"forwarding again until the link is connected (the dialer redials after its backoff, %v to %v, each dial "+
+			"bounded by dial_timeout = %v).",
+			gridPingEvery+gridPingWait, 20*time.Millisecond, gridRedialMax, gridDialWait),
 		cols: []metric{
 			{name: mDetectMs, lowerBetter: true, format: "%.0f"},
 			{name: mDetectBound, lowerBetter: true, format: "%.2f"},
@@ -61,7 +85,7 @@ func runGridLink(rec recorder) error {
 	for i := range ms {
 		m, err := grid.New(grid.Config{Self: hosts[i], Hosts: hosts, Listener: lns[i],
 			PingInterval: gridPingEvery, PingTimeout: gridPingWait,
-			ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond})
+			DialTimeout: gridDialWait, ReconnectMin: 20 * time.Millisecond, ReconnectMax: gridRedialMax})
 		if err != nil {
 			return err
 		}

@@ -164,5 +164,7 @@ func targets(cfg *config) []target {
 			">= 0.5x the calls/s of calling the upstream directly", fmt.Sprintf("gateway c%d: through / direct", conc),
 			figure{id, gatewayThrough, mCallsPerSec}, figure{id, gatewayDirect, mCallsPerSec}, 0.5, false))
 	}
+	ts = append(ts, gatewayBalanceTargets()...)
+	ts = append(ts, gridTargets()...)
 	return append(ts, nodeTargets()...)
 }
