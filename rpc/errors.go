@@ -80,13 +80,16 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.err }
 
 // Is reports whether target is an *Error with the same code and no
-// message (such as ErrNotFound), or the context error of the code.
+// message (such as ErrNotFound), the context error of the code, or
+// ErrRefused for a call the server refused unprocessed.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case context.Canceled:
 		return e.Code == CodeCanceled
 	case context.DeadlineExceeded:
 		return e.Code == CodeDeadlineExceeded
+	case ErrRefused:
+		return e.refused
 	}
 	t, ok := target.(*Error)
 	return ok && t.Message == "" && t.Code == e.Code
@@ -105,6 +108,20 @@ var (
 	ErrInternal          = &Error{Code: CodeInternal}
 	ErrUnavailable       = &Error{Code: CodeUnavailable}
 )
+
+// ErrRefused is matched by the *Error of a call the server refused
+// without processing any of it (a reply marked refused, spec/rpc.md
+// section 5): such a call may be sent again, on a new channel or over
+// another session, even if it is not idempotent.
+var ErrRefused = errors.New("rpc: call refused unprocessed")
+
+// Refuse returns the error with which a handler refuses a call it has
+// not processed at all, because its server is draining (spec/rpc.md,
+// "Draining"): it travels with code unavailable and the refused flag, so
+// that the client may send the call again elsewhere. msg says why.
+func Refuse(msg string) *Error {
+	return &Error{Code: CodeUnavailable, Message: msg, refused: true}
+}
 
 // ErrMalformed is matched by errors about frames or headers that break
 // the rpc framing (spec/rpc.md).

@@ -215,7 +215,7 @@ func (s *Server) serveMessages(active *activeCalls, c *Call) {
 		m.Selector, m.FullSelector, m.Metadata, m.Caller = c.Selector, c.FullSelector, c.Metadata, c.Caller
 		m.ch, m.codec = c.ch, c.codec
 		m.args, m.hasArgs, m.ended = p, true, true // the handler reads its message and nothing else
-		if !active.add(m) || !active.begin(m) {
+		if s.stopping.Load() || !active.add(m) || !active.begin(m) {
 			active.remove(m)
 			return
 		}

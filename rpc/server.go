@@ -98,6 +98,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	closing  bool
+	stopping atomic.Bool     // Shutdown was called: no call may begin (closing without the lock)
 	stop     context.Context // cancelled by Shutdown: accept loops end
 	stopFunc context.CancelFunc
 	calls    sync.WaitGroup // calls in flight
@@ -179,8 +180,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		ch, err := sess.Accept(stop)
 		if err != nil {
 			if stop.Err() != nil {
-				active.shutdown()
-				return ErrServerClosed
+				return active.drain(sess)
 			}
 			active.end() // the session ended: so do its calls
 			return err
@@ -189,8 +189,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		if s.closing {
 			s.mu.Unlock()
 			refuse(ch)
-			active.shutdown()
-			return ErrServerClosed
+			return active.drain(sess)
 		}
 		s.calls.Add(1)
 		s.mu.Unlock()
@@ -229,11 +228,15 @@ func (s *Server) serveCalls(active *activeCalls, caller *Client, ch mux.Channel,
 
 // Shutdown stops accepting sessions and calls and waits for the calls in
 // flight to finish and the sessions Serve accepted to close, or for ctx
-// to end.
+// to end. Meanwhile each session drains (spec/rpc.md, "Draining"): the
+// calls of idle channels, and of every channel the client opens, are
+// refused (unavailable, matching ErrRefused: they did not run), and
+// ServeSession returns once the session's calls in flight are done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopContext()
 	s.mu.Lock()
 	s.closing = true
+	s.stopping.Store(true)
 	s.stopFunc()
 	s.mu.Unlock()
 	done := make(chan struct{})
@@ -267,6 +270,7 @@ type activeCalls struct {
 	sweep        *time.Timer         // refuses the calls waiting too long, ends stalled writes; guarded by mu
 	timeout      time.Duration       // Server.RequestTimeout, 0 for none
 	writeTimeout time.Duration       // Server.WriteTimeout, 0 for none
+	drained      chan struct{}       // guarded by mu; made by shutdown, closed once calls is empty
 }
 
 // budget returns n, or def if n is 0, or 0 (no limit) if n is negative.
@@ -405,7 +409,21 @@ func (a *activeCalls) remove(c *Call) {
 	a.mu.Lock()
 	delete(a.calls, c)
 	delete(a.waiting, c)
+	a.checkDrainedLocked()
 	a.mu.Unlock()
+}
+
+// checkDrainedLocked closes drained once the server is shutting down and
+// the session has no call left.
+func (a *activeCalls) checkDrainedLocked() {
+	if a.drained == nil || len(a.calls) > 0 {
+		return
+	}
+	select {
+	case <-a.drained:
+	default:
+		close(a.drained)
+	}
 }
 
 // end cancels the calls of a session that ended.
@@ -421,21 +439,53 @@ func (a *activeCalls) end() {
 }
 
 // shutdown refuses the calls of the idle channels and closes them; begun
-// calls go on.
-func (a *activeCalls) shutdown() {
+// calls go on. It returns a channel closed once the session has no call
+// left.
+func (a *activeCalls) shutdown() <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closing = true
+	a.drained = make(chan struct{})
 	for c, begun := range a.calls {
 		if !begun {
 			refuse(c.ch)
 		}
 	}
+	a.checkDrainedLocked()
+	return a.drained
+}
+
+// drain ends the serving of sess at Shutdown: it refuses the idle
+// channels, and every channel the client opens from now on, until the
+// calls in flight are done. A client that calls meanwhile learns at once
+// that the call did not run (instead of its open waiting in the session's
+// backlog until the session closes), and can send it elsewhere.
+func (a *activeCalls) drain(sess mux.Session) error {
+	drained := a.shutdown()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-drained:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		ch, err := sess.Accept(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.end() // the session ended: so do its calls
+			}
+			return ErrServerClosed
+		}
+		refuse(ch)
+	}
 }
 
 // errRefused answers calls a server will not process; clients send them
 // again on a new channel.
-var errRefused = &Error{Code: CodeUnavailable, Message: "the server is shutting down", refused: true}
+var errRefused = Refuse("the server is shutting down")
 
 // refuse closes a channel on which no call began. The refusal first tells
 // a client whose call is already on its way that the call was not
@@ -492,7 +542,9 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		s.serveMessages(active, c)
 		return
 	}
-	if !active.begin(c) {
+	if s.stopping.Load() || !active.begin(c) {
+		// A channel accepted before Shutdown whose call came after it,
+		// before the session noticed, is refused too.
 		r.Error(errRefused)
 		return
 	}

@@ -201,3 +201,50 @@ func TestServeAfterShutdown(t *testing.T) {
 func dialTCPErr(ln interface{ Addr() net.Addr }) (mux.Session, error) {
 	return transport.Dial(context.Background(), "tcp://"+ln.Addr().String())
 }
+
+// While Shutdown waits for a call in flight, the calls the client starts
+// on the session are refused at once (unavailable, matching
+// rpc.ErrRefused: they did not run) instead of waiting for the session
+// to close; the call in flight completes.
+func TestShutdownRefusesNewCalls(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		b := newBlocker()
+		s := startServe(t, tc, &rpc.Server{Handler: b})
+		first := make(chan error, 1)
+		go func() {
+			var reply string
+			_, err := s.client.Call(context.Background(), "work", nil, &reply)
+			if err == nil && reply != "finished" {
+				err = errors.New("reply " + reply)
+			}
+			first <- err
+		}()
+		waitFor(t, b.started, "the call to start")
+		shutdown := make(chan error, 1)
+		go func() { shutdown <- s.srv.Shutdown(context.Background()) }()
+		waitFor(t, s.serve, "Serve to return after Shutdown")
+		s.serve <- nil // for the cleanup
+
+		// A bound that turns a call left waiting into a failure.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for range 3 {
+			_, err := s.client.Call(ctx, "work", nil, nil)
+			if !errors.Is(err, rpc.ErrRefused) || rpc.CodeOf(err) != rpc.CodeUnavailable {
+				t.Fatalf("a call during Shutdown: %v, want unavailable matching rpc.ErrRefused", err)
+			}
+		}
+		select {
+		case err := <-shutdown:
+			t.Fatalf("Shutdown returned %v with a call in flight", err)
+		default:
+		}
+		close(b.release)
+		if err := waitFor(t, first, "the call in flight"); err != nil {
+			t.Fatalf("the call in flight: %v", err)
+		}
+		if err := waitFor(t, shutdown, "Shutdown"); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	})
+}
