@@ -78,7 +78,15 @@ func OpenChannel(ctx context.Context, c *rpc.Client, lbl string, args any) (mux.
 // OpenChannel opens a raw byte-stream channel to the label lbl on the
 // other side; see the function OpenChannel.
 func (p *Peer) OpenChannel(ctx context.Context, lbl string, args any) (mux.Channel, error) {
-	return OpenChannel(ctx, p.client, lbl, args)
+	if p.re == nil {
+		return OpenChannel(ctx, p.client, lbl, args)
+	}
+	var ch mux.Channel
+	err := p.do(ctx, func(cur *Peer) (err error) {
+		ch, err = OpenChannel(ctx, cur.client, lbl, args)
+		return err
+	})
+	return ch, err
 }
 
 // openChannel is the raw channel of a call, which Close ends.

@@ -40,6 +40,16 @@
 // whatever handler it serves: the reply is the payload of the call.
 // Peer.Ping measures the round trip of a payload of a chosen size.
 //
+// # Reconnecting
+//
+// A peer dialed with WithReconnect outlives its sessions: when one ends,
+// it dials again, waiting between attempts with exponential backoff and
+// jitter. Calls made while it has no session fail at once with
+// rpc.CodeUnavailable, or, with ReconnectConfig.WaitForSession, wait for
+// the next one within their ctx. State and WatchState tell whether it is
+// connected, connecting or disconnected (and why). A call that a draining
+// server refused without running it goes over the next session.
+//
 // # Lifetime and errors
 //
 // A peer lives as long as its session. Close ends it and waits until its

@@ -15,11 +15,17 @@ import (
 // An exec address ("exec:cmd args") starts the command as a child process
 // and talks over its stdin and stdout; the child talks back with
 // Dial(ctx, "stdio:"). Each side can then call the other.
+//
+// With WithReconnect, Dial makes the first session (failing as without
+// it) and the peer redials in the background whenever a session ends.
 func Dial(ctx context.Context, addr string, opts ...Option) (*Peer, error) {
 	o := newOptions(opts)
 	sess, err := transport.Dial(ctx, addr, o.transport...)
 	if err != nil {
 		return nil, fmt.Errorf("talk: %w", err)
+	}
+	if o.reconnect != nil {
+		return dialReconnecting(addr, sess, o), nil
 	}
 	return newPeer(sess, o), nil
 }

@@ -13,7 +13,8 @@ type options struct {
 	handler      rpc.Handler // nil: a fresh RespondMux per peer
 	clientOpts   []rpc.ClientOption
 	transport    []transport.Option
-	maxFrameSize int // 0: rpc's default
+	maxFrameSize int              // 0: rpc's default
+	reconnect    *ReconnectConfig // WithReconnect's, or nil
 }
 
 func newOptions(opts []Option) *options {

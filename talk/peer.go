@@ -24,6 +24,9 @@ type Peer struct {
 
 	closeOnce sync.Once
 	closeErr  error // the session's Close error; written in closeOnce
+
+	re    *redialer      // WithReconnect's; then the fields above the handler's are nil
+	calls sync.WaitGroup // calls of a reconnecting peer over this session (redialer.acquire)
 }
 
 // NewPeer starts serving calls on sess and returns the peer that calls
@@ -82,21 +85,55 @@ func (p *Peer) respond(r rpc.Responder, c *rpc.Call) {
 // with an error that matches mux.ErrSessionClosed (rpc.CodeOf reports
 // rpc.CodeUnavailable).
 func (p *Peer) Call(ctx context.Context, selector string, args, reply any, opts ...rpc.CallOption) (*rpc.Response, error) {
-	return p.client.Call(ctx, selector, args, reply, opts...)
+	if p.re == nil {
+		return p.client.Call(ctx, selector, args, reply, opts...)
+	}
+	var resp *rpc.Response
+	err := p.do(ctx, func(cur *Peer) (err error) {
+		resp, err = cur.client.Call(ctx, selector, args, reply, opts...)
+		return err
+	})
+	return resp, err
 }
 
 // Send sends v to selector on the other side as a one-way message: its
 // handler runs, nothing answers, and Send does not wait for it; see
 // rpc.Client.Send for the order, flow control and what a sender learns.
 func (p *Peer) Send(ctx context.Context, selector string, v any) error {
-	return p.client.Send(ctx, selector, v)
+	if p.re == nil {
+		return p.client.Send(ctx, selector, v)
+	}
+	cur, err := p.re.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer cur.calls.Done()
+	return cur.client.Send(ctx, selector, v)
 }
 
-// Client returns the rpc client the peer calls with.
-func (p *Peer) Client() *rpc.Client { return p.client }
+// Client returns the rpc client the peer calls with: for a reconnecting
+// peer, that of its session of the moment, nil while it has none.
+func (p *Peer) Client() *rpc.Client {
+	if p.re != nil {
+		if cur := p.re.current(); cur != nil {
+			return cur.client
+		}
+		return nil
+	}
+	return p.client
+}
 
-// Session returns the session the peer calls and serves over.
-func (p *Peer) Session() mux.Session { return p.sess }
+// Session returns the session the peer calls and serves over: for a
+// reconnecting peer, that of the moment, nil while it has none.
+func (p *Peer) Session() mux.Session {
+	if p.re != nil {
+		if cur := p.re.current(); cur != nil {
+			return cur.sess
+		}
+		return nil
+	}
+	return p.sess
+}
 
 // Mux returns the RespondMux the peer serves, or nil if WithHandler gave
 // it a handler of another kind.
@@ -124,7 +161,7 @@ func (p *Peer) HandleFunc(pattern string, f func(rpc.Responder, *rpc.Call)) {
 // Context returns a context that is cancelled once the session has ended;
 // context.Cause then reports the session's error (matching
 // mux.ErrSessionClosed). Handlers may still be returning at that point;
-// Wait waits for them.
+// Wait waits for them. A reconnecting peer's context ends at Close.
 func (p *Peer) Context() context.Context { return p.ctx }
 
 // Close closes the session, which ends the calls in both directions and
@@ -137,6 +174,11 @@ func (p *Peer) Context() context.Context { return p.ctx }
 // handler itself: it can close the Session instead, which ends the peer
 // the same way without waiting.
 func (p *Peer) Close() error {
+	if p.re != nil {
+		p.cancel(errPeerClosed)
+		<-p.done
+		return nil
+	}
 	p.closeOnce.Do(func() { p.closeErr = p.sess.Close() })
 	<-p.done
 	p.sess.Wait() // nil after Close, unless the session had ended before
@@ -152,5 +194,8 @@ func (p *Peer) Close() error {
 // error wrapping the *exec.ExitError otherwise.
 func (p *Peer) Wait() error {
 	<-p.done
+	if p.re != nil {
+		return nil
+	}
 	return p.sess.Wait()
 }

@@ -41,7 +41,7 @@ func (p *Peer) Ping(ctx context.Context, size int) (time.Duration, error) {
 	payload := pingPayload(size)
 	var echo []byte
 	start := time.Now()
-	if _, err := p.client.Call(ctx, LabelPing, payload, &echo); err != nil {
+	if _, err := p.Call(ctx, LabelPing, payload, &echo); err != nil {
 		return 0, err
 	}
 	rtt := time.Since(start)
