@@ -1,6 +1,8 @@
 // Package qtalkotel traces qtalk calls with OpenTelemetry. It is a module
 // of its own (github.com/qtalkkit/qtalk/otel), so that programs that do
-// not trace keep qtalk's small dependency set.
+// not trace keep qtalk's small dependency set. Its spans join the traces
+// of package rpc/tracing, which the qtalk command uses (--trace), as both
+// carry the W3C trace context in the traceparent metadata key.
 //
 // Interceptor returns an rpc.Interceptor for both sides: on a client it
 // starts a client span per call and sends its W3C trace context in the

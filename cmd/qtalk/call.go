@@ -41,6 +41,11 @@ check:sum. With --raw, the bytes that follow the reply are copied to
 stdout and the bytes of stdin are sent, as for check:bytes; a label that
 continues as raw bytes without --raw fails with a hint to use it.
 
+With --trace, the call is traced: a span with a new trace id, whose W3C
+trace context goes in the call's metadata (traceparent), written as a
+JSON line to stdout or stderr or sent to an OpenTelemetry collector
+(OTLP over HTTP); servers run with --trace continue the trace.
+
 Waiting for the reply is bounded by --unary-timeout (30s unless set; 0
 for no bound): that is the whole of a unary call, and the start of a
 stream, which then runs until it ends or --timeout expires.
@@ -97,6 +102,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	stream := f.Bool("stream", false, "after a continued reply, send each line of stdin as a JSON value, then end the stream")
 	unaryTimeout := f.Duration("unary-timeout", defaultUnaryTimeout, "bound waiting for the reply: a unary call, the start of a stream (0: no bound)")
 	codecName := f.String("codec", "json", "the call's `codec`: json, cbor or msgpack (ARGS and the output stay JSON)")
+	traceDest := f.String("trace", "", traceFlagHelp)
 	tlsFiles := f.clientTLSFlags()
 	pos, err := f.parse(e, args)
 	if err != nil {
@@ -148,12 +154,21 @@ func runCall(ctx context.Context, e *env, args []string) error {
 		defer cancel()
 	}
 	log := f.logger(e)
+	clientOpts := []rpc.ClientOption{rpc.WithCodec(codec)}
+	trace, stopTrace, err := traceInterceptor("call", *traceDest, e, log)
+	if err != nil {
+		return err
+	}
+	defer stopTrace()
+	if trace != nil {
+		clientOpts = append(clientOpts, rpc.WithInterceptors(trace))
+	}
 	p, err := dial(ctx, log, addr, dialOpts...)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	client := rpc.NewClient(p.Session(), rpc.WithCodec(codec))
+	client := rpc.NewClient(p.Session(), clientOpts...)
 	var opts []rpc.CallOption
 	if len(md) > 0 {
 		opts = append(opts, rpc.WithMetadata(md))

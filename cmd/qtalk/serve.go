@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +47,13 @@ line gives the certificate's fingerprint, which clients pin by adding
 ?insecure=1). With --ca they require a client certificate signed by one
 of its CAs (mutual TLS).
 
+--metrics HOST:PORT serves the server's metrics for Prometheus at
+/metrics. --trace traces every call the server serves or forwards: a
+span per call, continuing the trace of the W3C trace context the call's
+metadata carries (qtalk call --trace sends one), written as JSON lines
+to stdout or stderr, or sent to an OpenTelemetry collector's OTLP/HTTP
+URL (http://HOST:4318). Both go with --config too.
+
 Without --config it serves the built-in services, as the config of the
 modules listed below would: echo:echo, chat:send, chat:history,
 chat:subscribe, kv:get, kv:set, kv:delete, kv:list, the pub/sub hub
@@ -81,6 +89,7 @@ subscribers of qtalk:subscribe.`,
   qtalk serve --allow-origin localhost:5173
   qtalk serve --listen tls://0.0.0.0:4244 --listen wss://0.0.0.0:4245/qtalk --cert cert.pem --key key.pem --ca clients-ca.pem
   qtalk serve --config qtalk.toml
+  qtalk serve --config gateway.toml --metrics 127.0.0.1:9464 --trace http://127.0.0.1:4318
   qtalk check "qtalk serve --listen stdio:"`,
 }
 
@@ -97,6 +106,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	shutdownTimeout := f.Duration("shutdown-timeout", 5*time.Second, "how long calls in flight may take to finish after a signal")
 	tlsFiles := f.serverTLSFlags()
 	metricsAddr := f.String("metrics", "", "serve metrics for Prometheus at http://`HOST:PORT`/metrics")
+	traceDest := f.String("trace", "", traceFlagHelp)
 	pos, err := f.parse(e, args)
 	if err != nil {
 		return err
@@ -132,7 +142,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		cfg = builtinConfig(listens, origins, *tlsFiles)
 	}
-	return serveService(ctx, f.logger(e), cfg, *config, *shutdownTimeout, *metricsAddr)
+	if *traceDest == "stdout" && slices.Contains(cfg.Listen, "stdio:") {
+		return usageErrorf("serve: --trace stdout and a stdio: listener do not mix: stdout carries the session (trace to stderr)")
+	}
+	log := f.logger(e)
+	trace, stopTrace, err := traceInterceptor("serve", *traceDest, e, log)
+	if err != nil {
+		return err
+	}
+	defer stopTrace()
+	var opts []service.Option
+	if trace != nil {
+		opts = append(opts, service.WithInterceptors(trace))
+	}
+	return serveService(ctx, log, cfg, *config, *shutdownTimeout, *metricsAddr, opts...)
 }
 
 // builtinModules are the services of the server without --config, by
@@ -191,7 +214,8 @@ func loadConfig(path string) (*cfgpkg.Config, error) {
 // session over stdio ends, then shuts down within shutdownTimeout. With
 // path, the file cfg comes from, it reloads the file when it changes or
 // on SIGHUP; without, SIGHUP reloads the listeners' certificate files.
-func serveService(ctx context.Context, log *slog.Logger, cfg *cfgpkg.Config, path string, shutdownTimeout time.Duration, metricsAddr string) error {
+// The server takes extra options after its own.
+func serveService(ctx context.Context, log *slog.Logger, cfg *cfgpkg.Config, path string, shutdownTimeout time.Duration, metricsAddr string, extra ...service.Option) error {
 	// What it logs until it listens waits: if it fails, its error is all
 	// that is printed.
 	held := newHoldHandler(log.Handler())
@@ -216,7 +240,7 @@ func serveService(ctx context.Context, log *slog.Logger, cfg *cfgpkg.Config, pat
 		defer stop()
 		opts = append(opts, service.WithMetrics(m))
 	}
-	srv, err := service.New(cfg, opts...)
+	srv, err := service.New(cfg, append(opts, extra...)...)
 	if err != nil {
 		if errors.Is(err, service.ErrUnknownModule) { // a mistake in the file, which the error names
 			return usageErrorf("serve: %v", err)
