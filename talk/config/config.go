@@ -25,7 +25,8 @@ const (
 	DefaultPingInterval = 5 * time.Second // how often a child is pinged
 	DefaultPingTimeout  = 5 * time.Second // how long a ping may take before the child counts as hung
 
-	DefaultResolveEvery = 5 * time.Second // of a DNS provider
+	DefaultResolveEvery = 5 * time.Second // of a DNS provider: the longest wait between two lookups
+	MinResolveWait      = time.Second     // the shortest wait a record's TTL makes (a TTL of 0 too)
 	DefaultHealthEvery  = 5 * time.Second // of a provider of many endpoints
 )
 
@@ -218,9 +219,10 @@ type Service struct {
 	// healthy (rendezvous hashing); calls without it go round robin.
 	HashParam string
 
-	// ResolveEvery is how often a DNS provider's name is resolved again
-	// (DefaultResolveEvery): the records' TTL is not known to the
-	// resolver, so set it to the TTL or less.
+	// ResolveEvery is the longest wait before a DNS provider's name is
+	// resolved again (DefaultResolveEvery). The wait is shorter when the
+	// records of the last answer live less: their smallest TTL, but no
+	// less than MinResolveWait (a ResolveEvery below that is kept).
 	ResolveEvery time.Duration
 
 	// HealthEvery is how often each endpoint of a provider of many is

@@ -51,9 +51,9 @@
 //
 // Such services take balance ("round_robin", the default,
 // "least_outstanding" or "hash"), hash_param (the label parameter that
-// hash hashes), resolve_every (how often the name is resolved again,
-// default 5s: the resolver does not see TTLs, so keep it at the records'
-// TTL or less) and health_every (how often each endpoint is pinged,
+// hash hashes), resolve_every (the longest wait before the name is
+// resolved again, default 5s; the smallest TTL of the answer's records
+// shortens it, to no less than 1s) and health_every (how often each endpoint is pinged,
 // default 5s, "0s" for never); breaker then applies to each endpoint as
 // well as to the service.
 //

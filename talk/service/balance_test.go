@@ -17,12 +17,15 @@ import (
 	"github.com/qtalkkit/qtalk/talk/service"
 )
 
-// A dnsServer answers SRV and A queries from records a test changes.
+// A dnsServer answers SRV and A queries from records a test changes,
+// over UDP and TCP.
 type dnsServer struct {
-	addr string
-	mu   sync.Mutex
-	srv  map[string][]*net.SRV // guarded by mu; by name
-	a    map[string][]net.IP   // guarded by mu; by name
+	addr    string // of the UDP server
+	tcpAddr string // of the TCP server
+	mu      sync.Mutex
+	srv     map[string][]*net.SRV // guarded by mu; by name
+	a       map[string][]net.IP   // guarded by mu; by name
+	ttl     uint32                // guarded by mu; of every record
 }
 
 func startDNS(t *testing.T) *dnsServer {
@@ -31,13 +34,18 @@ func startDNS(t *testing.T) *dnsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dnsServer{addr: pc.LocalAddr().String(), srv: map[string][]*net.SRV{}, a: map[string][]net.IP{}}
-	server := &dns.Server{PacketConn: pc, Handler: d}
-	started := make(chan struct{})
-	server.NotifyStartedFunc = func() { close(started) }
-	go server.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { server.Shutdown() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dnsServer{addr: pc.LocalAddr().String(), tcpAddr: ln.Addr().String(), srv: map[string][]*net.SRV{}, a: map[string][]net.IP{}, ttl: 1}
+	for _, server := range []*dns.Server{{PacketConn: pc, Handler: d}, {Listener: ln, Handler: d}} {
+		started := make(chan struct{})
+		server.NotifyStartedFunc = func() { close(started) }
+		go server.ActivateAndServe()
+		<-started
+		t.Cleanup(func() { server.Shutdown() })
+	}
 	return d
 }
 
@@ -47,7 +55,7 @@ func (d *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	m.Authoritative = true
 	d.mu.Lock()
 	for _, q := range req.Question {
-		hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Rrtype: q.Qtype, Ttl: 1}
+		hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Rrtype: q.Qtype, Ttl: d.ttl}
 		switch q.Qtype {
 		case dns.TypeSRV:
 			for _, s := range d.srv[q.Name] {
@@ -75,11 +83,18 @@ func (d *dnsServer) setA(name string, ips ...net.IP) {
 	d.a[name] = ips
 }
 
-// resolver resolves every name at d.
-func (d *dnsServer) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+// resolver resolves every name at d, over UDP.
+func (d *dnsServer) resolver() *net.Resolver { return d.resolverOver("udp") }
+
+// resolverOver resolves every name at d, over network: "udp" or "tcp".
+func (d *dnsServer) resolverOver(network string) *net.Resolver {
+	addr := d.addr
+	if network == "tcp" {
+		addr = d.tcpAddr
+	}
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var dialer net.Dialer
-		return dialer.DialContext(ctx, "udp", d.addr)
+		return dialer.DialContext(ctx, network, addr)
 	}}
 }
 
@@ -261,6 +276,45 @@ keyed = { provider = "dns+srv://_qtalk._tcp.guild.test.", service = "guild-servi
 		if err := stream.Receive(&got); err != nil || got != i {
 			t.Fatalf("stream after the answer changed: %d, %v", got, err)
 		}
+	}
+}
+
+// A DNS provider resolves its name again when the records' TTL runs
+// out: with resolve_every an hour and records of 1 s, a changed answer is
+// followed, whether the name server is asked over UDP or over TCP (where
+// the answers come with their length first).
+func TestDNSProviderFollowsTTL(t *testing.T) {
+	for _, network := range []string{"udp", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			ups := startUpstreams(t, 2)
+			d := startDNS(t)
+			var srvs []*net.SRV
+			for i, up := range ups {
+				a := up.Addrs()[0].(*net.TCPAddr)
+				target := fmt.Sprintf("up%d.guild.test.", i)
+				d.setA(target, a.IP)
+				srvs = append(srvs, &net.SRV{Target: target, Port: uint16(a.Port), Priority: 10, Weight: 1})
+			}
+			d.setSRV("_qtalk._tcp.guild.test.", srvs[0])
+			gw, _ := startServer(t, `
+listen = "tcp://127.0.0.1:0"
+[services]
+guild = { provider = "dns+srv://_qtalk._tcp.guild.test.", service = "guild-service", resolve_every = "1h" }
+`, service.WithResolver(d.resolverOver(network)))
+			p := dial(t, addrOf(gw))
+			if got := whoami(t, p, "guild:whoami"); got != "up0" {
+				t.Fatalf("answered by %s, want up0", got)
+			}
+			d.setSRV("_qtalk._tcp.guild.test.", srvs[1])
+			waitEndpoints(t, p, "guild", func(es map[string]service.EndpointInfo) bool {
+				_, has0 := es[addrOf(ups[0])]
+				_, has1 := es[addrOf(ups[1])]
+				return has1 && !has0
+			})
+			if got := whoami(t, p, "guild:whoami"); got != "up1" {
+				t.Fatalf("after the answer changed: answered by %s, want up1", got)
+			}
+		})
 	}
 }
 

@@ -64,8 +64,10 @@
 // A provider may be a list of addresses, or a DNS name whose records give
 // them: "dns://name:port" (A and AAAA records) or
 // "dns+srv://_service._proto.name" (SRV: targets, ports, priorities,
-// weights), resolved every resolve_every (WithResolver sets the
-// net.Resolver). Each endpoint has its own pool (one session) and
+// weights), resolved again when the smallest TTL of the answer's records
+// runs out (at least 1s), or after resolve_every if that comes first
+// (WithResolver sets the net.Resolver whose Dial reaches the name
+// servers; the lookups are the Go resolver's, which reads the TTLs). Each endpoint has its own pool (one session) and
 // breaker, and is pinged every health_every; a call goes to an endpoint
 // of the lowest SRV priority that is neither ejected nor down, by the
 // policy balance: round_robin (by SRV weight), least_outstanding, or

@@ -22,8 +22,9 @@ import (
 // of many, a breaker and health checks of its own. Services with the same
 // provider and settings share it.
 //
-// A DNS provider resolves its name when it starts and every
-// resolve_every: endpoints that appear get pools, and endpoints that
+// A DNS provider resolves its name when it starts and again after the
+// smallest TTL of the answer's records, or resolve_every if that is
+// shorter or the TTL is not known: endpoints that appear get pools, and endpoints that
 // leave the answer are drained: no new calls, and their sessions close
 // once their calls in flight are done. An answer that fails to come
 // keeps the endpoints as they are.
@@ -359,8 +360,9 @@ func (p *provider) resolveLoop() {
 	first := true
 	for {
 		ctx, cancel := context.WithTimeout(p.ctx, p.srv.state.Load().cfg.Limits.DialTimeout)
-		ts, err := p.resolver.lookup(ctx)
+		ts, ttl, hasTTL, err := p.resolver.lookup(ctx)
 		cancel()
+		next := p.sc.ResolveEvery
 		switch {
 		case p.ctx.Err() != nil:
 		case err != nil:
@@ -368,12 +370,14 @@ func (p *provider) resolveLoop() {
 			p.resolveFailed(err)
 		default:
 			p.update(ts)
+			next = resolveWait(next, ttl, hasTTL)
+			log.Debug("resolved", "endpoints", len(ts), "ttl", ttl, "next", next)
 		}
 		if first {
 			close(p.resolved)
 			first = false
 		}
-		if !wait(p.ctx, p.sc.ResolveEvery) {
+		if !wait(p.ctx, next) {
 			return
 		}
 	}
