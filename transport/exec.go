@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"sync"
 
+	"github.com/qtalkkit/qtalk/internal/childpipe"
 	"github.com/qtalkkit/qtalk/mux"
 )
 
@@ -67,28 +68,14 @@ type execConn struct {
 	closeOnce sync.Once
 }
 
-// startCommand starts args with pipes of its own for stdin and stdout (not
-// Cmd's StdoutPipe, which Wait would close before all was read) and a
-// goroutine that reaps the child when it exits.
-func startCommand(args []string, cmdline string) (_ *execConn, err error) {
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return nil, err
-	}
+// startCommand starts args with pipes of its own for stdin and stdout
+// (internal/childpipe) and a goroutine that reaps the child when it
+// exits.
+func startCommand(args []string, cmdline string) (*execConn, error) {
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
-	err = cmd.Start()
-	inR.Close() // the child has its copies
-	outW.Close()
+	cmd.Stderr = os.Stderr
+	pipes, err := childpipe.Start(cmd, false)
 	if err != nil {
-		inW.Close()
-		outR.Close()
 		return nil, err
 	}
 	if execStarted != nil {
@@ -96,8 +83,8 @@ func startCommand(args []string, cmdline string) (_ *execConn, err error) {
 	}
 	c := &execConn{
 		cmd:    cmd,
-		stdout: outR,
-		stdin:  inW,
+		stdout: pipes.Stdout,
+		stdin:  pipes.Stdin,
 		addr:   mux.Addr{Net: "exec", Name: cmdline},
 		exited: make(chan struct{}),
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/internal/backoff"
+	"github.com/qtalkkit/qtalk/internal/childpipe"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
@@ -190,37 +191,13 @@ func (p *process) start(args []string) (*child, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no command")
 	}
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return nil, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		outR.Close()
-		outW.Close()
-		return nil, err
-	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	err = cmd.Start()
-	inR.Close() // the child has its copies
-	outW.Close()
-	errW.Close()
+	pipes, err := childpipe.Start(cmd, true)
 	if err != nil {
-		inW.Close()
-		outR.Close()
-		errR.Close()
 		return nil, err
 	}
-	c := &child{cmd: cmd, stdin: inW, stdout: outR, started: time.Now(), grace: p.settings.StopTimeout,
+	errR := pipes.Stderr
+	c := &child{cmd: cmd, stdin: pipes.Stdin, stdout: pipes.Stdout, started: time.Now(), grace: p.settings.StopTimeout,
 		exited: make(chan struct{}), noted: make(chan struct{}), addr: mux.Addr{Net: "exec", Name: args[0]}}
 	go func() {
 		c.waitErr = cmd.Wait()
