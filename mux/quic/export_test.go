@@ -8,3 +8,8 @@ import "github.com/qtalkkit/qtalk/mux"
 func SendClosed(c mux.Channel) <-chan struct{} {
 	return c.(*channel).str.Context().Done()
 }
+
+// SetBeforeConnClose makes f run when s closes its connection, after it
+// marked itself ended and before the connection is closed. Set it before
+// the session can end.
+func SetBeforeConnClose(s *Session, f func()) { s.beforeConnClose = f }

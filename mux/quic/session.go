@@ -26,6 +26,8 @@ type Session struct {
 	done  chan struct{} // closed once the session's goroutines have exited and release returned
 	opens sync.WaitGroup
 
+	beforeConnClose func() // tests only: runs in closeConn before the connection is closed
+
 	// mu guards the fields below and the sends to ready.
 	mu       sync.Mutex
 	waiting  []pendingOpen // opens held while ready is full, oldest first
@@ -253,8 +255,13 @@ func (s *Session) open(ctx context.Context, early, wait bool) (mux.Channel, erro
 
 // Accept waits for a channel opened by the peer.
 func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
-	if err := s.endedErr(); err != nil {
-		return nil, err
+	// The end is reported once ended is closed, not as soon as closeConn
+	// marked the session closed: until the connection is closed, what the
+	// application does on learning of the end could still reach the peer.
+	select {
+	case <-s.ended:
+		return nil, s.endedErr()
+	default:
 	}
 	select {
 	case c := <-s.ready:
@@ -291,6 +298,9 @@ func (s *Session) closeConn(closeErr, cause error, code quicgo.ApplicationErrorC
 		s.cause, s.closeErr = cause, closeErr
 	}
 	s.mu.Unlock()
+	if first && s.beforeConnClose != nil {
+		s.beforeConnClose()
+	}
 	s.conn.CloseWithError(code, reason)
 	if first {
 		close(s.ended)

@@ -485,3 +485,25 @@ func TestALPN(t *testing.T) {
 }
 
 var _ mux.Session = (*quic.Session)(nil)
+
+// Accept reports the end of a session only once its connection is closed:
+// what the application does on learning of the end (rpc answering the
+// calls the end cancels, on channels it accepted) must fail rather than
+// reach the peer as the session's last words.
+func TestAcceptEndAfterConnClose(t *testing.T) {
+	_, b, stop := sessionPair(t, nil)
+	defer stop()
+	var got error
+	quic.SetBeforeConnClose(b, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Accept returns at once, with what it knows
+		_, got = b.Accept(ctx)
+	})
+	b.Close()
+	if !errors.Is(got, context.Canceled) {
+		t.Errorf("Accept while the session closes, before its connection is closed: %v, want ctx's error", got)
+	}
+	if _, err := b.Accept(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) {
+		t.Errorf("Accept after Close: %v, want ErrSessionClosed", err)
+	}
+}
