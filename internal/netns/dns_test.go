@@ -15,15 +15,16 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/service"
 )
 
-// The DNS gateway's settings: the records live for ttl, the gateway
-// resolves again every resolveEvery (at most the TTL, as config says).
+// The DNS gateway's settings: the records live for ttl, which is when
+// the gateway resolves again: its resolve_every is far longer.
 const (
 	ttl          = time.Second
-	resolveEvery = 500 * time.Millisecond
+	resolveEvery = time.Minute
 	srvName      = "_qtalk._tcp.up.test."
 )
 
@@ -65,9 +66,12 @@ func (z *zone) setSRV(srv ...*dns.SRV) {
 
 // TestDNSGateway runs a gateway (host 4) in front of three upstream hosts
 // that it finds through SRV and A records of a DNS server the test runs
-// on the bridge: calls go round robin, hash keeps a key on one host, a
-// SIGKILLed host fails no call, and a host removed from the answer gets
-// no calls once the gateway resolved again, within the TTL.
+// on the bridge: calls go round robin, hash keeps a key on one host. A
+// host is SIGKILLed while calls are in flight: of the calls that could be
+// tried again (idempotent ones, and those not started on the dead host)
+// none fails, the others fail with unavailable, and so does every stream
+// the dead host had; after it no call reaches it. A host removed from the
+// answer gets no calls once the gateway resolved again, within the TTL.
 func TestDNSGateway(t *testing.T) {
 	n := newNetwork(t, 4)
 	bin := buildQtalk(t)
@@ -103,7 +107,11 @@ func TestDNSGateway(t *testing.T) {
 	var ups [4]*node
 	for i := 1; i <= 3; i++ {
 		file := filepath.Join(dir, fmt.Sprintf("up%d.toml", i))
-		text := fmt.Sprintf("listen = \"tcp://%s:4242\"\n[services]\nkv = { provider = \"local\", module = \"github.com/qtalkkit/qtalk/internal/demo/kv\" }\n", n.addr(i))
+		text := fmt.Sprintf(`listen = "tcp://%s:4242"
+[services]
+kv = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/demo/kv" }
+check = { provider = "local", module = "github.com/qtalkkit/qtalk/internal/check" }
+`, n.addr(i))
 		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -122,9 +130,10 @@ func TestDNSGateway(t *testing.T) {
 reconnect_min = "50ms"
 reconnect_max = "500ms"
 [services]
-kv = { provider = "dns+srv://%s", resolve_every = %q, health_every = "200ms", breaker = { failures = 2, cooldown = "500ms" } }
-keyed = { provider = "dns+srv://%s", service = "kv", resolve_every = %q, balance = "hash", hash_param = "user" }
-`, n.addr(4), srvName, resolveEvery, srvName, resolveEvery)
+kv = { provider = "dns+srv://%[2]s", resolve_every = %[3]q, health_every = "200ms", breaker = { failures = 2, cooldown = "500ms" }, idempotent = ["get"], retries = 2 }
+keyed = { provider = "dns+srv://%[2]s", service = "kv", resolve_every = %[3]q, balance = "hash", hash_param = "user" }
+sums = { provider = "dns+srv://%[2]s", service = "check", resolve_every = %[3]q, balance = "hash", hash_param = "user" }
+`, n.addr(4), srvName, resolveEvery)
 	if err := os.WriteFile(gwFile, []byte(gwText), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +178,111 @@ keyed = { provider = "dns+srv://%s", service = "kv", resolve_every = %q, balance
 		}
 	}
 
-	// SIGKILL host 3: no call fails, none reaches it.
+	// Streams in flight: a client-streamed sum per key, each on the key's
+	// host (sums hashes user as keyed does, over the same endpoints).
+	type sum struct {
+		host string
+		resp *rpc.Response
+	}
+	var sums []sum
+	for i := range 12 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		resp, err := p.Call(ctx, fmt.Sprintf("sums:sum?user=u%d", i), nil, nil)
+		if err != nil {
+			t.Fatalf("sum for u%d: %v", i, err)
+		}
+		for _, v := range []int{1, 2, 3} {
+			if err := resp.Send(v); err != nil {
+				t.Fatalf("sum for u%d: %v", i, err)
+			}
+		}
+		sums = append(sums, sum{host: owner[fmt.Sprintf("keyed:get?user=u%d", i)], resp: resp})
+	}
+
+	// Callers all along, each on a session of its own: idempotent gets
+	// (tried again elsewhere when their host dies under them) and sets,
+	// which are not.
+	type caller struct {
+		sel    string
+		calls  int
+		failed []error
+	}
+	stop := make(chan struct{})
+	var callers sync.WaitGroup
+	var cs []*caller
+	for i := range 8 {
+		sel, args := "kv:get", []any{"who"}
+		if i%2 == 1 {
+			sel, args = "kv:set", []any{fmt.Sprintf("k%d", i), i}
+		}
+		cp, err := talk.Dial(context.Background(), gw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cp.Close()
+		c := &caller{sel: sel}
+		cs = append(cs, c)
+		callers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := cp.Call(ctx, sel, args, nil)
+				cancel()
+				c.calls++
+				if err != nil {
+					c.failed = append(c.failed, err)
+				}
+			}
+		})
+	}
+
+	// SIGKILL host 3: after it, no call reaches it.
 	ups[3].cmd.Process.Signal(syscall.SIGKILL)
 	<-ups[3].done
 	for i := range 30 {
 		if got := who("kv:get"); got == "up3" {
 			t.Fatalf("call %d answered by the killed host", i)
 		}
+	}
+	close(stop)
+	callers.Wait()
+	calls := map[string]int{}
+	for _, c := range cs {
+		calls[c.sel] += c.calls
+		calls["failed "+c.sel] += len(c.failed)
+		for _, err := range c.failed {
+			switch {
+			case c.sel == "kv:get":
+				t.Errorf("idempotent %s failed: %v", c.sel, err)
+			case rpc.CodeOf(err) != rpc.CodeUnavailable:
+				t.Errorf("%s failed with %v, want unavailable", c.sel, err)
+			}
+		}
+	}
+	t.Logf("calls while host 3 died: %v", calls)
+	onDead := 0
+	for i, sm := range sums {
+		sm.resp.CloseSend()
+		var total int
+		err := sm.resp.Receive(&total)
+		switch {
+		case sm.host == "up3":
+			onDead++
+			if rpc.CodeOf(err) != rpc.CodeUnavailable {
+				t.Errorf("sum for u%d on the killed host: %d, %v; want unavailable", i, total, err)
+			}
+		case err != nil || total != 6:
+			t.Errorf("sum for u%d on %s: %d, %v; want 6", i, sm.host, total, err)
+		}
+		sm.resp.Close()
+	}
+	if onDead == 0 {
+		t.Errorf("no sum stream was on host 3: %v", owner)
 	}
 	for sel, o := range owner {
 		if got := who(sel); got == "up3" || o != "up3" && got != o {
