@@ -50,6 +50,13 @@
 // connected, connecting or disconnected (and why). A call that a draining
 // server refused without running it goes over the next session.
 //
+// Shutdown ends a peer gracefully: it refuses the other side's new calls
+// (they did not run), tells it with the built-in label qtalk:drain
+// (LabelDrain), which a reconnecting peer answers once it has moved its
+// calls to a new session, lets the calls in flight finish and closes the
+// session. A server restarted that way fails none of a reconnecting
+// client's calls.
+//
 // # Lifetime and errors
 //
 // A peer lives as long as its session. Close ends it and waits until its

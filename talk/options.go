@@ -1,6 +1,8 @@
 package talk
 
 import (
+	"context"
+
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/transport"
 )
@@ -13,8 +15,9 @@ type options struct {
 	handler      rpc.Handler // nil: a fresh RespondMux per peer
 	clientOpts   []rpc.ClientOption
 	transport    []transport.Option
-	maxFrameSize int              // 0: rpc's default
-	reconnect    *ReconnectConfig // WithReconnect's, or nil
+	maxFrameSize int                                // 0: rpc's default
+	reconnect    *ReconnectConfig                   // WithReconnect's, or nil
+	onDrain      func(ctx context.Context, p *Peer) // the peers of a reconnecting peer's sessions: Peer.onDrain
 }
 
 func newOptions(opts []Option) *options {

@@ -2,7 +2,9 @@ package talk
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/rpc"
@@ -25,8 +27,10 @@ type Peer struct {
 	closeOnce sync.Once
 	closeErr  error // the session's Close error; written in closeOnce
 
-	re    *redialer      // WithReconnect's; then the fields above the handler's are nil
-	calls sync.WaitGroup // calls of a reconnecting peer over this session (redialer.acquire)
+	re       *redialer                          // WithReconnect's; then the fields above the handler's are nil
+	calls    sync.WaitGroup                     // calls of a reconnecting peer over this session (redialer.acquire)
+	onDrain  func(ctx context.Context, p *Peer) // answers LabelDrain for a reconnecting peer, or nil
+	draining atomic.Bool                        // Shutdown began: calls are refused
 }
 
 // NewPeer starts serving calls on sess and returns the peer that calls
@@ -52,6 +56,7 @@ func newPeer(sess mux.Session, o *options) *Peer {
 		p.handler = rpc.NewRespondMux()
 	}
 	p.mux, _ = p.handler.(*rpc.RespondMux)
+	p.onDrain = o.onDrain
 	p.srv.Handler = rpc.HandlerFunc(p.respond)
 	p.srv.MaxFrameSize = o.maxFrameSize
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
@@ -63,7 +68,11 @@ func newPeer(sess mux.Session, o *options) *Peer {
 // flight, which the end of the session has cancelled.
 func (p *Peer) serve() {
 	defer close(p.done)
-	err := p.srv.ServeSession(p.sess) // returns only once the session has ended
+	err := p.srv.ServeSession(p.sess) // returns once the session has ended, or drained
+	if errors.Is(err, rpc.ErrServerClosed) {
+		p.sess.Wait() // Shutdown closes it next
+		err = mux.ErrSessionClosed
+	}
 	p.cancel(err)
 	p.srv.Shutdown(context.Background()) // waits for the handlers
 }
@@ -73,8 +82,15 @@ func (p *Peer) serve() {
 // peer's client, with its options.
 func (p *Peer) respond(r rpc.Responder, c *rpc.Call) {
 	c.Caller = p.client
-	if c.FullSelector == LabelPing {
+	switch {
+	case p.draining.Load():
+		r.Error(errShuttingDown)
+		return
+	case c.FullSelector == LabelPing:
 		servePing(r, c)
+		return
+	case c.FullSelector == LabelDrain:
+		p.serveDrain(r, c)
 		return
 	}
 	p.handler.RespondRPC(r, c)
@@ -111,26 +127,22 @@ func (p *Peer) Send(ctx context.Context, selector string, v any) error {
 	return cur.client.Send(ctx, selector, v)
 }
 
-// Client returns the rpc client the peer calls with: for a reconnecting
-// peer, that of its session of the moment, nil while it has none.
+// Client returns the rpc client the peer calls with. For a reconnecting
+// peer, it is that of its latest session, whose calls fail once the
+// session ended: Peer.Call and the other methods of the peer go over the
+// session of the moment, and wait for one or send a refused call again.
 func (p *Peer) Client() *rpc.Client {
 	if p.re != nil {
-		if cur := p.re.current(); cur != nil {
-			return cur.client
-		}
-		return nil
+		return p.re.latest().client
 	}
 	return p.client
 }
 
 // Session returns the session the peer calls and serves over: for a
-// reconnecting peer, that of the moment, nil while it has none.
+// reconnecting peer, its latest session, which may have ended.
 func (p *Peer) Session() mux.Session {
 	if p.re != nil {
-		if cur := p.re.current(); cur != nil {
-			return cur.sess
-		}
-		return nil
+		return p.re.latest().sess
 	}
 	return p.sess
 }

@@ -133,11 +133,12 @@ type redialer struct {
 
 	mu      sync.Mutex    // guards the fields below; written by run only
 	cur     *Peer         // the peer of the session calls go over; nil unless connected
+	last    *Peer         // the peer of the latest session, never nil once run started
 	state   ConnState     // how the peer stands
 	changed chan struct{} // closed and replaced at each change of state
 }
 
-func newRedialer(addr string, o *options, ctx context.Context, first *Peer) *redialer {
+func newRedialer(addr string, o *options, ctx context.Context) *redialer {
 	cfg := *o.reconnect
 	if cfg.MinWait <= 0 {
 		cfg.MinWait = DefaultReconnectMin
@@ -147,7 +148,7 @@ func newRedialer(addr string, o *options, ctx context.Context, first *Peer) *red
 	}
 	cfg.MaxWait = max(cfg.MaxWait, cfg.MinWait)
 	return &redialer{addr: addr, o: o, cfg: cfg, ctx: ctx, drains: make(chan *Peer), done: make(chan struct{}),
-		cur: first, changed: make(chan struct{})}
+		changed: make(chan struct{})}
 }
 
 // set changes the state (run only).
@@ -155,15 +156,18 @@ func (r *redialer) set(cur *Peer, st State, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.cur, r.state = cur, ConnState{State: st, Err: err}
+	if cur != nil {
+		r.last = cur
+	}
 	close(r.changed)
 	r.changed = make(chan struct{})
 }
 
-// current returns the peer of the session calls go over, or nil.
-func (r *redialer) current() *Peer {
+// latest returns the peer of the latest session.
+func (r *redialer) latest() *Peer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.cur
+	return r.last
 }
 
 func (r *redialer) watch() (ConnState, <-chan struct{}) {
@@ -348,8 +352,12 @@ func dialReconnecting(addr string, sess mux.Session, o *options) *Peer {
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	inner := *o
 	inner.handler = p.handler // every session serves the same handlers
+	p.re = newRedialer(addr, &inner, p.ctx)
+	inner.onDrain = p.re.drainedSession
 	first := newPeer(sess, &inner)
-	p.re = newRedialer(addr, &inner, p.ctx, first)
+	p.re.mu.Lock()
+	p.re.cur, p.re.last = first, first // before run starts: its only writer
+	p.re.mu.Unlock()
 	go func() {
 		defer close(p.done)
 		p.re.run(first)

@@ -2,7 +2,7 @@ package talk_test
 
 import (
 	"context"
-		"path/filepath"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -104,9 +104,6 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	st := waitState(t, p, talk.StateDisconnected)
 	if st.Err == nil {
 		t.Fatal("disconnected without an error")
-	}
-	if p.Session() != nil || p.Client() != nil {
-		t.Fatal("a session while disconnected")
 	}
 	// No server: whatever the redials do meanwhile, the call fails with
 	// unavailable, without waiting for a session.

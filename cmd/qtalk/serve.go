@@ -25,9 +25,11 @@ var cmdServe = &command{
 	help: `
 Serve runs a server on every --listen address (by default
 tcp://127.0.0.1:4242 and ws://127.0.0.1:4243/qtalk) until SIGINT or
-SIGTERM, then shuts down gracefully: streams end, calls in flight get
---shutdown-timeout to finish, and the sessions are closed. A second signal
-ends the process at once.
+SIGTERM, then shuts down gracefully: it stops listening, streams end, new
+calls are refused as not run (a reconnecting client sends them to the
+next server), clients are told to start no more calls (qtalk:drain),
+calls in flight get --shutdown-timeout to finish, and the sessions are
+closed. A second signal ends the process at once.
 
 Every ws and wss listener also serves a web page on the other paths
 (http://127.0.0.1:4243/ by default) that chats, uses the kv store and

@@ -230,11 +230,14 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Shutdown stops listening and taking new calls (they fail with
-// rpc.CodeUnavailable), ends the subscriptions, runs the modules'
-// OnShutdown functions, waits until the calls in
-// flight are done or ctx ends, and closes the server. It returns ctx's
-// error if the calls did not end in time: they are cut short then.
+// Shutdown stops listening and taking new calls (they are refused with
+// rpc.CodeUnavailable, matching rpc.ErrRefused: they did not run, and a
+// reconnecting client sends them again over its next session), ends the
+// subscriptions, runs the modules' OnShutdown functions, drains every
+// client session (talk.Peer.Shutdown: the client told with qtalk:drain,
+// the calls in flight finished, the session closed), and closes the
+// server. It returns ctx's error if the calls did not end in time: they
+// are cut short then.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true // a reload now would listen again
@@ -260,6 +263,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			svc.mod.shutdown()
 		}
 	}
+	s.drainSessions(ctx)
 	var err error
 	if idle != nil {
 		select {
@@ -272,6 +276,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// drainSessions shuts the client sessions down gracefully, all at once
+// (talk.Peer.Shutdown: their new calls refused, the clients told with
+// qtalk:drain, the calls in flight finished), within ctx.
+func (s *Server) drainSessions(ctx context.Context) {
+	s.peersMu.Lock()
+	peers := make([]*talk.Peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.peersMu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		wg.Go(func() { p.Shutdown(ctx) })
+	}
+	wg.Wait()
+}
+
 // begin counts a call in, unless the server is draining or, for a call
 // that counts against max_calls (every call but subscriptions, which live
 // as long as their subscribers), max_calls is reached.
@@ -280,7 +301,7 @@ func (s *Server) begin(limited bool, max int) error {
 	defer s.inflightMu.Unlock()
 	switch {
 	case s.draining:
-		return rpc.Errorf(rpc.CodeUnavailable, "the server is shutting down")
+		return rpc.Refuse("the server is shutting down") // the call did not run: the client may send it elsewhere
 	case limited && max > 0 && s.inflight-s.unlimited >= max:
 		return rpc.Errorf(rpc.CodeResourceExhausted, "more than %d calls in flight", max)
 	}
