@@ -32,17 +32,19 @@ type ReconnectConfig struct {
 	// over: the redial after it is at once. Default DefaultReconnectMax.
 	MaxWait time.Duration
 
-	// WaitForSession makes calls made while the peer has no session wait
-	// for the next one, within their ctx, instead of failing at once with
-	// rpc.CodeUnavailable.
+	// WaitForSession makes calls made while the peer is disconnected
+	// (waiting before it dials again) wait for the next session, within
+	// their ctx, instead of failing at once with rpc.CodeUnavailable.
+	// Either way, calls made while the peer dials wait for the dial.
 	WaitForSession bool
 }
 
 // WithReconnect makes Dial's peer redial its address whenever its session
 // ends, with exponential backoff and jitter (see ReconnectConfig), until
-// Close. Calls go over the session of the moment; a call made while
-// there is none fails at once with rpc.CodeUnavailable, unless
-// cfg.WaitForSession makes it wait for the next. A call that a draining
+// Close. Calls go over the session of the moment; a call made while the
+// peer is disconnected fails at once with rpc.CodeUnavailable, unless
+// cfg.WaitForSession makes it wait for the next session (a call made
+// while it dials waits for the dial). A call that a draining
 // server refused (rpc.ErrRefused: it did not run) is sent again over the
 // next session. The peer's handlers serve the calls of every session.
 // State and WatchState tell how the peer stands. NewPeer and Listener
