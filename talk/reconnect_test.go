@@ -2,7 +2,9 @@ package talk_test
 
 import (
 	"context"
+	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,5 +195,44 @@ func waitFor(t *testing.T, c <-chan error) error {
 	case <-time.After(testTimeout):
 		t.Fatal("timed out")
 		return nil
+	}
+}
+
+// A server that accepts and drops every session at once is not redialed
+// in a loop: the waits between redials double from MinWait. (Only an
+// upper bound on the dials in a span of time: a slow machine dials less.)
+func TestReconnectBacksOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conn.Close()
+		}
+	}()
+	defer func() {
+		ln.Close()
+		<-served
+	}()
+	p, err := talk.Dial(callCtx(t), "unix://"+path, talk.WithReconnect(talk.ReconnectConfig{MinWait: 50 * time.Millisecond, MaxWait: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // the span whose dials are counted
+	closePeers(t, p)
+	// Waits of 40-60, 80-120, 160-240 ms: at most 4 dials, the first
+	// included, where redialing at once would make thousands.
+	if n := accepted.Load(); n > 5 {
+		t.Fatalf("%d sessions in 400 ms, want at most 5", n)
 	}
 }
