@@ -99,7 +99,7 @@ func (s quicServerSession) Close() error {
 func rawQUICConfig(o pairOptions) *quicgo.Config {
 	return &quicgo.Config{
 		KeepAlivePeriod:       quic.DefaultKeepAlivePeriod,
-		MaxIdleTimeout:        quic.DefaultMaxIdleTimeout,
+		MaxIdleTimeout:        quic.DefaultKeepAlivePeriod + quic.DefaultKeepAliveTimeout,
 		MaxIncomingStreams:    quicStreams(o),
 		MaxIncomingUniStreams: -1,
 	}

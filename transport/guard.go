@@ -27,7 +27,7 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 
 	// DefaultServerIdleTimeout ends a session a listener accepted that
-	// has had no channel open and received nothing for that long, the
+	// has had no channel open and received no data for that long, the
 	// first message included.
 	DefaultServerIdleTimeout = 5 * time.Minute
 

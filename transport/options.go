@@ -63,7 +63,7 @@ type Options struct {
 	HandshakeTimeout time.Duration
 
 	// IdleTimeout ends a session a listener accepted once it has had no
-	// channel open and received nothing for that long (see
+	// channel open and received no data for that long (see
 	// qmux.Config.IdleTimeout), unless SessionConfig sets one. 0 selects
 	// DefaultServerIdleTimeout, a negative value none.
 	IdleTimeout time.Duration
@@ -155,7 +155,7 @@ func WithHandshakeTimeout(d time.Duration) Option {
 }
 
 // WithIdleTimeout sets how long a session a listener accepted may have no
-// channel open and receive nothing (see Options.IdleTimeout).
+// channel open and receive no data (see Options.IdleTimeout).
 func WithIdleTimeout(d time.Duration) Option {
 	return func(o *Options) { o.IdleTimeout = d }
 }

@@ -20,6 +20,7 @@ type channel struct {
 	s     *Session
 	id    uint32 // this side's number
 	early bool   // opened by OpenEarly; set before the application gets the channel, never changed
+	probe bool   // a keepalive probe (liveness.go); set with Session.mu held before its OPEN is sent, never changed
 
 	// Guarded by s.mu.
 	state    lifecycle

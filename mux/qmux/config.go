@@ -33,6 +33,12 @@ const (
 	// read. A peer that lets more pile up ends the session.
 	DefaultMaxControlBacklog = 64 << 10
 
+	// DefaultKeepAlivePeriod is how long a session hears nothing from its
+	// peer before it probes it (spec/qmux.md, "Idle sessions and
+	// keepalive"), as mux/quic's default: a peer that is gone (a cable
+	// pulled, a NAT mapping dropped) is found within about 35 s.
+	DefaultKeepAlivePeriod = 15 * time.Second
+
 	// DefaultKeepAliveTimeout is how long a keepalive probe waits for the
 	// peer's answer.
 	DefaultKeepAliveTimeout = 15 * time.Second
@@ -61,23 +67,28 @@ type Config struct {
 	// wait to be written. Default DefaultMaxControlBacklog.
 	MaxControlBacklog int
 
-	// IdleTimeout ends a session that has no channel open and has
-	// received no complete message for that long, the first message
-	// included: a peer that connects and sends nothing, or a message a
-	// byte at a time, is cut off. 0 (the default) never ends a session for
-	// it; servers set it (transport's listeners do, see
+	// IdleTimeout ends a session that has had no channel open and
+	// received no data for that long: a peer that connects and sends
+	// nothing, or a message a byte at a time, is cut off. Channels opened
+	// and closed without data, such as keepalive probes (this side's and
+	// the peer's), are not activity: a live peer that makes no calls is
+	// let go too. 0 (the default) never ends a session for it; servers
+	// set it (transport's listeners do, see
 	// transport.DefaultServerIdleTimeout). The session ends with an error
-	// matching ErrIdleTimeout within IdleTimeout and a quarter.
+	// matching ErrIdleTimeout within IdleTimeout and a quarter. mux/quic's
+	// Config.IdleTimeout has the same meaning.
 	IdleTimeout time.Duration
 
-	// KeepAlivePeriod, when positive, makes the session probe a peer it
-	// has received nothing from for that long: it opens a channel and
-	// closes it once the peer answers (a refusal is an answer too; see
-	// spec/qmux.md, "Keepalive"). A peer that sends nothing more within
-	// KeepAliveTimeout ends the session with an error matching
+	// KeepAlivePeriod makes the session probe a peer it has received
+	// nothing from for that long: it opens a channel and closes it once
+	// the peer answers (a refusal is an answer too; see spec/qmux.md,
+	// "Idle sessions and keepalive"). A peer that sends nothing more
+	// within KeepAliveTimeout ends the session with an error matching
 	// ErrKeepAliveTimeout, so a dead peer is detected within
-	// KeepAlivePeriod and a quarter plus KeepAliveTimeout. 0 (the default)
-	// sends no probe. The name is mux/quic's.
+	// KeepAlivePeriod and a quarter plus KeepAliveTimeout, and every
+	// pending operation of the session fails. Default
+	// DefaultKeepAlivePeriod; a negative value sends no probe. mux/quic's
+	// Config.KeepAlivePeriod has the same name, default and meaning.
 	KeepAlivePeriod time.Duration
 
 	// KeepAliveTimeout is how long a probe waits for the peer's answer.
@@ -146,6 +157,9 @@ func (c *Config) withDefaults() Config {
 	if d.MaxControlBacklog == 0 {
 		d.MaxControlBacklog = DefaultMaxControlBacklog
 	}
+	if d.KeepAlivePeriod == 0 {
+		d.KeepAlivePeriod = DefaultKeepAlivePeriod
+	}
 	if d.KeepAliveTimeout == 0 {
 		d.KeepAliveTimeout = DefaultKeepAliveTimeout
 	}
@@ -164,8 +178,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: MaxChannels %d is negative", ErrInvalidConfig, d.MaxChannels)
 	case d.MaxControlBacklog < 1024:
 		return fmt.Errorf("%w: MaxControlBacklog %d is below 1024", ErrInvalidConfig, d.MaxControlBacklog)
-	case d.IdleTimeout < 0 || d.KeepAlivePeriod < 0 || d.KeepAliveTimeout < 0:
-		return fmt.Errorf("%w: negative IdleTimeout, KeepAlivePeriod or KeepAliveTimeout", ErrInvalidConfig)
+	case d.IdleTimeout < 0 || d.KeepAliveTimeout < 0:
+		return fmt.Errorf("%w: negative IdleTimeout or KeepAliveTimeout", ErrInvalidConfig)
 	}
 	return nil
 }

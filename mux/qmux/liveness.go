@@ -10,8 +10,8 @@ import (
 
 var (
 	// ErrIdleTimeout ends a session that had no channel open and received
-	// nothing for Config.IdleTimeout. It matches os.ErrDeadlineExceeded.
-	ErrIdleTimeout = fmt.Errorf("qmux: idle timeout: no channel open and nothing received: %w", os.ErrDeadlineExceeded)
+	// no data for Config.IdleTimeout. It matches os.ErrDeadlineExceeded.
+	ErrIdleTimeout = fmt.Errorf("qmux: idle timeout: no channel open and no data received: %w", os.ErrDeadlineExceeded)
 
 	// ErrKeepAliveTimeout ends a session whose peer did not answer a
 	// keepalive probe within Config.KeepAliveTimeout. It matches
@@ -21,8 +21,9 @@ var (
 
 // watchLiveness ends the session when it has been idle for
 // Config.IdleTimeout, and probes a silent peer every
-// Config.KeepAlivePeriod. It samples the count of messages received a
-// few times per period, so it costs the reader one atomic add a message.
+// Config.KeepAlivePeriod. It samples the counts of messages and DATA
+// messages received a few times per period, so it costs the reader an
+// atomic add or two a message.
 func (s *Session) watchLiveness() {
 	tick := s.cfg.IdleTimeout
 	if p := s.cfg.KeepAlivePeriod; p > 0 && (tick == 0 || p < tick) {
@@ -30,28 +31,31 @@ func (s *Session) watchLiveness() {
 	}
 	t := time.NewTicker(tick / 4)
 	defer t.Stop()
-	seen, since := s.received.Load(), time.Now()
+	now := time.Now()
+	seen, quietSince := s.received.Load(), now // for the keepalive: any message
+	data, idleSince := s.dataReceived.Load(), now
 	for {
 		select {
 		case <-s.done:
 			return
-		case now := <-t.C:
-			if n := s.received.Load(); n != seen {
-				seen, since = n, now
-				continue
-			}
-			quiet := now.Sub(since)
-			switch {
-			case s.cfg.IdleTimeout > 0 && quiet >= s.cfg.IdleTimeout && s.numChannels() == 0:
-				s.fail(ErrIdleTimeout)
+		case now = <-t.C:
+		}
+		if n := s.dataReceived.Load(); n != data || s.hasChannels() {
+			data, idleSince = n, now
+		}
+		if n := s.received.Load(); n != seen {
+			seen, quietSince = n, now
+		}
+		switch {
+		case s.cfg.IdleTimeout > 0 && now.Sub(idleSince) >= s.cfg.IdleTimeout:
+			s.fail(ErrIdleTimeout)
+			return
+		case s.cfg.KeepAlivePeriod > 0 && now.Sub(quietSince) >= s.cfg.KeepAlivePeriod:
+			if err := s.probe(); err != nil {
+				s.fail(err)
 				return
-			case s.cfg.KeepAlivePeriod > 0 && quiet >= s.cfg.KeepAlivePeriod:
-				if err := s.probe(); err != nil {
-					s.fail(err)
-					return
-				}
-				seen, since = s.received.Load(), time.Now()
 			}
+			seen, quietSince = s.received.Load(), time.Now()
 		}
 	}
 }
@@ -62,7 +66,7 @@ func (s *Session) watchLiveness() {
 func (s *Session) probe() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.KeepAliveTimeout)
 	defer cancel()
-	ch, err := s.Open(ctx)
+	ch, err := s.open(ctx, true)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return ErrKeepAliveTimeout

@@ -130,3 +130,61 @@ func TestKeepAlivePlainPeer(t *testing.T) {
 	}
 	staysUp(t, a, 100*time.Millisecond)
 }
+
+// TestIdleTimeoutKeepAlive: keepalive probes, this side's and the peer's,
+// are no activity: a live peer that opens no channel of its own is let go
+// after the idle timeout all the same.
+func TestIdleTimeoutKeepAlive(t *testing.T) {
+	ka := &Config{KeepAlivePeriod: 20 * time.Millisecond, KeepAliveTimeout: 5 * time.Second}
+	ca, cb := pipe.New()
+	a := newSession(t, ca, ka)
+	b := newSession(t, cb, &Config{KeepAlivePeriod: ka.KeepAlivePeriod, KeepAliveTimeout: ka.KeepAliveTimeout, IdleTimeout: 300 * time.Millisecond})
+	t.Cleanup(func() { a.Close(); b.Close(); a.Wait(); b.Wait() })
+	probes := make(chan int, 2)
+	for _, s := range []*Session{a, b} {
+		go func() {
+			n := 0
+			defer func() { probes <- n }()
+			for {
+				ch, err := s.Accept(context.Background())
+				if err != nil {
+					return
+				}
+				n++
+				ch.Close()
+			}
+		}()
+	}
+	if err := endsWithin(t, b, 10*time.Second); !errors.Is(err, ErrIdleTimeout) {
+		t.Errorf("Wait: %v, want ErrIdleTimeout", err)
+	}
+	a.Close()
+	if n := <-probes + <-probes; n == 0 {
+		t.Error("no probe was sent before the idle timeout")
+	}
+}
+
+// TestKeepAliveDefault: keepalive is on unless KeepAlivePeriod is
+// negative.
+func TestKeepAliveDefault(t *testing.T) {
+	for _, c := range []struct {
+		cfg  *Config
+		want time.Duration
+	}{
+		{nil, DefaultKeepAlivePeriod},
+		{&Config{}, DefaultKeepAlivePeriod},
+		{&Config{KeepAlivePeriod: time.Second}, time.Second},
+		{&Config{KeepAlivePeriod: -1}, -1},
+	} {
+		if err := c.cfg.Validate(); err != nil {
+			t.Errorf("Validate(%+v): %v", c.cfg, err)
+		}
+		d := c.cfg.withDefaults()
+		if d.KeepAlivePeriod != c.want || d.KeepAliveTimeout != DefaultKeepAliveTimeout {
+			t.Errorf("%+v with defaults has KeepAlivePeriod %v, KeepAliveTimeout %v; want %v, %v", c.cfg, d.KeepAlivePeriod, d.KeepAliveTimeout, c.want, DefaultKeepAliveTimeout)
+		}
+	}
+	if err := (&Config{KeepAliveTimeout: -1}).Validate(); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Validate with a negative KeepAliveTimeout: %v, want ErrInvalidConfig", err)
+	}
+}

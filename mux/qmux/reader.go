@@ -19,6 +19,9 @@ func (s *Session) readLoop() {
 			return
 		}
 		s.received.Add(1)
+		if s.hdr[0] == msgChannelData {
+			s.dataReceived.Add(1)
+		}
 	}
 }
 

@@ -23,7 +23,9 @@ type Session struct {
 	cfg  Config
 	tw   tryWriter // writes to conn without waiting (flushOnRead); nil if it cannot
 
-	received atomic.Uint64 // complete messages read; written by the reader goroutine, sampled by watchLiveness
+	// Complete messages read, and of them DATA messages; written by the
+	// reader goroutine, sampled by watchLiveness.
+	received, dataReceived atomic.Uint64
 
 	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
@@ -38,6 +40,7 @@ type Session struct {
 	chans    []*channel // indexed by local channel number; nil when free
 	freeIDs  []uint32   // numbers below len(chans) that are free
 	numChans int
+	probes   int // of numChans, keepalive probes (see channel.probe)
 
 	// What waits for the writer. Control messages and copied data are
 	// written in the order they were queued: each control message records
@@ -109,7 +112,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
-	if s.cfg.IdleTimeout > 0 || s.cfg.KeepAlivePeriod > 0 {
+	if s.cfg.IdleTimeout > 0 || s.cfg.KeepAlivePeriod > 0 { // KeepAlivePeriod is on unless negative
 		s.wg.Go(s.watchLiveness)
 	}
 	return s, nil
@@ -138,6 +141,11 @@ func socketOf(conn io.ReadWriter) syscall.RawConn {
 
 // Open opens a channel and waits until the peer confirms or refuses it.
 func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
+	return s.open(ctx, false)
+}
+
+// open is Open, of a keepalive probe if probe is set.
+func (s *Session) open(ctx context.Context, probe bool) (mux.Channel, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("qmux: open: %w", err)
 	}
@@ -146,6 +154,10 @@ func (s *Session) Open(ctx context.Context) (mux.Channel, error) {
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
+	}
+	if probe {
+		c.probe = true
+		s.probes++
 	}
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
@@ -348,6 +360,9 @@ func (s *Session) releaseLocked(c *channel) {
 	s.chans[c.id] = nil
 	s.freeIDs = append(s.freeIDs, c.id)
 	s.numChans--
+	if c.probe {
+		s.probes--
+	}
 }
 
 // queueControlLocked queues a control message for the writer, behind the
@@ -368,6 +383,14 @@ func (s *Session) numChannels() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.numChans
+}
+
+// hasChannels reports whether channels other than keepalive probes are
+// open.
+func (s *Session) hasChannels() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.numChans > s.probes
 }
 
 // errPeerNotReading ends a session whose peer makes this side queue more

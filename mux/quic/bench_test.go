@@ -34,7 +34,7 @@ const (
 func rawQUICConfig() *quicgo.Config {
 	return &quicgo.Config{
 		KeepAlivePeriod:       quic.DefaultKeepAlivePeriod,
-		MaxIdleTimeout:        quic.DefaultMaxIdleTimeout,
+		MaxIdleTimeout:        quic.DefaultKeepAlivePeriod + quic.DefaultKeepAliveTimeout,
 		MaxIncomingStreams:    quic.DefaultMaxIncomingStreams,
 		MaxIncomingUniStreams: -1,
 	}

@@ -11,14 +11,13 @@ import (
 // Defaults for the Config fields left zero.
 const (
 	// DefaultKeepAlivePeriod is how often an idle connection sends a
-	// keep-alive packet. Half the idle timeout keeps an idle session up,
-	// as an idle TCP connection stays up under qmux.
+	// keep-alive packet, as qmux's DefaultKeepAlivePeriod.
 	DefaultKeepAlivePeriod = 15 * time.Second
 
-	// DefaultMaxIdleTimeout is how long a connection may receive nothing
-	// before it is closed (the smaller of the two ends' values applies).
-	// With keep-alives on, only a peer that is gone reaches it.
-	DefaultMaxIdleTimeout = 30 * time.Second
+	// DefaultKeepAliveTimeout is how long after its keep-alive period a
+	// connection that received nothing is closed, as qmux's
+	// DefaultKeepAliveTimeout: a peer that is gone is found within 30 s.
+	DefaultKeepAliveTimeout = 15 * time.Second
 
 	// DefaultMaxIncomingStreams bounds the channels the peer may have open
 	// at once, as qmux's DefaultMaxChannels bounds all channels. An Open
@@ -36,13 +35,23 @@ const (
 // at 512 KiB and grows up to 6 MiB while the application keeps up, and the
 // connection's from 768 KiB up to 15 MiB.
 type Config struct {
-	// KeepAlivePeriod is the interval of keep-alive packets on an idle
-	// connection; negative disables them. Default DefaultKeepAlivePeriod.
+	// KeepAlivePeriod is the interval of keep-alive packets (QUIC PINGs,
+	// which the peer acknowledges) on a connection that received nothing
+	// for that long; negative disables them. Default
+	// DefaultKeepAlivePeriod. qmux's Config.KeepAlivePeriod has the same
+	// name, default and meaning.
 	KeepAlivePeriod time.Duration
 
-	// MaxIdleTimeout closes a connection that received nothing for that
-	// long. Default DefaultMaxIdleTimeout.
-	MaxIdleTimeout time.Duration
+	// KeepAliveTimeout is how long past the keep-alive period a
+	// connection that received nothing, not even the acknowledgement of
+	// a keep-alive, waits before it ends: a peer that is gone (or
+	// silent) ends the session within KeepAlivePeriod plus
+	// KeepAliveTimeout, Wait reporting a *quic.IdleTimeoutError, and
+	// every pending operation fails. Their sum is QUIC's idle timeout
+	// (the smaller of the two ends' applies); with keep-alives off, a
+	// connection that received nothing for KeepAliveTimeout ends. Default
+	// DefaultKeepAliveTimeout, as qmux's Config.KeepAliveTimeout.
+	KeepAliveTimeout time.Duration
 
 	// MaxIncomingStreams is the number of channels the peer may have open
 	// at once. Default DefaultMaxIncomingStreams.
@@ -88,8 +97,8 @@ func (c *Config) withDefaults() Config {
 	if d.KeepAlivePeriod == 0 {
 		d.KeepAlivePeriod = DefaultKeepAlivePeriod
 	}
-	if d.MaxIdleTimeout == 0 {
-		d.MaxIdleTimeout = DefaultMaxIdleTimeout
+	if d.KeepAliveTimeout == 0 {
+		d.KeepAliveTimeout = DefaultKeepAliveTimeout
 	}
 	if d.MaxIncomingStreams == 0 {
 		d.MaxIncomingStreams = DefaultMaxIncomingStreams
@@ -104,8 +113,8 @@ func (c *Config) withDefaults() Config {
 func (c *Config) Validate() error {
 	d := c.withDefaults()
 	switch {
-	case d.MaxIdleTimeout < 0:
-		return fmt.Errorf("%w: MaxIdleTimeout %v is negative", ErrInvalidConfig, d.MaxIdleTimeout)
+	case d.KeepAliveTimeout < 0:
+		return fmt.Errorf("%w: KeepAliveTimeout %v is negative", ErrInvalidConfig, d.KeepAliveTimeout)
 	case d.MaxIncomingStreams < 0:
 		return fmt.Errorf("%w: MaxIncomingStreams %d is negative", ErrInvalidConfig, d.MaxIncomingStreams)
 	case d.AcceptBacklog < 0:
@@ -120,8 +129,15 @@ func (c *Config) quicConfig() *quicgo.Config {
 	d := c.withDefaults()
 	return &quicgo.Config{
 		KeepAlivePeriod:       max(d.KeepAlivePeriod, 0),
-		MaxIdleTimeout:        d.MaxIdleTimeout,
+		MaxIdleTimeout:        d.maxIdleTimeout(),
 		MaxIncomingStreams:    d.MaxIncomingStreams,
 		MaxIncomingUniStreams: -1, // qtalk uses bidirectional streams only
 	}
+}
+
+// maxIdleTimeout is quic-go's idle timeout for d (with defaults applied):
+// the keep-alive period, if keep-alives are on, plus the keep-alive
+// timeout.
+func (d *Config) maxIdleTimeout() time.Duration {
+	return max(d.KeepAlivePeriod, 0) + d.KeepAliveTimeout
 }

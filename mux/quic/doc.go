@@ -78,8 +78,9 @@
 // peer's session then ends, its Wait reporting the *quic.ApplicationError.
 // After the end, operations fail with errors matching mux.ErrSessionClosed.
 // Keep-alive packets (Config.KeepAlivePeriod) keep an idle session up;
-// a peer that vanishes ends it after Config.MaxIdleTimeout, Wait reporting
-// a *quic.IdleTimeoutError. quic-go's errors are matched with errors.As,
+// a peer that vanishes ends it within Config.KeepAlivePeriod plus
+// Config.KeepAliveTimeout (the names and defaults of qmux's keepalive),
+// Wait reporting a *quic.IdleTimeoutError. quic-go's errors are matched with errors.As,
 // never by their text.
 //
 // # TLS

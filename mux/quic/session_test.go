@@ -367,9 +367,9 @@ func TestPeerCloseWait(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	// Keep-alives hold an idle session up past the idle timeout...
-	cfg := &quic.Config{MaxIdleTimeout: 300 * time.Millisecond}
+	cfg := &quic.Config{KeepAlivePeriod: 100 * time.Millisecond, KeepAliveTimeout: 200 * time.Millisecond}
 	a, b, stop := sessionPair(t, cfg)
-	idle := time.NewTimer(5 * cfg.MaxIdleTimeout)
+	idle := time.NewTimer(5 * (cfg.KeepAlivePeriod + cfg.KeepAliveTimeout))
 	defer idle.Stop()
 	ended := make(chan error, 1)
 	go func() { ended <- a.Wait() }()
@@ -399,7 +399,7 @@ func TestIdleTimeout(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	for _, c := range []*quic.Config{
-		{MaxIdleTimeout: -1},
+		{KeepAliveTimeout: -1},
 		{MaxIncomingStreams: -1},
 		{AcceptBacklog: -1},
 	} {
