@@ -42,6 +42,10 @@ const (
 	// DefaultKeepAliveTimeout is how long a keepalive probe waits for the
 	// peer's answer.
 	DefaultKeepAliveTimeout = 15 * time.Second
+
+	// DefaultWriteTimeout bounds a write to the connection: a peer that
+	// reads less than a batch (a few hundred KiB) in that time is let go.
+	DefaultWriteTimeout = 30 * time.Second
 )
 
 // Config tunes a Session. The zero value, like a nil *Config, selects every
@@ -94,6 +98,16 @@ type Config struct {
 	// KeepAliveTimeout is how long a probe waits for the peer's answer.
 	// Default DefaultKeepAliveTimeout.
 	KeepAliveTimeout time.Duration
+
+	// WriteTimeout bounds each write of a batch of messages to the
+	// connection (at most about 400 KiB: 256 KiB of DATA payloads plus
+	// the control messages and short writes' data queued): a peer that
+	// stops reading the connection, while it may go on sending, ends the
+	// session within WriteTimeout and a quarter with an error matching
+	// ErrWriteTimeout, instead of holding the session's writer, and every
+	// channel's pending operations, for good. Default
+	// DefaultWriteTimeout; a negative value sets none.
+	WriteTimeout time.Duration
 
 	// without switches fast paths off, for the tests; zero keeps them all.
 	without speedup
@@ -162,6 +176,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.KeepAliveTimeout == 0 {
 		d.KeepAliveTimeout = DefaultKeepAliveTimeout
+	}
+	if d.WriteTimeout == 0 {
+		d.WriteTimeout = DefaultWriteTimeout
 	}
 	return d
 }

@@ -17,17 +17,26 @@ var (
 	// keepalive probe within Config.KeepAliveTimeout. It matches
 	// os.ErrDeadlineExceeded.
 	ErrKeepAliveTimeout = fmt.Errorf("qmux: keepalive timeout: the peer did not answer: %w", os.ErrDeadlineExceeded)
+
+	// ErrWriteTimeout ends a session whose write to the connection did
+	// not complete within Config.WriteTimeout: the peer does not read. It
+	// matches os.ErrDeadlineExceeded.
+	ErrWriteTimeout = fmt.Errorf("qmux: write timeout: the peer does not read: %w", os.ErrDeadlineExceeded)
 )
 
 // watchLiveness ends the session when it has been idle for
-// Config.IdleTimeout, and probes a silent peer every
-// Config.KeepAlivePeriod. It samples the counts of messages and DATA
-// messages received a few times per period, so it costs the reader an
-// atomic add or two a message.
+// Config.IdleTimeout or a write has been under way for Config.WriteTimeout,
+// and probes a silent peer every Config.KeepAlivePeriod. It samples the
+// counts of messages and DATA messages received, and the start of the
+// write under way, four times per the shortest of them, so it costs the
+// reader an atomic add or two a message and the writer two stores a
+// batch.
 func (s *Session) watchLiveness() {
-	tick := s.cfg.IdleTimeout
-	if p := s.cfg.KeepAlivePeriod; p > 0 && (tick == 0 || p < tick) {
-		tick = p
+	var tick time.Duration
+	for _, d := range []time.Duration{s.cfg.IdleTimeout, s.cfg.KeepAlivePeriod, s.cfg.WriteTimeout} {
+		if d > 0 && (tick == 0 || d < tick) {
+			tick = d
+		}
 	}
 	t := time.NewTicker(tick / 4)
 	defer t.Stop()
@@ -46,7 +55,11 @@ func (s *Session) watchLiveness() {
 		if n := s.received.Load(); n != seen {
 			seen, quietSince = n, now
 		}
+		writing := s.writeSince.Load()
 		switch {
+		case s.cfg.WriteTimeout > 0 && writing != 0 && now.Sub(time.Unix(0, writing)) >= s.cfg.WriteTimeout:
+			s.fail(ErrWriteTimeout)
+			return
 		case s.cfg.IdleTimeout > 0 && now.Sub(idleSince) >= s.cfg.IdleTimeout:
 			s.fail(ErrIdleTimeout)
 			return

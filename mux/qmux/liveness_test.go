@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/transport/pipe"
 )
 
@@ -186,5 +188,50 @@ func TestKeepAliveDefault(t *testing.T) {
 	}
 	if err := (&Config{KeepAliveTimeout: -1}).Validate(); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("Validate with a negative KeepAliveTimeout: %v, want ErrInvalidConfig", err)
+	}
+}
+
+// TestWriteTimeout: a peer that stops reading the connection ends the
+// session once a write has waited WriteTimeout, and a Write pending on a
+// channel fails, instead of both waiting for good.
+func TestWriteTimeout(t *testing.T) {
+	p := newRawPeerTCP(t, &Config{KeepAlivePeriod: -1, WriteTimeout: 200 * time.Millisecond})
+	opened := make(chan mux.Channel, 1)
+	go func() {
+		ch, err := p.s.Open(context.Background())
+		if err != nil {
+			close(opened)
+			return
+		}
+		opened <- ch
+	}()
+	f, _ := p.next()
+	if f.typ != msgChannelOpen {
+		t.Fatalf("session wrote %+v, want an OPEN", f)
+	}
+	p.send(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: 1, window: math.MaxUint32, maxPacket: 32 << 10})
+	ch := <-opened
+	if ch == nil {
+		t.Fatal("Open failed")
+	}
+	// The peer reads no more: more than the socket buffers hold is
+	// written, and the session's writer waits.
+	wrote := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 1<<20)
+		for range 256 {
+			if _, err := ch.Write(buf); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	err := endsWithin(t, p.s, 10*time.Second)
+	if !errors.Is(err, ErrWriteTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Wait: %v, want ErrWriteTimeout", err)
+	}
+	if err := <-wrote; !errors.Is(err, mux.ErrSessionClosed) {
+		t.Errorf("the pending Write: %v, want ErrSessionClosed", err)
 	}
 }

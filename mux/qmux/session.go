@@ -26,6 +26,10 @@ type Session struct {
 	// Complete messages read, and of them DATA messages; written by the
 	// reader goroutine, sampled by watchLiveness.
 	received, dataReceived atomic.Uint64
+	// When the writer goroutine's write under way started (UnixNano), 0
+	// between writes; written by the writer goroutine, sampled by
+	// watchLiveness.
+	writeSince atomic.Int64
 
 	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
@@ -112,7 +116,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
-	if s.cfg.IdleTimeout > 0 || s.cfg.KeepAlivePeriod > 0 { // KeepAlivePeriod is on unless negative
+	if s.cfg.IdleTimeout > 0 || s.cfg.KeepAlivePeriod > 0 || s.cfg.WriteTimeout > 0 { // on by default unless negative
 		s.wg.Go(s.watchLiveness)
 	}
 	return s, nil

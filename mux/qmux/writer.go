@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 )
 
 const (
@@ -70,7 +71,9 @@ func (s *Session) writeLoop() {
 		s.fillBatchLocked()
 		s.mu.Unlock()
 
+		s.writeSince.Store(time.Now().UnixNano())
 		err := w.flush(s.sock)
+		s.writeSince.Store(0)
 
 		s.mu.Lock()
 		w.held = false
