@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	quicgo "github.com/quic-go/quic-go"
-
 	"github.com/qtalkkit/qtalk/internal/stall"
 	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
@@ -53,10 +51,7 @@ func TestKeepAliveSilentServer(t *testing.T) {
 				t.Cleanup(func() { r.Close() })
 				return r.Addr(), func() { r.Pause(true) }
 			},
-			match: func(err error) bool {
-				var idle *quicgo.IdleTimeoutError
-				return errors.As(err, &idle)
-			},
+			match: func(err error) bool { return errors.Is(err, muxquic.ErrKeepAliveTimeout) },
 		},
 	} {
 		t.Run(tc.scheme, func(t *testing.T) {

@@ -80,7 +80,7 @@ func FuzzDecode(f *testing.F) {
 		case err == nil:
 			t.Fatal("Wait() = nil: the session ended without a cause")
 		case errors.Is(err, mux.ErrProtocol), errors.Is(err, io.EOF):
-		case errors.Is(err, errPeerNotReading):
+		case errors.Is(err, ErrPeerNotReading):
 			// Writes never block, but a burst of replies may still
 			// outpace the writer goroutine.
 		default:

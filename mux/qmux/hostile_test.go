@@ -745,7 +745,7 @@ func TestHostileOpenFlood(t *testing.T) {
 }
 
 // TestHostileOpenFloodNotReading floods the session with opens while never
-// reading its replies: the session must end with errPeerNotReading rather
+// reading its replies: the session must end with ErrPeerNotReading rather
 // than hang or queue replies without bound.
 func TestHostileOpenFloodNotReading(t *testing.T) {
 	cfg := Config{MaxControlBacklog: 1024, AcceptBacklog: 8}
@@ -764,8 +764,8 @@ func TestHostileOpenFloodNotReading(t *testing.T) {
 		t.Fatal("the session read a million opens without ending")
 	}
 	err := waitEnd(t, p.s)
-	if !errors.Is(err, errPeerNotReading) {
-		t.Fatalf("Wait() = %v, want errPeerNotReading", err)
+	if !errors.Is(err, ErrPeerNotReading) {
+		t.Fatalf("Wait() = %v, want ErrPeerNotReading", err)
 	}
 	t.Logf("ended after %d opens: %v", wrote, err)
 }
@@ -803,8 +803,8 @@ func TestHostileCloseFloodNotReading(t *testing.T) {
 	if _, err := p.conn.Write(b); err == nil {
 		t.Fatalf("the session read %d CLOSEs without ending", opens)
 	}
-	if err := waitEnd(t, p.s); !errors.Is(err, errPeerNotReading) {
-		t.Fatalf("Wait() = %v, want errPeerNotReading", err)
+	if err := waitEnd(t, p.s); !errors.Is(err, ErrPeerNotReading) {
+		t.Fatalf("Wait() = %v, want ErrPeerNotReading", err)
 	}
 }
 

@@ -178,7 +178,7 @@ func (s *Session) promoteWaitingLocked() error {
 // many may pile up while the peer does not read.
 func (s *Session) queueReplyLocked(f frame) error {
 	if s.ctlBytes >= s.cfg.MaxControlBacklog {
-		return errPeerNotReading
+		return ErrPeerNotReading
 	}
 	s.queueControlLocked(f)
 	return nil

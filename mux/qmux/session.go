@@ -397,6 +397,7 @@ func (s *Session) hasChannels() bool {
 	return s.numChans > s.probes
 }
 
-// errPeerNotReading ends a session whose peer makes this side queue more
-// control messages than Config.MaxControlBacklog without reading them.
-var errPeerNotReading = errors.New("qmux: peer is not reading: control backlog full")
+// ErrPeerNotReading ends a session whose peer makes this side queue more
+// control messages than Config.MaxControlBacklog without reading them: a
+// budget reached.
+var ErrPeerNotReading = errors.New("qmux: peer is not reading: control backlog full")

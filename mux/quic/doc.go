@@ -75,12 +75,14 @@
 // # Sessions
 //
 // Session.Close closes the connection with CONNECTION_CLOSE code 0; the
-// peer's session then ends, its Wait reporting the *quic.ApplicationError.
+// peer's session then ends, its Wait reporting an error that matches
+// io.EOF and wraps the *quic.ApplicationError.
 // After the end, operations fail with errors matching mux.ErrSessionClosed.
 // Keep-alive packets (Config.KeepAlivePeriod) keep an idle session up;
 // a peer that vanishes ends it within Config.KeepAlivePeriod plus
 // Config.KeepAliveTimeout (the names and defaults of qmux's keepalive),
-// Wait reporting a *quic.IdleTimeoutError. quic-go's errors are matched with errors.As,
+// Wait reporting an error matching ErrKeepAliveTimeout that wraps a
+// *quic.IdleTimeoutError. quic-go's errors are matched with errors.As,
 // never by their text.
 //
 // # TLS

@@ -3,6 +3,7 @@ package quic
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 
@@ -15,6 +16,13 @@ import (
 // matches net.ErrClosed too. (Through package transport/quic, Accept
 // returns transport.ErrListenerClosed instead.)
 var ErrListenerClosed = fmt.Errorf("quic: listener closed: %w", net.ErrClosed)
+
+// ErrKeepAliveTimeout ends a session whose peer sent nothing, not even
+// the acknowledgement of a keep-alive, within Config.KeepAlivePeriod plus
+// Config.KeepAliveTimeout, as qmux's ErrKeepAliveTimeout. It matches
+// os.ErrDeadlineExceeded; Wait's error wraps quic-go's
+// *quic.IdleTimeoutError too.
+var ErrKeepAliveTimeout = fmt.Errorf("quic: keepalive timeout: the peer sent nothing: %w", os.ErrDeadlineExceeded)
 
 // isConnErr reports whether err is one of quic-go's errors for a
 // connection that has ended, as opposed to one stream's error.
@@ -32,11 +40,21 @@ func isConnErr(err error) bool {
 }
 
 // endCause returns what Session.Wait reports for a connection that ended
-// with err without a local Close.
+// with err without a local Close: as qmux's, it matches io.EOF when the
+// peer closed the session, mux.ErrProtocol when the peer reported a
+// protocol error, and ErrKeepAliveTimeout when the peer went silent.
 func endCause(err error) error {
-	var app *quicgo.ApplicationError
-	if errors.As(err, &app) && app.Remote && app.ErrorCode == codeProtocol {
+	var (
+		app  *quicgo.ApplicationError
+		idle *quicgo.IdleTimeoutError
+	)
+	switch {
+	case errors.As(err, &app) && app.Remote && app.ErrorCode == codeProtocol:
 		return fmt.Errorf("%w: the peer closed the connection: %w", mux.ErrProtocol, err)
+	case errors.As(err, &app) && app.Remote && app.ErrorCode == codeSessionClosed:
+		return fmt.Errorf("quic: connection closed by peer: %w", errors.Join(io.EOF, err))
+	case errors.As(err, &idle):
+		return fmt.Errorf("%w: %w", ErrKeepAliveTimeout, err)
 	}
 	return fmt.Errorf("quic: connection ended: %w", err)
 }

@@ -357,8 +357,8 @@ func TestPeerCloseWait(t *testing.T) {
 	}
 	err := b.Wait()
 	var app *quicgo.ApplicationError
-	if !errors.As(err, &app) || !app.Remote || app.ErrorCode != 0 {
-		t.Errorf("the peer's Wait: %v, want a remote *quic.ApplicationError with code 0", err)
+	if !errors.As(err, &app) || !app.Remote || app.ErrorCode != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("the peer's Wait: %v, want io.EOF and a remote *quic.ApplicationError with code 0", err)
 	}
 	if _, err := b.Open(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) {
 		t.Errorf("Open after the peer closed: %v, want ErrSessionClosed", err)
@@ -389,8 +389,8 @@ func TestIdleTimeout(t *testing.T) {
 	a, _, stop = sessionPair(t, cfg)
 	defer stop()
 	var timeout *quicgo.IdleTimeoutError
-	if err := a.Wait(); !errors.As(err, &timeout) {
-		t.Errorf("Wait of an idle session without keep-alives: %v, want *quic.IdleTimeoutError", err)
+	if err := a.Wait(); !errors.As(err, &timeout) || !errors.Is(err, quic.ErrKeepAliveTimeout) {
+		t.Errorf("Wait of an idle session without keep-alives: %v, want ErrKeepAliveTimeout and *quic.IdleTimeoutError", err)
 	}
 	if _, err := a.Accept(testContext(t)); !errors.Is(err, mux.ErrSessionClosed) {
 		t.Errorf("Accept after the idle timeout: %v, want ErrSessionClosed", err)

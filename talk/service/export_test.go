@@ -16,3 +16,6 @@ func SetBuildInfo(bi *debug.BuildInfo) (restore func()) {
 	readBuildInfo = func() (*debug.BuildInfo, bool) { return bi, true }
 	return func() { readBuildInfo = old }
 }
+
+// EndReason is endReason, for the tests.
+var EndReason = endReason

@@ -1,11 +1,16 @@
 package service
 
 import (
+	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/qmux"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/transport"
@@ -41,7 +46,13 @@ func (s *Server) servePeer(sess mux.Session, l *listener) *talk.Peer {
 		delete(s.peers, p)
 		s.peersMu.Unlock()
 		p.Close()
-		log.Info("session closed", durationAttr(time.Since(start), time.Millisecond))
+		err := p.Wait()
+		level, reason := endReason(err)
+		attrs := []any{"reason", reason, durationAttr(time.Since(start), time.Millisecond)}
+		if err != nil {
+			attrs = append(attrs, "error", err.Error())
+		}
+		log.Log(context.Background(), level, "session closed", attrs...)
 		if s.metrics != nil {
 			s.metrics.SessionClosed()
 		}
@@ -53,6 +64,32 @@ func (s *Server) servePeer(sess mux.Session, l *listener) *talk.Peer {
 		ended()
 	}
 	return p
+}
+
+// endReason names why a session ended with err (its Wait's error) for the
+// log, with the level to log it at: an end that is part of the normal
+// course at INFO, a peer that broke the protocol, went silent, stopped
+// reading or ran into a limit at WARN.
+func endReason(err error) (slog.Level, string) {
+	switch {
+	case err == nil:
+		return slog.LevelInfo, "closed" // by this server: Close, a shutdown
+	case errors.Is(err, io.EOF):
+		return slog.LevelInfo, "peer closed"
+	case errors.Is(err, qmux.ErrIdleTimeout):
+		return slog.LevelInfo, "idle timeout"
+	case errors.Is(err, mux.ErrProtocol):
+		return slog.LevelWarn, "protocol error"
+	case errors.Is(err, qmux.ErrKeepAliveTimeout):
+		return slog.LevelWarn, "keepalive timeout"
+	case errors.Is(err, qmux.ErrWriteTimeout):
+		return slog.LevelWarn, "write timeout"
+	case errors.Is(err, qmux.ErrPeerNotReading):
+		return slog.LevelWarn, "limit"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return slog.LevelWarn, "timeout" // mux/quic's keepalive timeout among others
+	}
+	return slog.LevelWarn, "error"
 }
 
 // logCalls logs every call h serves at level debug to log, the logger of

@@ -4,16 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/mux/qmux"
+	muxquic "github.com/qtalkkit/qtalk/mux/quic"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/rpc/metrics"
+	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/talk/service"
+	"github.com/qtalkkit/qtalk/transport"
 )
 
 // waiterModule has one call, wait, that returns "ended" once the server
@@ -165,5 +173,109 @@ waiter = { provider = "local", module = "`+waiterModule+`" }
 	}
 	if s := <-got; s != "ended" {
 		t.Errorf("the call got %q, want ended", s)
+	}
+}
+
+// A session that ends is logged with why: a peer that closed it at INFO,
+// a protocol error with its detail and a silent peer at WARN, an idle
+// session let go at INFO.
+func TestSessionCloseReasons(t *testing.T) {
+	cfg, err := config.Parse([]byte(`listen = ["tcp://127.0.0.1:0"]
+[services]
+chat = { provider = "local", module = "`+chatModule+`" }
+`), "qtalk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf lockedBuffer
+	ended := make(chan string, 1)
+	srv, err := service.New(cfg,
+		service.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))),
+		service.WithSessionEnded(func(listen string) { ended <- listen }),
+		service.WithListenOptions(
+			transport.WithIdleTimeout(time.Second),
+			transport.WithSessionConfig(&qmux.Config{KeepAlivePeriod: 50 * time.Millisecond, KeepAliveTimeout: 150 * time.Millisecond})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Start(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	hostport := srv.Addrs()[0].String()
+	rawConn := func() net.Conn {
+		c, err := net.Dial("tcp", hostport)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	for i, c := range []struct {
+		name   string
+		run    func()
+		level  string
+		reason string
+		detail string // in the error attribute
+	}{
+		{"peer closed", func() {
+			p, err := talk.Dial(testCtx(t), addrOf(srv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustCall(t, p, "chat:whoami?p=1", nil)
+			p.Close()
+		}, "INFO", "peer closed", ""},
+		{"protocol error", func() {
+			rawConn().Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		}, "WARN", "protocol error", "does not speak qmux"},
+		{"silent peer", func() { rawConn() }, "WARN", "keepalive timeout", "keepalive timeout"},
+		{"idle", func() {
+			// A live peer (its session answers the server's probes)
+			// that makes no call.
+			s, err := transport.Dial(testCtx(t), addrOf(srv), transport.WithSessionConfig(&qmux.Config{KeepAlivePeriod: -1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+		}, "INFO", "idle timeout", "idle timeout"},
+	} {
+		c.run()
+		select {
+		case <-ended:
+		case <-time.After(testTimeout):
+			t.Fatalf("%s: the session did not end", c.name)
+		}
+		recs := buf.records(t)["session closed"]
+		if len(recs) != i+1 {
+			t.Fatalf("%s: %d records of a session closed, want %d", c.name, len(recs), i+1)
+		}
+		rec := recs[i]
+		if rec["level"] != c.level || rec["reason"] != c.reason {
+			t.Errorf("%s: logged at %v with reason %v, want %s and %q: %v", c.name, rec["level"], rec["reason"], c.level, c.reason, rec)
+		}
+		if e, _ := rec["error"].(string); !strings.Contains(e, c.detail) {
+			t.Errorf("%s: error %q, want it to say %q", c.name, e, c.detail)
+		}
+	}
+}
+
+// The reasons of the ends the tests above do not provoke.
+func TestEndReason(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		level  slog.Level
+		reason string
+	}{
+		{nil, slog.LevelInfo, "closed"},
+		{fmt.Errorf("qmux: connection closed by peer: %w", io.EOF), slog.LevelInfo, "peer closed"},
+		{fmt.Errorf("x: %w", qmux.ErrWriteTimeout), slog.LevelWarn, "write timeout"},
+		{qmux.ErrPeerNotReading, slog.LevelWarn, "limit"},
+		{muxquic.ErrKeepAliveTimeout, slog.LevelWarn, "timeout"},
+		{errors.New("read: connection reset"), slog.LevelWarn, "error"},
+	} {
+		if level, reason := service.EndReason(c.err); level != c.level || reason != c.reason {
+			t.Errorf("EndReason(%v) = %v, %q; want %v, %q", c.err, level, reason, c.level, c.reason)
+		}
 	}
 }
