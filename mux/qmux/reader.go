@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"syscall"
 
 	"github.com/qtalkkit/qtalk/mux"
 )
@@ -28,10 +29,7 @@ func (s *Session) readLoop() {
 func (s *Session) readMessage() error {
 	typ, err := s.in.readByte()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("qmux: connection closed by peer: %w", err)
-		}
-		return fmt.Errorf("qmux: read: %w", err)
+		return readError(err)
 	}
 	n := headerLen(typ)
 	if n == 0 && s.received.Load() == 0 {
@@ -92,6 +90,19 @@ func (e *ForeignError) Error() string {
 
 // Is makes a ForeignError match mux.ErrProtocol.
 func (e *ForeignError) Is(target error) bool { return target == mux.ErrProtocol }
+
+// readError describes a failed read between messages. As for a write
+// (writeError), a peer that went away, closing its end or resetting it,
+// ended the session with an error matching io.EOF.
+func readError(err error) error {
+	switch {
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("qmux: connection closed by peer: %w", err)
+	case errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("qmux: connection closed by peer: %w", errors.Join(io.EOF, err))
+	}
+	return fmt.Errorf("qmux: read: %w", err)
+}
 
 // truncated wraps an error met in the middle of a message.
 func truncated(err error) error {

@@ -118,13 +118,15 @@ func TestSteadyStateAllocations(t *testing.T) {
 // However the peer's hang-up is noticed, by the reader or the writer,
 // Wait reports it as the end of the stream.
 func TestPeerHangUpIsEOF(t *testing.T) {
-	for _, err := range []error{io.EOF, writeError(syscall.EPIPE), writeError(syscall.ECONNRESET), writeError(io.ErrClosedPipe)} {
+	for _, err := range []error{io.EOF, writeError(syscall.EPIPE), writeError(syscall.ECONNRESET), writeError(io.ErrClosedPipe), readError(syscall.ECONNRESET)} {
 		if !errors.Is(err, io.EOF) {
 			t.Errorf("%v does not match io.EOF", err)
 		}
 	}
-	if err := writeError(syscall.ENOSPC); errors.Is(err, io.EOF) {
-		t.Errorf("%v matches io.EOF", err)
+	for _, err := range []error{writeError(syscall.ENOSPC), readError(syscall.ETIMEDOUT)} {
+		if errors.Is(err, io.EOF) {
+			t.Errorf("%v matches io.EOF", err)
+		}
 	}
 	for range 20 {
 		a, b := newPair(t, nil)
