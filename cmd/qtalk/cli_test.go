@@ -391,7 +391,15 @@ func TestLogFormat(t *testing.T) {
 		qtalk(t, "", "call", s.tcp, "echo:echo", "1").want(t, 0, "call")
 		s.waitLog(t, `^\[.* INFO session/\d+\] session opened remote=127\.0\.0\.1:\d+ listener=1$`)
 		s.waitLog(t, `^\[.* DEBUG session/\d+\] call selector=echo:echo code=ok continued=false duration=\S+$`)
-		s.waitLog(t, `^\[.* INFO session/\d+\] session closed duration=\S+$`)
+		s.waitLog(t, `^\[.* INFO session/\d+\] session closed reason="peer closed" duration=\S+ error=".*EOF"$`)
+		// A protocol error is logged with its detail, at WARN.
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.tcp, "tcp://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+		s.waitLog(t, `^\[.* WARN session/\d+\] session closed reason="protocol error" duration=\S+ error=".*does not speak qmux: its first bytes are .*GET / HTTP/1.1.*"$`)
 	})
 	t.Run("json", func(t *testing.T) {
 		s := serve(t, "--log-format", "json")
@@ -410,8 +418,8 @@ func TestLogFormat(t *testing.T) {
 			t.Fatalf("log line %q: %v", line, err)
 		}
 		d, _ := rec["duration"].(string)
-		if _, err := time.ParseDuration(d); err != nil || rec["type"] != "session" {
-			t.Errorf("session closed record %v, want type session and a duration as text (%v)", rec, err)
+		if _, err := time.ParseDuration(d); err != nil || rec["type"] != "session" || rec["reason"] != "peer closed" {
+			t.Errorf("session closed record %v, want type session, reason peer closed and a duration as text (%v)", rec, err)
 		}
 	})
 }

@@ -128,7 +128,7 @@ func TestServeOneServer(t *testing.T) {
 			`^\[.* INFO listener/2\] listening addr=ws://127\.0\.0\.1:\d+/qtalk$`,
 			`^\[.* INFO session/\d+\] session opened remote=127\.0\.0\.1:\d+ listener=1$`,
 			`^\[.* DEBUG session/\d+\] call selector="check:echo\?x=1" code=ok continued=false duration=\S+$`,
-			`^\[.* INFO session/\d+\] session closed duration=\S+$`,
+			`^\[.* INFO session/\d+\] session closed reason="peer closed" duration=\S+ error=".*EOF"$`,
 		} {
 			s.waitLog(t, re)
 		}
