@@ -40,11 +40,18 @@ const (
 // The schemes of the providers whose endpoints DNS gives:
 // "dns://name:port" (A and AAAA records, each address an endpoint at
 // port) and "dns+srv://_service._proto.name" (SRV records: targets,
-// ports, priorities and weights). Their endpoints are dialed over TCP.
+// ports, priorities and weights). Their endpoints are dialed with the
+// service's Scheme, one of DNSSchemes.
 const (
 	SchemeDNS    = "dns"
 	SchemeDNSSRV = "dns+srv"
 )
+
+// DNSSchemes are the transports a DNS provider's endpoints may be dialed
+// with (the service's scheme), the default first. Over tls and quic the
+// name the upstream's certificate must hold is the SRV target, or the
+// name of a dns:// provider.
+var DNSSchemes = []string{"tcp", "tls", "quic"}
 
 // When a process service's child starts: at the first call or
 // subscription (the default), or when the server starts.
@@ -225,6 +232,10 @@ type Service struct {
 	// less than MinResolveWait (a ResolveEvery below that is kept).
 	ResolveEvery time.Duration
 
+	// Scheme is the transport a DNS provider's endpoints are dialed with,
+	// one of DNSSchemes ("tcp" by default); "" for other providers.
+	Scheme string
+
 	// HealthEvery is how often each endpoint of a provider of many is
 	// pinged (qtalk:ping, bounded by the same time); a failed ping counts
 	// as a failure for the endpoint's breaker. 0 turns the checks off;
@@ -347,7 +358,7 @@ func (s *Service) KeyLine(key string) int {
 func (s *Service) SameBackend(t *Service) bool {
 	return s.Name == t.Name && s.Provider == t.Provider && s.Module == t.Module &&
 		s.Process == t.Process && s.Service == t.Service && s.TLS == t.TLS && reflect.DeepEqual(s.Options, t.Options) &&
-		s.Balance == t.Balance && s.HashParam == t.HashParam && s.ResolveEvery == t.ResolveEvery &&
+		s.Balance == t.Balance && s.HashParam == t.HashParam && s.ResolveEvery == t.ResolveEvery && s.Scheme == t.Scheme &&
 		s.HealthEvery == t.HealthEvery && (!s.Many() || s.Breaker == t.Breaker)
 }
 

@@ -166,6 +166,8 @@ func TestParseErrors(t *testing.T) {
 		{"hash no param", "[services.g]\nprovider = \"dns://h:1\"\nbalance = \"hash\"", 3, "services.g.balance", "needs hash_param"},
 		{"param no hash", "[services.g]\nprovider = \"dns://h:1\"\nhash_param = \"user\"", 3, "services.g.hash_param", "is for balance"},
 		{"resolve not dns", "[services.g]\nprovider = \"tcp://h:1\"\nresolve_every = \"1s\"", 3, "services.g.resolve_every", "only DNS providers"},
+		{"scheme not dns", "[services.g]\nprovider = \"tcp://h:1\"\nscheme = \"tls\"", 3, "services.g.scheme", "only DNS providers"},
+		{"unknown scheme", "[services.g]\nprovider = \"dns://h:1\"\nscheme = \"ws\"", 3, "services.g.scheme", `unknown scheme "ws" (want one of tcp, tls, quic)`},
 		{"local balance", "[services.chat]\nprovider = \"local\"\nmodule = \"m\"\nbalance = \"hash\"", 4, "services.chat.balance", "only upstream services"},
 		{"provider tls differs", "[services.a]\nprovider = \"tls://h:1\"\nca = \"a.pem\"\n[services.b]\nprovider = \"tls://h:1\"", 4, "services.b", "differ from those of service \"a\""},
 	} {
@@ -258,7 +260,7 @@ func TestParseEndpoints(t *testing.T) {
 [services]
 list = { provider = ["tcp://a:1!up", "tcp://b:2"], balance = "least_outstanding" }
 dns = { provider = "dns://guild.example:4242", balance = "hash", hash_param = "user", health_every = "0s" }
-srv = { provider = "dns+srv://_qtalk._tcp.guild.example", resolve_every = "30s", health_every = "1s" }
+srv = { provider = "dns+srv://_qtalk._tcp.guild.example", resolve_every = "30s", health_every = "1s", scheme = "tls" }
 one = { provider = ["tcp://c:3"] }
 `), "q.toml")
 	if err != nil {
@@ -266,14 +268,14 @@ one = { provider = ["tcp://c:3"] }
 	}
 	list, dns, srv, one := cfg.Services["list"], cfg.Services["dns"], cfg.Services["srv"], cfg.Services["one"]
 	if !slices.Equal(list.Endpoints, []string{"tcp://a:1", "tcp://b:2"}) || list.Provider != "tcp://a:1, tcp://b:2" || list.Service != "up" ||
-		list.Balance != config.BalanceLeastOutstanding || list.HealthEvery != config.DefaultHealthEvery || list.ResolveEvery != 0 || !list.Many() {
+		list.Balance != config.BalanceLeastOutstanding || list.HealthEvery != config.DefaultHealthEvery || list.ResolveEvery != 0 || !list.Many() || list.Scheme != "" {
 		t.Errorf("list = %+v", list)
 	}
 	if dns.Provider != "dns://guild.example:4242" || dns.Balance != config.BalanceHash || dns.HashParam != "user" ||
-		dns.ResolveEvery != config.DefaultResolveEvery || dns.HealthEvery != 0 || !dns.Many() {
+		dns.ResolveEvery != config.DefaultResolveEvery || dns.HealthEvery != 0 || !dns.Many() || dns.Scheme != "tcp" {
 		t.Errorf("dns = %+v", dns)
 	}
-	if srv.ResolveEvery != 30*time.Second || srv.HealthEvery != time.Second || !srv.Many() {
+	if srv.ResolveEvery != 30*time.Second || srv.HealthEvery != time.Second || !srv.Many() || srv.Scheme != "tls" {
 		t.Errorf("srv = %+v", srv)
 	}
 	if one.Provider != "tcp://c:3" || one.Endpoints != nil || one.Many() || one.HealthEvery != 0 {

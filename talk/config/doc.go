@@ -45,7 +45,9 @@
 // An upstream's provider may also be a list of addresses, or a DNS name:
 // "dns://name:port" (each A or AAAA record an endpoint at port) or
 // "dns+srv://_service._proto.name" (each SRV target at its port, by
-// priority and weight), dialed over TCP:
+// priority and weight), dialed over TCP, or over the transport of scheme:
+// "tls" or "quic", the upstream's certificate checked for the SRV target
+// (or the dns:// name) against the service's ca, or the system's roots:
 //
 //	guild = { provider = "dns+srv://_qtalk._tcp.guild.internal", balance = "hash", hash_param = "user" }
 //

@@ -30,5 +30,5 @@ provider = "tcp://guild.example.net:4242"
 timout = "5s"
 `), "qtalk.toml")
 	fmt.Println(err)
-	// Output: qtalk.toml:4: services.guild.timout: unknown key (want one of provider, src, module, options, service, host, timeout, retries, idempotent, fallback, breaker, cert, key, ca, allow, file, start, stop_timeout, ping_interval, ping_timeout, balance, hash_param, resolve_every, health_every)
+	// Output: qtalk.toml:4: services.guild.timout: unknown key (want one of provider, src, module, options, service, host, timeout, retries, idempotent, fallback, breaker, cert, key, ca, allow, file, start, stop_timeout, ping_interval, ping_timeout, balance, hash_param, resolve_every, health_every, scheme)
 }

@@ -436,7 +436,7 @@ func checkModule(name string) error {
 }
 
 // upstreamOnly are the keys of upstream services only.
-var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker", "cert", "key", "ca", "balance", "hash_param", "resolve_every", "health_every"}
+var upstreamOnly = []string{"service", "host", "timeout", "retries", "idempotent", "breaker", "cert", "key", "ca", "balance", "hash_param", "resolve_every", "health_every", "scheme"}
 
 // processOnly are the keys of process services only.
 var processOnly = []string{"start", "stop_timeout", "ping_interval", "ping_timeout"}
@@ -477,6 +477,10 @@ func (p *parser) service(e entry) (*Service, error) {
 			}
 		case "resolve_every":
 			s.ResolveEvery, err = p.duration(e, time.Millisecond)
+		case "scheme":
+			if s.Scheme, err = p.str(e); err == nil && !slices.Contains(DNSSchemes, s.Scheme) {
+				err = p.fail(e, "unknown scheme %q (want one of %s)", s.Scheme, strings.Join(DNSSchemes, ", "))
+			}
 		case "health_every":
 			if s.HealthEvery, err = p.duration(e, 0); err == nil && s.HealthEvery > 0 && s.HealthEvery < time.Millisecond {
 				err = p.fail(e, "%s is less than 1ms (0 turns the checks off)", s.HealthEvery)
@@ -543,7 +547,7 @@ func (p *parser) service(e entry) (*Service, error) {
 				s.Options = map[string]any{"file": file}
 			}
 		default:
-			err = p.unknown(e, "provider", "src", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file", "start", "stop_timeout", "ping_interval", "ping_timeout", "balance", "hash_param", "resolve_every", "health_every")
+			err = p.unknown(e, "provider", "src", "module", "options", "service", "host", "timeout", "retries", "idempotent", "fallback", "breaker", "cert", "key", "ca", "allow", "file", "start", "stop_timeout", "ping_interval", "ping_timeout", "balance", "hash_param", "resolve_every", "health_every", "scheme")
 		}
 		if err != nil {
 			return nil, err
@@ -642,10 +646,15 @@ func (p *parser) endpoints(s *Service, set map[string]entry) error {
 		if err := checkDNSProvider(s.Provider); err != nil {
 			return p.fail(set["provider"], "bad provider: %w", err)
 		}
+		if s.Scheme == "" {
+			s.Scheme = DNSSchemes[0]
+		}
 		return nil
 	}
-	if _, ok := set["resolve_every"]; ok {
-		return p.fail(set["resolve_every"], "only DNS providers (dns://, dns+srv://) take resolve_every")
+	for _, key := range []string{"resolve_every", "scheme"} {
+		if _, ok := set[key]; ok {
+			return p.fail(set[key], "only DNS providers (dns://, dns+srv://) take %s", key)
+		}
 	}
 	addrs := s.Endpoints
 	if addrs == nil {

@@ -67,7 +67,10 @@
 // weights), resolved again when the smallest TTL of the answer's records
 // runs out (at least 1s), or after resolve_every if that comes first
 // (WithResolver sets the net.Resolver whose Dial reaches the name
-// servers; the lookups are the Go resolver's, which reads the TTLs). Each endpoint has its own pool (one session) and
+// servers; the lookups are the Go resolver's, which reads the TTLs).
+// A DNS provider's endpoints are dialed with its scheme (tcp, tls or
+// quic); over TLS the certificate must hold the SRV target, or the
+// dns:// name. Each endpoint has its own pool (one session) and
 // breaker, and is pinged every health_every; a call goes to an endpoint
 // of the lowest SRV priority that is neither ejected nor down, by the
 // policy balance: round_robin (by SRV weight), least_outstanding, or

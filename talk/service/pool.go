@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"sync"
 	"time"
@@ -29,6 +30,11 @@ type pool struct {
 	ctx    context.Context // ends when the pool or its provider is closed
 	cancel context.CancelFunc
 	wake   chan struct{} // asks the loop to dial now; buffered
+
+	// serverName, if not "", is the name the upstream's certificate must
+	// hold: an endpoint of a DNS provider over TLS, whose address is an IP
+	// address. Set before the pool starts.
+	serverName string
 
 	mu         sync.Mutex
 	started    bool                 // guarded by mu; the loop runs
@@ -234,8 +240,18 @@ func (p *pool) dial() (*talk.Peer, error) {
 	if p.proc != nil {
 		return p.proc.dial(ctx, opts...)
 	}
+	var tlsConfig *tls.Config
 	if p.certs != nil {
-		opts = append(opts, talk.WithTransportOptions(transport.WithTLSConfig(p.certs.ClientConfig())))
+		tlsConfig = p.certs.ClientConfig()
+	}
+	if p.serverName != "" {
+		if tlsConfig == nil {
+			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tlsConfig.ServerName = p.serverName
+	}
+	if tlsConfig != nil {
+		opts = append(opts, talk.WithTransportOptions(transport.WithTLSConfig(tlsConfig)))
 	}
 	return talk.Dial(ctx, p.addr, opts...)
 }

@@ -72,8 +72,8 @@ func providerKey(sc *config.Service) string {
 		key += fmt.Sprintf(" cert=%q key=%q ca=%q", sc.TLS.Cert, sc.TLS.Key, sc.TLS.CA)
 	}
 	if sc.Many() {
-		key += fmt.Sprintf(" balance=%s/%s resolve=%s health=%s breaker=%d/%s",
-			sc.Balance, sc.HashParam, sc.ResolveEvery, sc.HealthEvery, sc.Breaker.Failures, sc.Breaker.Cooldown)
+		key += fmt.Sprintf(" balance=%s/%s resolve=%s health=%s breaker=%d/%s scheme=%s",
+			sc.Balance, sc.HashParam, sc.ResolveEvery, sc.HealthEvery, sc.Breaker.Failures, sc.Breaker.Cooldown, sc.Scheme)
 	}
 	return key
 }
@@ -90,7 +90,7 @@ func newProvider(srv *Server, sc *config.Service) (*provider, error) {
 	}
 	p.ctx, p.cancel = context.WithCancel(srv.ctx)
 	if config.IsDNSProvider(sc.Provider) {
-		p.resolver = newResolver(sc.Provider, srv.resolver)
+		p.resolver = newResolver(sc.Provider, sc.Scheme, srv.resolver)
 		return p, nil
 	}
 	addrs := sc.Endpoints
@@ -106,7 +106,9 @@ func newProvider(srv *Server, sc *config.Service) (*provider, error) {
 }
 
 func (p *provider) newEndpoint(t target) *endpoint {
-	e := &endpoint{addr: t.addr, pool: newPool(p.srv, t.addr, p.certs, p.ctx), priority: t.priority, weight: max(int(t.weight), 1)}
+	pl := newPool(p.srv, t.addr, p.certs, p.ctx)
+	pl.serverName = t.serverName
+	e := &endpoint{addr: t.addr, pool: pl, priority: t.priority, weight: max(int(t.weight), 1)}
 	e.breaker = &breaker{now: func() time.Time { return (*p.srv.now.Load())() }}
 	if p.sc.Many() {
 		e.breaker.threshold, e.breaker.cooldown = p.sc.Breaker.Failures, p.sc.Breaker.Cooldown

@@ -24,9 +24,10 @@ var ErrNoRecords = errors.New("service: no DNS records")
 
 // A target is an endpoint as DNS gives it.
 type target struct {
-	addr     string // "tcp://ip:port"
-	priority uint16 // of its SRV record
-	weight   uint16 // of its SRV record
+	addr       string // "scheme://ip:port"
+	serverName string // over TLS (tls, quic): the name the certificate must hold; "" for tcp
+	priority   uint16 // of its SRV record
+	weight     uint16 // of its SRV record
 }
 
 // A resolver finds the endpoints of a DNS provider, and how long the
@@ -40,11 +41,12 @@ type target struct {
 // resolve loop), and the net.Resolver is its own: the answers it sees
 // are those of its lookup.
 type resolver struct {
-	srv  bool   // SRV records, or A and AAAA
-	name string // the name looked up
-	port uint16 // of A and AAAA records
-	net  *net.Resolver
-	base func(ctx context.Context, network, address string) (net.Conn, error) // dials the name servers
+	srv    bool   // SRV records, or A and AAAA
+	name   string // the name looked up
+	port   uint16 // of A and AAAA records
+	scheme string // of the endpoints' addresses
+	net    *net.Resolver
+	base   func(ctx context.Context, network, address string) (net.Conn, error) // dials the name servers
 
 	mu     sync.Mutex
 	ttl    uint32 // guarded by mu; the smallest TTL seen since the lookup began
@@ -52,12 +54,12 @@ type resolver struct {
 }
 
 // newResolver returns the resolver of provider, checked by package
-// config, which dials the name servers as r does (nil for
-// net.DefaultResolver).
-func newResolver(provider string, r *net.Resolver) *resolver {
-	scheme, rest, _ := strings.Cut(provider, "://")
-	res := &resolver{name: rest}
-	if scheme == config.SchemeDNSSRV {
+// config, whose endpoints are dialed with scheme (config.DNSSchemes), and
+// which dials the name servers as r does (nil for net.DefaultResolver).
+func newResolver(provider, scheme string, r *net.Resolver) *resolver {
+	kind, rest, _ := strings.Cut(provider, "://")
+	res := &resolver{name: rest, scheme: scheme}
+	if kind == config.SchemeDNSSRV {
 		res.srv = true
 	} else {
 		host, port, _ := net.SplitHostPort(rest)
@@ -99,7 +101,7 @@ func (r *resolver) targets(ctx context.Context) ([]target, error) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrNoRecords, r.name, err)
 		}
 		for _, ip := range ips {
-			ts = append(ts, target{addr: "tcp://" + netip.AddrPortFrom(ip.Unmap(), r.port).String()})
+			ts = append(ts, r.target(ip, r.port, r.name))
 		}
 	} else {
 		_, srvs, err := r.net.LookupSRV(ctx, "", "", r.name)
@@ -115,7 +117,9 @@ func (r *resolver) targets(ctx context.Context) ([]target, error) {
 				return nil, fmt.Errorf("%w: %s, target of %s: %w", ErrNoRecords, s.Target, r.name, err)
 			}
 			for _, ip := range ips {
-				ts = append(ts, target{addr: "tcp://" + netip.AddrPortFrom(ip.Unmap(), s.Port).String(), priority: s.Priority, weight: s.Weight})
+				t := r.target(ip, s.Port, s.Target)
+				t.priority, t.weight = s.Priority, s.Weight
+				ts = append(ts, t)
 			}
 		}
 	}
@@ -124,6 +128,16 @@ func (r *resolver) targets(ctx context.Context) ([]target, error) {
 	}
 	slices.SortFunc(ts, func(a, b target) int { return strings.Compare(a.addr, b.addr) })
 	return slices.CompactFunc(ts, func(a, b target) bool { return a.addr == b.addr }), nil
+}
+
+// target returns the endpoint at ip and port, whose records are those
+// of name.
+func (r *resolver) target(ip netip.Addr, port uint16, name string) target {
+	t := target{addr: r.scheme + "://" + netip.AddrPortFrom(ip.Unmap(), port).String()}
+	if r.scheme != "tcp" {
+		t.serverName = strings.TrimSuffix(name, ".")
+	}
+	return t
 }
 
 // resolveWait is how long to wait before resolving again: every, or the
