@@ -1,172 +1,28 @@
 package service_test
 
 import (
-	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/internal/modproxy"
 	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk/service"
 )
 
-// The versions the file module proxy of the tests serves.
-const (
-	helloModule  = "example.test/hello"
-	qtalkModule  = "github.com/qtalkkit/qtalk"
-	qtalkVersion = "v0.0.0-local"
-)
-
-// helloMain is the program of example.test/hello: it serves
-// hello:greet over stdio with qtalk.
-const helloMain = `package main
-
-import (
-	"context"
-
-	"github.com/qtalkkit/qtalk/rpc"
-	"github.com/qtalkkit/qtalk/talk"
-)
-
-func main() {
-	rt := talk.NewRouter()
-	rt.HandleFunc("hello:greet", func(r rpc.Responder, c *rpc.Call) {
-		var name string
-		if err := c.Receive(&name); err != nil {
-			r.Error(err)
-			return
-		}
-		r.Return("hello " + name + " from VERSION")
-	})
-	p, err := talk.Dial(context.Background(), "stdio:", talk.WithHandler(rt))
-	if err != nil {
-		panic(err)
-	}
-	<-p.Context().Done()
-}
-`
-
-// moduleRoot returns the directory of this checkout's go.mod.
-func moduleRoot(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(file)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above", file)
-		}
-		dir = parent
-	}
-}
-
-// addModule writes module@version to the file module proxy at proxy:
-// its go.mod, its files (by name in the module) and its listing.
-func addModule(t *testing.T, proxy, module, version, gomod string, files map[string][]byte) {
-	dir := filepath.Join(proxy, filepath.FromSlash(module), "@v")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, data []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list, _ := os.ReadFile(filepath.Join(dir, "list"))
-	write("list", append(list, version+"\n"...))
-	write(version+".info", fmt.Appendf(nil, `{"Version":%q,"Time":"2026-01-01T00:00:00Z"}`, version))
-	write(version+".mod", []byte(gomod))
-	f, err := os.Create(filepath.Join(dir, version+".zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	files["go.mod"] = []byte(gomod)
-	for name, data := range files {
-		w, err := zw.Create(module + "@" + version + "/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-}
-
-// qtalkFiles returns the Go files of this checkout's module (and the
-// files they embed), by name in the module: the nested modules, tests
-// and web sources left out.
-func qtalkFiles(t *testing.T, root string) map[string][]byte {
-	files := map[string][]byte{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			if rel == "." {
-				return nil
-			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil || strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "js" || d.Name() == "testdata" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(rel, "_test.go") || !strings.HasSuffix(rel, ".go") && !strings.Contains(rel, "static") {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		files[filepath.ToSlash(rel)] = data
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
 // srcEnv sets up a file module proxy serving example.test/hello at
 // v1.0.0 and v1.0.1 (which does not compile), with qtalk from this
-// checkout, and the go command's environment to build from it alone:
-// the other modules come from the module cache, as a proxy too.
+// checkout, and the go command's environment to build from it alone.
 func srcEnv(t *testing.T) {
-	root := moduleRoot(t)
-	proxy := t.TempDir()
-	qmod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addModule(t, proxy, qtalkModule, qtalkVersion, string(qmod), qtalkFiles(t, root))
-	// The hello module requires what qtalk requires, so that its go.mod
-	// is complete.
-	requires := strings.SplitN(string(qmod), "require", 2)[1]
-	gomod := fmt.Sprintf("module %s\n\ngo 1.26.0\n\nrequire %s %s\n\nrequire%s", helloModule, qtalkModule, qtalkVersion, requires)
-	addModule(t, proxy, helloModule, "v1.0.0", gomod, map[string][]byte{"main.go": []byte(strings.Replace(helloMain, "VERSION", "v1.0.0", 1))})
-	addModule(t, proxy, helloModule, "v1.0.1", gomod, map[string][]byte{"main.go": []byte("package main\n\nfunc main() { undefined() }\n")})
-
-	modcache := os.Getenv("GOMODCACHE")
-	if modcache == "" {
-		modcache = filepath.Join(os.Getenv("HOME"), "go", "pkg", "mod")
-		if gp := os.Getenv("GOPATH"); gp != "" {
-			modcache = filepath.Join(filepath.SplitList(gp)[0], "pkg", "mod")
-		}
-	}
-	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(modcache, "cache", "download")))
-	t.Setenv("GOMODCACHE", t.TempDir())
-	t.Setenv("GOFLAGS", "-modcacherw")
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOTOOLCHAIN", "local")
+	proxy := modproxy.New(t)
+	proxy.AddHello(t, "v1.0.0", false)
+	proxy.AddHello(t, "v1.0.1", true)
+	proxy.Setenv(t)
 }
 
 // A service from source is built from its module at its version, with
@@ -223,7 +79,7 @@ broken = { src = "example.test/hello@v1.0.1", service = "hello" }
 		t.Errorf("built again: %d builds", n)
 	}
 	var src service.SourceInfo
-	want := service.SourceInfo{Service: "hello", Module: helloModule, Version: "v1.0.0", Origin: service.OriginSrc}
+	want := service.SourceInfo{Service: "hello", Module: modproxy.HelloModule, Version: "v1.0.0", Origin: service.OriginSrc}
 	if _, err := p2.Call(ctx, service.LabelSource, "hello", &src); err != nil || src != want {
 		t.Errorf("%s hello = %+v, %v; want %+v", service.LabelSource, src, err, want)
 	}
