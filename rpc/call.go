@@ -36,6 +36,8 @@ type Call struct {
 	ended   bool // the client ended its stream
 	oneWay  bool // the header was a MESSAGE: one-way messages follow
 	legacy  bool // the call is in the older framing (legacy.go)
+	takesZ  bool // the client said it takes compressed values
+	zmin    int  // the threshold of compressing the server's values; 0 for none
 
 	// The background read that notices the client cancelling or closing
 	// the call. It only runs while the handler is not reading and someone
@@ -345,7 +347,7 @@ func (c *Call) readRequest(names *nameCache) error {
 	if err != nil {
 		return err
 	}
-	c.Selector, c.FullSelector, c.Metadata = h.selector, h.selector, h.metadata
+	c.Selector, c.FullSelector, c.Metadata, c.takesZ = h.selector, h.selector, h.metadata, h.compress
 	if c.codec, err = codecByName(h.codec); err != nil {
 		return err
 	}
@@ -366,6 +368,12 @@ func (c *Call) readRequest(names *nameCache) error {
 	}
 	if err != nil {
 		return err
+	}
+	if kind == frameCompressed {
+		if p, err = c.fr.inflate(p); err != nil {
+			return err
+		}
+		kind = frameValue
 	}
 	if kind != frameValue {
 		return fmt.Errorf("%w: got frame kind %d, want the arguments", ErrMalformed, kind)

@@ -27,6 +27,8 @@ type Client struct {
 	interceptors []Interceptor    // wrap every call (WithInterceptors)
 	legacy       bool             // calls in the older framing (WithLegacyFraming)
 	openRetries  int              // refused opens a call retries (WithOpenRetries)
+	compressMin  int              // WithCompression's threshold; 0 without it
+	peerTakes    atomic.Bool      // the server said it takes compressed values (flagCompress)
 
 	sendMu  sync.Mutex
 	senders map[senderKey]*sender // guarded by sendMu: the channels of one-way messages
@@ -82,6 +84,20 @@ func WithLegacyFraming() ClientOption {
 // call's ctx.
 func WithOpenRetries(n int) ClientOption {
 	return func(cl *Client) { cl.openRetries = max(n, 0) }
+}
+
+// WithCompression makes the client take compressed values (zstd) and
+// compress its own values whose encoding has min bytes or more (0 selects
+// DefaultCompressMin), where the server takes them too: the client says
+// so in every call header, and compresses the values it sends on a call
+// once that call's reply said the server takes them, and its arguments
+// once any reply on the session said so. The server compresses its
+// values from its own threshold (Server.CompressMin). A decompressed
+// value is bound by the frame limit (WithMaxFrameSize) as any value is.
+// WithCallCompression turns it on or off for one call. See spec/rpc.md,
+// section 13.
+func WithCompression(min int) ClientOption {
+	return func(cl *Client) { cl.compressMin = budget(min, DefaultCompressMin) }
 }
 
 // NewClient returns a client that calls over sess.
@@ -151,9 +167,31 @@ func (c *Client) Session() mux.Session { return c.sess }
 // CallOption sets per-call options.
 type CallOption func(*callHeader)
 
-// WithMetadata adds metadata to a call.
+// WithMetadata adds metadata to a call. The key "qtalk-compress" is
+// reserved for compression (WithCompression) and not sent.
 func WithMetadata(md Metadata) CallOption {
 	return func(h *callHeader) { h.metadata = md }
+}
+
+// WithCallCompression turns compression on or off for one call, whatever
+// the client's WithCompression says: on, the call's values are compressed
+// as WithCompression describes (from DefaultCompressMin bytes if the
+// client has no threshold of its own); off, the client neither sends nor
+// takes compressed values on it.
+func WithCallCompression(on bool) CallOption {
+	return func(h *callHeader) { h.compress = on }
+}
+
+// compressMinOf returns the threshold of compression on a call with
+// header h, 0 for none.
+func (c *Client) compressMinOf(h *callHeader) int {
+	switch {
+	case !h.compress || c.legacy:
+		return 0
+	case c.compressMin > 0:
+		return c.compressMin
+	}
+	return DefaultCompressMin
 }
 
 // Call calls selector with args and decodes the reply value into reply (a
@@ -175,7 +213,7 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 // call is Call without the interceptors.
 func (c *Client) call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
 	r := &Response{codec: c.codec, ctx: ctx}
-	r.h = callHeader{selector: selector, codec: c.codec.Name()}
+	r.h = callHeader{selector: selector, codec: c.codec.Name(), compress: c.compressMin > 0}
 	if d, ok := ctx.Deadline(); ok {
 		r.h.timeout = max(time.Until(d), 1)
 	}
@@ -183,6 +221,8 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 		o(&r.h)
 	}
 	var refusedOpens *backoff.Backoff // made at the first refused open
+	zmin := c.compressMinOf(&r.h)
+	r.h.compress = zmin > 0
 	for attempts := 0; ; {
 		ch, pooled, err := c.channel(ctx)
 		if err != nil {
@@ -194,7 +234,11 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 			return nil, callError(ctx, err)
 		}
 		r.ch = ch
-		r.fr = frameReader{r: ch, maxSize: c.maxFrameSize, legacy: c.legacy}
+		r.fr = frameReader{r: ch, maxSize: c.maxFrameSize, legacy: c.legacy, compressed: zmin > 0}
+		r.zmin = 0
+		if zmin > 0 && c.peerTakes.Load() {
+			r.zmin = zmin // the arguments too
+		}
 		if ctx.Done() != nil {
 			r.stop = context.AfterFunc(ctx, func() {
 				if r.raw.Load() || c.legacy {
@@ -205,6 +249,10 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 			})
 		}
 		err = r.call(&r.h, args, reply)
+		if r.peerTakes {
+			r.zmin = zmin
+			c.peerTakes.Store(true)
+		}
 		if r.stop != nil && !r.Continue && !r.stop() {
 			// ctx ended during the call: report that, whatever came back.
 			err = ctx.Err()
@@ -254,7 +302,7 @@ func (c *Client) refusedOpen(ctx context.Context, b **backoff.Backoff, err error
 
 // reset readies r for another attempt of its call on a new channel.
 func (r *Response) reset() {
-	r.closed, r.sent, r.Continue, r.stop = false, false, false, nil
+	r.closed, r.sent, r.Continue, r.stop, r.peerTakes = false, false, false, nil, false
 }
 
 // isRefused reports whether err is a reply refusing the call unprocessed.
@@ -292,7 +340,7 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 	}
 	w := newFrameWriter()
 	w.call(h)
-	if err := w.value(r.codec, args); err != nil {
+	if err := w.value(r.codec, args, r.zmin); err != nil {
 		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s arguments: %w", r.codec.Name(), err)
 	}
@@ -313,14 +361,15 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 	if kind != frameReply {
 		return fmt.Errorf("%w: got frame kind %d, want a reply header", ErrMalformed, kind)
 	}
-	cont, rerr, err := parseReplyHeader(p)
+	flags, rerr, err := parseReplyHeader(p)
 	switch {
 	case err != nil:
 		return err
 	case rerr != nil:
 		return rerr
 	}
-	r.Continue = cont
+	r.Continue = flags&flagContinue != 0
+	r.peerTakes = flags&flagCompress != 0 && h.compress
 	if err := receive(&r.fr, r.codec, reply); err != nil {
 		if err == io.EOF || err == errEndOfStream {
 			return fmt.Errorf("%w: reply header without a value", ErrMalformed)
@@ -345,6 +394,9 @@ type Response struct {
 	raw    atomic.Bool // Conn was called: the channel carries raw bytes
 	sent   bool        // some of the call reached the channel
 	closed bool
+
+	zmin      int  // the threshold of compressing the values sent; 0 for none
+	peerTakes bool // the reply said the server takes compressed values
 }
 
 // Receive decodes the next value the server sent into v (a pointer, or
@@ -388,6 +440,11 @@ func receive(fr *frameReader, c Codec, v any) error {
 	switch kind {
 	case frameValue:
 		return decodeValue(c, p, v)
+	case frameCompressed:
+		if p, err = fr.inflate(p); err != nil {
+			return err
+		}
+		return decodeValue(c, p, v)
 	case frameEnd:
 		return errEndOfStream
 	case frameError, frameCancel:
@@ -408,7 +465,7 @@ func (r *Response) Send(v any) error {
 	if r.fr.legacy {
 		return writeLegacyValue(r.ch, r.codec, v)
 	}
-	return writeValue(r.ch, r.codec, v)
+	return writeValue(r.ch, r.codec, v, r.zmin)
 }
 
 // CloseSend tells the server that no more values follow: its Receive

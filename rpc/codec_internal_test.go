@@ -59,7 +59,7 @@ func TestSendByteStringMatchesCodec(t *testing.T) {
 		}
 		want = finishFrame(want, 0)
 		var w recordingChannel
-		if err := writeValue(&w, CBOR, p); err != nil {
+		if err := writeValue(&w, CBOR, p, 0); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(w.Bytes(), want) {
@@ -144,7 +144,7 @@ func TestBytesCodecDirectPaths(t *testing.T) {
 	}
 	want = finishFrame(want, 0)
 	var w recordingChannel
-	if err := writeValue(&w, lengthCodec{}, p); err != nil {
+	if err := writeValue(&w, lengthCodec{}, p, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(w.Bytes(), want) || w.writes != 2 {

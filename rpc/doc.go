@@ -121,13 +121,25 @@
 // # Codecs
 //
 // Values are encoded with the client's Codec, which the call names on the
-// wire, and the server answers in kind. CBOR (the default) and JSON are
-// built in; RegisterCodec makes another available to servers. A call in a
+// wire, and the server answers in kind. CBOR (the default), JSON,
+// Msgpack and Protobuf are built in; RegisterCodec makes another
+// available to servers. A call in a
 // codec the server does not know fails with CodeUnimplemented, and
 // arguments that do not decode into the handler's type fail with
 // CodeInvalidArgument. A codec may implement optional interfaces:
 // ArrayCodec for Call.ReceiveArgs, and BytesCodec, with which long byte
 // slices cross without being copied through a frame buffer.
+//
+// # Compression
+//
+// Values of at least a threshold of bytes may travel compressed with zstd
+// between a client and a server that both take them (spec/rpc.md,
+// section 13): a client with WithCompression says so in its calls, a
+// Server (unless its CompressMin is negative) answers that it does too,
+// and from then on both compress. Per call, WithCallCompression turns it
+// on or off. A compressed value declares its length, which is held to the
+// frame limit before anything is allocated, and decompressing stops past
+// it.
 //
 // # The older framing
 //

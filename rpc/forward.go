@@ -192,7 +192,9 @@ type forwarder struct {
 // returns the continue flag of a successful reply.
 func (f *forwarder) start(upstream mux.Session, ahead *Client, selector string) (cont bool, err error) {
 	c := f.c
-	h := callHeader{selector: selector, codec: c.codec.Name(), metadata: c.Metadata}
+	// The upstream's values reach the client as they are: they may be
+	// compressed if the client takes compressed values.
+	h := callHeader{selector: selector, codec: c.codec.Name(), metadata: c.Metadata, compress: c.takesZ}
 	deadline, ok := f.ctx.Deadline()
 	if cd := c.ctx.deadline; !cd.IsZero() && (!ok || cd.Before(deadline)) {
 		deadline, ok = cd, true
@@ -259,14 +261,20 @@ func (f *forwarder) start(upstream mux.Session, ahead *Client, selector string) 
 		return fail(fmt.Errorf("%w: the upstream sent frame kind %d, want a reply header", ErrMalformed, kind))
 	}
 	f.replyLen = frameHeaderLen + len(p)
-	cont, rerr, err := parseReplyHeader(p)
+	flags, rerr, err := parseReplyHeader(p)
 	switch {
 	case err != nil:
 		return fail(err)
 	case rerr != nil:
 		return fail(rerr)
 	}
-	return cont, nil
+	if flags&flagCompress != 0 && !c.fr.compressed {
+		// The client's values after its arguments reach the upstream as
+		// they are, but its arguments of later calls come here: this
+		// server does not take compressed values, so it does not say so.
+		p[0] &^= flagCompress
+	}
+	return flags&flagContinue != 0, nil
 }
 
 // unavailable reports a failure of the upstream.
@@ -294,7 +302,7 @@ func (f *forwarder) splice(cont bool) error {
 
 	// The reply header, then what the upstream sent after it.
 	reply := f.fr.buf[f.fr.start-f.replyLen : f.fr.start]
-	f.download = frameTracker{maxSize: c.fr.maxSize, allowed: kindBit(frameValue), next: replyNext(cont)}
+	f.download = frameTracker{maxSize: c.fr.maxSize, allowed: valueKinds, next: replyNext(cont)}
 	f.upload = frameTracker{maxSize: c.fr.maxSize, allowed: uploadKinds, next: uploadNext}
 	_, werr := c.ch.Write(reply)
 	var upPending []byte
@@ -515,20 +523,23 @@ type frameTracker struct {
 	nhdr    int    // bytes of hdr read
 	left    uint64 // payload bytes of the current frame to come
 	kind    byte   // the current frame's kind
-	allowed uint8  // the kinds the next frame may have
+	allowed uint16 // the kinds the next frame may have
 	maxSize int
 	// next returns the kinds allowed after a frame of kind, and whether
 	// the frames are over.
-	next func(kind byte) (allowed uint8, ended bool)
+	next func(kind byte) (allowed uint16, ended bool)
 }
 
-func kindBit(kind byte) uint8 { return 1 << kind }
+func kindBit(kind byte) uint16 { return 1 << kind }
+
+// valueKinds are the frames of a value: VALUE, or COMPRESSED.
+const valueKinds = 1<<frameValue | 1<<frameCompressed
 
 // The frames a client sends after its arguments: values, END, then
 // CANCEL at any point, which is its last.
-const uploadKinds = 1<<frameValue | 1<<frameEnd | 1<<frameCancel
+const uploadKinds = valueKinds | 1<<frameEnd | 1<<frameCancel
 
-func uploadNext(kind byte) (uint8, bool) {
+func uploadNext(kind byte) (uint16, bool) {
 	switch kind {
 	case frameEnd:
 		return kindBit(frameCancel), false
@@ -540,12 +551,12 @@ func uploadNext(kind byte) (uint8, bool) {
 
 // replyNext is the frames of the server after its reply header: the reply
 // value, then, if the call continues, values ended by END or ERROR.
-func replyNext(cont bool) func(byte) (uint8, bool) {
-	return func(kind byte) (uint8, bool) {
-		if !cont || kind != frameValue {
+func replyNext(cont bool) func(byte) (uint16, bool) {
+	return func(kind byte) (uint16, bool) {
+		if !cont || kindBit(kind)&valueKinds == 0 {
 			return 0, true
 		}
-		return 1<<frameValue | 1<<frameError | 1<<frameEnd, false
+		return valueKinds | 1<<frameError | 1<<frameEnd, false
 	}
 }
 
@@ -568,7 +579,7 @@ func (t *frameTracker) feed(p []byte) {
 		k := copy(t.hdr[t.nhdr:], p)
 		t.nhdr += k
 		p = p[k:]
-		if t.hdr[0] >= 8 || t.allowed&kindBit(t.hdr[0]) == 0 {
+		if t.hdr[0] > frameCompressed || t.allowed&kindBit(t.hdr[0]) == 0 {
 			t.raw = true
 			return
 		}

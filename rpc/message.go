@@ -57,8 +57,12 @@ func (c *Client) Send(ctx context.Context, selector string, v any) error {
 	if c.legacy {
 		return Errorf(CodeUnimplemented, "rpc: the older framing has no one-way messages")
 	}
+	zmin := 0
+	if c.compressMin > 0 && c.peerTakes.Load() {
+		zmin = c.compressMin
+	}
 	w := newFrameWriter()
-	if err := w.value(c.codec, v); err != nil {
+	if err := w.value(c.codec, v, zmin); err != nil {
 		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s message: %w", c.codec.Name(), err)
 	}
@@ -206,7 +210,12 @@ func (s *sender) failure() error {
 func (s *Server) serveMessages(active *activeCalls, c *Call) {
 	for {
 		kind, p, err := c.fr.next()
-		if err != nil || kind != frameValue {
+		if err == nil && kind == frameCompressed {
+			p, err = c.fr.inflate(p)
+		} else if kind != frameValue {
+			return
+		}
+		if err != nil {
 			return
 		}
 		sm := &serverCall{}

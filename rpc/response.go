@@ -45,8 +45,8 @@ func (r *response) reply(cont bool, v any) error {
 		w.legacyReply(c.codec, cont, nil)
 		err = w.legacyValue(c.codec, v)
 	} else {
-		w.reply(cont, nil)
-		err = w.value(c.codec, v)
+		w.reply(cont, c.zmin > 0, nil)
+		err = w.value(c.codec, v, c.zmin)
 	}
 	if err != nil {
 		w.release()
@@ -132,7 +132,7 @@ func (r *response) send(kind byte, v any) error {
 		r.failed = true
 		err = writeError(c.ch, frameError, asError(v.(error)))
 	default:
-		err = writeValue(c.ch, c.codec, v)
+		err = writeValue(c.ch, c.codec, v, c.zmin)
 	}
 	err = c.endWrite(err)
 	if channelFailed(err) {

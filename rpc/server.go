@@ -96,6 +96,16 @@ type Server struct {
 	// 0 selects DefaultWriteTimeout, a negative value none.
 	WriteTimeout time.Duration
 
+	// CompressMin is the size of an encoded value from which the server
+	// compresses the values it sends on a call whose client takes
+	// compressed values (zstd; spec/rpc.md, section 13). Such a server
+	// takes compressed values too, and says so in its replies to those
+	// clients; a decompressed value is bound by MaxFrameSize as any value
+	// is. 0 selects DefaultCompressMin, a negative value turns
+	// compression off: the server neither takes nor sends compressed
+	// values.
+	CompressMin int
+
 	mu       sync.Mutex
 	closing  bool
 	stopping atomic.Bool     // Shutdown was called: no call may begin (closing without the lock)
@@ -507,7 +517,8 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	c, r := &sc.call, &sc.resp
 	r.call = c
 	c.ch, c.Caller = ch, caller
-	c.fr = frameReader{r: callReader{c}, maxSize: s.MaxFrameSize}
+	zmin := budget(s.CompressMin, DefaultCompressMin)
+	c.fr = frameReader{r: callReader{c}, maxSize: s.MaxFrameSize, compressed: zmin > 0}
 	if c.fr.maxSize == 0 {
 		c.fr.maxSize = DefaultMaxFrameSize
 	}
@@ -528,6 +539,9 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	err := c.readRequest(&s.names)
 	if !active.requested(c) {
 		return // refused meanwhile
+	}
+	if c.takesZ {
+		c.zmin = zmin
 	}
 	if err != nil {
 		if errors.Is(err, ErrMalformed) {

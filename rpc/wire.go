@@ -38,6 +38,7 @@ type callHeader struct {
 	codec    string
 	timeout  time.Duration // 0: no deadline
 	metadata Metadata
+	compress bool // the client takes compressed values: the metadata pair compressKey (compress.go)
 }
 
 // appendFrameHeader appends a frame header whose length is patched by
@@ -61,10 +62,23 @@ func (h *callHeader) append(b []byte) []byte {
 	b = appendString(b, h.selector)
 	b = appendString(b, h.codec)
 	b = binary.AppendUvarint(b, uint64(max(h.timeout, 0)))
-	b = binary.AppendUvarint(b, uint64(len(h.metadata)))
+	n := len(h.metadata)
+	if _, ok := h.metadata[compressKey]; ok {
+		n-- // reserved: only compress says it
+	}
+	if h.compress {
+		n++
+		b = binary.AppendUvarint(b, uint64(n))
+		b = appendString(b, compressKey)
+		b = appendString(b, compressName)
+	} else {
+		b = binary.AppendUvarint(b, uint64(n))
+	}
 	for k, v := range h.metadata {
-		b = appendString(b, k)
-		b = appendString(b, v)
+		if k != compressKey {
+			b = appendString(b, k)
+			b = appendString(b, v)
+		}
 	}
 	return b
 }
@@ -180,25 +194,38 @@ func parseCallHeader(p []byte, names *nameCache) (callHeader, error) {
 	if n > uint64(len(d.b))/2 { // each pair takes at least two bytes
 		d.err = fmt.Errorf("%w: %d metadata pairs overrun the header", ErrMalformed, n)
 	}
-	if n > 0 && d.err == nil {
-		// Sized for a few pairs at most: the map grows with the pairs
-		// that are there, not with a count a peer declares (2 bytes of
-		// header per pair, all of them the same empty key, would
-		// otherwise size a map of millions from a 4 MiB frame).
-		h.metadata = make(Metadata, min(n, maxPresizedMetadata))
-		for range n {
-			k := d.string()
-			h.metadata[k] = d.string()
+	if d.err != nil {
+		n = 0
+	}
+	for range n {
+		k := d.string()
+		v := d.string()
+		if k == compressKey {
+			h.compress = v == compressName
+			continue
 		}
+		if h.metadata == nil {
+			// Sized for a few pairs at most: the map grows with the
+			// pairs that are there, not with a count a peer declares
+			// (2 bytes of header per pair, all of them the same empty
+			// key, would otherwise size a map of millions from a 4 MiB
+			// frame).
+			h.metadata = make(Metadata, min(n, maxPresizedMetadata))
+		}
+		h.metadata[k] = v
 	}
 	return h, d.end()
 }
 
-// appendReplyHeader appends a reply header payload; err is nil for success.
-func appendReplyHeader(b []byte, cont bool, err *Error) []byte {
+// appendReplyHeader appends a reply header payload; err is nil for
+// success. compress sets flagCompress (spec/rpc.md, section 13).
+func appendReplyHeader(b []byte, cont, compress bool, err *Error) []byte {
 	var flags byte
 	if cont {
 		flags |= flagContinue
+	}
+	if compress {
+		flags |= flagCompress
 	}
 	if err != nil {
 		flags |= flagError
@@ -228,18 +255,18 @@ func (d *decoder) error() *Error {
 	return e
 }
 
-// parseReplyHeader returns the continue flag and the error, if any.
-func parseReplyHeader(p []byte) (cont bool, rerr *Error, err error) {
+// parseReplyHeader returns the reply's flags and its error, if any.
+func parseReplyHeader(p []byte) (flags byte, rerr *Error, err error) {
 	d := decoder{b: p}
-	flags := d.byte()
-	if flags&^(flagContinue|flagError|flagRefused) != 0 || flags&(flagError|flagRefused) == flagRefused {
+	flags = d.byte()
+	if flags&^(flagContinue|flagError|flagRefused|flagCompress) != 0 || flags&(flagError|flagRefused) == flagRefused {
 		d.err = fmt.Errorf("%w: unknown reply flags %#x", ErrMalformed, flags)
 	}
 	if flags&flagError != 0 {
 		rerr = d.error()
 		rerr.refused = flags&flagRefused != 0
 	}
-	return flags&flagContinue != 0, rerr, d.end()
+	return flags, rerr, d.end()
 }
 
 func parseErrorFrame(p []byte) (*Error, error) {
@@ -258,6 +285,9 @@ type frameReader struct {
 	end     int
 	maxSize int
 	legacy  bool // the frames are the older framing's: every one a value (legacy.go)
+
+	compressed bool   // COMPRESSED frames are taken (this side said so)
+	zbuf       []byte // the last value inflate decompressed
 }
 
 // next returns the next frame; its payload is valid until the next call.

@@ -36,21 +36,24 @@ func (w *frameWriter) message(h *callHeader) {
 	w.b = finishFrame(h.append(appendFrameHeader(w.b, frameMessage)), start)
 }
 
-// reply appends a REPLY frame: the reply header, with e nil for success.
-func (w *frameWriter) reply(cont bool, e *Error) {
+// reply appends a REPLY frame: the reply header, with e nil for success;
+// compress says the server takes compressed values.
+func (w *frameWriter) reply(cont, compress bool, e *Error) {
 	start := len(w.b)
-	w.b = finishFrame(appendReplyHeader(appendFrameHeader(w.b, frameReply), cont, e), start)
+	w.b = finishFrame(appendReplyHeader(appendFrameHeader(w.b, frameReply), cont, compress, e), start)
 }
 
-// value appends a VALUE frame holding v encoded with c. If c fails, it
-// appends nothing.
-func (w *frameWriter) value(c Codec, v any) error {
+// value appends a VALUE frame holding v encoded with c, or a COMPRESSED
+// frame if the encoding has zmin bytes or more and compresses (zmin 0:
+// never). If c fails, it appends nothing.
+func (w *frameWriter) value(c Codec, v any, zmin int) error {
 	start := len(w.b)
 	b, err := c.Append(appendFrameHeader(w.b, frameValue), v)
 	if err != nil {
 		return err
 	}
 	w.b = finishFrame(b, start)
+	w.compressFrame(start, zmin)
 	return nil
 }
 
@@ -90,7 +93,7 @@ func (w *frameWriter) release() {
 func writeError(dst io.Writer, kind byte, e *Error) error {
 	w := newFrameWriter()
 	if kind == frameReply {
-		w.reply(false, e)
+		w.reply(false, false, e)
 	} else {
 		w.error(kind, e)
 	}
@@ -98,17 +101,19 @@ func writeError(dst io.Writer, kind byte, e *Error) error {
 	return err
 }
 
-// writeValue writes a VALUE frame holding v encoded with c. A long byte
-// slice, with a BytesCodec, is written from the caller's memory after the
-// frame header and the encoding's head, instead of being copied.
-func writeValue(ch mux.Channel, c Codec, v any) error {
-	if p, ok := v.([]byte); ok && len(p) >= directWriteMin {
+// writeValue writes a VALUE frame holding v encoded with c, compressed
+// from zmin bytes as frameWriter.value does. A long byte slice, with a
+// BytesCodec and shorter than zmin if zmin is not 0, is written from the
+// caller's memory after the frame header and the encoding's head,
+// instead of being copied.
+func writeValue(ch mux.Channel, c Codec, v any, zmin int) error {
+	if p, ok := v.([]byte); ok && len(p) >= directWriteMin && (zmin <= 0 || len(p) < zmin) {
 		if bc, ok := c.(BytesCodec); ok {
 			return writeBytes(ch, bc, p)
 		}
 	}
 	w := newFrameWriter()
-	if err := w.value(c, v); err != nil {
+	if err := w.value(c, v, zmin); err != nil {
 		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s value: %w", c.Name(), err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/qtalkkit/qtalk/internal/check"
+	"github.com/qtalkkit/qtalk/rpc"
 	"github.com/qtalkkit/qtalk/talk"
 )
 
@@ -104,6 +105,28 @@ func TestGoPingsTypeScript(t *testing.T) {
 	for _, size := range []int{0, 1, 1000, 1 << 20} {
 		if rtt, err := p.Ping(ctx, size); err != nil || rtt <= 0 {
 			t.Errorf("Ping(%d) = %v, %v; want a round trip", size, rtt, err)
+		}
+	}
+}
+
+// A Go client with compression on (spec/rpc.md, section 13) asks the
+// TypeScript server, which does not implement it, in every call header:
+// the server answers plainly, so the client never compresses, and calls
+// of large compressible values work as without it.
+func TestGoCompressingClientCallsTypeScript(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	p, err := talk.Dial(ctx, execAddress(t, nodePath, jsDist(t, "bin/qtalk.js"), "serve", "--listen", "stdio:"),
+		talk.WithClientOptions(rpc.WithCompression(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	value := strings.Repeat("compressible ", 80<<10) // 1 MiB
+	for range 3 {
+		var echo string
+		if _, err := p.Client().Call(ctx, "echo:echo", value, &echo); err != nil || echo != value {
+			t.Fatalf("echo of %d bytes: %d bytes back, %v", len(value), len(echo), err)
 		}
 	}
 }

@@ -379,6 +379,36 @@ test("malformed frames get invalid_argument 'rpc: malformed frame', the session 
   assert.equal(await h.client.call("echo", "still here"), "still here");
 });
 
+test("compression (spec/rpc.md section 13), which this package does not implement: a call asking for it is answered plainly, a COMPRESSED frame is refused cleanly", async () => {
+  await using h = await harness(mux({ echo }));
+  // A Go client with compression on asks in its metadata: the reply has
+  // no compress flag and a plain VALUE, so the client never compresses.
+  const w = new FrameWriter();
+  const f = w.beginFrame(FrameKind.Call);
+  w.callHeader("echo", "cbor", 0, { "qtalk-compress": "zstd" });
+  w.endFrame(f);
+  const big = new Uint8Array(64 << 10);
+  const v = w.beginFrame(FrameKind.Value);
+  w.raw(CBOR.encode(big));
+  w.endFrame(v);
+  const ch: Channel = await h.clientSession.open();
+  await ch.write(w.finish());
+  const fr = new FrameReader(ch);
+  const reply = await fr.next();
+  assert.equal(reply?.kind, FrameKind.Reply);
+  assert.deepEqual(reply!.payload, Uint8Array.of(0)); // no flags
+  const value = await fr.next();
+  assert.equal(value?.kind, FrameKind.Value);
+  assert.deepEqual(CBOR.decode(value!.payload), big);
+  await ch.close();
+  // A COMPRESSED frame (kind 8), which no peer sends it: malformed, and the session serves on.
+  const { first, after } = await rawExchange(h, new Uint8Array([...callFrame("echo"), ...frame(8, Uint8Array.of(1, 3, 0x28, 0xb5, 0x2f, 0xfd))]));
+  assert.equal(first?.kind, FrameKind.Reply);
+  assert.ok(isMalformed(parseReplyHeader(first!.payload).error));
+  assert.equal(after, null);
+  assert.equal(await h.client.call("echo", "still here"), "still here");
+});
+
 test("oversized frames: the server answers resource_exhausted, the client fails the call the same way", async () => {
   await using h = await harness(mux({ echo, big: () => new Uint8Array(2000) }), { maxFrameSize: 1000, client: { maxFrameSize: 1000 } });
   await rejectsWith(h.client.call("echo", new Uint8Array(5000)), Code.ResourceExhausted, /exceeds the limit of 1000/);
