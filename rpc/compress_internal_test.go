@@ -10,9 +10,9 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// bombOf returns n zero bytes as a zstd stream that does not declare its
-// size, and as one frame that does.
-func bombOf(t *testing.T, n int) (stream, frame []byte) {
+// zstdBomb returns n zero bytes (a multiple of 1 MiB) compressed as a
+// zstd stream that does not declare its size.
+func zstdBomb(t testing.TB, n int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	enc, err := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedFastest))
@@ -26,7 +26,22 @@ func bombOf(t *testing.T, n int) (stream, frame []byte) {
 	if err := enc.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), enc.EncodeAll(make([]byte, n), nil)
+	return buf.Bytes()
+}
+
+// ZstdBomb is zstdBomb for the black-box tests.
+var ZstdBomb = zstdBomb
+
+// bombOf returns n zero bytes as a zstd stream that does not declare its
+// size, and as one frame that does.
+func bombOf(t *testing.T, n int) (stream, frame []byte) {
+	t.Helper()
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return zstdBomb(t, n), enc.EncodeAll(make([]byte, n), nil)
 }
 
 // Decompressing a value allocates a bounded multiple of what its frame

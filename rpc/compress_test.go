@@ -260,25 +260,6 @@ func zstdOf(t testing.TB, b []byte) []byte {
 	return enc.EncodeAll(b, nil)
 }
 
-// zstdBomb is n zero bytes compressed as a zstd stream that does not
-// declare its size.
-func zstdBomb(t testing.TB, n int64) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	enc, err := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedFastest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	zeros := make([]byte, 1<<20)
-	for range n / int64(len(zeros)) {
-		enc.Write(zeros)
-	}
-	if err := enc.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func compressedPayload(encoding byte, size uint64, z []byte) []byte {
 	b := append([]byte{encoding}, binaryUvarint(size)...)
 	return append(b, z...)
@@ -299,7 +280,7 @@ func binaryUvarint(v uint64) []byte {
 // call. (compress_internal_test.go bounds what decoding them allocates.)
 func TestCompressionBomb(t *testing.T) {
 	const limit = 1 << 20
-	bomb := zstdBomb(t, 64<<20)                 // 64 MiB of zeros, size not declared
+	bomb := rpc.ZstdBomb(t, 64<<20)             // 64 MiB of zeros, size not declared
 	declared := zstdOf(t, make([]byte, 64<<20)) // 64 MiB of zeros, size declared
 	cbor1k := append([]byte{0x59, 0x04, 0x00}, make([]byte, 1024)...)
 	cases := []struct {
