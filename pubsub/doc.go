@@ -20,7 +20,9 @@
 // one-way messages (rpc.Client.Send to "pubsub:publish"), which a server
 // handles in the order sent, or waits for each call; the hub passes each
 // publication to every matching subscriber's queue before it takes the
-// next, so every subscriber sees one publisher's values in order.
+// next, so every subscriber sees one publisher's values in order. A
+// publication is encoded once per codec, by the first subscriber that
+// sends it, for all of them.
 //
 // # Slow subscribers
 //

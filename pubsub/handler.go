@@ -46,11 +46,11 @@ func (h *Hub) serveSubscribe(r rpc.Responder, c *rpc.Call) {
 	}
 	ctx := c.Context()
 	for {
-		ev, err := s.Next(ctx)
+		p, err := s.next(ctx)
 		if err != nil {
 			return
 		}
-		if err := r.Send(ev); err != nil {
+		if err := r.Send(p); err != nil {
 			return
 		}
 	}

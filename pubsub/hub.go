@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/qtalkkit/qtalk/rpc"
 )
 
 // Config configures a Hub. The zero value (or nil) gives the defaults.
@@ -62,11 +64,47 @@ func (h *Hub) Publish(topic string, v any, retain bool) {
 			h.retained[topic] = v
 		}
 	}
+	var p *publication // one for every subscriber
 	for s := range h.subs {
 		if Match(s.pattern, topic) {
-			s.push(Event{Topic: topic, Value: v})
+			if p == nil {
+				p = &publication{ev: Event{Topic: topic, Value: v}}
+			}
+			s.push(p)
 		}
 	}
+}
+
+// A publication is an Event on its way to subscribers, which share it and
+// the encodings of it that they send: the first to send it in a codec
+// encodes it for the others (an rpc.RawMarshaler).
+type publication struct {
+	ev  Event
+	mu  sync.Mutex
+	enc []encoding // guarded by mu
+}
+
+type encoding struct {
+	codec string
+	b     []byte
+}
+
+var _ rpc.RawMarshaler = (*publication)(nil)
+
+func (p *publication) MarshalRaw(c rpc.Codec) ([]byte, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.enc {
+		if e.codec == c.Name() {
+			return e.b, true, nil
+		}
+	}
+	b, err := c.Append(nil, p.ev)
+	if err != nil {
+		return nil, false, err
+	}
+	p.enc = append(p.enc, encoding{c.Name(), b})
+	return b, true, nil
 }
 
 // Subscribe returns a subscription to the topics pattern matches, which
@@ -83,7 +121,7 @@ func (h *Hub) Subscribe(pattern string) *Subscription {
 	}
 	sort.Strings(topics)
 	for _, t := range topics {
-		s.push(Event{Topic: t, Value: h.retained[t], Retained: true})
+		s.push(&publication{ev: Event{Topic: t, Value: h.retained[t], Retained: true}})
 	}
 	h.subs[s] = struct{}{}
 	return s
@@ -97,18 +135,19 @@ type Subscription struct {
 	ready   chan struct{} // holds a token while the queue is not empty
 
 	mu      sync.Mutex
-	queue   []Event // guarded by mu; at most size
-	dropped int     // guarded by mu: values dropped since the last Next
+	queue   []*publication // guarded by mu; at most size
+	dropped int            // guarded by mu: values dropped since the last Next
 }
 
-// push queues ev, dropping the oldest value if the queue is full.
-func (s *Subscription) push(ev Event) {
+// push queues p, dropping the oldest value if the queue is full.
+func (s *Subscription) push(p *publication) {
 	s.mu.Lock()
 	if len(s.queue) == s.size {
+		s.queue[0] = nil
 		s.queue = s.queue[1:]
 		s.dropped++
 	}
-	s.queue = append(s.queue, ev)
+	s.queue = append(s.queue, p)
 	s.mu.Unlock()
 	select {
 	case s.ready <- struct{}{}:
@@ -119,28 +158,37 @@ func (s *Subscription) push(ev Event) {
 // Next returns the next Event, waiting for one until ctx ends or the hub
 // closes: a gap Event first if values were dropped.
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
+	p, err := s.next(ctx)
+	if err != nil {
+		return Event{}, err
+	}
+	return p.ev, nil
+}
+
+// next is Next, the Event in a publication (of its own for a gap).
+func (s *Subscription) next(ctx context.Context) (*publication, error) {
 	for {
 		s.mu.Lock()
 		if s.dropped > 0 {
-			ev := Event{Gap: s.dropped}
+			p := &publication{ev: Event{Gap: s.dropped}}
 			s.dropped = 0
 			s.mu.Unlock()
-			return ev, nil
+			return p, nil
 		}
 		if len(s.queue) > 0 {
-			ev := s.queue[0]
-			s.queue[0] = Event{}
+			p := s.queue[0]
+			s.queue[0] = nil
 			s.queue = s.queue[1:]
 			s.mu.Unlock()
-			return ev, nil
+			return p, nil
 		}
 		s.mu.Unlock()
 		select {
 		case <-s.ready:
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return nil, ctx.Err()
 		case <-s.hub.closed:
-			return Event{}, ErrClosed
+			return nil, ErrClosed
 		}
 	}
 }

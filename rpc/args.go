@@ -32,6 +32,14 @@ type RawUnmarshaler interface {
 	UnmarshalRaw(data []byte) error
 }
 
+// A RawMarshaler gives the encoding of a value in codec c as it is, to be
+// sent without encoding it again (ok true), or ok false to have c encode
+// it: a value sent to many calls, say, is encoded once per codec. The
+// encoding must be exactly one value of c.
+type RawMarshaler interface {
+	MarshalRaw(c Codec) (encoding []byte, ok bool, err error)
+}
+
 var (
 	_ ArrayCodec     = cborCodec{}
 	_ ArrayCodec     = jsonCodec{}

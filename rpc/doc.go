@@ -128,7 +128,9 @@
 // arguments that do not decode into the handler's type fail with
 // CodeInvalidArgument. A codec may implement optional interfaces:
 // ArrayCodec for Call.ReceiveArgs, and BytesCodec, with which long byte
-// slices cross without being copied through a frame buffer.
+// slices cross without being copied through a frame buffer. A value may
+// implement RawMarshaler to be sent in an encoding it made already (the
+// pubsub hub encodes a publication once for all its subscribers).
 //
 // # Compression
 //

@@ -48,7 +48,17 @@ func (w *frameWriter) reply(cont, compress bool, e *Error) {
 // never). If c fails, it appends nothing.
 func (w *frameWriter) value(c Codec, v any, zmin int) error {
 	start := len(w.b)
-	b, err := c.Append(appendFrameHeader(w.b, frameValue), v)
+	var b []byte
+	var err error
+	if m, ok := v.(RawMarshaler); ok {
+		var p []byte
+		if p, ok, err = m.MarshalRaw(c); ok {
+			b = append(appendFrameHeader(w.b, frameValue), p...)
+		}
+	}
+	if b == nil && err == nil {
+		b, err = c.Append(appendFrameHeader(w.b, frameValue), v)
+	}
 	if err != nil {
 		return err
 	}
