@@ -67,6 +67,7 @@ func allScenarios(cfg *config) []*scenario {
 	scs = append(scs, unaryScenarios(cfg)...)
 	scs = append(scs, streamScenario(cfg))
 	scs = append(scs, compressScenario(cfg))
+	scs = append(scs, pubsubScenarios(cfg)...)
 	scs = append(scs, quicCallScenario(cfg))
 	scs = append(scs, idleScenario(cfg))
 	scs = append(scs, soakScenario(cfg))

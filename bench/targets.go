@@ -155,6 +155,10 @@ func targets(cfg *config) []target {
 			figure{"idle", "qmux", mBytesPerEnd}, 2048, true),
 	}
 	ts = append(ts,
+		ratioTarget("pub/sub fan-out, one publisher to 100 subscribers", ">= 0.5x NATS messages/s",
+			"pubsub 100: qtalk / nats",
+			figure{"pubsub-100", pubsubQtalk, mMsgsPerSec}, figure{"pubsub-100", pubsubNATS, mMsgsPerSec}, 0.5, false))
+	ts = append(ts,
 		ratioTarget("across processes: qtalk bench against qtalk serve, concurrency 1", "p50 <= 2x a TCP round trip between two processes",
 			"xproc c1 p50: qtalk / tcp",
 			figure{"xproc-c1", xprocQtalkBench, mP50Us}, figure{"xproc-c1", xprocTCP, mP50Us}, 2, true))
