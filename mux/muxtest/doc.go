@@ -45,6 +45,12 @@
 // independence of channels under flow control, and nettest.TestConn on
 // channel pairs.
 //
+// How to make a session refuse opens is up to each implementation, so
+// RunRefusal, which checks how a refused open is reported (an error
+// matching mux.ErrOpenRejected, from Open or, for an early open, from the
+// channel's Reads and Writes), takes a pair whose acceptor has an accept
+// backlog of one; every implementation runs it too.
+//
 // The suite assumes no window size: to block a writer it keeps writing,
 // without the peer reading, until it has written far more than any sane
 // window (64 MiB) or stops making progress.

@@ -38,8 +38,8 @@ type Options struct {
 	// another may reach the peer's Accept in another order. Cases that
 	// rely on that order have the peer answer on each channel (a round
 	// trip) before the next is opened. (Such an Open reports a refusal
-	// on the channel's first Read or Write instead; the suite provokes
-	// no refusal, as how to is up to each implementation.)
+	// on the channel's first Read or Write instead: RunRefusal checks
+	// that, on a pair the implementation sets up to refuse.)
 	EarlyOpen bool
 }
 

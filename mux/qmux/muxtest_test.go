@@ -33,6 +33,22 @@ type earlySession struct{ *qmux.Session }
 
 func (s earlySession) Open(ctx context.Context) (mux.Channel, error) { return s.OpenEarly(ctx) }
 
+// TestRefusal checks how a refused open is reported, with Open waiting
+// for the answer and with OpenEarly.
+func TestRefusal(t *testing.T) {
+	backlog1 := func(t testing.TB) (a, b mux.Session, stop func()) {
+		c1, c2 := pipe.New()
+		return sessions(t, c1, c2, &qmux.Config{AcceptBacklog: 1})
+	}
+	t.Run("Open", func(t *testing.T) { muxtest.RunRefusal(t, backlog1, muxtest.Options{}) })
+	t.Run("OpenEarly", func(t *testing.T) {
+		muxtest.RunRefusal(t, func(t testing.TB) (a, b mux.Session, stop func()) {
+			a, b, stop = backlog1(t)
+			return earlySession{a.(*qmux.Session)}, b, stop
+		}, muxtest.Options{EarlyOpen: true})
+	})
+}
+
 // TestConformanceWithout runs the suite with each fast path switched off
 // in turn, over loopback TCP, where every one of them applies, so that the
 // data path is checked without each speed-up.

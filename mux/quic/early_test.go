@@ -11,111 +11,19 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"github.com/qtalkkit/qtalk/mux"
+	"github.com/qtalkkit/qtalk/mux/muxtest"
 	"github.com/qtalkkit/qtalk/mux/quic"
 )
 
 // early is the config of an end that opens early.
 var early = &quic.Config{EarlyOpen: true}
 
-// checkRefusal opens three channels from opener to acceptor, whose
-// AcceptBacklog is 1, with no Accept pending: one is queued, one held
-// unanswered and one refused. The refusal must match mux.ErrOpenRejected:
-// the error of Open, or, if opener opens early, that of the channel's
-// first Read and of every Read and Write after it. whileFull, if not nil,
-// runs once the refusal is seen, before the other two are accepted; they
-// must then carry data.
-func checkRefusal(t *testing.T, opener, acceptor mux.Session, early bool, whileFull func()) {
-	t.Helper()
-	ctx := testContext(t)
-	type result struct {
-		c    mux.Channel // nil if Open failed
-		data string      // what the first Read got
-		err  error
-	}
-	results := make(chan result, 3)
-	read := func(c mux.Channel) {
-		buf := make([]byte, 5)
-		_, err := io.ReadFull(c, buf)
-		results <- result{c, string(buf), err}
-	}
-	if early {
-		for range 3 {
-			c, err := opener.Open(ctx)
-			if err != nil {
-				t.Fatalf("early Open: %v", err)
-			}
-			go read(c)
-		}
-	} else {
-		c, err := opener.Open(ctx) // queued for Accept
-		if err != nil {
-			t.Fatal(err)
-		}
-		go read(c)
-		for range 2 {
-			go func() {
-				c, err := opener.Open(ctx)
-				if err != nil {
-					results <- result{err: err}
-					return
-				}
-				read(c)
-			}()
-		}
-	}
-
-	// Only the refusal can come before an Accept.
-	r := <-results
-	if !errors.Is(r.err, mux.ErrOpenRejected) {
-		t.Fatalf("first outcome of three opens beyond a backlog of one: %v, want ErrOpenRejected", r.err)
-	}
-	if early {
-		if r.c == nil {
-			t.Fatal("an early Open failed")
-		}
-		if _, err := r.c.Read(make([]byte, 1)); !errors.Is(err, mux.ErrOpenRejected) {
-			t.Errorf("second Read of the refused channel: %v, want ErrOpenRejected", err)
-		}
-		if _, err := r.c.Write([]byte("x")); !errors.Is(err, mux.ErrOpenRejected) {
-			t.Errorf("Write to the refused channel: %v, want ErrOpenRejected", err)
-		}
-		if err := r.c.Close(); err != nil {
-			t.Errorf("Close of the refused channel: %v", err)
-		}
-	} else if r.c != nil {
-		t.Fatalf("Open returned a channel and the refusal came from its Read")
-	}
-	if whileFull != nil {
-		whileFull()
-	}
-
-	for range 2 {
-		ac, err := acceptor.Accept(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ac.Write([]byte("hello")); err != nil {
-			t.Error(err)
-		}
-		ac.Close()
-	}
-	for range 2 {
-		r := <-results
-		if r.err != nil || r.data != "hello" {
-			t.Errorf("an open within the backlog read %q, %v; want \"hello\"", r.data, r.err)
-		}
-		if r.c != nil {
-			r.c.Close()
-		}
-	}
-}
-
 func TestEarlyOpenRejected(t *testing.T) {
 	// With two of its three streams held, the acceptor has one left for
 	// the refused opens: each must give its stream back.
 	a, b, stop := sessionPairs(t, early, &quic.Config{AcceptBacklog: 1, MaxIncomingStreams: 3})
 	defer stop()
-	checkRefusal(t, a, b, true, func() {
+	muxtest.CheckRefusal(t, a, b, muxtest.Options{EarlyOpen: true}, func() {
 		ctx := testContext(t)
 		for i := range 10 {
 			c, err := a.Open(ctx) // waits for a stream
@@ -164,8 +72,8 @@ func TestEarlyOpenInterop(t *testing.T) {
 				oc, ac := openPair(t, p[0], p[1])
 				roundTrip(t, oc, ac)
 			}
-			checkRefusal(t, a, b, acfg.EarlyOpen, nil)
-			checkRefusal(t, b, a, bcfg.EarlyOpen, nil)
+			muxtest.CheckRefusal(t, a, b, muxtest.Options{EarlyOpen: acfg.EarlyOpen}, nil)
+			muxtest.CheckRefusal(t, b, a, muxtest.Options{EarlyOpen: bcfg.EarlyOpen}, nil)
 		})
 	}
 }

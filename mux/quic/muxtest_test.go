@@ -27,6 +27,22 @@ func TestConformanceEarlyOpen(t *testing.T) {
 	}, muxtest.Options{EarlyOpen: true})
 }
 
+// TestRefusal checks how a refused open is reported, with Open waiting
+// for the answer and with Config.EarlyOpen.
+func TestRefusal(t *testing.T) {
+	backlog1 := &quic.Config{AcceptBacklog: 1}
+	for _, tc := range []struct {
+		name   string
+		opener *quic.Config
+	}{{"Open", nil}, {"EarlyOpen", &quic.Config{EarlyOpen: true}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			muxtest.RunRefusal(t, func(t testing.TB) (a, b mux.Session, stop func()) {
+				return sessionPairs(t, tc.opener, backlog1)
+			}, muxtest.Options{EarlyOpen: tc.opener != nil})
+		})
+	}
+}
+
 // sessionPair listens on loopback with a self-signed certificate, dials it
 // with the pin, and returns the two sessions; stop closes both and the
 // listener.
