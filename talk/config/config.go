@@ -274,7 +274,9 @@ type Service struct {
 	// the upstream failed.
 	Fallback string
 
-	// Breaker is the circuit breaker of an upstream service.
+	// Breaker is the circuit breaker of an upstream service; with many
+	// endpoints (Many), each endpoint has one with these settings, and
+	// the service's counts only the calls no endpoint could take.
 	Breaker Breaker
 
 	// Allow, if not nil, lists who may call the service: verified client

@@ -55,9 +55,10 @@
 // "least_outstanding" or "hash"), hash_param (the label parameter that
 // hash hashes), resolve_every (the longest wait before the name is
 // resolved again, default 5s; the smallest TTL of the answer's records
-// shortens it, to no less than 1s) and health_every (how often each endpoint is pinged,
-// default 5s, "0s" for never); breaker then applies to each endpoint as
-// well as to the service.
+// shortens it, to no less than 1s) and health_every (how often each
+// endpoint is pinged, default 5s, "0s" for never); breaker then applies
+// to each endpoint, and to the service only for calls that no endpoint
+// could take.
 //
 // # Process services
 //

@@ -361,3 +361,55 @@ guild = { provider = [%q, %q, %q], service = "guild-service", balance = "least_o
 			es[addrOf(ups[0])].State == "connected" && es[addrOf(ups[1])].State == "connected"
 	})
 }
+
+// An upstream of many that dies with calls in flight fails those calls
+// (unavailable), and only those: however many there were, more than the
+// breaker's failures, the service's calls go on at the other upstreams.
+func TestManyUpstreamDiesWithCallsInFlight(t *testing.T) {
+	ups := startUpstreams(t, 3)
+	gw, _ := startServer(t, fmt.Sprintf(`
+listen = "tcp://127.0.0.1:0"
+[services]
+guild = { provider = [%q, %q, %q], service = "guild-service", balance = "hash", hash_param = "user", breaker = { failures = 2, cooldown = "1h" } }
+`, addrOf(ups[0]), addrOf(ups[1]), addrOf(ups[2])))
+	p := dial(t, addrOf(gw))
+	var users []string
+	for i := 0; len(users) < 4; i++ {
+		if i == 200 {
+			t.Fatal("no 4 keys of 200 on up2")
+		}
+		if user := fmt.Sprintf("user%d", i); whoami(t, p, "guild:whoami?user="+user) == "up2" {
+			users = append(users, user)
+		}
+	}
+	var streams []*rpc.Response
+	held := make(chan error, len(users))
+	for _, user := range users {
+		streams = append(streams, openEcho(t, p, "guild:echo?user="+user))
+		go func() {
+			_, err := p.Call(testCtx(t), "guild:hold?user="+user, nil, nil)
+			held <- err
+		}()
+	}
+	for range users {
+		<-holding
+	}
+	ups[2].Close()
+	for i, s := range streams {
+		if err := s.Receive(nil); rpc.CodeOf(err) != rpc.CodeUnavailable {
+			t.Errorf("stream %d on the dead upstream: %v, want unavailable", i, err)
+		}
+		s.Close()
+	}
+	for range users {
+		if err := <-held; rpc.CodeOf(err) != rpc.CodeUnavailable {
+			t.Errorf("unary call on the dead upstream: %v, want unavailable", err)
+		}
+	}
+	for i := range 30 {
+		s, err := call(t, p, fmt.Sprintf("guild:whoami?user=user%d", i), nil)
+		if err != nil || strings.HasSuffix(s, " up2") {
+			t.Fatalf("call %d after up2 died: %q, %v", i, s, err)
+		}
+	}
+}

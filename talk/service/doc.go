@@ -71,8 +71,11 @@
 // A DNS provider's endpoints are dialed with its scheme (tcp, tls or
 // quic); over TLS the certificate must hold the SRV target, or the
 // dns:// name. Each endpoint has its own pool (one session) and
-// breaker, and is pinged every health_every; a call goes to an endpoint
-// of the lowest SRV priority that is neither ejected nor down, by the
+// breaker (the service's own breaker counts only the calls that no
+// endpoint could take: an endpoint that dies with calls in flight fails
+// them and counts them against its own breaker, not the service's), and
+// is pinged every health_every; a call goes to an endpoint of the lowest
+// SRV priority that is neither ejected nor down, by the
 // policy balance: round_robin (by SRV weight), least_outstanding, or
 // hash on the label parameter hash_param (rendezvous hashing: a key
 // stays on its endpoint while that one is healthy). An ejected endpoint

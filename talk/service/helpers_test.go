@@ -34,6 +34,9 @@ const (
 // chatCalls counts the calls the chat modules served, over all instances.
 var chatCalls atomic.Int64
 
+// holding gets a value each time a chat module's hold starts.
+var holding = make(chan struct{}, 64)
+
 func init() {
 	service.RegisterModule(chatModule, newChat)
 	service.RegisterModule(flakyModule, newFlaky)
@@ -50,6 +53,7 @@ func init() {
 //	flood n      emits tick n times, with 0..n-1, returns "flooded"
 //	count n      streams 0..n-1
 //	echo         a bidirectional stream: sends back each value until END
+//	hold         a unary call that is not answered until it is canceled
 //	upper        a raw channel: reads to EOF, writes the bytes upper-cased
 //	quiet        a raw channel: half-closes at once, then reads to EOF
 //	close        closes the module
@@ -103,6 +107,12 @@ func newChat(m *service.Module) error {
 				return
 			}
 		}
+	})
+	m.HandleFunc("hold", func(r rpc.Responder, c *rpc.Call) {
+		c.Receive(nil)
+		holding <- struct{}{}
+		<-c.Context().Done()
+		r.Error(context.Cause(c.Context()))
 	})
 	m.HandleFunc("echo", func(r rpc.Responder, c *rpc.Call) {
 		c.Receive(nil)

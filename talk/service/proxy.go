@@ -147,7 +147,14 @@ func (s *Server) forwardTo(ctx context.Context, r rpc.Responder, c *rpc.Call, p 
 	}))
 	o := s.classify(c, err)
 	erep.report(o)
-	if !errors.Is(err, rpc.ErrNotStarted) {
+	switch {
+	case errors.Is(err, rpc.ErrNotStarted):
+	case o == outcomeFailure && p.sc.Many():
+		// One endpoint failed: its breaker counts it, and the other
+		// endpoints take the next calls. The service's breaker opens
+		// only when no endpoint can take a call.
+		rep.report(outcomeNone)
+	default:
 		rep.report(o)
 	}
 	return err
