@@ -42,3 +42,26 @@ func (e *AddressError) Is(target error) bool { return target == ErrBadAddress }
 
 // Unwrap returns the underlying sentinel, if any.
 func (e *AddressError) Unwrap() error { return e.Err }
+
+// An UpgradeError is the error of dialing a ws:// or wss:// address whose
+// server answered the WebSocket upgrade with an HTTP status other than
+// 101 Switching Protocols (an HTTP server without a WebSocket at that
+// path, say), or with bytes that are no HTTP (for wss://, no TLS).
+type UpgradeError struct {
+	URL        string // the URL dialed, without its query
+	StatusCode int    // 404; 0 when the answer was no HTTP
+	Status     string // "404 Not Found"
+	Server     string // the Server header of the reply, if any
+	Prefix     []byte // the answer's first bytes (at most 16), when it was no HTTP (or TLS)
+	Err        error  // the WebSocket library's error
+}
+
+func (e *UpgradeError) Error() string {
+	if e.StatusCode == 0 {
+		return fmt.Sprintf("transport: %s answered the WebSocket upgrade with %q: no HTTP", e.URL, e.Prefix)
+	}
+	return fmt.Sprintf("transport: %s answered the WebSocket upgrade with HTTP %s", e.URL, e.Status)
+}
+
+// Unwrap returns the WebSocket library's error.
+func (e *UpgradeError) Unwrap() error { return e.Err }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -53,11 +56,76 @@ func (c wsConnector) dialConn(ctx context.Context, a Address, o *Options) (io.Re
 		u += "?" + query
 	}
 	defer tr.CloseIdleConnections()
+	first := &firstBytes{}
+	var d net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &recordingConn{Conn: c, first: first}, nil
+	}
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
+		url := strings.TrimSuffix(u, "?"+query)
+		switch prefix := first.get(); {
+		case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
+			return nil, &UpgradeError{URL: url, StatusCode: resp.StatusCode, Status: resp.Status, Server: resp.Header.Get("Server"), Err: err}
+		case len(prefix) > 0 && !bytes.HasPrefix(prefix, []byte(answerPrefix(c.secure))):
+			return nil, &UpgradeError{URL: url, Prefix: prefix, Err: err}
+		}
 		return nil, err
 	}
 	return withTLSState(wsNetConn(ws), resp.TLS), nil
+}
+
+// answerPrefix is how the server's answer to the upgrade starts: an
+// HTTP status line, or for wss a TLS handshake record.
+func answerPrefix(secure bool) string {
+	if secure {
+		return "\x16\x03"
+	}
+	return "HTTP/"
+}
+
+// maxFirstBytes is how many bytes firstBytes keeps.
+const maxFirstBytes = 16
+
+// firstBytes keeps the first bytes a server sent on the connection of a
+// WebSocket dial, to tell what answered when the upgrade fails.
+type firstBytes struct {
+	mu sync.Mutex // guards b
+	b  []byte
+}
+
+func (f *firstBytes) add(p []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := min(len(p), maxFirstBytes-len(f.b)); n > 0 {
+		f.b = append(f.b, p[:n]...)
+	}
+}
+
+func (f *firstBytes) get() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.b
+}
+
+// recordingConn is a connection whose first bytes read go to first.
+type recordingConn struct {
+	net.Conn
+	first *firstBytes
+	done  atomic.Bool // set once first is full: reads pass through
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.done.Load() {
+		c.first.add(p[:n])
+		c.done.Store(len(c.first.get()) >= maxFirstBytes)
+	}
+	return n, err
 }
 
 func (c wsConnector) Listen(ctx context.Context, a Address, o *Options) (Listener, error) {

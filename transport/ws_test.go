@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,9 +35,45 @@ func TestWebSocketWrongPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = transport.Dial(context.Background(), "ws://"+ln.Addr().String()+"/other")
-	if err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("Dial to the wrong path: %v, want a 404 error", err)
+	url := "ws://" + ln.Addr().String() + "/other"
+	_, err = transport.Dial(context.Background(), url+"?x=1")
+	var ue *transport.UpgradeError
+	if !errors.As(err, &ue) || ue.StatusCode != 404 || ue.Status != "404 Not Found" || ue.URL != url || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Dial to the wrong path: %v (%#v), want an *UpgradeError for 404 at %s", err, ue, url)
+	}
+}
+
+// TestWebSocketForeignAnswer dials a server that answers the upgrade
+// request in another protocol: an *UpgradeError with its first bytes.
+func TestWebSocketForeignAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer func() {
+		ln.Close()
+		<-done
+	}()
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 1))
+			io.WriteString(c, "-ERR unknown command 'GET', with args beginning with: '/x'\r\n")
+			c.Close()
+		}
+	}()
+	for _, scheme := range []string{"ws", "wss"} {
+		url := scheme + "://" + ln.Addr().String() + "/x"
+		_, err = transport.Dial(context.Background(), url+"?pin=sha256:"+strings.Repeat("00", 32))
+		var ue *transport.UpgradeError
+		if !errors.As(err, &ue) || ue.StatusCode != 0 || string(ue.Prefix) != "-ERR unknown com" || ue.URL != url {
+			t.Errorf("Dial %s: %v (%#v), want an *UpgradeError with the answer's first 16 bytes", url, err, ue)
+		}
 	}
 }
 

@@ -50,9 +50,15 @@ Waiting for the reply is bounded by --unary-timeout (30s unless set; 0
 for no bound): that is the whole of a unary call, and the start of a
 stream, which then runs until it ends or --timeout expires.
 
+Connecting includes the server's answer to a qtalk:ping (except over
+exec: and stdio:), so a server that accepts the connection and says
+nothing fails within --timeout, or else 10s, as one that cannot be
+reached; ls, describe, ping, check and bench connect the same way.
+
 Exit status: 0 on success, 2 for a bad command line, address or ARGS, 1
-when the server cannot be reached or speaks another protocol (qtalk
-names the one its first bytes look like: HTTP, TLS, SSH, ...), and 10 + the rpc code when the call
+when the server cannot be reached, does not answer, or speaks another
+protocol (qtalk names the one its first bytes, or its answer to a
+WebSocket upgrade, look like: HTTP, TLS, SSH, ...), and 10 + the rpc code when the call
 fails: 11 canceled, 12 unknown, 13 invalid_argument, 14 deadline_exceeded,
 15 not_found, 16 already_exists, 17 permission_denied, 18
 resource_exhausted, 19 failed_precondition, 20 aborted, 21 out_of_range,
@@ -71,13 +77,20 @@ unauthenticated.
 // dialTimeout bounds connecting when no --timeout does.
 const dialTimeout = 10 * time.Second
 
-// dial connects to addr, logging the connection at the debug level.
+// dial connects to addr and, unless it is a process's stdio (exec:,
+// stdio:), waits for the server's answer to a qtalk:ping, within ctx or
+// else dialTimeout: a server that accepts the connection and says
+// nothing fails here with a *dialError, the exit status for a server
+// that cannot be reached, instead of leaving the command's first call to
+// wait for its whole timeout. It logs the connection at the debug level.
 func dial(ctx context.Context, log *slog.Logger, addr string, opts ...talk.Option) (*talk.Peer, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, dialTimeout)
 		defer cancel()
 	}
+	deadline, _ := ctx.Deadline()
+	bound := time.Until(deadline).Round(time.Second)
 	p, err := talk.Dial(ctx, addr, opts...)
 	if errors.Is(err, transport.ErrBadAddress) {
 		return nil, addressError("dial", err)
@@ -86,11 +99,47 @@ func dial(ctx context.Context, log *slog.Logger, addr string, opts ...talk.Optio
 		return nil, ferr
 	}
 	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &dialError{addr: addr, err: noAnswer(bound)}
+		}
 		return nil, &dialError{addr: addr, err: err}
+	}
+	if a, _ := transport.ParseAddress(addr); a.Scheme != "exec" && a.Scheme != "stdio" {
+		if err := awaitAnswer(ctx, addr, p, bound); err != nil {
+			p.Close()
+			return nil, err
+		}
 	}
 	sess := p.Session()
 	log.Debug("connected", "type", "client", "addr", addr, "local", sess.LocalAddr().String(), "remote", sess.RemoteAddr().String())
 	return p, nil
+}
+
+// errNoAnswer is matched by the error for a server that accepted the
+// connection but did not answer.
+var errNoAnswer = errors.New("no answer")
+
+func noAnswer(bound time.Duration) error {
+	return fmt.Errorf("%w within %s: the server accepted the connection but said nothing (not a qtalk server, or a hung one)", errNoAnswer, bound)
+}
+
+// awaitAnswer waits within ctx for the peer at addr to answer a
+// qtalk:ping. Any reply, an error of the peer's included, shows that it
+// speaks qtalk.
+func awaitAnswer(ctx context.Context, addr string, p *talk.Peer, bound time.Duration) error {
+	_, err := p.Ping(ctx, 0)
+	var re *rpc.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &dialError{addr: addr, err: noAnswer(bound)}
+	case foreign(addr, err) != nil:
+		return foreign(addr, err)
+	case errors.As(err, &re) && re.Code != rpc.CodeUnavailable && re.Code != rpc.CodeCanceled:
+		return nil // the peer's own error: it answered
+	}
+	return &dialError{addr: addr, err: err}
 }
 
 func runCall(ctx context.Context, e *env, args []string) error {

@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"io"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,9 +58,24 @@ func TestCallStreamStdin(t *testing.T) {
 // server that never answers fails the call with deadline_exceeded.
 func TestCallUnaryTimeout(t *testing.T) {
 	t.Parallel()
-	silent := foreignServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-	r := qtalk(t, "", "call", "--unary-timeout", "1s", "tcp://"+silent, "echo:echo", "1")
-	r.want(t, 14, "call of a silent server")
+	// A server that answers qtalk:ping (so the command connects) but
+	// never replies to a call.
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := talk.Listen(ctx, "tcp://127.0.0.1:0", talk.WithHandler(rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { <-c.Context().Done() })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		ln.Serve(ctx, nil)
+	}()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	r := qtalk(t, "", "call", "--unary-timeout", "1s", "tcp://"+ln.Addr().String(), "echo:echo", "1")
+	r.want(t, 14, "call of a server that does not reply")
 	if want := "qtalk: call echo:echo: deadline_exceeded: no reply within the --unary-timeout of 1s\n"; r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}

@@ -47,7 +47,8 @@
 // # Exit status
 //
 //	0        success
-//	1        failure without an rpc code: cannot connect, I/O, a check case failed
+//	1        failure without an rpc code: cannot connect (no answer to qtalk:ping
+//	         within --timeout or 10s, another protocol), I/O, a check case failed
 //	2        usage: unknown command or flag, bad address, invalid JSON, bad config
 //	10+code  a call failed with that rpc code: 11 canceled, 12 unknown,
 //	         13 invalid_argument, 14 deadline_exceeded, 15 not_found,

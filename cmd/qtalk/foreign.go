@@ -5,8 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/qtalkkit/qtalk/mux/qmux"
+	"github.com/qtalkkit/qtalk/transport"
 )
 
 // errNotQtalk is matched by the error for a peer that speaks another
@@ -37,10 +40,16 @@ var greetings = []struct {
 // address): a *dialError matching errNotQtalk that names the protocol the
 // bytes look like, with the exit status for a server that cannot be
 // reached. It returns nil for other errors.
+//
+// For ws:// and wss:// addresses, the peer's answer to the WebSocket
+// upgrade counts too (a *transport.UpgradeError): an HTTP status other
+// than 101, an HTTP answer to the TLS of wss://, or an answer that is no
+// HTTP at all.
 func foreign(addr string, err error) error {
 	var (
 		fe     *qmux.ForeignError
 		rh     tls.RecordHeaderError
+		ue     *transport.UpgradeError
 		prefix []byte
 	)
 	switch {
@@ -48,6 +57,17 @@ func foreign(addr string, err error) error {
 		prefix = fe.Prefix
 	case errors.As(err, &rh):
 		prefix = rh.RecordHeader[:]
+	case errors.As(err, &ue) && ue.StatusCode != 0:
+		like := "it answered the WebSocket upgrade with HTTP " + ue.Status
+		if ue.StatusCode == http.StatusNotFound {
+			like += " (no WebSocket at that path?)"
+		}
+		return notQtalk(addr, like)
+	case errors.As(err, &ue):
+		prefix = ue.Prefix
+		if strings.HasPrefix(ue.URL, "wss:") && bytes.HasPrefix(prefix, []byte("HTTP/")) {
+			return notQtalk(addr, "it answered like an HTTP server (use ws://)")
+		}
 	default:
 		return nil
 	}
@@ -58,5 +78,11 @@ func foreign(addr string, err error) error {
 			break
 		}
 	}
+	return notQtalk(addr, like)
+}
+
+// notQtalk returns the *dialError matching errNotQtalk for the peer at
+// addr, which answered as like says.
+func notQtalk(addr, like string) error {
 	return &dialError{addr: addr, err: fmt.Errorf("%w: %s", errNotQtalk, like)}
 }
