@@ -216,7 +216,9 @@ keyed = { provider = "dns+srv://_qtalk._tcp.guild.test.", service = "guild-servi
 	}
 
 	// A stream in flight on the upstream that dies fails unavailable;
-	// calls afterwards all go through, to the other two.
+	// once the gateway saw its session end, calls all go through, to the
+	// other two (a call sent on the session as it ended may fail
+	// unavailable: internal/netns's TestDNSGateway counts those).
 	var victimUser string
 	for user, up := range owner {
 		if up == "up2" {
@@ -232,6 +234,11 @@ keyed = { provider = "dns+srv://_qtalk._tcp.guild.test.", service = "guild-servi
 		t.Errorf("stream on the killed upstream: %v, want unavailable", err)
 	}
 	stream.Close()
+	for _, name := range []string{"guild", "keyed"} {
+		waitEndpoints(t, p, name, func(es map[string]service.EndpointInfo) bool {
+			return es[addrOfUp["up2"]].State != "connected"
+		})
+	}
 	for i := range 30 {
 		if got := whoami(t, p, "guild:whoami"); got == "up2" {
 			t.Fatalf("call %d answered by the killed upstream", i)
@@ -364,7 +371,8 @@ guild = { provider = [%q, %q, %q], service = "guild-service", balance = "least_o
 
 // An upstream of many that dies with calls in flight fails those calls
 // (unavailable), and only those: however many there were, more than the
-// breaker's failures, the service's calls go on at the other upstreams.
+// breaker's failures, once the gateway saw the session end the service's
+// calls go on at the other upstreams.
 func TestManyUpstreamDiesWithCallsInFlight(t *testing.T) {
 	ups := startUpstreams(t, 3)
 	gw, _ := startServer(t, fmt.Sprintf(`
@@ -406,6 +414,9 @@ guild = { provider = [%q, %q, %q], service = "guild-service", balance = "hash", 
 			t.Errorf("unary call on the dead upstream: %v, want unavailable", err)
 		}
 	}
+	waitEndpoints(t, p, "guild", func(es map[string]service.EndpointInfo) bool {
+		return es[addrOf(ups[2])].State != "connected"
+	})
 	for i := range 30 {
 		s, err := call(t, p, fmt.Sprintf("guild:whoami?user=user%d", i), nil)
 		if err != nil || strings.HasSuffix(s, " up2") {
