@@ -144,6 +144,11 @@ const (
 	// yieldAfterHandoff: after handing a large payload to a Read, the
 	// reader goroutine yields so that the Read runs (recv.go).
 	yieldAfterHandoff
+
+	// lateCloseReply: the CLOSE answering the peer's waits for the next
+	// write instead of waking the writer for a write of its own, for up to
+	// closeReplyDelay (reader.go).
+	lateCloseReply
 )
 
 // ErrInvalidConfig is matched by the error of Config.Validate.

@@ -34,6 +34,13 @@
 // opens the channel of its next call this way, so that the OPEN leaves
 // with the current call's data instead of a write of its own.
 //
+// The CLOSE answering the peer's only lets the peer free its channel
+// number: it waits for the next write, made for anything else, and wakes
+// the writer for a write of its own only after a few milliseconds. The
+// client of a unary call then answers the server's CLOSE with its next
+// call's data, instead of with a write (and a wake-up of the server's
+// reader) of its own.
+//
 // # Reading the code
 //
 // A channel (channel.go) has a lifecycle, one state for the open and close

@@ -13,6 +13,7 @@ var speedupNames = map[string]speedup{
 	"readIntoOffer":     readIntoOffer,
 	"flushOnRead":       flushOnRead,
 	"yieldAfterHandoff": yieldAfterHandoff,
+	"lateCloseReply":    lateCloseReply,
 }
 
 // SpeedupNames returns the names of the fast paths a Config can switch

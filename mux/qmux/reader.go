@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"syscall"
+	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
 )
@@ -278,7 +279,55 @@ func (s *Session) handleCloseLocked(c *channel) error {
 	}
 	c.state = peerClosed
 	c.retractLocked()
-	return s.queueReplyLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
+	return s.queueCloseReplyLocked(c)
+}
+
+const (
+	// closeReplyDelay bounds how long the CLOSE answering the peer's waits
+	// for a write to go with (lateCloseReply).
+	closeReplyDelay = 2 * time.Millisecond
+
+	// lateCloseBudget is the length of the queued control messages from
+	// which a CLOSE reply wakes the writer at once, as other replies do
+	// (half of Config.MaxControlBacklog if that is less): what waits for a
+	// write must not take a reading peer for one that does not read.
+	lateCloseBudget = 4 << 10
+)
+
+// queueCloseReplyLocked queues the CLOSE that answers the peer's. The
+// peer needs it only to free its channel number, so with lateCloseReply
+// it does not wake the writer: it leaves with the next write, made for
+// anything else (a client's next call: the CLOSE ending a unary call then
+// costs no write, nor a wake-up of the peer's reader, of its own), or when
+// lateTimer wakes the writer, closeReplyDelay later at the most.
+func (s *Session) queueCloseReplyLocked(c *channel) error {
+	f := frame{typ: msgChannelClose, recipient: c.remoteID}
+	if !s.fast(lateCloseReply) || s.closed || s.ctlBytes >= min(lateCloseBudget, s.cfg.MaxControlBacklog/2) {
+		return s.queueReplyLocked(f)
+	}
+	s.ctl.push(ctlMsg{f: f, after: len(s.copied)})
+	s.ctlBytes += headerLen(f.typ)
+	if s.lateArmed {
+		return nil
+	}
+	s.lateArmed = true
+	s.wg.Add(1) // lateWake's, done by it or by the Stop in fail
+	if s.lateTimer == nil {
+		s.lateTimer = time.AfterFunc(closeReplyDelay, s.lateWake)
+	} else {
+		s.lateTimer.Reset(closeReplyDelay)
+	}
+	return nil
+}
+
+// lateWake wakes the writer for the CLOSE replies that found no write to
+// go with.
+func (s *Session) lateWake() {
+	defer s.wg.Done()
+	s.mu.Lock()
+	s.lateArmed = false
+	s.work.Signal()
+	s.mu.Unlock()
 }
 
 // handleData reads a DATA payload into its channel's buffer. The payload

@@ -56,6 +56,11 @@ type Session struct {
 	ready    queue[*channel] // channels with data to send and window to send it
 	waiting  queue[frame]    // opens left unanswered while accepts is full
 	work     sync.Cond       // signalled when the queues gain work, the writer role is free, or the session ends
+	// lateTimer wakes the writer for CLOSE replies queued without waking
+	// it (queueCloseReplyLocked); lateArmed: it is set to, and lateWake
+	// has yet to run.
+	lateTimer *time.Timer
+	lateArmed bool
 
 	closed    bool
 	lingering bool  // closed locally: the writer sends ctl and copied, then closes the connection
@@ -311,6 +316,10 @@ func (s *Session) fail(cause error) {
 	}
 	close(s.done)
 	s.work.Broadcast()
+	if s.lateArmed && s.lateTimer.Stop() {
+		s.lateArmed = false
+		s.wg.Done() // lateWake will not run
+	}
 	for _, c := range s.chans {
 		if c != nil {
 			c.send.cond.Broadcast()
