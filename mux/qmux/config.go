@@ -149,6 +149,11 @@ const (
 	// write instead of waking the writer for a write of its own, for up to
 	// closeReplyDelay (reader.go).
 	lateCloseReply
+
+	// yieldBeforeBatch: woken for control messages or copied data, the
+	// writer goroutine first yields once, so that goroutines ready to run
+	// queue theirs into the same batch (writer.go).
+	yieldBeforeBatch
 )
 
 // ErrInvalidConfig is matched by the error of Config.Validate.

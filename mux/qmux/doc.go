@@ -27,7 +27,10 @@
 // and Unix sockets, a Read about to wait for data first writes what is
 // queued itself, if the writer is idle, with a write that does not wait:
 // a request then leaves without waking the writer, whose turn comes only
-// for what the connection did not take.
+// for what the connection did not take. Woken for such short messages, the
+// writer goroutine yields once before it takes its batch, so that
+// goroutines already ready to run (the handlers of calls that came
+// together) queue theirs into the same write.
 //
 // Session.OpenEarly (mux.EarlyOpener) queues an OPEN without waiting for
 // the answer; data written to the channel waits for the confirmation. rpc

@@ -14,6 +14,7 @@ var speedupNames = map[string]speedup{
 	"flushOnRead":       flushOnRead,
 	"yieldAfterHandoff": yieldAfterHandoff,
 	"lateCloseReply":    lateCloseReply,
+	"yieldBeforeBatch":  yieldBeforeBatch,
 }
 
 // SpeedupNames returns the names of the fast paths a Config can switch

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -58,15 +59,27 @@ type tryWriter interface {
 func (s *Session) writeLoop() {
 	defer s.wg.Done()
 	w := &s.writer
+	yielded := false
 	for {
 		s.mu.Lock()
 		for w.held || !s.closed && len(w.rest) == 0 && !s.hasWorkLocked() {
+			yielded = false
 			s.work.Wait()
 		}
 		if s.closed {
 			s.finishLocked()
 			return
 		}
+		if !yielded && s.fast(yieldBeforeBatch) && s.ready.len() == 0 {
+			// Only short messages wait: let the goroutines ready to
+			// run add theirs first (the writer, just woken, would run
+			// before them), once; a Read's flush may take them meanwhile.
+			yielded = true
+			s.mu.Unlock()
+			runtime.Gosched()
+			continue
+		}
+		yielded = false
 		w.held = true
 		s.fillBatchLocked()
 		s.mu.Unlock()
