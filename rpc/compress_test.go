@@ -70,8 +70,21 @@ func compressible(n int) []byte {
 	return bytes.Repeat(word, n/len(word)+1)[:n]
 }
 
+// echoServer answers "stream" with a stream of the values the client
+// streams, and any other selector with its argument.
 func echoServer(srv *rpc.Server) *rpc.Server {
 	srv.Handler = rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
+		if c.Selector == "stream" {
+			c.Receive(nil)
+			r.Continue(nil)
+			for {
+				var b []byte
+				if c.Receive(&b) != nil {
+					return
+				}
+				r.Send(b)
+			}
+		}
 		var b []byte
 		if err := c.Receive(&b); err != nil {
 			r.Error(err)
@@ -244,6 +257,26 @@ func TestCompressionForwarded(t *testing.T) {
 				if wantSmall := gatewayTakes && i > 0; (up < size/10) != wantSmall {
 					t.Errorf("call %d: %d bytes up; want compressed %v", i, up, wantSmall)
 				}
+			}
+			// A stream: the client's values cross the gateway as they
+			// are, compressed when the reply (the upstream's, passed on)
+			// said so, which a gateway that does not take them clears.
+			resp, err := cl.Call(context.Background(), "stream", nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Close()
+			w.take()
+			b := compressible(size)
+			var echo []byte
+			if err := resp.Send(b); err != nil {
+				t.Fatal(err)
+			}
+			if err := resp.Receive(&echo); err != nil || !bytes.Equal(echo, b) {
+				t.Fatalf("streamed value: %d bytes back, %v", len(echo), err)
+			}
+			if up, down := w.take(); (up < size/10) != gatewayTakes || down >= size/10 {
+				t.Errorf("a streamed value: %d bytes up, %d down; want up compressed %v, down compressed", up, down, gatewayTakes)
 			}
 		})
 	}
