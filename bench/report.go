@@ -105,6 +105,18 @@ func (r *report) markdown() string {
 		"arguments, the decoded reply; the handler's variable, the decoded arguments and the boxing of its result, " +
 		"which escape through the Codec interface. 8 needs qtalk at 2: recycling the server's call (its Context " +
 		"may outlive the handler) or qmux channels (the application holds them) would do it, and is not done.\n")
+	p("- Subset runs after those two changes (2026-12-05, 3 repetitions each, the machine loaded about 20 times over): " +
+		"unary at concurrency 32 2.77x gRPC-Go (2.24-5.33) and 2.06x net/rpc (1.50-3.10), p99 0.89x net/rpc's; at " +
+		"concurrency 1 p50 1.45x the TCP round trip (1.43-1.61); across processes p50 2.55x the TCP round trip " +
+		"(2.51-2.87, from 3.8x); through a gateway 0.35x direct at concurrency 1 (0.34-0.42) and 0.36x at 32 " +
+		"(0.31-0.38), p50 378 µs against 82 µs direct.\n")
+	p("- The gateway hop: perf record of the gateway process at concurrency 1 shows no qtalk code standing out (service " +
+		"routing, Forward and its frame reads are 14%% of the samples, mostly the system calls under them); about half " +
+		"of its time is the kernel switching threads (futex and epoll wake-ups) and a quarter the runtime's sysmon " +
+		"polling. Each forwarded call wakes parked threads several times (the client session's reader, the call's " +
+		"goroutine, the upstream session's reader, the writer), which a loaded hypervisor makes slow. Fewer hand-offs " +
+		"per forwarded call (the handler writing the client's reply itself instead of waking the writer) is what is " +
+		"left to try.\n")
 	p("- Bulk on one channel: the share of payload bytes that qmux's reader put straight into a waiting Read's " +
 		"buffer (readIntoOffer) rather than into the ring stayed at 0.81-0.84 over 12 runs whose throughput ranged " +
 		"from 300 to 2540 MB/s on the loaded machine: the copy path is not what differs between fast and slow " +
