@@ -36,7 +36,17 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &rpc.Server{Handler: rpc.Intercept(h, m.Interceptor())}
+	// recorded hears of each call once the metrics' interceptor, inside
+	// it, has returned and so counted the call: the client has its reply
+	// before that, as the handler writes it before it returns.
+	recorded := make(chan string, 4)
+	after := rpc.ServerInterceptorFunc(func(next rpc.Handler) rpc.Handler {
+		return rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
+			next.RespondRPC(r, c)
+			recorded <- c.FullSelector
+		})
+	})
+	srv := &rpc.Server{Handler: rpc.Intercept(h, after, m.Interceptor())}
 	m.SessionOpened()
 	done := make(chan struct{})
 	go func() {
@@ -54,6 +64,9 @@ func TestMetrics(t *testing.T) {
 	}
 	if _, err := client.Call(ctx, "kv:get", nil, nil); rpc.CodeOf(err) != rpc.CodeNotFound {
 		t.Fatalf("kv:get: %v", err)
+	}
+	for range 3 {
+		<-recorded
 	}
 	waited := make(chan error, 1)
 	go func() {
@@ -88,6 +101,7 @@ func TestMetrics(t *testing.T) {
 	if err := <-waited; err != nil {
 		t.Fatal(err)
 	}
+	<-recorded
 	cs.Close()
 	ss.Close()
 	<-done
