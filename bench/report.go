@@ -98,7 +98,9 @@ func (r *report) markdown() string {
 		"CPU per call 0.93x (0.88-1.04 over 8 pairs). At concurrency 32 the client wrote the OPEN of the channel it " +
 		"opens ahead alone and the server each reply alone, 1.5 writes per call; now qmux's writer, woken for short " +
 		"messages, yields once first (yieldBeforeBatch) so that the goroutines ready to run add theirs: 0.42 writes " +
-		"per call, CPU per call 0.56x (0.49-0.63 over 6 pairs), concurrency 1 unchanged (0.98x, 0.85-1.27).\n")
+		"per call, CPU per call 0.56x (0.49-0.63 over 6 pairs), concurrency 1 unchanged (0.98x, 0.85-1.27). Bulk is " +
+		"not slowed (its large writes skip the yield): CPU per 64 KiB in qmux's BenchmarkBulk 0.76x (0.74-1.09, 6 pairs " +
+		"against main of the day before, so not these changes alone), in BenchmarkChannels64 1.01x (0.91-1.17, 5 pairs).\n")
 	p("- Allocations per unary call: 10 here, 8 in rpc's BenchmarkUnaryTCP (which reuses its reply variable). qtalk " +
 		"makes 4 of them: the client's Response and qmux channel, the server's call and qmux channel. The other 6 are " +
 		"the callers' code as every rpc system here has it: the client's reply variable and the boxing of its " +
