@@ -313,16 +313,29 @@ func isRefused(err error) bool {
 	return errors.As(err, &rerr) && rerr.refused
 }
 
-// cancelWriteTimeout bounds the wait to send a CANCEL frame on a channel
-// whose window is full.
-const cancelWriteTimeout = 10 * time.Millisecond
+// cancelWriteTimeout bounds the wait to send a last frame (a CANCEL, or
+// a forwarded call's ERROR) on a channel whose window is full: it matters
+// only when the peer does not read. It starts once the frame is encoded
+// and is generous, so that a write that need not wait does not fail
+// because its goroutine was descheduled on a loaded machine (10 ms did:
+// TestForwardUpstreamDies then saw a bare EOF instead of unavailable).
+const cancelWriteTimeout = 250 * time.Millisecond
+
+// writeLast writes one frame carrying e, of kind frameError or
+// frameCancel, giving up after cancelWriteTimeout if ch cannot take it.
+func writeLast(ch mux.Channel, kind byte, e *Error) error {
+	w := newFrameWriter()
+	w.error(kind, e)
+	ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
+	_, err := w.writeTo(ch)
+	return err
+}
 
 // cancelCall tells the server why the call ends (a CANCEL frame with
 // cause's code), then closes the channel, which also cancels the call
 // when the frame could not be sent.
 func cancelCall(ch mux.Channel, cause error) {
-	ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
-	writeError(ch, frameCancel, &Error{Code: CodeOf(cause), Message: cause.Error()})
+	writeLast(ch, frameCancel, &Error{Code: CodeOf(cause), Message: cause.Error()})
 	ch.Close()
 }
 

@@ -493,13 +493,11 @@ func (f *forwarder) abort(uploaded <-chan error, cause *Error) error {
 	c, up := f.c, f.up
 	f.stopUpload(uploaded)
 	if f.upload.canInsert() {
-		up.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
-		writeError(up, frameCancel, &Error{Code: cancelCode(cause.Code), Message: cause.Message})
+		writeLast(up, frameCancel, &Error{Code: cancelCode(cause.Code), Message: cause.Message})
 	}
 	up.Close()
 	if f.download.canInsert() && cause.Code != CodeCanceled {
-		c.ch.SetWriteDeadline(time.Now().Add(cancelWriteTimeout))
-		writeError(c.ch, frameError, cause)
+		writeLast(c.ch, frameError, cause)
 	}
 	return fmt.Errorf("%w: %w", ErrAnswered, cause)
 }
