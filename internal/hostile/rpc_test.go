@@ -35,9 +35,10 @@ const (
 	targetWriteTimeout   = 500 * time.Millisecond
 )
 
-// startTarget starts the server and the good client; both end with the
-// test, which then fails if any good call failed.
-func startTarget(t *testing.T) *rpcTarget {
+// startTarget starts the server, with settings changed by opts, and the
+// good client; both end with the test, which then fails if any good call
+// failed.
+func startTarget(t *testing.T, opts ...func(*rpc.Server)) *rpcTarget {
 	t.Helper()
 	tg := &rpcTarget{}
 	mux := rpc.NewRespondMux()
@@ -62,6 +63,9 @@ func startTarget(t *testing.T) *rpcTarget {
 		}
 	})
 	tg.srv = &rpc.Server{Handler: mux, RequestTimeout: targetRequestTimeout, WriteTimeout: targetWriteTimeout}
+	for _, o := range opts {
+		o(tg.srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ln, err := transport.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
@@ -111,6 +115,12 @@ func startTarget(t *testing.T) *rpcTarget {
 	})
 	return tg
 }
+
+// noRequestTimeout is for the rows whose calls come whole but large: how
+// long the server takes to read them depends on the machine (seconds
+// under the race detector on a loaded one), and what is under test is
+// what they cost, not how long they may take to come.
+func noRequestTimeout(s *rpc.Server) { s.RequestTimeout = -1 }
 
 // attacker dials a session of its own to the target. Its channels'
 // windows are small, so that what it buffers of the server's data (in
@@ -311,7 +321,7 @@ func TestCallWithoutArguments(t *testing.T) {
 // decoder's limit of elements), four calls at once, once reached 1.1 GiB.
 // Each is now refused with resource_exhausted before it is decoded.
 func TestNestedCBOR(t *testing.T) {
-	tg := startTarget(t)
+	tg := startTarget(t, noRequestTimeout)
 	baseGoroutines := runtime.NumGoroutine()
 	sess := tg.attacker(t)
 	const arrays, maps = 31, 131000
@@ -347,7 +357,7 @@ func TestNestedCBOR(t *testing.T) {
 // TestHugeMetadataCount: a call header declaring two million metadata
 // pairs once cost 163 MiB per call, the map sized from the count.
 func TestHugeMetadataCount(t *testing.T) {
-	tg := startTarget(t)
+	tg := startTarget(t, noRequestTimeout)
 	baseGoroutines := runtime.NumGoroutine()
 	sess := tg.attacker(t)
 	call := append(callFrame("echo", 0, 2_000_000), cborNull...)
