@@ -98,7 +98,10 @@ func (r *report) markdown() string {
 		"CPU per call 0.93x (0.88-1.04 over 8 pairs). At concurrency 32 the client wrote the OPEN of the channel it " +
 		"opens ahead alone and the server each reply alone, 1.5 writes per call; now qmux's writer, woken for short " +
 		"messages, yields once first (yieldBeforeBatch) so that the goroutines ready to run add theirs: 0.42 writes " +
-		"per call, CPU per call 0.56x (0.49-0.63 over 6 pairs), concurrency 1 unchanged (0.98x, 0.85-1.27). Bulk is " +
+		"per call, CPU per call 0.56x (0.49-0.63 over 6 pairs), concurrency 1 unchanged (0.98x, 0.85-1.27). Tried and " +
+		"dropped: a channel's Close writing what is queued itself, as a Read about to wait does, to spare the server " +
+		"the writer's wake-up: it sent the client's held CLOSE replies alone again (3 writes per call at concurrency 1, " +
+		"CPU 1.08-1.63x) and undid the batching at 32 (1.6-1.85 writes per call, CPU 1.19-1.78x). Bulk is " +
 		"not slowed (its large writes skip the yield): CPU per 64 KiB in qmux's BenchmarkBulk 0.76x (0.74-1.09, 6 pairs " +
 		"against main of the day before, so not these changes alone), in BenchmarkChannels64 1.01x (0.91-1.17, 5 pairs).\n")
 	p("- Allocations per unary call: 10 here, 8 in rpc's BenchmarkUnaryTCP (which reuses its reply variable). qtalk " +
