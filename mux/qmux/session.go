@@ -68,6 +68,7 @@ type Session struct {
 	closeErr  error // what operations return once closed; matches mux.ErrSessionClosed
 
 	writer writer
+	live   liveness
 }
 
 // A ctlMsg is a queued control message.
@@ -118,12 +119,10 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	}
 	s.writer.vectored = raw != nil && s.fast(writeInPlace)
 	s.work.L = &s.mu
+	s.startLiveness() // before the reader and the writer, which may end the session
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
-	if s.cfg.IdleTimeout > 0 || s.cfg.KeepAlivePeriod > 0 || s.cfg.WriteTimeout > 0 { // on by default unless negative
-		s.wg.Go(s.watchLiveness)
-	}
 	return s, nil
 }
 
@@ -315,6 +314,9 @@ func (s *Session) fail(cause error) {
 		s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, cause)
 	}
 	close(s.done)
+	if s.live.timer != nil && s.live.timer.Stop() {
+		s.wg.Done() // the check it stopped would have
+	}
 	s.work.Broadcast()
 	if s.lateArmed && s.lateTimer.Stop() {
 		s.lateArmed = false
