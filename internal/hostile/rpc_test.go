@@ -35,10 +35,17 @@ const (
 	targetWriteTimeout   = 500 * time.Millisecond
 )
 
-// startTarget starts the server, with settings changed by opts, and the
-// good client; both end with the test, which then fails if any good call
-// failed.
+// startTarget starts the server on loopback TCP, with settings changed
+// by opts, and the good client; both end with the test, which then fails
+// if any good call failed.
 func startTarget(t *testing.T, opts ...func(*rpc.Server)) *rpcTarget {
+	t.Helper()
+	return startTargetOn(t, "tcp", nil, opts...)
+}
+
+// startTargetOn is startTarget with the scheme of the listener, tcp or
+// ws, and options for the listener.
+func startTargetOn(t *testing.T, scheme string, lnOpts []transport.Option, opts ...func(*rpc.Server)) *rpcTarget {
 	t.Helper()
 	tg := &rpcTarget{}
 	mux := rpc.NewRespondMux()
@@ -67,11 +74,12 @@ func startTarget(t *testing.T, opts ...func(*rpc.Server)) *rpcTarget {
 		o(tg.srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ln, err := transport.Listen(ctx, "tcp://127.0.0.1:0")
+	path := map[string]string{"ws": "/qtalk"}[scheme]
+	ln, err := transport.Listen(ctx, scheme+"://127.0.0.1:0"+path, lnOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg.addr = "tcp://" + ln.Addr().String()
+	tg.addr = scheme + "://" + ln.Addr().String() + path
 	served := make(chan struct{})
 	go func() { tg.srv.Serve(ln); close(served) }()
 

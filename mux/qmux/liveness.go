@@ -52,7 +52,9 @@ func (s *Session) startLiveness() {
 	now := time.Now()
 	s.live = liveness{tick: tick / 4, quietSince: now, idleSince: now}
 	s.wg.Add(1) // done by the check that finds the session ended, or by fail if it stops the timer first
+	s.mu.Lock() // the first check, which reads timer with mu held, may come before AfterFunc returns
 	s.live.timer = time.AfterFunc(s.live.tick, s.checkLiveness)
+	s.mu.Unlock()
 }
 
 // checkLiveness ends the session when it has been idle for
