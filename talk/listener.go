@@ -18,6 +18,12 @@ import (
 //
 // With WithReconnect, Dial makes the first session (failing as without
 // it) and the peer redials in the background whenever a session ends.
+//
+// The session probes a server it has heard nothing from for 15 s and
+// ends if the server does not answer within 15 s more (qmux's and
+// mux/quic's KeepAlivePeriod and KeepAliveTimeout, set with
+// WithTransportOptions): the calls pending on a server that went silent
+// fail with unavailable. spec/limits.md lists these defaults.
 func Dial(ctx context.Context, addr string, opts ...Option) (*Peer, error) {
 	o := newOptions(opts)
 	sess, err := transport.Dial(ctx, addr, o.transport...)
