@@ -136,3 +136,35 @@ func liveHeap() uint64 {
 	}
 	return s[0].Value.Uint64()
 }
+
+// minWindowCalls is how many calls a measurement of unary callers counts
+// at least: its window lasts the configured window and, on a machine too
+// loaded to complete that many in it (-short's 40 ms), until they did. At
+// the full window's rates it never extends it. The Node bench client
+// (js/src/bench/client.ts) counts the same.
+const minWindowCalls = 10
+
+// A callWindow is the measurement window of unary callers.
+type callWindow struct {
+	counted atomic.Int64
+	enough  chan struct{} // closed once minWindowCalls calls were counted
+}
+
+func newCallWindow() *callWindow { return &callWindow{enough: make(chan struct{})} }
+
+// count counts a call measured in the window.
+func (w *callWindow) count() {
+	if w.counted.Add(1) == minWindowCalls {
+		close(w.enough)
+	}
+}
+
+// wait waits for d, then until minWindowCalls calls were counted or
+// callersDone is closed (the callers ended: one failed).
+func (w *callWindow) wait(d time.Duration, callersDone <-chan struct{}) {
+	time.Sleep(d)
+	select {
+	case <-w.enough:
+	case <-callersDone:
+	}
+}

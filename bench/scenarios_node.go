@@ -235,6 +235,7 @@ func goUnary(cfg *config, cl *rpc.Client, label string, conc int, rec recorder) 
 	var wg sync.WaitGroup
 	lats := make([]latencies, conc)
 	errs := make([]error, conc)
+	window := newCallWindow()
 	for i := range conc {
 		wg.Go(func() {
 			var reply []byte
@@ -254,17 +255,20 @@ func goUnary(cfg *config, cl *rpc.Client, label string, conc int, rec recorder) 
 				}
 				if p == phaseMeasure {
 					lats[i] = append(lats[i], time.Since(t0))
+					window.count()
 				}
 			}
 		})
 	}
+	callersDone := make(chan struct{})
+	go func() { wg.Wait(); close(callersDone) }()
 	time.Sleep(cfg.warmup)
 	t0 := time.Now()
 	phase.Store(phaseMeasure)
-	time.Sleep(cfg.window)
+	window.wait(cfg.window, callersDone)
 	phase.Store(phaseStop)
 	dt := time.Since(t0)
-	wg.Wait()
+	<-callersDone
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

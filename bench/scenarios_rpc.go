@@ -71,6 +71,7 @@ func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 	var wg sync.WaitGroup
 	lats := make([]latencies, conc)
 	errs := make([]error, conc)
+	window := newCallWindow()
 	for i := range conc {
 		wg.Go(func() {
 			lat := make(latencies, 0, 1<<14)
@@ -86,20 +87,23 @@ func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 				}
 				if p == phaseMeasure {
 					lat = append(lat, time.Since(t0))
+					window.count()
 				}
 			}
 			lats[i] = lat
 		})
 	}
+	callersDone := make(chan struct{})
+	go func() { wg.Wait(); close(callersDone) }()
 	time.Sleep(cfg.warmup)
 	m0 := mallocs()
 	t0 := time.Now()
 	phase.Store(phaseMeasure)
-	time.Sleep(cfg.window)
+	window.wait(cfg.window, callersDone)
 	phase.Store(phaseStop)
 	dt := time.Since(t0)
 	m1 := mallocs()
-	wg.Wait()
+	<-callersDone
 	var all latencies
 	for i := range conc {
 		if errs[i] != nil {
