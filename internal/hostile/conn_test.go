@@ -127,10 +127,10 @@ func TestIdleConnections(t *testing.T) {
 func TestSlowHeader(t *testing.T) {
 	tg := startTargetOn(t, "tcp", []transport.Option{transport.WithIdleTimeout(connIdleTimeout)})
 	baseGoroutines := runtime.NumGoroutine()
+	start := time.Now() // before the server's session, whose idle time counts from its start
 	c := dialIdle(t, tg.addr, 1, false)[0]
 	// An OPEN: type 100, then 12 bytes the peer never finishes.
 	header := []byte{100, 0, 0, 0, 1, 0, 0, 0x10, 0, 0, 0, 0x10}
-	start := time.Now()
 	closed := make(chan error, 1)
 	go func() {
 		_, err := io.Copy(io.Discard, c)
