@@ -75,6 +75,14 @@ type TLSSession interface {
 	TLSConnectionState() (tls.ConnectionState, bool)
 }
 
+// A ByteCounter is a Session that counts the bytes it has sent and
+// received on its connection so far, its protocol's own framing included.
+// Servers report them as metrics. qmux's and mux/quic's sessions are
+// ByteCounters.
+type ByteCounter interface {
+	BytesTransferred() (sent, received uint64)
+}
+
 // A BuffersWriter is a Channel that writes several buffers as one Write of
 // their concatenation would, without copying them together first: a frame
 // header and a payload in the caller's memory can share a packet.

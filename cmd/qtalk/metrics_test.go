@@ -45,4 +45,9 @@ func TestServeMetrics(t *testing.T) {
 			t.Errorf("no line %q in the metrics:\n%s", want, text)
 		}
 	}
+	for _, series := range []string{"qtalk_sent_bytes_total", "qtalk_received_bytes_total"} {
+		if !regexp.MustCompile(`(?m)^` + series + ` [1-9][0-9]*$`).MatchString(text) {
+			t.Errorf("no positive %s in the metrics:\n%s", series, text)
+		}
+	}
 }

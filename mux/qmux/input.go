@@ -1,6 +1,9 @@
 package qmux
 
-import "io"
+import (
+	"io"
+	"sync/atomic"
+)
 
 // readBufferSize is the size of the reader's buffer, which holds message
 // headers and small payloads. Large payloads are read straight into their
@@ -19,6 +22,10 @@ type input struct {
 	buf  []byte
 	r, w int   // buf[r:w] is buffered
 	err  error // the connection's error, returned once buf is drained
+
+	// bytes counts what was read from the connection; written by the
+	// reader goroutine, read by Session.BytesTransferred.
+	bytes atomic.Uint64
 }
 
 func newInput(conn io.Reader, vr vectorReader) *input {
@@ -41,6 +48,7 @@ func (in *input) fill() error {
 	in.r, in.w = 0, 0
 	for range maxEmptyReads {
 		n, err := in.conn.Read(in.buf)
+		in.bytes.Add(uint64(n))
 		in.w = n
 		if err != nil {
 			in.err = err
@@ -105,6 +113,7 @@ func (in *input) readPayload(a, b []byte) error {
 		switch {
 		case in.vr != nil:
 			n, err := in.vr.read(true, a, b, in.buf)
+			in.bytes.Add(uint64(n))
 			if err != nil {
 				in.err = err
 				continue
@@ -116,6 +125,7 @@ func (in *input) readPayload(a, b []byte) error {
 			in.r, in.w = 0, n
 		case len(a) >= len(in.buf):
 			n, err := in.conn.Read(a)
+			in.bytes.Add(uint64(n))
 			a = a[n:]
 			if err != nil {
 				in.err = err
@@ -139,6 +149,7 @@ func (in *input) readAvailable(p []byte) int {
 		return n
 	}
 	k, err := in.vr.read(false, p[n:], in.buf, nil)
+	in.bytes.Add(uint64(k))
 	if err != nil {
 		in.err = err
 		return n

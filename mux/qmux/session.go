@@ -30,6 +30,9 @@ type Session struct {
 	// between writes; written by the writer goroutine, sampled by
 	// watchLiveness.
 	writeSince atomic.Int64
+	// Bytes written to the connection; written by the writer role,
+	// read by BytesTransferred. What was read is counted by in.
+	sent atomic.Uint64
 
 	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
@@ -288,6 +291,13 @@ func (s *Session) TLSConnectionState() (tls.ConnectionState, bool) {
 		return c.ConnectionState(), true
 	}
 	return tls.ConnectionState{}, false
+}
+
+// BytesTransferred returns the bytes the session has written to its
+// connection and read from it so far, qmux's headers included. It
+// implements mux.ByteCounter.
+func (s *Session) BytesTransferred() (sent, received uint64) {
+	return s.sent.Load(), s.in.bytes.Load()
 }
 
 // RemoteAddr returns the connection's remote address if it has one.

@@ -156,3 +156,43 @@ func TestNewInvalidConfig(t *testing.T) {
 	}
 	ca.Close()
 }
+
+// TestBytesTransferred: a session counts every byte it writes to its
+// connection and reads from it, on each write and read path.
+func TestBytesTransferred(t *testing.T) {
+	for name, mk := range map[string]func(testing.TB, *Config) (*Session, *Session){"pipe": newPair, "tcp": newTCPPair} {
+		t.Run(name, func(t *testing.T) {
+			a, b := mk(t, nil)
+			ca, cb := openPair(t, a, b)
+			const up, down = 200 << 10, 1000
+			go func() {
+				ca.Write(make([]byte, up)) // large writes, then short ones that are copied
+				ca.Write(make([]byte, 10))
+			}()
+			if _, err := io.ReadFull(cb, make([]byte, up+10)); err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if _, err := cb.Write(make([]byte, down)); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			if _, err := io.ReadFull(ca, make([]byte, down)); err != nil {
+				t.Fatalf("read back: %v", err)
+			}
+			a.Close()
+			b.Wait()
+			aSent, aReceived := a.BytesTransferred()
+			bSent, bReceived := b.BytesTransferred()
+			// b read until a's end: all that a wrote.
+			if bReceived != aSent {
+				t.Errorf("b received %d bytes, a sent %d", bReceived, aSent)
+			}
+			if aSent < up+10 {
+				t.Errorf("a sent %d bytes, fewer than the %d of its channel's data", aSent, up+10)
+			}
+			// a stopped reading at its Close: at most what b wrote.
+			if aReceived < down || aReceived > bSent {
+				t.Errorf("a received %d bytes; want from %d to b's %d sent", aReceived, down, bSent)
+			}
+		})
+	}
+}

@@ -85,7 +85,8 @@ func (s *Session) writeLoop() {
 		s.mu.Unlock()
 
 		s.writeSince.Store(time.Now().UnixNano())
-		err := w.flush(s.sock)
+		n, err := w.flush(s.sock)
+		s.sent.Add(uint64(n))
 		s.writeSince.Store(0)
 
 		s.mu.Lock()
@@ -117,7 +118,8 @@ func (s *Session) finishLocked() {
 	w := &s.writer
 	s.takeQueuedLocked()
 	s.mu.Unlock()
-	s.conn.Write(w.buf) // the session is over: a failure changes nothing
+	n, _ := s.conn.Write(w.buf) // the session is over: a failure changes nothing
+	s.sent.Add(uint64(n))
 	s.conn.Close()
 }
 
@@ -162,6 +164,7 @@ func (s *Session) flushBeforeWait() {
 	s.mu.Unlock()
 
 	n, err := s.tw.tryWrite(w.buf)
+	s.sent.Add(uint64(n))
 
 	s.mu.Lock()
 	w.held = false
@@ -223,17 +226,17 @@ func (w *writer) appendPayload(p []byte) bool {
 	return false
 }
 
-// flush writes the batch. Vectored connections get one writev; others one
-// Write of the copied batch.
-func (w *writer) flush(conn io.Writer) error {
+// flush writes the batch and returns how many bytes it wrote. Vectored
+// connections get one writev; others one Write of the copied batch.
+func (w *writer) flush(conn io.Writer) (int64, error) {
 	if !w.vectored {
-		_, err := conn.Write(w.buf)
-		return err
+		n, err := conn.Write(w.buf)
+		return int64(n), err
 	}
 	w.out = w.iov
-	_, err := w.out.WriteTo(conn)
+	n, err := w.out.WriteTo(conn)
 	clear(w.iov) // drop the references to callers' buffers
-	return err
+	return n, err
 }
 
 // writeError describes a failed write. When the peer went away (its end

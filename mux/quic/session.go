@@ -331,6 +331,14 @@ func (s *Session) TLSConnectionState() (tls.ConnectionState, bool) {
 	return s.conn.ConnectionState().TLS, true
 }
 
+// BytesTransferred returns the bytes of the UDP datagrams of the session's
+// connection sent and received so far, QUIC's packets whole. It
+// implements mux.ByteCounter.
+func (s *Session) BytesTransferred() (sent, received uint64) {
+	st := s.conn.ConnectionStats()
+	return st.BytesSent, st.BytesReceived
+}
+
 // ConnectionState returns the state of the QUIC connection, including
 // that of its TLS handshake.
 func (s *Session) ConnectionState() quicgo.ConnectionState { return s.conn.ConnectionState() }

@@ -507,3 +507,25 @@ func TestAcceptEndAfterConnClose(t *testing.T) {
 		t.Errorf("Accept after Close: %v, want ErrSessionClosed", err)
 	}
 }
+
+// TestBytesTransferred: a session reports its connection's datagrams,
+// which carry at least its channels' data.
+func TestBytesTransferred(t *testing.T) {
+	a, b, stop := sessionPair(t, nil)
+	defer stop()
+	oc, ac := openPair(t, a, b)
+	const n = 100 << 10
+	go oc.Write(make([]byte, n))
+	if _, err := io.ReadFull(ac, make([]byte, n)); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var _ mux.ByteCounter = a
+	aSent, aReceived := a.BytesTransferred()
+	bSent, bReceived := b.BytesTransferred()
+	if aSent < n || bReceived < n {
+		t.Errorf("a sent %d, b received %d bytes; want each at least the %d of data", aSent, bReceived, n)
+	}
+	if aReceived == 0 || bSent == 0 {
+		t.Errorf("a received %d, b sent %d bytes; want the handshake and acknowledgements at least", aReceived, bSent)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qtalkkit/qtalk/label"
+	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/rpc"
 )
 
@@ -30,6 +31,10 @@ type Metrics struct {
 	inFlight     int64
 	sessions     uint64
 	sessionsOpen int64
+	// The sessions open that count their bytes, and the bytes of those
+	// that ended.
+	counting              map[mux.ByteCounter]struct{}
+	sentEnded, recvdEnded uint64
 }
 
 type callKey struct {
@@ -91,11 +96,36 @@ func (m *Metrics) ended(service string, code rpc.Code, d time.Duration) {
 	h.count++
 }
 
-// SessionOpened counts a client session accepted.
-func (m *Metrics) SessionOpened() { m.add(func() { m.sessions++; m.sessionsOpen++ }) }
+// SessionOpened counts a client session accepted. If sess counts the bytes
+// of its connection (mux.ByteCounter, as qmux's and mux/quic's sessions
+// do), they count in the bytes sent and received from now on.
+func (m *Metrics) SessionOpened(sess mux.Session) {
+	m.add(func() {
+		m.sessions++
+		m.sessionsOpen++
+		if bc, ok := sess.(mux.ByteCounter); ok {
+			if m.counting == nil {
+				m.counting = make(map[mux.ByteCounter]struct{})
+			}
+			m.counting[bc] = struct{}{}
+		}
+	})
+}
 
-// SessionClosed counts a client session ended.
-func (m *Metrics) SessionClosed() { m.add(func() { m.sessionsOpen-- }) }
+// SessionClosed counts the end of a session that SessionOpened counted.
+func (m *Metrics) SessionClosed(sess mux.Session) {
+	m.add(func() {
+		m.sessionsOpen--
+		if bc, ok := sess.(mux.ByteCounter); ok {
+			if _, ok := m.counting[bc]; ok {
+				sent, recvd := bc.BytesTransferred()
+				m.sentEnded += sent
+				m.recvdEnded += recvd
+				delete(m.counting, bc)
+			}
+		}
+	})
+}
 
 // WriteTo writes the metrics in the Prometheus text format.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
@@ -135,6 +165,14 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	}
 	fmt.Fprintf(&b, "# HELP qtalk_sessions_total Client sessions accepted.\n# TYPE qtalk_sessions_total counter\nqtalk_sessions_total %d\n", m.sessions)
 	fmt.Fprintf(&b, "# HELP qtalk_sessions_open Client sessions open.\n# TYPE qtalk_sessions_open gauge\nqtalk_sessions_open %d\n", m.sessionsOpen)
+	sent, recvd := m.sentEnded, m.recvdEnded
+	for bc := range m.counting {
+		s, r := bc.BytesTransferred()
+		sent += s
+		recvd += r
+	}
+	fmt.Fprintf(&b, "# HELP qtalk_sent_bytes_total Bytes sent on client sessions' connections.\n# TYPE qtalk_sent_bytes_total counter\nqtalk_sent_bytes_total %d\n", sent)
+	fmt.Fprintf(&b, "# HELP qtalk_received_bytes_total Bytes received on client sessions' connections.\n# TYPE qtalk_received_bytes_total counter\nqtalk_received_bytes_total %d\n", recvd)
 	m.mu.Unlock()
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err

@@ -2,7 +2,9 @@ package metrics_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,12 +49,12 @@ func TestMetrics(t *testing.T) {
 		})
 	})
 	srv := &rpc.Server{Handler: rpc.Intercept(h, after, m.Interceptor())}
-	m.SessionOpened()
+	m.SessionOpened(ss)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		srv.ServeSession(ss)
-		m.SessionClosed()
+		m.SessionClosed(ss)
 	}()
 	client := rpc.NewClient(cs)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -84,6 +86,10 @@ func TestMetrics(t *testing.T) {
 		return rec.Body.String()
 	}
 	text := scrape()
+	// The session's bytes so far: the three calls and the fourth's start.
+	if sent, recvd := counter(t, text, "qtalk_sent_bytes_total"), counter(t, text, "qtalk_received_bytes_total"); sent < 3*len("ok") || recvd < 4*len("chat:send") {
+		t.Errorf("sent %d and received %d bytes while calls were served, fewer than their data", sent, recvd)
+	}
 	for _, want := range []string{
 		`qtalk_calls_total{service="chat",code="ok"} 2`,
 		`qtalk_calls_total{service="kv",code="not_found"} 1`,
@@ -107,9 +113,29 @@ func TestMetrics(t *testing.T) {
 	<-done
 	srv.Shutdown(context.Background())
 	text = scrape()
-	for _, want := range []string{`qtalk_calls_total{service="chat",code="ok"} 3`, `qtalk_calls_in_flight 0`, `qtalk_sessions_open 0`} {
+	sent, recvd := ss.BytesTransferred()
+	for _, want := range []string{
+		`qtalk_calls_total{service="chat",code="ok"} 3`, `qtalk_calls_in_flight 0`, `qtalk_sessions_open 0`,
+		fmt.Sprintf("qtalk_sent_bytes_total %d", sent), fmt.Sprintf("qtalk_received_bytes_total %d", recvd),
+	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("no line %q in\n%s", want, text)
 		}
 	}
+}
+
+// counter returns the value of the series name in text.
+func counter(t *testing.T, text, name string) int {
+	t.Helper()
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in\n%s", name, text)
+	return 0
 }

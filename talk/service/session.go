@@ -39,7 +39,7 @@ func (s *Server) servePeer(sess mux.Session, l *listener) *talk.Peer {
 	start := time.Now()
 	log.Info("session opened", attrs...)
 	if s.metrics != nil {
-		s.metrics.SessionOpened()
+		s.metrics.SessionOpened(sess)
 	}
 	ended := func() {
 		s.peersMu.Lock()
@@ -54,7 +54,7 @@ func (s *Server) servePeer(sess mux.Session, l *listener) *talk.Peer {
 		}
 		log.Log(context.Background(), level, "session closed", attrs...)
 		if s.metrics != nil {
-			s.metrics.SessionClosed()
+			s.metrics.SessionClosed(sess)
 		}
 		if s.sessionEnded != nil {
 			s.sessionEnded(from)
