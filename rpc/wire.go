@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -322,10 +323,10 @@ func (fr *frameReader) fill(n int) error {
 		fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
 		fr.start = 0
 	}
-	if n > len(fr.buf) {
-		fr.grow(n)
-	}
 	for fr.end < n {
+		if fr.end == len(fr.buf) {
+			fr.grow(n)
+		}
 		k, err := fr.r.Read(fr.buf[fr.end:])
 		fr.end += k
 		if err != nil {
@@ -375,18 +376,27 @@ func (fr *frameReader) nextBytes(c BytesCodec, b *[]byte) (done bool, err error)
 		return false, nil
 	}
 	fr.start += frameHeaderLen + head
-	dst := *b
-	if uint64(cap(dst)) < size {
-		dst = make([]byte, size)
+	want := int(size)
+	dst := (*b)[:0]
+	if cap(dst) < want {
+		// Capacity follows the bytes that came, as in grow.
+		dst = make([]byte, 0, min(want, max(fr.end-fr.start, directReadMin)))
 	}
-	dst = dst[:size]
-	k := copy(dst, fr.buf[fr.start:fr.end])
+	k := min(fr.end-fr.start, want)
+	dst = append(dst, fr.buf[fr.start:fr.start+k]...)
 	fr.start += k
-	if _, err := io.ReadFull(fr.r, dst[k:]); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return true, errInsideFrame
+	for len(dst) < want {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, min(want, 4*cap(dst))-len(dst))
 		}
-		return true, err
+		k, err := fr.r.Read(dst[len(dst):min(cap(dst), want)])
+		dst = dst[:len(dst)+k]
+		if err != nil && len(dst) < want {
+			if err == io.EOF {
+				return true, errInsideFrame
+			}
+			return true, err
+		}
 	}
 	*b = dst
 	return true, nil
@@ -398,12 +408,16 @@ var smallFrameBuffers = sync.Pool{New: func() any { return new([smallFrameBuffer
 
 const smallFrameBuffer = 2 << 10
 
+// grow makes room in the buffer on the way to n bytes: at most four times
+// what it holds, so that memory follows the bytes that came, not the
+// length a peer declared (a header saying 4 MiB followed by nothing costs
+// little), and a long frame costs a third more than its length in all.
 func (fr *frameReader) grow(n int) {
 	var buf []byte
-	if fr.buf == nil && n <= smallFrameBuffer {
+	if fr.buf == nil {
 		buf = smallFrameBuffers.Get().(*[smallFrameBuffer]byte)[:]
 	} else {
-		buf = make([]byte, max(n, 2*len(fr.buf)))
+		buf = make([]byte, min(n, 4*len(fr.buf)))
 	}
 	copy(buf, fr.buf[:fr.end])
 	fr.release()

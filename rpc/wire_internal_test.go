@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 	"unsafe"
@@ -159,4 +160,52 @@ func TestNameCache(t *testing.T) {
 	if s := none.intern([]byte("echo")); s != "echo" {
 		t.Errorf("a nil cache interned echo as %q", s)
 	}
+}
+
+// TestDeclaredLengthCostsNothing: a frame that declares the largest length
+// allowed and then stops costs memory for the bytes that came, not for the
+// length: a peer cannot make the reader allocate 4 MiB with a few bytes,
+// in a byte string read straight into its slice or in any other frame.
+func TestDeclaredLengthCostsNothing(t *testing.T) {
+	const declared = DefaultMaxFrameSize
+	long := bytes.Repeat([]byte{7}, declared-5) // with its 5-byte CBOR head, the frame holds declared bytes
+	whole := frames(t, func(b []byte) []byte { return appendValueFrame(t, b, long) })
+	if n := len(whole) - frameHeaderLen; n != declared {
+		t.Fatalf("the frame declares %d bytes, want %d", n, declared)
+	}
+	sent := whole[:frameHeaderLen+100] // the header, the CBOR head and a few bytes of the value
+	for name, read := range map[string]func(fr *frameReader) error{
+		"byte string": func(fr *frameReader) error {
+			var b []byte
+			_, err := fr.nextBytes(cborCodec{}, &b)
+			return err
+		},
+		"frame": func(fr *frameReader) error {
+			_, _, err := fr.next()
+			return err
+		},
+	} {
+		var err error
+		allocated := allocatedBy(func() {
+			fr := frameReader{r: bytes.NewReader(sent), maxSize: DefaultMaxFrameSize}
+			err = read(&fr)
+			fr.release()
+		})
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s: %v, want the stream ended inside the frame", name, err)
+		}
+		if allocated > 64<<10 {
+			t.Errorf("%s: %d bytes allocated for a frame declaring %d of which 100 came", name, allocated, declared)
+		}
+	}
+}
+
+// allocatedBy returns the bytes f allocated (and any other goroutine
+// meanwhile: the test runs alone).
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
