@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,27 +186,30 @@ func TestReconnectClose(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, c <-chan error) error {
+func waitFor[T any](t *testing.T, c <-chan T) T {
 	t.Helper()
 	select {
-	case err := <-c:
-		return err
+	case v := <-c:
+		return v
 	case <-time.After(testTimeout):
 		t.Fatal("timed out")
-		return nil
+		var zero T
+		return zero
 	}
 }
 
 // A server that accepts and drops every session at once is not redialed
-// in a loop: the waits between redials double from MinWait. (Only an
-// upper bound on the dials in a span of time: a slow machine dials less.)
+// in a loop: the waits between redials double from MinWait. The gaps
+// between the sessions it accepts are at least those waits less their
+// jitter; a slow machine only makes them longer.
 func TestReconnectBacksOff(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var accepted atomic.Int32
+	const sessions = 4
+	accepts := make(chan time.Time, sessions)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -216,7 +218,10 @@ func TestReconnectBacksOff(t *testing.T) {
 			if err != nil {
 				return
 			}
-			accepted.Add(1)
+			select {
+			case accepts <- time.Now():
+			default: // counted enough
+			}
 			conn.Close()
 		}
 	}()
@@ -224,15 +229,19 @@ func TestReconnectBacksOff(t *testing.T) {
 		ln.Close()
 		<-served
 	}()
-	p, err := talk.Dial(callCtx(t), "unix://"+path, talk.WithReconnect(talk.ReconnectConfig{MinWait: 50 * time.Millisecond, MaxWait: time.Hour}))
+	const minWait = 50 * time.Millisecond
+	p, err := talk.Dial(callCtx(t), "unix://"+path, talk.WithReconnect(talk.ReconnectConfig{MinWait: minWait, MaxWait: time.Hour}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond) // the span whose dials are counted
-	closePeers(t, p)
-	// Waits of 40-60, 80-120, 160-240 ms: at most 4 dials, the first
-	// included, where redialing at once would make thousands.
-	if n := accepted.Load(); n > 5 {
-		t.Fatalf("%d sessions in 400 ms, want at most 5", n)
+	defer closePeers(t, p)
+	last := waitFor(t, accepts)
+	for i := 1; i < sessions; i++ {
+		at := waitFor(t, accepts)
+		// The wait before redial i is minWait doubled i-1 times, ±20%.
+		if gap, least := at.Sub(last), minWait<<(i-1)*8/10; gap < least {
+			t.Errorf("redial %d came %v after the session before, want at least %v", i, gap, least)
+		}
+		last = at
 	}
 }
