@@ -347,6 +347,24 @@ func callError(ctx context.Context, err error) error {
 	return err
 }
 
+// exchange writes the frames of a call in w, which it releases, and reads the first frame of
+// the reply. It reads even if the write failed: a server that refused the
+// call (say, arguments over its frame limit) says why before closing.
+func (r *Response) exchange(w frameWriter) (kind byte, payload []byte, err error) {
+	n, werr := w.writeTo(r.ch)
+	r.sent = n > 0
+	kind, payload, err = r.fr.next()
+	switch {
+	case err == nil:
+		return kind, payload, nil
+	case werr != nil:
+		return 0, nil, werr
+	case err == io.EOF:
+		return 0, nil, Errorf(CodeUnavailable, "the server closed the call without replying")
+	}
+	return 0, nil, err
+}
+
 func (r *Response) call(h *callHeader, args, reply any) error {
 	if r.fr.legacy {
 		return r.legacyCall(h, args, reply)
@@ -357,18 +375,8 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s arguments: %w", r.codec.Name(), err)
 	}
-	n, werr := w.writeTo(r.ch)
-	r.sent = n > 0
-	// Read the reply even if the write failed: a server that refused the
-	// call (say, arguments over its frame limit) says why before closing.
-	kind, p, err := r.fr.next()
+	kind, p, err := r.exchange(w)
 	if err != nil {
-		switch {
-		case werr != nil:
-			return werr
-		case err == io.EOF:
-			return Errorf(CodeUnavailable, "the server closed the call without replying")
-		}
 		return err
 	}
 	if kind != frameReply {

@@ -175,16 +175,8 @@ func (r *Response) legacyCall(h *callHeader, args, reply any) error {
 		w.release()
 		return Errorf(CodeInvalidArgument, "encode %s arguments: %w", r.codec.Name(), err)
 	}
-	n, werr := w.writeTo(r.ch)
-	r.sent = n > 0
-	_, p, err := r.fr.next()
+	_, p, err := r.exchange(w)
 	if err != nil {
-		switch {
-		case werr != nil:
-			return werr
-		case err == io.EOF:
-			return Errorf(CodeUnavailable, "the server closed the call without replying")
-		}
 		return err
 	}
 	var rh legacyReplyHeader
