@@ -82,11 +82,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := checkAddress("bench", addr); err != nil {
 		return err
 	}
-	dialOpts, err := clientTLSOptions("bench", tlsFiles)
-	if err != nil {
-		return err
-	}
-	p, err := dial(ctx, f.logger(e), addr, dialOpts...)
+	p, err := connect(ctx, "bench", f.logger(e), addr, tlsFiles)
 	if err != nil {
 		return err
 	}

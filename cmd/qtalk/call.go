@@ -192,11 +192,6 @@ func runCall(ctx context.Context, e *env, args []string) error {
 			return usageErrorf("call: ARGS: %v", err)
 		}
 	}
-	dialOpts, err := clientTLSOptions("call", tlsFiles)
-	if err != nil {
-		return err
-	}
-
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
@@ -212,7 +207,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if trace != nil {
 		clientOpts = append(clientOpts, rpc.WithInterceptors(trace))
 	}
-	p, err := dial(ctx, log, addr, dialOpts...)
+	p, err := connect(ctx, "call", log, addr, tlsFiles)
 	if err != nil {
 		return err
 	}

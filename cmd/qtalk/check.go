@@ -78,12 +78,8 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	dialOpts, err := clientTLSOptions("check", tlsFiles)
-	if err != nil {
-		return err
-	}
 	k := &check.Checker{Timeout: *timeout}
-	p, err := dial(ctx, f.logger(e), addr, append(dialOpts, talk.WithHandler(k.Handler()))...)
+	p, err := connect(ctx, "check", f.logger(e), addr, tlsFiles, talk.WithHandler(k.Handler()))
 	if err != nil {
 		return err
 	}

@@ -50,16 +50,12 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 	if _, err := label.Parse(lbl); err != nil {
 		return usageErrorf("describe: bad label %q: %v", lbl, err)
 	}
-	dialOpts, err := clientTLSOptions("describe", tlsFiles)
-	if err != nil {
-		return err
-	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := dial(ctx, f.logger(e), addr, dialOpts...)
+	p, err := connect(ctx, "describe", f.logger(e), addr, tlsFiles)
 	if err != nil {
 		return err
 	}

@@ -43,16 +43,12 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	if err := checkAddress("ls", addr); err != nil {
 		return err
 	}
-	dialOpts, err := clientTLSOptions("ls", tlsFiles)
-	if err != nil {
-		return err
-	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := dial(ctx, f.logger(e), addr, dialOpts...)
+	p, err := connect(ctx, "ls", f.logger(e), addr, tlsFiles)
 	if err != nil {
 		return err
 	}

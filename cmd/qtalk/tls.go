@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"github.com/qtalkkit/qtalk/talk"
 	"github.com/qtalkkit/qtalk/transport"
+	"log/slog"
 )
 
 // tlsAddressHelp tells how clients take a TLS server's certificate, for
@@ -47,11 +49,15 @@ func loadTLS(cmd string, files *transport.TLSFiles) (*transport.CertFiles, error
 	return cf, nil
 }
 
-// clientTLSOptions returns the dial options of cmd's client TLS flags.
-func clientTLSOptions(cmd string, files *transport.TLSFiles) ([]talk.Option, error) {
+// connect dials addr as dial does, with the certificates of cmd's client
+// TLS flags.
+func connect(ctx context.Context, cmd string, log *slog.Logger, addr string, files *transport.TLSFiles, opts ...talk.Option) (*talk.Peer, error) {
 	cf, err := loadTLS(cmd, files)
-	if cf == nil {
+	if err != nil {
 		return nil, err
 	}
-	return []talk.Option{talk.WithTransportOptions(transport.WithTLSConfig(cf.ClientConfig()))}, nil
+	if cf != nil {
+		opts = append(opts, talk.WithTransportOptions(transport.WithTLSConfig(cf.ClientConfig())))
+	}
+	return dial(ctx, log, addr, opts...)
 }
