@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func main() {
 	reps := flag.Int("reps", 0, "repetitions (default 5, or 1 with -short)")
 	out := flag.String("out", "", "write the markdown report to this file instead of stdout")
 	pngOut := flag.String("png", "", "write a bar chart of the ratios to this PNG file")
-	only := flag.String("run", "", "run only the scenarios whose id contains this string")
+	only := flag.String("run", "", "run only the scenarios whose id matches this regular expression (as go test -run: unanchored, so a plain id matches as a substring)")
 	client := flag.Bool("client", false, "run as the Go client of the Node and cross-process scenarios (with --addr, --mode, --concurrency, --warmup, --window: the Node client's flags)")
 	echoServer := flag.Bool("echo-server", false, "run as the TCP echo server of the cross-process scenario, until SIGTERM")
 	addr := flag.String("addr", "", "with -client: the server's address")
@@ -95,9 +96,14 @@ func main() {
 	res := newResults()
 	scs := allScenarios(&cfg)
 	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: -run: %v\n", err)
+			os.Exit(2)
+		}
 		var keep []*scenario
 		for _, sc := range scs {
-			if strings.Contains(sc.id, *only) {
+			if re.MatchString(sc.id) {
 				keep = append(keep, sc)
 			}
 		}
