@@ -175,8 +175,9 @@ func BenchmarkUnary(b *testing.B) {
 		b.Run(benchName(sys.name), func(b *testing.B) {
 			c := startRPC(b, sys)
 			b.ReportAllocs()
+			var reply []byte
 			for b.Loop() {
-				if err := c.unary(payload); err != nil {
+				if err := c.unary(payload, &reply); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -193,8 +194,9 @@ func BenchmarkUnary32(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(16)
 			b.RunParallel(func(pb *testing.PB) {
+				var reply []byte
 				for pb.Next() {
-					if err := c.unary(payload); err != nil {
+					if err := c.unary(payload, &reply); err != nil {
 						b.Error(err)
 						return
 					}

@@ -133,18 +133,17 @@ func (d *drpcClient) put(c *drpcconn.Conn) {
 	}
 }
 
-func (d *drpcClient) unary(payload []byte) error {
+func (d *drpcClient) unary(payload []byte, reply *[]byte) error {
 	c, err := d.get()
 	if err != nil {
 		return err
 	}
-	var reply []byte
-	if err := c.Invoke(context.Background(), drpcEcho, drpcBytes{}, &payload, &reply); err != nil {
+	if err := c.Invoke(context.Background(), drpcEcho, drpcBytes{}, &payload, reply); err != nil {
 		c.Close()
 		return err
 	}
 	d.put(c)
-	return checkEcho(payload, reply)
+	return checkEcho(payload, *reply)
 }
 
 func (d *drpcClient) stream(got func(n int) bool) error {

@@ -103,12 +103,11 @@ func startGRPC() (rpcClient, error) {
 	return g, nil
 }
 
-func (g *grpcClient) unary(payload []byte) error {
-	var reply []byte
-	if err := g.cc.Invoke(context.Background(), "/bench.Bench/Echo", payload, &reply); err != nil {
+func (g *grpcClient) unary(payload []byte, reply *[]byte) error {
+	if err := g.cc.Invoke(context.Background(), "/bench.Bench/Echo", payload, reply); err != nil {
 		return err
 	}
-	return checkEcho(payload, reply)
+	return checkEcho(payload, *reply)
 }
 
 func (g *grpcClient) stream(got func(n int) bool) error {

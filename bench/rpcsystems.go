@@ -21,8 +21,11 @@ const (
 // An rpcClient is a client of one rpc system connected to its server over
 // loopback.
 type rpcClient interface {
-	// unary calls the echo method with payload.
-	unary(payload []byte) error
+	// unary calls the echo method with payload and decodes the reply
+	// into *reply. Each caller passes a variable of its own, which it
+	// keeps from call to call, as a loop of calls would: a codec may
+	// reuse its capacity.
+	unary(payload []byte, reply *[]byte) error
 	// stream calls the server-streaming method, passing the size of each
 	// message received to got until got returns false.
 	stream(got func(n int) bool) error
@@ -168,12 +171,11 @@ func startQtalkRPC(codec rpc.Codec, pair rpcPair) (rpcClient, error) {
 	return q, nil
 }
 
-func (q *qtalkClient) unary(payload []byte) error {
-	var reply []byte
-	if _, err := q.cl.Call(context.Background(), "echo", payload, &reply); err != nil {
+func (q *qtalkClient) unary(payload []byte, reply *[]byte) error {
+	if _, err := q.cl.Call(context.Background(), "echo", payload, reply); err != nil {
 		return err
 	}
-	return checkEcho(payload, reply)
+	return checkEcho(payload, *reply)
 }
 
 func (q *qtalkClient) stream(got func(n int) bool) error {
@@ -253,12 +255,11 @@ func startNetRPC() (rpcClient, error) {
 	return n, nil
 }
 
-func (n *netRPCClient) unary(payload []byte) error {
-	var reply []byte
-	if err := n.cl.Call("EchoService.Echo", payload, &reply); err != nil {
+func (n *netRPCClient) unary(payload []byte, reply *[]byte) error {
+	if err := n.cl.Call("EchoService.Echo", payload, reply); err != nil {
 		return err
 	}
-	return checkEcho(payload, reply)
+	return checkEcho(payload, *reply)
 }
 
 func (n *netRPCClient) stream(func(int) bool) error { return errNoStreams }
@@ -278,7 +279,6 @@ func (n *netRPCClient) close() error {
 // writes it back.
 type tcpEchoClient struct {
 	c, s  net.Conn
-	buf   []byte
 	echod chan struct{}
 }
 
@@ -287,7 +287,7 @@ func startTCPEcho() (rpcClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tcpEchoClient{c: c, s: s, buf: make([]byte, unarySize), echod: make(chan struct{})}
+	t := &tcpEchoClient{c: c, s: s, echod: make(chan struct{})}
 	go func() {
 		defer close(t.echod)
 		buf := make([]byte, unarySize)
@@ -303,11 +303,15 @@ func startTCPEcho() (rpcClient, error) {
 	return t, nil
 }
 
-func (t *tcpEchoClient) unary(payload []byte) error {
+func (t *tcpEchoClient) unary(payload []byte, reply *[]byte) error {
 	if _, err := t.c.Write(payload); err != nil {
 		return err
 	}
-	_, err := io.ReadFull(t.c, t.buf[:len(payload)])
+	if cap(*reply) < len(payload) {
+		*reply = make([]byte, len(payload))
+	}
+	*reply = (*reply)[:len(payload)]
+	_, err := io.ReadFull(t.c, *reply)
 	return err
 }
 

@@ -36,7 +36,7 @@ func unaryScenarios(cfg *config) []*scenario {
 				{name: mCallsPerSec, format: "%.0f"},
 				{name: mP50Us, lowerBetter: true, format: "%.1f"},
 				{name: mP99Us, lowerBetter: true, format: "%.1f"},
-				{name: mAllocs, lowerBetter: true, format: "%.1f"},
+				{name: mAllocs, lowerBetter: true, format: "%.2f"},
 			},
 		}
 		systems := rpcSystems
@@ -75,13 +75,14 @@ func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 	for i := range conc {
 		wg.Go(func() {
 			lat := make(latencies, 0, 1<<14)
+			var reply []byte
 			for {
 				p := phase.Load()
 				if p == phaseStop {
 					break
 				}
 				t0 := time.Now()
-				if err := c.unary(payload); err != nil {
+				if err := c.unary(payload, &reply); err != nil {
 					errs[i] = err
 					break
 				}
