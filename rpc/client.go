@@ -198,7 +198,10 @@ func (c *Client) compressMinOf(h *callHeader) int {
 // pointer, or nil to discard it). A nil *Response is returned with every
 // error; errors the handler reported are *Error values. When the reply
 // continues (a stream or a byte stream follows), the caller must Close
-// the Response; otherwise it is already closed.
+// the Response; otherwise it is already closed, and the same for every
+// such call (its Continue is false, Close does nothing, and its other
+// methods fail with mux.ErrChannelClosed): what the call used is
+// recycled.
 //
 // The ctx bounds the whole call, a continued one included: its deadline
 // travels to the server, and cancelling it closes the channel, which
@@ -212,7 +215,8 @@ func (c *Client) Call(ctx context.Context, selector string, args, reply any, opt
 
 // call is Call without the interceptors.
 func (c *Client) call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
-	r := &Response{codec: c.codec, ctx: ctx}
+	r := responses.Get().(*Response)
+	*r = Response{codec: c.codec, ctx: ctx}
 	r.h = callHeader{selector: selector, codec: c.codec.Name(), compress: c.compressMin > 0}
 	if d, ok := ctx.Deadline(); ok {
 		r.h.timeout = max(time.Until(d), 1)
@@ -260,7 +264,12 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 		switch {
 		case err == nil:
 			if !r.Continue {
+				// Nothing refers to r any more: the callback of ctx,
+				// if any, was stopped before it ran (else err is set).
 				r.Close()
+				*r = Response{}
+				responses.Put(r)
+				return doneResponse, nil
 			}
 			return r, nil
 		case errors.Is(err, mux.ErrOpenRejected):
@@ -400,6 +409,14 @@ func (r *Response) call(h *callHeader, args, reply any) error {
 	return nil
 }
 
+// responses recycles the Responses of calls whose reply did not
+// continue: Call returns doneResponse for them.
+var responses = sync.Pool{New: func() any { return new(Response) }}
+
+// doneResponse is the Response of every call whose reply did not
+// continue: closed, and never changed (its methods check for it first).
+var doneResponse = &Response{closed: true}
+
 // A Response is the reply to a call. When Continue is set, the channel
 // stays open: use Send and Receive to stream values, or Conn for the raw
 // bytes that follow, and Close when done.
@@ -424,6 +441,9 @@ type Response struct {
 // nil to discard it). It returns io.EOF after the server's last value and
 // the server's error if it ended the stream with one.
 func (r *Response) Receive(v any) error {
+	if r == doneResponse {
+		return mux.ErrChannelClosed
+	}
 	err := receive(&r.fr, r.codec, v)
 	switch {
 	case err == errEndOfStream:
@@ -483,6 +503,9 @@ func receive(fr *frameReader, c Codec, v any) error {
 
 // Send sends v to the server on a continued call.
 func (r *Response) Send(v any) error {
+	if r == doneResponse {
+		return mux.ErrChannelClosed
+	}
 	if r.fr.legacy {
 		return writeLegacyValue(r.ch, r.codec, v)
 	}
@@ -492,6 +515,9 @@ func (r *Response) Send(v any) error {
 // CloseSend tells the server that no more values follow: its Receive
 // returns io.EOF. (On the raw byte stream of Conn, use its CloseWrite.)
 func (r *Response) CloseSend() error {
+	if r == doneResponse {
+		return mux.ErrChannelClosed
+	}
 	if r.fr.legacy {
 		return r.ch.CloseWrite()
 	}
@@ -504,6 +530,9 @@ func (r *Response) CloseSend() error {
 // Conn returns the call's channel as a raw byte stream, starting with any
 // bytes that arrived after the reply value.
 func (r *Response) Conn() mux.Channel {
+	if r == doneResponse {
+		return closedChannel{}
+	}
 	r.raw.Store(true)
 	return newRawConn(r.ch, &r.fr)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qtalkkit/qtalk/mux"
 	"github.com/qtalkkit/qtalk/mux/qmux"
 	"github.com/qtalkkit/qtalk/transport/pipe"
 )
@@ -66,6 +67,66 @@ func TestUnary(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, "hello")
 			}
 		})
+	}
+}
+
+// TestDoneResponse checks the Response of calls whose reply did not
+// continue: one for all of them, closed, its methods failing as on a
+// closed channel, while a continued call gets a Response of its own.
+func TestDoneResponse(t *testing.T) {
+	m := echoMux()
+	m.HandleFunc("stream", func(r Responder, c *Call) {
+		if r.Continue(nil) == nil {
+			r.Send("one")
+		}
+	})
+	cl := serve(t, m)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got string
+	r1, err := cl.Call(ctx, "echo", "a", &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := cl.Call(context.Background(), "echo", "b", &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1 != r2 || r1.Continue || got != "b" {
+		t.Fatalf("responses %p and %p, Continue %v, got %q: want one shared, not continued, and %q", r1, r2, r1.Continue, got, "b")
+	}
+	if err := r1.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := r1.Receive(&got); !errors.Is(err, mux.ErrChannelClosed) {
+		t.Errorf("Receive: %v, want %v", err, mux.ErrChannelClosed)
+	}
+	if err := r1.Send("x"); !errors.Is(err, mux.ErrChannelClosed) {
+		t.Errorf("Send: %v, want %v", err, mux.ErrChannelClosed)
+	}
+	if err := r1.CloseSend(); !errors.Is(err, mux.ErrChannelClosed) {
+		t.Errorf("CloseSend: %v, want %v", err, mux.ErrChannelClosed)
+	}
+	if _, err := r1.Conn().Read(make([]byte, 1)); !errors.Is(err, mux.ErrChannelClosed) {
+		t.Errorf("Conn().Read: %v, want %v", err, mux.ErrChannelClosed)
+	}
+
+	rs, err := cl.Call(ctx, "stream", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if rs == r1 || !rs.Continue {
+		t.Fatalf("continued call: Response %p (Continue %v), want one of its own", rs, rs.Continue)
+	}
+	if err := rs.Receive(&got); err != nil || got != "one" {
+		t.Fatalf("stream: got %q, %v", got, err)
+	}
+	if _, err := cl.Call(ctx, "echo", "c", &got); err != nil || got != "c" {
+		t.Fatalf("echo during the stream: got %q, %v", got, err)
+	}
+	if err := rs.Receive(&got); err != io.EOF {
+		t.Fatalf("end of stream: %v, want io.EOF", err)
 	}
 }
 
