@@ -104,17 +104,40 @@ func (r *report) markdown() string {
 		"CPU 1.08-1.63x) and undid the batching at 32 (1.6-1.85 writes per call, CPU 1.19-1.78x). Bulk is " +
 		"not slowed (its large writes skip the yield): CPU per 64 KiB in qmux's BenchmarkBulk 0.76x (0.74-1.09, 6 pairs " +
 		"against main of the day before, so not these changes alone), in BenchmarkChannels64 1.01x (0.91-1.17, 5 pairs).\n")
-	p("- Allocations per unary call: 10 here, 8 in rpc's BenchmarkUnaryTCP (which reuses its reply variable). qtalk " +
-		"makes 4 of them: the client's Response and qmux channel, the server's call and qmux channel. The other 6 are " +
-		"the callers' code as every rpc system here has it: the client's reply variable and the boxing of its " +
-		"arguments, the decoded reply; the handler's variable, the decoded arguments and the boxing of its result, " +
-		"which escape through the Codec interface. 8 needs qtalk at 2: recycling the server's call (its Context " +
-		"may outlive the handler) or qmux channels (the application holds them) would do it, and is not done.\n")
+	p("- Allocations per unary call (2026-12-05): 7.01 here. Each caller keeps its reply variable from call to call, " +
+		"as a loop of calls would and rpc's BenchmarkUnaryTCP does (every rpc system here gets the same), which spares " +
+		"the variable and the decoded reply: 10 became 8.0 (8.015, the rest the runtime's); and Call returns one shared " +
+		"closed Response for every call whose reply did not continue, recycling the one the call used: 7. They are qmux's " +
+		"two channels and the server's call (qtalk), the boxing of the arguments (the caller), and the handler's variable, " +
+		"its decoded arguments and the boxing of its result (the handler, through the Codec interface). Not recycled: the " +
+		"server's call (a handler may keep it or its Responder past its return, and a reply sent through a recycled one " +
+		"would reach another caller) and qmux channels (the application holds them, and may Close one twice).\n")
+	p("- Hand-offs per unary call at concurrency 1 (2026-12-05, the machine loaded 15-30 times over, so counts per call " +
+		"from perf stat rather than times): in rpc's BenchmarkUnaryTCP (both ends in one process) 0.5-1.2 context " +
+		"switches, 0.2-0.4 futex calls, 1.9 writes and 4.05 reads per call (at each end one read that brings the message " +
+		"and one EAGAIN before parking: Go's netpoller is edge-triggered and a Read resets the readiness it saw, so " +
+		"skipping that read could miss bytes that came meanwhile); across processes (qtalk bench against qtalk serve) " +
+		"2.4-2.9 context switches and 1.2-1.6 futex calls per call on the client, 2.1-2.7 and 1.2-1.4 on the server. " +
+		"Tried and dropped, in paired runs: (a) the client's early OPEN and short copied Write not waking qmux's idle " +
+		"writer (the Read about to wait writes them anyway): in one process 0.72-1.06 context switches per call against " +
+		"0.66-0.84, CPU per call no lower (6 pairs); (b) that, and a channel's Close writing the queue itself when short " +
+		"data waits in it (the server's reply and CLOSE written by the handler's goroutine, the writer not woken): in one " +
+		"process 0.75-1.07 context switches against 0.51-0.86 (5 pairs), across processes 2.29-3.47 on the server against " +
+		"2.13-2.68, futex 1.18-1.63 against 1.18-1.36, p50 no lower (5 pairs). The writer's wake-ups are not what the " +
+		"cross-process gap is made of: what each end pays per call is the netpoller waking qmux's reader and the reader " +
+		"handing the message to the caller's or the handler's goroutine, each a thread wake-up between processes. Left " +
+		"to try: a Read about to wait taking the reader's role when the reader goroutine is parked, as a Read's flush " +
+		"takes the writer's, so that a reply is read by the goroutine waiting for it.\n")
 	p("- Subset runs after those two changes (2026-12-05, 3 repetitions each, the machine loaded about 20 times over): " +
 		"unary at concurrency 32 2.77x gRPC-Go (2.24-5.33) and 2.06x net/rpc (1.50-3.10), p99 0.89x net/rpc's; at " +
 		"concurrency 1 p50 1.45x the TCP round trip (1.43-1.61); across processes p50 2.55x the TCP round trip " +
 		"(2.51-2.87, from 3.8x); through a gateway 0.35x direct at concurrency 1 (0.34-0.42) and 0.36x at 32 " +
 		"(0.31-0.38), p50 378 µs against 82 µs direct.\n")
+	p("- Subset runs for the unary and cross-process rows (2026-12-05, 3 repetitions each, the machine loaded 10-30 " +
+		"times over): before the two allocation changes (c427b44) unary at concurrency 1 1.55x gRPC-Go (0.68-1.84), 10.01 " +
+		"allocations per call, across processes p50 3.64x the TCP round trip (1.68-4.14); after them (56d1e8b) 3.48x " +
+		"gRPC-Go (2.45-5.67), 7.01 allocations, across processes 2.01x (1.89-2.25). Neither change touches the data " +
+		"path, and ranges this wide are the load's: the concurrency 1 and cross-process ratios need the quiet run.\n")
 	p("- The gateway hop: perf record of the gateway process at concurrency 1 shows no qtalk code standing out (service " +
 		"routing, Forward and its frame reads are 14%% of the samples, mostly the system calls under them); about half " +
 		"of its time is the kernel switching threads (futex and epoll wake-ups) and a quarter the runtime's sysmon " +
