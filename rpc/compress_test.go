@@ -20,41 +20,39 @@ import (
 
 const kindCompressed = 8
 
-// countingConn counts the bytes a connection reads and writes.
-type countingConn struct {
+// readCounter counts the bytes read from a connection.
+type readCounter struct {
 	net.Conn
-	read, written *atomic.Int64
+	n *atomic.Int64
 }
 
-func (c countingConn) Read(p []byte) (int, error) {
+func (c readCounter) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-func (c countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.written.Add(int64(n))
+	c.n.Add(int64(n))
 	return n, err
 }
 
 // wire counts the bytes of a connection between a client and a server.
+// Each way is counted where it is read: the server has read a call's
+// arguments before it answers, and the client the reply before Call
+// returns, so a call's bytes are all counted by the time it returns. (A
+// count of the bytes written is not: a Write into the buffered pipe may
+// be read, and the call return, before the writer counts it.)
 type wire struct{ up, down atomic.Int64 } // client to server, server to client
 
 // take returns the counts since the last take.
 func (w *wire) take() (up, down int64) { return w.up.Swap(0), w.down.Swap(0) }
 
-// countedPair is pipePair with the bytes of the pipe counted on the
-// server's end.
+// countedPair is pipePair with the bytes of the pipe counted.
 func countedPair(t testing.TB) (cs, ss mux.Session, w *wire) {
 	t.Helper()
 	w = new(wire)
 	c1, c2 := pipe.New()
-	cs, err := qmux.New(c1, nil)
+	cs, err := qmux.New(readCounter{c1, &w.down}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err = qmux.New(countingConn{c2, &w.up, &w.down}, nil)
+	ss, err = qmux.New(readCounter{c2, &w.up}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
