@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 )
 
 var (
@@ -24,6 +25,13 @@ var (
 	// broke the protocol (a malformed frame, a length over the limit, data
 	// past the flow-control window, ...).
 	ErrProtocol = errors.New("mux: protocol error")
+
+	// ErrIdleTimeout ends a session that had no channel open and
+	// received no data for its idle timeout (qmux's and mux/quic's
+	// Config.IdleTimeout, which listeners set): both report this error,
+	// so that servers log the end the same way over either. It matches
+	// os.ErrDeadlineExceeded.
+	ErrIdleTimeout = fmt.Errorf("mux: idle timeout: no channel open and no data received: %w", os.ErrDeadlineExceeded)
 
 	// ErrTooManyChannels reports that opening a channel would exceed the
 	// session's limit on open channels.

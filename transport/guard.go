@@ -59,13 +59,25 @@ func (o *Options) serverSessionConfig() *qmux.Config {
 	if o.SessionConfig != nil {
 		c = *o.SessionConfig
 	}
-	if c.IdleTimeout == 0 && o.IdleTimeout >= 0 {
-		c.IdleTimeout = o.IdleTimeout
-		if c.IdleTimeout == 0 {
-			c.IdleTimeout = DefaultServerIdleTimeout
-		}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = o.ServerIdleTimeout()
 	}
 	return &c
+}
+
+// ServerIdleTimeout returns the idle timeout of the sessions a listener
+// accepts (see Options.IdleTimeout), with the default applied: 0 for
+// none. A session config's own idle timeout takes precedence; connectors
+// of other packages (transport/quic) apply it to their sessions as the
+// byte-stream listeners do to qmux's.
+func (o *Options) ServerIdleTimeout() time.Duration {
+	switch {
+	case o.IdleTimeout < 0:
+		return 0
+	case o.IdleTimeout == 0:
+		return DefaultServerIdleTimeout
+	}
+	return o.IdleTimeout
 }
 
 func limitOrDefault(n, def int) int {

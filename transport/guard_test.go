@@ -274,3 +274,18 @@ func TestListenerIdleTimeout(t *testing.T) {
 		t.Fatal("a silent client's session is still up after 5s, with an idle timeout of 200ms")
 	}
 }
+
+// ServerIdleTimeout applies the default, and a negative value turns the
+// idle timeout off.
+func TestServerIdleTimeout(t *testing.T) {
+	for _, c := range []struct{ set, want time.Duration }{
+		{0, transport.DefaultServerIdleTimeout},
+		{time.Second, time.Second},
+		{-1, 0},
+	} {
+		o := &transport.Options{IdleTimeout: c.set}
+		if got := o.ServerIdleTimeout(); got != c.want {
+			t.Errorf("ServerIdleTimeout with IdleTimeout %v = %v, want %v", c.set, got, c.want)
+		}
+	}
+}

@@ -65,7 +65,9 @@ type Options struct {
 	// IdleTimeout ends a session a listener accepted once it has had no
 	// channel open and received no data for that long (see
 	// qmux.Config.IdleTimeout), unless SessionConfig sets one. 0 selects
-	// DefaultServerIdleTimeout, a negative value none.
+	// DefaultServerIdleTimeout, a negative value none. Listeners of other
+	// packages' schemes apply it too (transport/quic, as
+	// quic.Config.IdleTimeout; see ServerIdleTimeout).
 	IdleTimeout time.Duration
 
 	// Logger receives what listeners report: accept failures they ride

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
 )
 
 var (
 	// ErrIdleTimeout ends a session that had no channel open and received
-	// no data for Config.IdleTimeout. It matches os.ErrDeadlineExceeded.
-	ErrIdleTimeout = fmt.Errorf("qmux: idle timeout: no channel open and no data received: %w", os.ErrDeadlineExceeded)
+	// no data for Config.IdleTimeout. It is mux.ErrIdleTimeout, which
+	// mux/quic's sessions report too, and matches os.ErrDeadlineExceeded.
+	ErrIdleTimeout = mux.ErrIdleTimeout
 
 	// ErrKeepAliveTimeout ends a session whose peer did not answer a
 	// keepalive probe within Config.KeepAliveTimeout. It matches

@@ -47,12 +47,14 @@ var _ mux.WriteDoneChannel = (*channel)(nil)
 // newChannel returns the channel over str, a stream whose open was
 // confirmed (or accepted, on the acceptor's side).
 func newChannel(s *Session, str *quicgo.Stream) *channel {
+	s.channels.Add(1)
 	return &channel{s: s, str: str}
 }
 
 // newEarlyChannel returns the channel over str, a stream opened early,
 // whose open the peer may still refuse.
 func newEarlyChannel(s *Session, str *quicgo.Stream) *channel {
+	s.channels.Add(1)
 	return &channel{s: s, str: str, early: true}
 }
 
@@ -76,6 +78,9 @@ func (c *channel) Read(p []byte) (int, error) {
 		return 0, openErr
 	}
 	n, err := c.str.Read(p)
+	if n > 0 && c.s.cfg.IdleTimeout > 0 {
+		c.s.dataReads.Add(1)
+	}
 	if err != nil && err != io.EOF {
 		err = c.readErr(err)
 	}
@@ -218,6 +223,7 @@ func (c *channel) Close() error {
 	c.closed = true
 	c.stopWritesLocked()
 	c.mu.Unlock()
+	c.s.channels.Add(-1)
 	c.str.CancelRead(codeClosed)
 	c.closeSend()
 	return nil

@@ -53,6 +53,19 @@ type Config struct {
 	// DefaultKeepAliveTimeout, as qmux's Config.KeepAliveTimeout.
 	KeepAliveTimeout time.Duration
 
+	// IdleTimeout ends a session that has had no channel open and
+	// received no data for that long, as qmux's Config.IdleTimeout: a
+	// peer that connects and opens nothing, or opens streams and never
+	// completes their open header, is cut off. Keep-alive packets are not
+	// activity, so a live peer that makes no calls is let go too. 0 (the
+	// default) never ends a session for it; servers set it (package
+	// transport/quic's listeners do, see
+	// transport.DefaultServerIdleTimeout). The session ends, closing the
+	// connection as Close does, within IdleTimeout and a quarter, and
+	// Wait reports an error matching ErrIdleTimeout (mux.ErrIdleTimeout,
+	// which qmux's sessions report too).
+	IdleTimeout time.Duration
+
 	// MaxIncomingStreams is the number of channels the peer may have open
 	// at once. Default DefaultMaxIncomingStreams.
 	MaxIncomingStreams int64
@@ -113,6 +126,8 @@ func (c *Config) withDefaults() Config {
 func (c *Config) Validate() error {
 	d := c.withDefaults()
 	switch {
+	case d.IdleTimeout < 0:
+		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidConfig, d.IdleTimeout)
 	case d.KeepAliveTimeout < 0:
 		return fmt.Errorf("%w: KeepAliveTimeout %v is negative", ErrInvalidConfig, d.KeepAliveTimeout)
 	case d.MaxIncomingStreams < 0:

@@ -82,7 +82,11 @@
 // a peer that vanishes ends it within Config.KeepAlivePeriod plus
 // Config.KeepAliveTimeout (the names and defaults of qmux's keepalive),
 // Wait reporting an error matching ErrKeepAliveTimeout that wraps a
-// *quic.IdleTimeoutError. quic-go's errors are matched with errors.As,
+// *quic.IdleTimeoutError. Config.IdleTimeout, which listeners of package
+// transport/quic set, ends a session that has had no channel open and
+// read no data for that long (keep-alives do not count), Wait reporting
+// an error matching ErrIdleTimeout, qmux's mux.ErrIdleTimeout; the peer
+// sees the session closed. quic-go's errors are matched with errors.As,
 // never by their text.
 //
 // # TLS

@@ -24,6 +24,11 @@ var ErrListenerClosed = fmt.Errorf("quic: listener closed: %w", net.ErrClosed)
 // *quic.IdleTimeoutError too.
 var ErrKeepAliveTimeout = fmt.Errorf("quic: keepalive timeout: the peer sent nothing: %w", os.ErrDeadlineExceeded)
 
+// ErrIdleTimeout ends a session that had no channel open and received no
+// data for Config.IdleTimeout. It is mux.ErrIdleTimeout, as qmux's
+// ErrIdleTimeout is, and matches os.ErrDeadlineExceeded.
+var ErrIdleTimeout = mux.ErrIdleTimeout
+
 // isConnErr reports whether err is one of quic-go's errors for a
 // connection that has ended, as opposed to one stream's error.
 func isConnErr(err error) bool {

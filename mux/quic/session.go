@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	quicgo "github.com/quic-go/quic-go"
 
@@ -21,10 +22,14 @@ type Session struct {
 	cfg     Config
 	release func() // called once the connection has ended; may be nil
 
-	ready chan *channel // confirmed channels waiting for Accept; sent to with mu held
-	ended chan struct{} // closed as soon as the session is known to have ended
-	done  chan struct{} // closed once the session's goroutines have exited and release returned
-	opens sync.WaitGroup
+	ready chan *channel  // confirmed channels waiting for Accept; sent to with mu held
+	ended chan struct{}  // closed as soon as the session is known to have ended
+	done  chan struct{}  // closed once the session's goroutines have exited and release returned
+	opens sync.WaitGroup // the goroutines of handleOpen, and the idle check while it is armed
+
+	channels  atomic.Int64  // channels made and not yet closed (see hasChannels)
+	dataReads atomic.Uint64 // channel Reads that returned data, counted while Config.IdleTimeout is on
+	idle      idleness
 
 	beforeConnClose func() // tests only: runs in closeConn before the connection is closed
 
@@ -52,7 +57,7 @@ type pendingOpen struct {
 // New starts a session over conn with cfg (nil for the defaults), for
 // callers that set up quic-go themselves; Dial and Listen do it for the
 // usual case. Both ends of conn must run this package. Only cfg's
-// AcceptBacklog and EarlyOpen apply here: the other fields configure the
+// AcceptBacklog, IdleTimeout and EarlyOpen apply here: the other fields configure the
 // connection, which conn already is. The session owns conn and closes it
 // when it ends. An invalid cfg (see Config.Validate) is an error matching
 // ErrInvalidConfig, and leaves conn to the caller.
@@ -73,6 +78,7 @@ func newSession(conn *quicgo.Conn, cfg *Config, release func()) *Session {
 		ended:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	s.startIdle()
 	go s.acceptLoop()
 	return s
 }
@@ -296,6 +302,7 @@ func (s *Session) closeConn(closeErr, cause error, code quicgo.ApplicationErrorC
 	if first {
 		s.closed = true
 		s.cause, s.closeErr = cause, closeErr
+		s.stopIdleLocked()
 	}
 	s.mu.Unlock()
 	if first && s.beforeConnClose != nil {
@@ -352,6 +359,7 @@ func (s *Session) end(err error) {
 		return
 	}
 	s.closed = true
+	s.stopIdleLocked()
 	s.cause = endCause(err)
 	s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, s.cause)
 	close(s.ended)

@@ -365,7 +365,7 @@ func TestPeerCloseWait(t *testing.T) {
 	}
 }
 
-func TestIdleTimeout(t *testing.T) {
+func TestKeepAliveTimeout(t *testing.T) {
 	// Keep-alives hold an idle session up past the idle timeout...
 	cfg := &quic.Config{KeepAlivePeriod: 100 * time.Millisecond, KeepAliveTimeout: 200 * time.Millisecond}
 	a, b, stop := sessionPair(t, cfg)
@@ -402,6 +402,7 @@ func TestConfigValidate(t *testing.T) {
 		{KeepAliveTimeout: -1},
 		{MaxIncomingStreams: -1},
 		{AcceptBacklog: -1},
+		{IdleTimeout: -1},
 	} {
 		if err := c.Validate(); !errors.Is(err, quic.ErrInvalidConfig) {
 			t.Errorf("Validate(%+v) = %v, want ErrInvalidConfig", c, err)

@@ -76,7 +76,7 @@ func endReason(err error) (slog.Level, string) {
 		return slog.LevelInfo, "closed" // by this server: Close, a shutdown
 	case errors.Is(err, io.EOF):
 		return slog.LevelInfo, "peer closed"
-	case errors.Is(err, qmux.ErrIdleTimeout):
+	case errors.Is(err, mux.ErrIdleTimeout): // qmux's and mux/quic's
 		return slog.LevelInfo, "idle timeout"
 	case errors.Is(err, mux.ErrProtocol):
 		return slog.LevelWarn, "protocol error"

@@ -22,6 +22,7 @@ import (
 	"github.com/qtalkkit/qtalk/talk/config"
 	"github.com/qtalkkit/qtalk/talk/service"
 	"github.com/qtalkkit/qtalk/transport"
+	tquic "github.com/qtalkkit/qtalk/transport/quic"
 )
 
 // waiterModule has one call, wait, that returns "ended" once the server
@@ -176,32 +177,41 @@ waiter = { provider = "local", module = "`+waiterModule+`" }
 	}
 }
 
-// A session that ends is logged with why: a peer that closed it at INFO,
-// a protocol error with its detail and a silent peer at WARN, an idle
-// session let go at INFO.
-func TestSessionCloseReasons(t *testing.T) {
-	cfg, err := config.Parse([]byte(`listen = ["tcp://127.0.0.1:0"]
+// loggingServer starts a server of the chat module listening on listen
+// with opts, which logs in JSON to buf and tells ended of each session's
+// end; it is closed when the test ends.
+func loggingServer(t *testing.T, listen string, opts ...transport.Option) (srv *service.Server, buf *lockedBuffer, ended chan string) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(`listen = ["`+listen+`"]
 [services]
 chat = { provider = "local", module = "`+chatModule+`" }
 `), "qtalk.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf lockedBuffer
-	ended := make(chan string, 1)
-	srv, err := service.New(cfg,
-		service.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))),
+	buf = new(lockedBuffer)
+	ended = make(chan string, 1)
+	srv, err = service.New(cfg,
+		service.WithLogger(slog.New(slog.NewJSONHandler(buf, nil))),
 		service.WithSessionEnded(func(listen string) { ended <- listen }),
-		service.WithListenOptions(
-			transport.WithIdleTimeout(time.Second),
-			transport.WithSessionConfig(&qmux.Config{KeepAlivePeriod: 50 * time.Millisecond, KeepAliveTimeout: 150 * time.Millisecond})))
+		service.WithListenOptions(opts...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	if err := srv.Start(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
+	return srv, buf, ended
+}
+
+// A session that ends is logged with why: a peer that closed it at INFO,
+// a protocol error with its detail and a silent peer at WARN, an idle
+// session let go at INFO.
+func TestSessionCloseReasons(t *testing.T) {
+	srv, buf, ended := loggingServer(t, "tcp://127.0.0.1:0",
+		transport.WithIdleTimeout(time.Second),
+		transport.WithSessionConfig(&qmux.Config{KeepAlivePeriod: 50 * time.Millisecond, KeepAliveTimeout: 150 * time.Millisecond}))
 	hostport := srv.Addrs()[0].String()
 	rawConn := func() net.Conn {
 		c, err := net.Dial("tcp", hostport)
@@ -257,6 +267,34 @@ chat = { provider = "local", module = "`+chatModule+`" }
 		if e, _ := rec["error"].(string); !strings.Contains(e, c.detail) {
 			t.Errorf("%s: error %q, want it to say %q", c.name, e, c.detail)
 		}
+	}
+}
+
+// A QUIC session with no call is let go by the listener's idle timeout,
+// logged at INFO as qmux's are, though QUIC's keep-alives flow.
+func TestSessionIdleQUIC(t *testing.T) {
+	srv, buf, ended := loggingServer(t, "quic://127.0.0.1:0",
+		transport.WithIdleTimeout(time.Second),
+		tquic.WithConfig(&muxquic.Config{KeepAlivePeriod: 50 * time.Millisecond}))
+	s, err := transport.Dial(testCtx(t), "quic://"+srv.Addrs()[0].String(), transport.WithInsecureSkipVerify())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	select {
+	case <-ended:
+	case <-time.After(testTimeout):
+		t.Fatal("the session did not end")
+	}
+	recs := buf.records(t)["session closed"]
+	if len(recs) != 1 {
+		t.Fatalf("%d records of a session closed, want 1", len(recs))
+	}
+	if rec := recs[0]; rec["level"] != "INFO" || rec["reason"] != "idle timeout" {
+		t.Errorf("logged at %v with reason %v, want INFO and \"idle timeout\": %v", rec["level"], rec["reason"], rec)
+	}
+	if err := s.Wait(); !errors.Is(err, io.EOF) {
+		t.Errorf("the client's session: %v, want io.EOF (closed by the server)", err)
 	}
 }
 

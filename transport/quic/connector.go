@@ -47,7 +47,7 @@ func (connector) Listen(ctx context.Context, a transport.Address, o *transport.O
 	if err != nil {
 		return nil, err
 	}
-	ln, err := muxquic.Listen(ctx, hostport, cfg, configOf(o))
+	ln, err := muxquic.Listen(ctx, hostport, cfg, serverConfig(o))
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +76,21 @@ func (l listener) Accept(ctx context.Context) (mux.Session, error) {
 func configOf(o *transport.Options) *muxquic.Config {
 	c, _ := o.Value(configKey{}).(*muxquic.Config)
 	return c
+}
+
+// serverConfig returns the Config of the sessions a listener accepts: the
+// one set with WithConfig, with the listener's idle timeout
+// (transport.Options.IdleTimeout, transport.DefaultServerIdleTimeout by
+// default) unless it sets one, as byte-stream listeners give qmux's.
+func serverConfig(o *transport.Options) *muxquic.Config {
+	var c muxquic.Config
+	if cfg := configOf(o); cfg != nil {
+		c = *cfg
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = o.ServerIdleTimeout()
+	}
+	return &c
 }
 
 // hostPort returns the host:port of a quic address and checks that it has

@@ -27,6 +27,11 @@
 // config), which a self-signed certificate fails. See
 // transport.ClientTLSConfig.
 //
-// WithConfig sets the mux/quic configuration of the sessions. Accept
-// fails with transport.ErrListenerClosed after the listener is closed.
+// WithConfig sets the mux/quic configuration of the sessions. A
+// listener's sessions get the listener's idle timeout
+// (transport.WithIdleTimeout, transport.DefaultServerIdleTimeout by
+// default) as quic.Config.IdleTimeout, unless WithConfig sets one, as
+// the byte-stream schemes' sessions get it as qmux.Config.IdleTimeout.
+// Accept fails with transport.ErrListenerClosed after the listener is
+// closed.
 package quic
