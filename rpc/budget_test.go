@@ -68,3 +68,47 @@ func TestMaxWaitingChannels(t *testing.T) {
 	defer ch.Close()
 	expectRefusedQuickly(t, ch, 5*time.Second)
 }
+
+// TestMaxFrameMemory: the frames a session's calls hold count against
+// MaxFrameMemory. A call whose arguments would take the session past it
+// fails with resource_exhausted while the others go on, and once a call
+// ends, what it held is given back.
+func TestMaxFrameMemory(t *testing.T) {
+	held := make(chan struct{})
+	release := make(chan struct{})
+	srv := &rpc.Server{MaxFrameMemory: 1 << 20, Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
+		var b []byte
+		if err := c.Receive(&b); err != nil {
+			r.Error(err)
+			return
+		}
+		if c.Selector == "hold" {
+			held <- struct{}{}
+			<-release
+		}
+		r.Return(len(b))
+	})}
+	h := start(t, transportCase{name: "pipe", pair: pipePair}, srv)
+	args := make([]byte, 600<<10) // its frame takes over half the budget
+	holding := make(chan error, 1)
+	go func() {
+		_, err := h.client.Call(context.Background(), "hold", args, nil)
+		holding <- err
+	}()
+	waitFor(t, held, "the first call's handler")
+	_, err := h.client.Call(context.Background(), "other", args, nil)
+	if e := asRPCError(t, err); e.Code != rpc.CodeResourceExhausted {
+		t.Errorf("a second call of 600 KiB while the first holds its frame: %v, want resource_exhausted", err)
+	}
+	var n int
+	if _, err := h.client.Call(context.Background(), "small", make([]byte, 1<<10), &n); err != nil || n != 1<<10 {
+		t.Errorf("a small call meanwhile: %d, %v", n, err)
+	}
+	close(release)
+	if err := waitFor(t, holding, "the first call"); err != nil {
+		t.Errorf("the first call: %v", err)
+	}
+	if _, err := h.client.Call(context.Background(), "other", args, &n); err != nil || n != len(args) {
+		t.Errorf("a call of 600 KiB once the first ended: %d, %v", n, err)
+	}
+}

@@ -109,6 +109,9 @@ func (fr *frameReader) inflate(p []byte) ([]byte, error) {
 		return nil, Errorf(CodeResourceExhausted, "a compressed value of %d bytes exceeds the limit of %d", size, fr.maxSize)
 	}
 	if uint64(cap(fr.zbuf)) < size {
+		if err := fr.charge(int(size) - cap(fr.zbuf)); err != nil {
+			return nil, err
+		}
 		fr.zbuf = make([]byte, 0, size)
 	}
 	_, dec := zstdCodecs()

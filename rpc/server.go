@@ -45,6 +45,12 @@ const (
 	DefaultRequestTimeout     = 30 * time.Second
 	DefaultMaxWaitingChannels = 64
 	DefaultWriteTimeout       = time.Minute
+
+	// DefaultMaxFrameMemory lets the calls of a session hold 16 frames
+	// of DefaultMaxFrameSize at once (more of smaller ones), while a
+	// session's memory stays within what a server can give each of
+	// many peers (spec/limits.md, "Memory per session").
+	DefaultMaxFrameMemory = 64 << 20
 )
 
 var (
@@ -105,6 +111,16 @@ type Server struct {
 	// compression off: the server neither takes nor sends compressed
 	// values.
 	CompressMin int
+
+	// MaxFrameMemory bounds the bytes that the calls of a session hold
+	// at once in the frames they read from the client: each call's frame
+	// buffer, which grows with the bytes of a frame as they come (a frame
+	// of n bytes takes up to about 4n/3), and a decompressed value. A
+	// call whose frame would take the session past it fails with
+	// resource_exhausted (an error matching ErrFrameMemory): its channel
+	// is closed and what it held let go, and the session's other calls
+	// go on. 0 selects DefaultMaxFrameMemory, a negative value none.
+	MaxFrameMemory int
 
 	mu       sync.Mutex
 	closing  bool
@@ -171,6 +187,9 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		active.base = s.BaseContext(sess)
 	}
 	active.maxWaiting = budget(s.MaxWaitingChannels, DefaultMaxWaitingChannels)
+	if limit := budget(s.MaxFrameMemory, DefaultMaxFrameMemory); limit > 0 {
+		active.frames = &frameMemory{limit: int64(limit)}
+	}
 	requestTimeout := time.Duration(budget(int64(s.RequestTimeout), int64(DefaultRequestTimeout)))
 	writeTimeout := time.Duration(budget(int64(s.WriteTimeout), int64(DefaultWriteTimeout)))
 	if requestTimeout > 0 || writeTimeout > 0 {
@@ -281,6 +300,7 @@ type activeCalls struct {
 	timeout      time.Duration       // Server.RequestTimeout, 0 for none
 	writeTimeout time.Duration       // Server.WriteTimeout, 0 for none
 	drained      chan struct{}       // guarded by mu; made by shutdown, closed once calls is empty
+	frames       *frameMemory        // Server.MaxFrameMemory; nil for none
 }
 
 // budget returns n, or def if n is 0, or 0 (no limit) if n is negative.
@@ -518,7 +538,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	r.call = c
 	c.ch, c.Caller = ch, caller
 	zmin := budget(s.CompressMin, DefaultCompressMin)
-	c.fr = frameReader{r: callReader{c}, maxSize: s.MaxFrameSize, compressed: zmin > 0}
+	c.fr = frameReader{r: callReader{c}, maxSize: s.MaxFrameSize, compressed: zmin > 0, mem: active.frames}
 	if c.fr.maxSize == 0 {
 		c.fr.maxSize = DefaultMaxFrameSize
 	}

@@ -2,10 +2,12 @@ package rpc
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -289,6 +291,9 @@ type frameReader struct {
 
 	compressed bool   // COMPRESSED frames are taken (this side said so)
 	zbuf       []byte // the last value inflate decompressed
+
+	mem  *frameMemory // charged with buf and zbuf; nil for no budget
+	held int          // what this reader charged to mem
 }
 
 // next returns the next frame; its payload is valid until the next call.
@@ -325,7 +330,9 @@ func (fr *frameReader) fill(n int) error {
 	}
 	for fr.end < n {
 		if fr.end == len(fr.buf) {
-			fr.grow(n)
+			if err := fr.grow(n); err != nil {
+				return err
+			}
 		}
 		k, err := fr.r.Read(fr.buf[fr.end:])
 		fr.end += k
@@ -412,24 +419,82 @@ const smallFrameBuffer = 2 << 10
 // what it holds, so that memory follows the bytes that came, not the
 // length a peer declared (a header saying 4 MiB followed by nothing costs
 // little), and a long frame costs a third more than its length in all.
-func (fr *frameReader) grow(n int) {
+// It fails, keeping the buffer, if the session's frame memory cannot
+// take the new buffer.
+func (fr *frameReader) grow(n int) error {
+	size := smallFrameBuffer
+	if fr.buf != nil {
+		size = min(n, 4*len(fr.buf))
+	}
+	if err := fr.charge(size - len(fr.buf)); err != nil {
+		return err
+	}
 	var buf []byte
 	if fr.buf == nil {
 		buf = smallFrameBuffers.Get().(*[smallFrameBuffer]byte)[:]
 	} else {
-		buf = make([]byte, min(n, 4*len(fr.buf)))
+		buf = make([]byte, size)
 	}
 	copy(buf, fr.buf[:fr.end])
-	fr.release()
+	fr.recycle()
 	fr.buf = buf
+	return nil
 }
 
-// release recycles the reader's buffer; the reader must not be used after.
-func (fr *frameReader) release() {
+// charge counts n more bytes (fewer if negative) held by the reader
+// against the session's frame memory.
+func (fr *frameReader) charge(n int) error {
+	if fr.mem == nil {
+		return nil
+	}
+	if err := fr.mem.charge(n); err != nil {
+		return err
+	}
+	fr.held += n
+	return nil
+}
+
+// recycle lets go of the reader's buffer, recycling it if it is the
+// small one.
+func (fr *frameReader) recycle() {
 	if len(fr.buf) == smallFrameBuffer {
 		smallFrameBuffers.Put((*[smallFrameBuffer]byte)(fr.buf))
 	}
 	fr.buf = nil
+}
+
+// release recycles the reader's buffers and gives back what they were
+// charged; the reader must not be used after.
+func (fr *frameReader) release() {
+	fr.recycle()
+	fr.zbuf = nil
+	if fr.mem != nil && fr.held != 0 {
+		fr.mem.charge(-fr.held)
+		fr.held = 0
+	}
+}
+
+// A frameMemory is the budget of the bytes that the frame readers of a
+// session's calls hold at once (Server.MaxFrameMemory): their buffers,
+// which grow with the frames that come, and the values decompressed from
+// them.
+type frameMemory struct {
+	used  atomic.Int64
+	limit int64
+}
+
+// ErrFrameMemory is matched by the error of a call that would take the
+// bytes its session's calls hold in frames past Server.MaxFrameMemory.
+var ErrFrameMemory = errors.New("rpc: the session's frame memory is full")
+
+// charge adds n bytes, or fails without adding them if they do not fit;
+// a negative n gives bytes back and never fails.
+func (m *frameMemory) charge(n int) error {
+	if used := m.used.Add(int64(n)); n > 0 && used > m.limit {
+		m.used.Add(-int64(n))
+		return Errorf(CodeResourceExhausted, "%w: a frame needs %d bytes more, its calls hold %d of %d", ErrFrameMemory, n, used-int64(n), m.limit)
+	}
+	return nil
 }
 
 // buffered returns a copy of the bytes read past the last frame and
