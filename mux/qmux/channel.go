@@ -62,7 +62,7 @@ func (l lifecycle) writable() bool { return l == opening || l == open }
 func newChannel(s *Session, id uint32) *channel {
 	c := &channel{s: s, id: id}
 	c.send.cond.L = &s.mu
-	c.recv.init(s.cfg.WindowSize)
+	c.recv.init(s.cfg.WindowSize, s.credit)
 	return c
 }
 
@@ -104,7 +104,7 @@ func (c *channel) Close() error {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !c.recv.close() {
+	if !c.recv.close(c.s.credit) {
 		return mux.ErrChannelClosed
 	}
 	c.stopWriteTimerLocked()

@@ -16,6 +16,13 @@ const (
 	// transfer and lets 64 KiB messages stream without waiting for them.
 	DefaultWindowSize = 512 << 10
 
+	// DefaultSessionWindows is how many windows of WindowSize the
+	// channels of a session may hold together by default
+	// (Config.SessionWindowSize): 32 MiB with the default WindowSize, as
+	// many as 64 channels streaming at full speed at once, one of them
+	// stalled or not.
+	DefaultSessionWindows = 64
+
 	// DefaultMaxPacketSize is the largest DATA payload this side accepts,
 	// as in SSH.
 	DefaultMaxPacketSize = 32 << 10
@@ -54,6 +61,22 @@ type Config struct {
 	// WindowSize is each channel's receive window in bytes, at most
 	// 2^32-1 and at least MaxPacketSize. Default DefaultWindowSize.
 	WindowSize uint32
+
+	// SessionWindowSize bounds the receive windows of the session's
+	// channels together, as QUIC's connection-level flow control does:
+	// the sum over the channels of the window given to the peer and the
+	// bytes received and not yet read stays within it, but for a
+	// minimum of 4 KiB (or WindowSize if smaller) that every channel has
+	// whatever the others hold. So the bytes a session buffers for its
+	// channels stay below SessionWindowSize plus 4 KiB per channel open,
+	// for a peer that sends all it may. A channel takes its window from
+	// what is left when it opens, and takes more, up to WindowSize, when
+	// it gives window back as it is read; it returns what it took when
+	// it is closed. No message changes: the peer just sees smaller
+	// windows (spec/qmux.md, "Flow control"). Default
+	// DefaultSessionWindows times WindowSize; at least WindowSize; a
+	// negative value sets no bound beyond each channel's WindowSize.
+	SessionWindowSize int64
 
 	// MaxPacketSize is the largest DATA payload accepted from the peer;
 	// longer ones are protocol errors. Default DefaultMaxPacketSize.
@@ -169,6 +192,9 @@ func (c *Config) withDefaults() Config {
 	if d.WindowSize == 0 {
 		d.WindowSize = DefaultWindowSize
 	}
+	if d.SessionWindowSize == 0 {
+		d.SessionWindowSize = DefaultSessionWindows * int64(d.WindowSize)
+	}
 	if d.MaxPacketSize == 0 {
 		d.MaxPacketSize = DefaultMaxPacketSize
 	}
@@ -199,6 +225,8 @@ func (c *Config) Validate() error {
 	switch {
 	case d.WindowSize < d.MaxPacketSize:
 		return fmt.Errorf("%w: WindowSize %d is below MaxPacketSize %d", ErrInvalidConfig, d.WindowSize, d.MaxPacketSize)
+	case d.SessionWindowSize > 0 && d.SessionWindowSize < int64(d.WindowSize):
+		return fmt.Errorf("%w: SessionWindowSize %d is below WindowSize %d", ErrInvalidConfig, d.SessionWindowSize, d.WindowSize)
 	case d.AcceptBacklog < 0:
 		return fmt.Errorf("%w: AcceptBacklog %d is negative", ErrInvalidConfig, d.AcceptBacklog)
 	case d.MaxChannels < 0:

@@ -170,7 +170,7 @@ func (s *Session) confirmLocked(f frame) error {
 	}
 	c.state = open
 	c.remoteID, c.send.window, c.send.maxPacket = f.sender, f.window, f.maxPacket
-	if err := s.queueReplyLocked(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize}); err != nil {
+	if err := s.queueReplyLocked(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: c.recv.size, maxPacket: s.cfg.MaxPacketSize}); err != nil {
 		return err
 	}
 	s.accepts <- c // never blocks: senders hold mu and check for room

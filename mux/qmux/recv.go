@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qtalkkit/qtalk/mux"
@@ -39,6 +40,7 @@ type recvHalf struct {
 	ringFilling bool   // the reader is writing into buf's free part without holding mu
 	window      uint32 // bytes the peer may still send
 	consumed    uint32 // bytes read but not yet granted back
+	size        uint32 // window + n + consumed: what the channel took of the session's receive credit
 	end         recvEnd
 	offer       offer
 	deadline    time.Time
@@ -95,9 +97,61 @@ var smallBuffers = sync.Pool{New: func() any { return new([minBufferSize]byte) }
 // goroutines.
 const yieldAfter = 16 << 10
 
-func (r *recvHalf) init(window uint32) {
+// minWindow is the window every channel has, whatever the session's
+// credit (Config.SessionWindowSize), unless WindowSize is smaller: one
+// minimum-size ring buffer.
+const minWindow = minBufferSize
+
+// init gives the channel its first window: what it can take of the
+// session's credit, up to window, and minWindow at least.
+func (r *recvHalf) init(window uint32, credit *recvCredit) {
 	r.cond.L = &r.mu
-	r.window = window
+	r.size = credit.take(min(minWindow, window), window)
+	r.window = r.size
+}
+
+// A recvCredit is what is left of a session's receive credit
+// (Config.SessionWindowSize) for its channels' windows. A channel takes
+// from it when it opens and when it gives window back, and returns what
+// it took when it is closed or released. What is left goes below zero
+// only by the minWindow of channels opened when there was less.
+type recvCredit struct {
+	free      atomic.Int64
+	unbounded bool // SessionWindowSize is negative: take gives all it is asked
+}
+
+func newRecvCredit(size int64) *recvCredit {
+	rc := &recvCredit{unbounded: size < 0}
+	rc.free.Store(size)
+	return rc
+}
+
+// take takes as much credit as is left, up to want, and at least least,
+// and returns how much it took.
+func (rc *recvCredit) take(least, want uint32) uint32 {
+	if rc.unbounded {
+		return want
+	}
+	for {
+		free := rc.free.Load()
+		n := max(min(int64(want), free), int64(least))
+		if n == 0 {
+			return 0
+		}
+		if rc.free.CompareAndSwap(free, free-n) {
+			return uint32(n)
+		}
+	}
+}
+
+// returnCreditLocked gives back what the channel took of the session's
+// credit: it is closed, so what it buffers is dropped and what comes is
+// discarded, or released.
+func (r *recvHalf) returnCreditLocked(credit *recvCredit) {
+	if !credit.unbounded {
+		credit.free.Add(int64(r.size))
+	}
+	r.size = 0
 }
 
 // read reads data the peer sent, returning io.EOF after the peer's EOF or
@@ -175,7 +229,7 @@ func (c *channel) readErrLocked(n int) error {
 // consumedLocked ends a Read that got n bytes: it unlocks mu and gives the
 // window back if it is time to.
 func (c *channel) consumedLocked(n int) (int, error) {
-	grant := c.recv.grantLocked(n, c.s.cfg.WindowSize)
+	grant := c.recv.grantLocked(n, c.s.cfg.WindowSize, c.s.credit)
 	c.recv.mu.Unlock()
 	if grant > 0 {
 		c.s.queueGrant(c, grant)
@@ -197,15 +251,22 @@ func (r *recvHalf) readLocked(p []byte) int {
 }
 
 // grantLocked counts n consumed bytes and returns the window to give back
-// to the peer: nothing until half the window was consumed, so that one
-// WINDOW_ADJUST covers many reads.
-func (r *recvHalf) grantLocked(n int, window uint32) uint32 {
+// to the peer: nothing until half the channel's window was consumed, so
+// that one WINDOW_ADJUST covers many reads. A channel whose window is
+// below window (the session's credit was short) then also takes what it
+// can of the credit towards it.
+func (r *recvHalf) grantLocked(n int, window uint32, credit *recvCredit) uint32 {
 	r.consumed += uint32(n)
-	if r.end >= recvEOF || r.consumed < window/2 {
+	if r.end >= recvEOF || r.consumed < r.size/2 {
 		return 0
 	}
 	grant := r.consumed
 	r.consumed = 0
+	if r.size < window {
+		more := credit.take(0, window-r.size)
+		r.size += more
+		grant += more
+	}
 	r.window += grant
 	return grant
 }
@@ -244,6 +305,14 @@ func (c *channel) receiveData(in *input, length uint32) error {
 		r.mu.Unlock()
 		return nil
 	}
+	if r.end == recvClosed {
+		// Nothing will read it: skipped, not buffered.
+		r.mu.Unlock()
+		if err := in.discard(int(length)); err != nil {
+			return truncated(err)
+		}
+		return nil
+	}
 	if r.offer.state == offerWaiting && r.n == 0 {
 		// A Read is waiting: what the connection has of the payload
 		// goes straight into its buffer, skipping the ring. Only what
@@ -270,7 +339,7 @@ func (c *channel) receiveData(in *input, length uint32) error {
 	}
 	need := r.n + int(length)
 	if need > len(r.buf) {
-		r.growLocked(need, c.s.cfg.WindowSize)
+		r.growLocked(need)
 	}
 	tail := (r.head + r.n) % len(r.buf)
 	first := r.buf[tail:min(tail+int(length), len(r.buf))]
@@ -291,10 +360,11 @@ func (c *channel) receiveData(in *input, length uint32) error {
 	return nil
 }
 
-// growLocked grows the ring to hold at least need bytes, within the window.
-func (r *recvHalf) growLocked(need int, window uint32) {
+// growLocked grows the ring to hold at least need bytes, within the
+// channel's window.
+func (r *recvHalf) growLocked(need int) {
 	size := max(minBufferSize, 2*len(r.buf), need)
-	size = min(size, int(window))
+	size = min(size, int(r.size))
 	var buf []byte
 	if size == minBufferSize {
 		buf = smallBuffers.Get().(*[minBufferSize]byte)[:]
@@ -312,13 +382,17 @@ func (r *recvHalf) growLocked(need int, window uint32) {
 	r.buf, r.head = buf, 0
 }
 
-// recycleLocked returns a minimum-size buffer to the pool once the channel
-// is closed and the reader is not writing into it.
+// recycleLocked lets go of the ring once the channel is closed and the
+// reader is not writing into it: no Read will take its bytes. A
+// minimum-size buffer goes back to the pool.
 func (r *recvHalf) recycleLocked() {
-	if r.end == recvClosed && !r.ringFilling && len(r.buf) == minBufferSize {
-		smallBuffers.Put((*[minBufferSize]byte)(r.buf))
-		r.buf, r.head, r.n = nil, 0, 0
+	if r.end != recvClosed || r.ringFilling || r.buf == nil {
+		return
 	}
+	if len(r.buf) == minBufferSize {
+		smallBuffers.Put((*[minBufferSize]byte)(r.buf))
+	}
+	r.buf, r.head, r.n = nil, 0, 0
 }
 
 // endLocked records why Reads stop, unless a stronger reason is already
@@ -350,9 +424,10 @@ func (r *recvHalf) setEnd(e recvEnd) {
 	r.mu.Unlock()
 }
 
-// close fails pending and later Reads and reports whether the channel was
-// open until now. Called with Session.mu held.
-func (r *recvHalf) close() bool {
+// close fails pending and later Reads, lets go of the buffered bytes and
+// the session's credit, and reports whether the channel was open until
+// now. Called with Session.mu held.
+func (r *recvHalf) close(credit *recvCredit) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.end == recvClosed {
@@ -363,6 +438,7 @@ func (r *recvHalf) close() bool {
 		r.timer.Stop()
 	}
 	r.recycleLocked()
+	r.returnCreditLocked(credit)
 	return true
 }
 

@@ -72,6 +72,8 @@ type Session struct {
 
 	writer writer
 	live   liveness
+
+	credit *recvCredit // what is left of Config.SessionWindowSize for the channels' windows
 }
 
 // A ctlMsg is a queued control message.
@@ -107,6 +109,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 		done: make(chan struct{}),
 	}
 	s.accepts = make(chan *channel, s.cfg.AcceptBacklog)
+	s.credit = newRecvCredit(s.cfg.SessionWindowSize)
 	s.sock = conn
 	if w, ok := conn.(interface{ Socket() net.Conn }); ok {
 		s.sock = w.Socket()
@@ -195,7 +198,7 @@ func (s *Session) open(ctx context.Context, probe bool) (mux.Channel, error) {
 	case s.closed:
 		return nil, s.closeErr
 	case ctx.Err() != nil:
-		c.recv.close()
+		c.recv.close(s.credit)
 		c.letGoLocked()
 		return nil, fmt.Errorf("qmux: open: %w", ctx.Err())
 	}
@@ -234,7 +237,7 @@ func (s *Session) startOpenLocked() (*channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: s.cfg.WindowSize, maxPacket: s.cfg.MaxPacketSize})
+	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: c.recv.size, maxPacket: s.cfg.MaxPacketSize})
 	return c, nil
 }
 
@@ -383,6 +386,9 @@ func (s *Session) releaseLocked(c *channel) {
 		return
 	}
 	s.chans[c.id] = nil
+	c.recv.mu.Lock()
+	c.recv.returnCreditLocked(s.credit) // if not closed: a refused open
+	c.recv.mu.Unlock()
 	s.freeIDs = append(s.freeIDs, c.id)
 	s.numChans--
 	if c.probe {

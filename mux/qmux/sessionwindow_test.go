@@ -1,0 +1,81 @@
+package qmux
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+// TestSessionWindow: the windows of a session's channels stay within
+// SessionWindowSize together, but for minWindow that each has whatever
+// the others hold; a closed channel gives back what it took and lets go
+// of what it buffered, and a channel short of window takes the credit
+// when it gives window back.
+func TestSessionWindow(t *testing.T) {
+	const window, maxPacket = 16 << 10, minWindow
+	cfg := Config{WindowSize: window, MaxPacketSize: maxPacket, SessionWindowSize: 2 * window}
+	p := newRawPeer(t, &cfg)
+	var sids []uint32
+	for id, want := range []uint32{window, window, minWindow, minWindow} {
+		p.send(frame{typ: msgChannelOpen, sender: uint32(id), window: 1 << 20, maxPacket: maxPacket})
+		f, _ := p.next()
+		if f.typ != msgChannelOpenConfirm || f.window != want {
+			t.Fatalf("channel %d: the session answered OPEN with %+v, want a confirmation announcing window %d", id, f, want)
+		}
+		sids = append(sids, f.sender)
+	}
+	chans := []*channel{p.accept().(*channel), p.accept().(*channel), p.accept().(*channel), p.accept().(*channel)}
+
+	// The first channel fills its window and is closed unread: what it
+	// buffered goes, and what it took comes back.
+	for range window / maxPacket {
+		p.send(frame{typ: msgChannelData, recipient: sids[0], length: maxPacket})
+	}
+	p.syncQuiet()
+	chans[0].Close()
+	p.expect(frame{typ: msgChannelClose, recipient: 0})
+	chans[0].recv.mu.Lock()
+	if buf := chans[0].recv.buf; buf != nil {
+		t.Errorf("a closed channel holds a buffer of %d bytes", len(buf))
+	}
+	chans[0].recv.mu.Unlock()
+
+	// The third reads its minWindow: the adjust gives back what it read
+	// and what is left of what the first returned (the third and the
+	// fourth overdrew the credit by their minWindow).
+	p.send(frame{typ: msgChannelData, recipient: sids[2], length: minWindow})
+	p.syncQuiet()
+	buf := make([]byte, minWindow)
+	chans[2].SetReadDeadline(time.Now().Add(failAfter))
+	if _, err := io.ReadFull(chans[2], buf); err != nil {
+		t.Fatal(err)
+	}
+	p.expect(frame{typ: msgChannelWindowAdjust, recipient: 2, window: window - minWindow})
+	// The fourth, reading next, finds nothing left: it gets back what it
+	// read only.
+	p.send(frame{typ: msgChannelData, recipient: sids[3], length: minWindow})
+	p.syncQuiet()
+	chans[3].SetReadDeadline(time.Now().Add(failAfter))
+	if _, err := io.ReadFull(chans[3], buf); err != nil {
+		t.Fatal(err)
+	}
+	p.expect(frame{typ: msgChannelWindowAdjust, recipient: 3, window: minWindow})
+	// Past its window, a channel's data is still a protocol error.
+	p.send(frame{typ: msgChannelData, recipient: sids[3], length: minWindow})
+	p.syncQuiet()
+	p.send(frame{typ: msgChannelData, recipient: sids[3], length: 1})
+	p.expectProtocolError()
+}
+
+// TestSessionWindowUnbounded: a negative SessionWindowSize gives every
+// channel its WindowSize.
+func TestSessionWindowUnbounded(t *testing.T) {
+	cfg := Config{WindowSize: 16 << 10, MaxPacketSize: 1 << 10, SessionWindowSize: -1}
+	p := newRawPeer(t, &cfg)
+	for id := range uint32(4) {
+		p.send(frame{typ: msgChannelOpen, sender: id, window: 1 << 20, maxPacket: 1 << 10})
+		if f, _ := p.next(); f.typ != msgChannelOpenConfirm || f.window != cfg.WindowSize {
+			t.Fatalf("the session answered OPEN with %+v, want a confirmation announcing window %d", f, cfg.WindowSize)
+		}
+	}
+}
