@@ -28,7 +28,13 @@ type rpcTarget struct {
 
 	goodCalls, goodFailures atomic.Int64
 	lastFailure             atomic.Value // error
+
+	release     chan struct{} // ends the calls to hold
+	releaseOnce sync.Once
 }
+
+// releaseHeld ends the calls to hold, and makes later ones return at once.
+func (tg *rpcTarget) releaseHeld() { tg.releaseOnce.Do(func() { close(tg.release) }) }
 
 const (
 	targetRequestTimeout = 2 * time.Second
@@ -47,7 +53,7 @@ func startTarget(t *testing.T, opts ...func(*rpc.Server)) *rpcTarget {
 // ws, and options for the listener.
 func startTargetOn(t *testing.T, scheme string, lnOpts []transport.Option, opts ...func(*rpc.Server)) *rpcTarget {
 	t.Helper()
-	tg := &rpcTarget{}
+	tg := &rpcTarget{release: make(chan struct{})}
 	mux := rpc.NewRespondMux()
 	mux.HandleFunc("echo", func(r rpc.Responder, c *rpc.Call) {
 		tg.running.Add(1)
@@ -68,6 +74,13 @@ func startTargetOn(t *testing.T, scheme string, lnOpts []transport.Option, opts 
 		value := make([]byte, 64<<10)
 		for r.Send(value) == nil {
 		}
+	})
+	// hold is a call that takes long and reads nothing more: it waits
+	// until the test releases it.
+	mux.HandleFunc("hold", func(r rpc.Responder, c *rpc.Call) {
+		tg.running.Add(1)
+		defer tg.running.Add(-1)
+		<-tg.release
 	})
 	tg.srv = &rpc.Server{Handler: mux, RequestTimeout: targetRequestTimeout, WriteTimeout: targetWriteTimeout}
 	for _, o := range opts {
@@ -108,6 +121,7 @@ func startTargetOn(t *testing.T, scheme string, lnOpts []transport.Option, opts 
 	}()
 	t.Cleanup(func() {
 		cancel()
+		tg.releaseHeld()
 		<-goodDone
 		sess.Close()
 		sctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
