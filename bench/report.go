@@ -145,6 +145,14 @@ func (r *report) markdown() string {
 		"goroutine, the upstream session's reader, the writer), which a loaded hypervisor makes slow. Fewer hand-offs " +
 		"per forwarded call (the handler writing the client's reply itself instead of waking the writer) is what is " +
 		"left to try.\n")
+	p("- qmux's session window (Config.SessionWindowSize, 32 MiB by default, 2026-12-05, 3 repetitions before and " +
+		"after on the loaded machine, load 15-30): bulk on one channel and on 64 channels are not slowed (the noise " +
+		"of the runs is larger than any difference: 833 then 2557 MB/s on one channel, 111 then 872 on 64; one stalled " +
+		"reader beside 63 active, 1.59x the best peer before, 0.77x then 1.91x in two runs after), but over " +
+		"1024 channels the first 64 take full windows and keep them until they close while the others run on the " +
+		"4 KiB minimum: 563 then 182 MB/s, slowest/fastest 0.94 then 0.03 (still above smux, 1.10x). A fair share " +
+		"(a channel over the session window divided by the channels open gives back, rather than grants again, what " +
+		"its reader consumes while the credit is short) is what is left to try.\n")
 	p("- Bulk on one channel: the share of payload bytes that qmux's reader put straight into a waiting Read's " +
 		"buffer (readIntoOffer) rather than into the ring stayed at 0.81-0.84 over 12 runs whose throughput ranged " +
 		"from 300 to 2540 MB/s on the loaded machine: the copy path is not what differs between fast and slow " +
