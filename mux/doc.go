@@ -23,7 +23,9 @@
 // BuffersWriter channel (qmux's) writes several buffers as one Write
 // without copying them together; a WriteDoneChannel (qmux's and
 // mux/quic's) signals when its writes are over for good, the peer's Close
-// included. Package rpc uses all three.
+// included; a ReadNotifier channel (qmux's) calls a function once a Read
+// would not wait, without a goroutine waiting in one. Package rpc uses
+// all four.
 //
 // # Errors
 //

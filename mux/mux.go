@@ -104,3 +104,23 @@ type WriteDoneChannel interface {
 	Channel
 	WriteDone() <-chan struct{}
 }
+
+// A ReadNotifier is a Channel that can tell when a Read would return
+// without waiting, so that a caller need not keep a goroutine in a Read
+// to find out: an rpc server watches a call's channel for the client's
+// cancel this way while its handler is busy elsewhere.
+//
+// NotifyRead arranges for f to be called once, in a goroutine of its own,
+// as soon as a Read would not wait: bytes came, the peer ended its writes
+// (CloseWrite or Close), the open was refused, the channel was closed or
+// its session ended. If a Read would not wait already, f is called at
+// once. A read deadline passing does not call f. stop cancels the notice
+// and reports whether f was not called: once it returns true, f never
+// is. A channel keeps one notice at a time: a later NotifyRead replaces
+// an earlier one that has not fired, which then never fires. qmux's
+// channels are ReadNotifiers, and muxtest checks the contract for every
+// channel that is one.
+type ReadNotifier interface {
+	Channel
+	NotifyRead(f func()) (stop func() bool)
+}

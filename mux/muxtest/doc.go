@@ -40,6 +40,7 @@
 // and accept, echo, channel IDs, a thousand concurrent channels, large
 // transfers checked by SHA-256, half-close, Close unblocking Read and
 // Write, WriteDone (every channel must be a mux.WriteDoneChannel),
+// NotifyRead (on channels that are mux.ReadNotifiers; others pass it),
 // deadlines, session close (and that Close waits for the session's own
 // goroutines), context cancellation, mux.Listener under net/http,
 // independence of channels under flow control, and nettest.TestConn on

@@ -69,6 +69,7 @@ var cases = []testCase{
 	{"PeerCloseUnblocksWrite", anyOptions(testPeerCloseUnblocksWrite)},
 	{"CloseDeliversData", anyOptions(testCloseDeliversData)},
 	{"WriteDone", anyOptions(testWriteDone)},
+	{"ReadNotify", anyOptions(testReadNotify)},
 	{"ReadDeadline", anyOptions(testReadDeadline)},
 	{"WriteDeadline", anyOptions(testWriteDeadline)},
 	{"SessionClose", testSessionClose},

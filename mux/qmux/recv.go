@@ -45,6 +45,7 @@ type recvHalf struct {
 	offer       offer
 	deadline    time.Time
 	timer       *time.Timer
+	notice      *readNotice // NotifyRead's, until it fires or is stopped
 
 	// Guarded by Session.mu: the window to give back, which the writer
 	// sends as a WINDOW_ADJUST.
@@ -324,6 +325,7 @@ func (c *channel) receiveData(in *input, length uint32) error {
 		r.mu.Lock()
 		r.offer.state, r.offer.n = offerFilled, k
 		r.cond.Broadcast()
+		r.noticeLocked()
 		length -= uint32(k)
 		if length == 0 {
 			r.mu.Unlock()
@@ -355,6 +357,7 @@ func (c *channel) receiveData(in *input, length uint32) error {
 	r.ringFilling = false
 	r.n += int(length)
 	r.cond.Signal()
+	r.noticeLocked()
 	r.recycleLocked()
 	r.mu.Unlock()
 	return nil
@@ -401,6 +404,7 @@ func (r *recvHalf) endLocked(e recvEnd) {
 	if e > r.end {
 		r.end = e
 		r.cond.Broadcast()
+		r.noticeLocked()
 	}
 }
 
