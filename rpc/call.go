@@ -48,6 +48,12 @@ type Call struct {
 	watchable bool // guarded by watchMu: the handler is not reading, and the next byte starts a frame
 	running   bool // guarded by watchMu: the background read runs
 	watching  sync.WaitGroup
+	// On a mux.ReadNotifier channel the background read starts only once
+	// the client sent something: until then a notice waits instead of a
+	// goroutine. notice stops it (nil when none is set); noticeGen tells
+	// the notice set last from one stopped or replaced meanwhile.
+	notice    func() bool // guarded by watchMu
+	noticeGen uint64      // guarded by watchMu
 	// The byte the background read found, for the next read: written by
 	// the background read while it runs, else by the handler's goroutine
 	// (watching.Wait orders the two).
@@ -147,10 +153,39 @@ func (c *Call) wantWatch() {
 }
 
 func (c *Call) launchWatchLocked() {
+	if !c.wanted || !c.watchable || c.running {
+		return
+	}
+	if rn, ok := c.ch.(mux.ReadNotifier); ok {
+		if c.notice == nil {
+			c.noticeGen++
+			gen := c.noticeGen
+			c.notice = rn.NotifyRead(func() { c.noticed(gen) })
+		}
+		return
+	}
+	c.runWatchLocked()
+}
+
+// runWatchLocked starts the background read.
+func (c *Call) runWatchLocked() {
+	c.running = true
+	c.watching.Add(1)
+	go c.watch()
+}
+
+// noticed starts the background read once the notice of generation gen
+// fired, if it is still the one set and the channel still watchable: its
+// Read then finds what came without waiting.
+func (c *Call) noticed(gen uint64) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if gen != c.noticeGen || c.notice == nil {
+		return
+	}
+	c.notice = nil
 	if c.wanted && c.watchable && !c.running {
-		c.running = true
-		c.watching.Add(1)
-		go c.watch()
+		c.runWatchLocked()
 	}
 }
 
@@ -160,6 +195,10 @@ func (c *Call) claimReads() (running bool) {
 	c.watchMu.Lock()
 	defer c.watchMu.Unlock()
 	c.watchable = false
+	if c.notice != nil {
+		c.notice()
+		c.notice = nil
+	}
 	return c.running
 }
 
