@@ -138,13 +138,21 @@ func (r *report) markdown() string {
 		"allocations per call, across processes p50 3.64x the TCP round trip (1.68-4.14); after them (56d1e8b) 3.48x " +
 		"gRPC-Go (2.45-5.67), 7.01 allocations, across processes 2.01x (1.89-2.25). Neither change touches the data " +
 		"path, and ranges this wide are the load's: the concurrency 1 and cross-process ratios need the quiet run.\n")
-	p("- The gateway hop: perf record of the gateway process at concurrency 1 shows no qtalk code standing out (service " +
-		"routing, Forward and its frame reads are 14%% of the samples, mostly the system calls under them); about half " +
-		"of its time is the kernel switching threads (futex and epoll wake-ups) and a quarter the runtime's sysmon " +
-		"polling. Each forwarded call wakes parked threads several times (the client session's reader, the call's " +
-		"goroutine, the upstream session's reader, the writer), which a loaded hypervisor makes slow. Fewer hand-offs " +
-		"per forwarded call (the handler writing the client's reply itself instead of waking the writer) is what is " +
-		"left to try.\n")
+	p("- The gateway hop (2026-12-05, the gateway process measured with perf stat and uprobes on the Go runtime, the machine " +
+		"loaded 10-35 times over): per call at concurrency 1 the gateway woke 9.6 goroutines (runtime.ready), started 1.6, " +
+		"parked 11.8 and switched contexts 25 times, against 4.5, 0, 5.9 and 13 for the upstream serving the same calls; " +
+		"at concurrency 32 it spent 30-40 µs of CPU per call against the upstream's 13-20 (a plain server plus a client " +
+		"is about 30). Of the wake-ups, a quarter were the call's background read (rpc's watch for the client's cancel, " +
+		"started because Forward and the service's routing look at the call's context, then stopped with a read deadline " +
+		"once the reply came): it now waits as a notice on the channel (mux.ReadNotifier) and starts only if the client sends " +
+		"something, which a unary call's client does not before the reply: 7.4 wake-ups, 0.5 goroutines started (timers), " +
+		"9.6 parks and 19 context switches per call. Calls per second moved within the noise of the loaded machine " +
+		"(concurrency 32, paired with the build before on one upstream: 16.6-18.7k against 12.9-16.7k calls/s, CPU per call " +
+		"27-29 µs against 30-31; concurrency 1: 1.5-4.4k against 2.3-4.4k). The rest is what every qtalk server and client " +
+		"pays, twice: the session's reader handing the channel to the accept loop and that to a worker (2 wake-ups), and the " +
+		"short writes that wake qmux's writer (the reply to the client, the OPEN of the channel opened ahead upstream) even " +
+		"when the writing goroutine flushes them itself before it waits. The runtime's sysmon polling is 13%% of the " +
+		"gateway's samples at concurrency 32. Service routing, the breaker and the pick are under 3%%.\n")
 	p("- qmux's session window (Config.SessionWindowSize, 32 MiB by default, 2026-12-05, 3 repetitions before and " +
 		"after on the loaded machine, load 15-30): bulk on one channel and on 64 channels are not slowed (the noise " +
 		"of the runs is larger than any difference: 833 then 2557 MB/s on one channel, 111 then 872 on 64; one stalled " +
