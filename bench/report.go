@@ -192,6 +192,30 @@ func (r *report) markdown() string {
 		"read system calls: each packet lands in another Read's buffer and wakes another goroutine. Ring growth " +
 		"is one-off (about 10 MB copied per run); without yieldAfterHandoff the CPU per MB is 1.5x higher still. " +
 		"Neither a smaller window (64 or 128 KiB) nor the changes above moved it.\n")
+	p("- Tail latency of unary calls at concurrency 32 (2026-12-05, runtime/trace of rpc's unary benchmark at concurrency 32, " +
+		"a region per call and marks where the handler starts and ends, 60-100k calls per trace, the machine loaded 1-30 " +
+		"times over, so the figures are of structure, not speed): the calls over p99 come in clusters, often all 32 " +
+		"callers at once (1000 slow calls in 90-160 distinct milliseconds of 2000): pauses, not unfairness between " +
+		"callers. Two thirds of a slow call is its request's way to the handler, one third the reply's way back; the " +
+		"handler takes microseconds. What the slow calls overlap is a stall of a goroutine every call shares, runnable " +
+		"for over 300 µs without running: above all qmux's writer in its yield before a batch (yieldBeforeBatch; " +
+		"runtime.Gosched puts it on the global run queue, which a busy processor looks at once in 61 turns: yields " +
+		"took 45-100 µs on average but 4-10 ms at p99.9), over 21-34%% of the slow calls' time and 42-61%% of them, " +
+		"against 0.3%% of the time of the calls between p50 and p90; then the writer woken for other messages " +
+		"(10-18%%), the sessions' readers waiting for the netpoller (1-16%%) and the server's accept loop (3-13%%). " +
+		"GC mark phases (26 a second at 45k calls/s, 9-16%% of the time) overlap 20-35%% of the slow calls against " +
+		"2.2%% of all. A timer now bounds the yield (maxYield, 200 µs): past it the timer writes the queued batch " +
+		"itself, as a Read about to wait does. In paired traces the slow calls' way to the handler fell from 22-37 ms " +
+		"to 10-17 ms, p99 from 11.7-20 ms to 8.6-18.4 ms, CPU per call unchanged (14.2-15.1 µs against 14.2-15.8). " +
+		"In the harness (unary, 3 repetitions, the machine loaded 15-35 times over, two runs each) qtalk's p99 over " +
+		"net/rpc's went from 1.97x and 1.56x on main to 1.31x and 0.88x, at concurrency 1 p50 1.40x and 1.44x the " +
+		"TCP round trip against 1.41x and 1.43x; bulk, pingpong and churn moved within their noise. Tried and dropped: " +
+		"keeping as many channels opened ahead as calls in flight (32), so that no call waits for its channel's " +
+		"confirmation (at concurrency 32 a call waited 205-455 µs on average in its Write for it, the two channels " +
+		"ahead having been opened just before): the wait moved to the Read, and the requests, no longer sent by the " +
+		"writer in batches but each by its caller's Read, cost 1.1-1.45x the CPU per call. Not tried: fewer bytes per " +
+		"call (1660 B, half of them the two qmux channels of about 400 B) for fewer GC cycles; switching yieldBeforeBatch " +
+		"off costs 1.7x the CPU per call.\n")
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {

@@ -175,7 +175,7 @@ const (
 
 	// yieldBeforeBatch: woken for control messages or copied data, the
 	// writer goroutine first yields once, so that goroutines ready to run
-	// queue theirs into the same batch (writer.go).
+	// queue theirs into the same batch, for at most maxYield (writer.go).
 	yieldBeforeBatch
 )
 

@@ -30,7 +30,8 @@
 // for what the connection did not take. Woken for such short messages, the
 // writer goroutine yields once before it takes its batch, so that
 // goroutines already ready to run (the handlers of calls that came
-// together) queue theirs into the same write.
+// together) queue theirs into the same write; a timer bounds that yield,
+// writing the batch itself if the writer's turn has not come back.
 //
 // Session.OpenEarly (mux.EarlyOpener) queues an OPEN without waiting for
 // the answer; data written to the channel waits for the confirmation. rpc

@@ -64,6 +64,12 @@ type Session struct {
 	// has yet to run.
 	lateTimer *time.Timer
 	lateArmed bool
+	// yieldTimer bounds the writer's yield before a batch (maxYield);
+	// yieldArmed: it is set, and yieldTimeout has yet to run; yielding:
+	// the writer has yielded and is not back yet.
+	yieldTimer *time.Timer
+	yieldArmed bool
+	yielding   bool
 
 	closed    bool
 	lingering bool  // closed locally: the writer sends ctl and copied, then closes the connection
@@ -334,6 +340,10 @@ func (s *Session) fail(cause error) {
 	if s.lateArmed && s.lateTimer.Stop() {
 		s.lateArmed = false
 		s.wg.Done() // lateWake will not run
+	}
+	if s.yieldArmed && s.yieldTimer.Stop() {
+		s.yieldArmed = false
+		s.wg.Done() // yieldTimeout will not run
 	}
 	for _, c := range s.chans {
 		if c != nil {

@@ -62,6 +62,9 @@ func (s *Session) writeLoop() {
 	yielded := false
 	for {
 		s.mu.Lock()
+		if yielded {
+			s.stopYieldLocked() // back from the yield
+		}
 		for w.held || !s.closed && len(w.rest) == 0 && !s.hasWorkLocked() {
 			yielded = false
 			s.work.Wait()
@@ -73,10 +76,12 @@ func (s *Session) writeLoop() {
 		if !yielded && s.fast(yieldBeforeBatch) && s.ready.len() == 0 {
 			// Only short messages wait: let the goroutines ready to
 			// run add theirs first (the writer, just woken, would run
-			// before them), once; a Read's flush may take them meanwhile.
+			// before them), once; a Read's flush may take them
+			// meanwhile, and the yield timer after maxYield.
 			yielded = true
+			s.armYieldLocked()
 			s.mu.Unlock()
-			runtime.Gosched()
+			yield()
 			continue
 		}
 		yielded = false
@@ -103,6 +108,61 @@ func (s *Session) writeLoop() {
 			s.finishLocked() // the write may have failed on a local Close's deadline
 			return
 		}
+	}
+}
+
+// maxYield bounds the writer's yield before a batch (yieldBeforeBatch).
+// runtime.Gosched puts the writer on the runtime's global run queue, which
+// a busy processor looks at only once in 61 turns: with many calls in
+// flight, or while a GC worker holds the other processor, the writer came
+// back milliseconds later, and everything queued waited as long. Past
+// maxYield, the yield timer writes what waits itself (yieldTimeout),
+// without waiting for the connection, as a Read about to wait does. Most
+// yields take a few tens of microseconds.
+const maxYield = 200 * time.Microsecond
+
+// yield is runtime.Gosched; a variable for the tests, which hold the
+// writer in its yield.
+var yield = runtime.Gosched
+
+// armYieldLocked starts the yield timer for a yield of the writer, on
+// connections the timer can write to without waiting (flushOnRead's).
+func (s *Session) armYieldLocked() {
+	if s.tw == nil {
+		return
+	}
+	s.yielding = true
+	if s.yieldArmed {
+		return // the timer of an earlier yield is about to run, and covers this one
+	}
+	s.yieldArmed = true
+	s.wg.Add(1) // yieldTimeout's, done by it or by whoever stops the timer
+	if s.yieldTimer == nil {
+		s.yieldTimer = time.AfterFunc(maxYield, s.yieldTimeout)
+	} else {
+		s.yieldTimer.Reset(maxYield)
+	}
+}
+
+// stopYieldLocked stops the yield timer once the writer is back.
+func (s *Session) stopYieldLocked() {
+	s.yielding = false
+	if s.yieldArmed && s.yieldTimer.Stop() {
+		s.yieldArmed = false
+		s.wg.Done() // yieldTimeout will not run
+	}
+}
+
+// yieldTimeout writes what waits for a writer still in its yield
+// maxYield after it began (see flushBeforeWait).
+func (s *Session) yieldTimeout() {
+	defer s.wg.Done()
+	s.mu.Lock()
+	s.yieldArmed = false
+	yielding := s.yielding
+	s.mu.Unlock()
+	if yielding {
+		s.flushBeforeWait()
 	}
 }
 
@@ -149,7 +209,8 @@ func (s *Session) hasWorkLocked() bool {
 // flushBeforeWait writes what is queued from the goroutine of a Read that
 // is about to wait, if the writer role is free (flushOnRead): the Read has
 // nothing better to do, and the writer goroutine would have to be woken
-// for it (a request written, then its reply awaited). Only control
+// for it (a request written, then its reply awaited). The yield timer
+// writes the same way (yieldTimeout). Only control
 // messages and copied data qualify, and the write does not wait for the
 // connection: what it leaves unwritten, the writer goroutine writes first.
 func (s *Session) flushBeforeWait() {
