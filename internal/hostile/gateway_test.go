@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,8 +83,7 @@ type gateway struct {
 	// waiting in it cover it.
 	ended chan struct{}
 
-	goodCalls, goodFailures atomic.Int64
-	lastFailure             atomic.Value
+	good *goodClient
 }
 
 func startGateway(t *testing.T) *gateway {
@@ -126,39 +124,20 @@ crash = { provider = "exec:'%s'" }
 	if err != nil {
 		t.Fatal(err)
 	}
-	goodDone := make(chan struct{})
-	go func() {
-		defer close(goodDone)
-		for i := 0; ctx.Err() == nil; i++ {
-			callCtx, stop := context.WithTimeout(ctx, 20*time.Second)
-			var got int
-			_, err := p.Call(callCtx, "echo:echo", i, &got)
-			stop()
-			if ctx.Err() != nil {
-				return
-			}
-			g.goodCalls.Add(1)
-			if err != nil || got != i {
-				g.goodFailures.Add(1)
-				g.lastFailure.Store(fmt.Sprint(err))
-			}
-		}
-	}()
+	g.good = startGoodClient(ctx, func(ctx context.Context, i int) (got int, err error) {
+		_, err = p.Call(ctx, "echo:echo", i, &got)
+		return got, err
+	})
 	t.Cleanup(func() {
 		// The good client calls once at least, however quick the attack.
-		for deadline := time.Now().Add(20 * time.Second); g.goodCalls.Load() == 0 && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond) // polling a condition, not waiting for one to happen by itself
+		select {
+		case <-g.good.firstCall:
+		case <-time.After(20 * time.Second):
 		}
 		cancel()
-		<-goodDone
+		g.good.check(t)
 		p.Close()
 		srv.Close()
-		if n := g.goodFailures.Load(); n > 0 {
-			t.Errorf("%d of the good client's %d calls failed, the last with %v", n, g.goodCalls.Load(), g.lastFailure.Load())
-		}
-		if g.goodCalls.Load() == 0 {
-			t.Error("the good client made no call during the attack")
-		}
 	})
 	return g
 }

@@ -26,8 +26,7 @@ type rpcTarget struct {
 	running atomic.Int32 // handlers running
 	srv     *rpc.Server
 
-	goodCalls, goodFailures atomic.Int64
-	lastFailure             atomic.Value // error
+	good *goodClient
 
 	release     chan struct{} // ends the calls to hold
 	releaseOnce sync.Once
@@ -101,39 +100,20 @@ func startTargetOn(t *testing.T, scheme string, lnOpts []transport.Option, opts 
 		t.Fatal(err)
 	}
 	client := rpc.NewClient(sess)
-	goodDone := make(chan struct{})
-	go func() {
-		defer close(goodDone)
-		for i := 0; ctx.Err() == nil; i++ {
-			callCtx, stop := context.WithTimeout(ctx, 20*time.Second)
-			var got int
-			_, err := client.Call(callCtx, "echo", i, &got)
-			stop()
-			if ctx.Err() != nil {
-				return
-			}
-			tg.goodCalls.Add(1)
-			if err != nil || got != i {
-				tg.goodFailures.Add(1)
-				tg.lastFailure.Store(err)
-			}
-		}
-	}()
+	tg.good = startGoodClient(ctx, func(ctx context.Context, i int) (got int, err error) {
+		_, err = client.Call(ctx, "echo", i, &got)
+		return got, err
+	})
 	t.Cleanup(func() {
 		cancel()
 		tg.releaseHeld()
-		<-goodDone
+		<-tg.good.done
 		sess.Close()
 		sctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 		defer stop()
 		tg.srv.Shutdown(sctx)
 		<-served
-		if n := tg.goodFailures.Load(); n > 0 {
-			t.Errorf("%d of the good client's %d calls failed, the last with %v", n, tg.goodCalls.Load(), tg.lastFailure.Load())
-		}
-		if tg.goodCalls.Load() == 0 {
-			t.Error("the good client made no call during the attack")
-		}
+		tg.good.check(t)
 	})
 	return tg
 }
