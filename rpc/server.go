@@ -428,13 +428,6 @@ func (a *activeCalls) begin(c *Call) bool {
 	return true
 }
 
-// isClosing reports whether the server is shutting down.
-func (a *activeCalls) isClosing() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.closing
-}
-
 func (a *activeCalls) remove(c *Call) {
 	a.mu.Lock()
 	delete(a.calls, c)
@@ -594,7 +587,11 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		c.endWrite(writeError(ch, frameError, asError(err)))
 	}
 	c.ctx.cancel(context.Canceled)
-	if active.isClosing() {
+	// Shutdown has begun: the session may close as soon as the call is
+	// done. The server's flag, not the session's: the session learns of
+	// Shutdown only when its Accept returns, which may come after the
+	// call ended and its channel was closed, its reply not read yet.
+	if s.stopping.Load() {
 		c.stopWatch()
 		awaitClientClose(ch)
 	}
@@ -608,8 +605,10 @@ const closeLinger = 5 * time.Second
 
 // awaitClientClose waits until the client has closed its end of ch, which
 // it does once it has read the reply, or for closeLinger: Shutdown closes
-// the session as soon as its calls are done, and a transport may drop
-// what it has not sent yet when its connection closes (QUIC does).
+// the session as soon as its calls are done, and closing a session
+// delivers only what the peer has read by then over some muxes (mux/quic:
+// the peer's Reads report the connection's end before the data they have
+// not taken yet; see mux.Session's Close).
 func awaitClientClose(ch mux.Channel) {
 	ch.CloseWrite()
 	ch.SetReadDeadline(time.Now().Add(closeLinger))
