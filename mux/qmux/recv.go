@@ -41,6 +41,7 @@ type recvHalf struct {
 	window      uint32 // bytes the peer may still send
 	consumed    uint32 // bytes read but not yet granted back
 	size        uint32 // window + n + consumed: what the channel took of the session's receive credit
+	hungry      bool   // short of its fair share of that credit (see recvCredit)
 	end         recvEnd
 	offer       offer
 	deadline    time.Time
@@ -104,11 +105,13 @@ const yieldAfter = 16 << 10
 const minWindow = minBufferSize
 
 // init gives the channel its first window: what it can take of the
-// session's credit, up to window, and minWindow at least.
+// session's credit, up to its target (recvCredit.target), and minWindow at
+// least.
 func (r *recvHalf) init(window uint32, credit *recvCredit) {
 	r.cond.L = &r.mu
-	r.size = credit.take(min(minWindow, window), window)
+	r.size = credit.take(min(minWindow, window), credit.target(window))
 	r.window = r.size
+	credit.holders.Add(1)
 }
 
 // A recvCredit is what is left of a session's receive credit
@@ -116,15 +119,47 @@ func (r *recvHalf) init(window uint32, credit *recvCredit) {
 // from it when it opens and when it gives window back, and returns what
 // it took when it is closed or released. What is left goes below zero
 // only by the minWindow of channels opened when there was less.
+//
+// A channel whose reader gave window back while it held less than its
+// fair share (the credit divided by the channels holding some) and found
+// too little left to take it there is hungry. While one is, every channel
+// aims at its fair share: one above it keeps back, from the window it
+// would give back, what takes it down to its share, and one below takes
+// up to its share only. So the windows of channels that all read even out
+// in the time it takes to read a window or two, whichever opened first,
+// while channels that hold little and read nothing (idle ones) leave the
+// credit to those that read.
 type recvCredit struct {
 	free      atomic.Int64
-	unbounded bool // SessionWindowSize is negative: take gives all it is asked
+	holders   atomic.Int64 // channels holding credit: taken in init, not yet returned
+	hungry    atomic.Int64 // channels with recvHalf.hungry set
+	size      int64        // Config.SessionWindowSize
+	unbounded bool         // SessionWindowSize is negative: take gives all it is asked
 }
 
 func newRecvCredit(size int64) *recvCredit {
-	rc := &recvCredit{unbounded: size < 0}
+	rc := &recvCredit{size: size, unbounded: size < 0}
 	rc.free.Store(size)
 	return rc
+}
+
+// fair is a channel's fair share of the credit, within window and at least
+// minWindow (or window if smaller).
+func (rc *recvCredit) fair(window uint32) uint32 {
+	if rc.unbounded {
+		return window
+	}
+	fair := rc.size / max(rc.holders.Load(), 1)
+	return uint32(max(min(fair, int64(window)), int64(min(minWindow, window))))
+}
+
+// target is the window a channel aims at: window, or its fair share while
+// a channel is hungry.
+func (rc *recvCredit) target(window uint32) uint32 {
+	if rc.hungry.Load() > 0 {
+		return rc.fair(window)
+	}
+	return window
 }
 
 // take takes as much credit as is left, up to want, and at least least,
@@ -149,10 +184,27 @@ func (rc *recvCredit) take(least, want uint32) uint32 {
 // credit: it is closed, so what it buffers is dropped and what comes is
 // discarded, or released.
 func (r *recvHalf) returnCreditLocked(credit *recvCredit) {
+	if r.size == 0 {
+		return // returned already
+	}
 	if !credit.unbounded {
 		credit.free.Add(int64(r.size))
 	}
+	credit.holders.Add(-1)
 	r.size = 0
+	r.setHungryLocked(credit, false)
+}
+
+// setHungryLocked records whether the channel is hungry (see recvCredit).
+func (r *recvHalf) setHungryLocked(credit *recvCredit, hungry bool) {
+	if hungry != r.hungry {
+		r.hungry = hungry
+		if hungry {
+			credit.hungry.Add(1)
+		} else {
+			credit.hungry.Add(-1)
+		}
+	}
 }
 
 // read reads data the peer sent, returning io.EOF after the peer's EOF or
@@ -253,9 +305,11 @@ func (r *recvHalf) readLocked(p []byte) int {
 
 // grantLocked counts n consumed bytes and returns the window to give back
 // to the peer: nothing until half the channel's window was consumed, so
-// that one WINDOW_ADJUST covers many reads. A channel whose window is
-// below window (the session's credit was short) then also takes what it
-// can of the credit towards it.
+// that one WINDOW_ADJUST covers many reads. The channel's window then
+// moves towards its target (recvCredit.target): one above it gives back
+// to the session's credit, rather than to the peer, what it consumed down
+// to the target; one below takes what it can of the credit towards it,
+// and is hungry if that leaves it below its fair share.
 func (r *recvHalf) grantLocked(n int, window uint32, credit *recvCredit) uint32 {
 	r.consumed += uint32(n)
 	if r.end >= recvEOF || r.consumed < r.size/2 {
@@ -263,11 +317,18 @@ func (r *recvHalf) grantLocked(n int, window uint32, credit *recvCredit) uint32 
 	}
 	grant := r.consumed
 	r.consumed = 0
-	if r.size < window {
-		more := credit.take(0, window-r.size)
+	switch target := credit.target(window); {
+	case r.size > target:
+		back := min(grant, r.size-target)
+		credit.free.Add(int64(back))
+		r.size -= back
+		grant -= back
+	case r.size < target:
+		more := credit.take(0, target-r.size)
 		r.size += more
 		grant += more
 	}
+	r.setHungryLocked(credit, r.size < credit.fair(window))
 	r.window += grant
 	return grant
 }

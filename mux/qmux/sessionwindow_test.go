@@ -2,8 +2,11 @@ package qmux
 
 import (
 	"io"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/qtalkkit/qtalk/mux"
 )
 
 // TestSessionWindow: the windows of a session's channels stay within
@@ -77,5 +80,78 @@ func TestSessionWindowUnbounded(t *testing.T) {
 		if f, _ := p.next(); f.typ != msgChannelOpenConfirm || f.window != cfg.WindowSize {
 			t.Fatalf("the session answered OPEN with %+v, want a confirmation announcing window %d", f, cfg.WindowSize)
 		}
+	}
+}
+
+// TestSessionWindowFairShare: while the session's credit is short, the
+// channels that all read share it evenly, whichever opened first. The
+// peer sends, round after round, all that each channel's window allows,
+// and the application reads it all; the first channels opened take full
+// windows and the rest start at minWindow, but over the run each channel
+// gets a fair part of the bytes. The windows given to the peer stay
+// within SessionWindowSize plus minWindow per channel throughout.
+func TestSessionWindowFairShare(t *testing.T) {
+	const (
+		window, maxPacket = 64 << 10, minWindow
+		channels          = 16
+		budget            = 2 * window // fair share: 8 KiB
+		total             = 4 << 20    // bytes sent over the run
+	)
+	cfg := Config{WindowSize: window, MaxPacketSize: maxPacket, SessionWindowSize: budget, MaxChannels: 2 * channels}
+	p := newRawPeer(t, &cfg)
+	sids := make([]uint32, channels)
+	windows := make(map[uint32]uint32) // by the peer's number: the window the peer may fill
+	for id := range uint32(channels) {
+		p.send(frame{typ: msgChannelOpen, sender: id, window: 1 << 20, maxPacket: maxPacket})
+		f, _ := p.next()
+		if f.typ != msgChannelOpenConfirm {
+			t.Fatalf("the session answered OPEN with %+v, want a confirmation", f)
+		}
+		sids[id], windows[id] = f.sender, f.window
+	}
+	if windows[0] != window || windows[channels-1] != minWindow {
+		t.Fatalf("first windows %d and %d, want %d for the first channel and %d for the last", windows[0], windows[channels-1], window, minWindow)
+	}
+	chans := make([]mux.Channel, channels)
+	for i := range chans {
+		chans[i] = p.accept()
+		chans[i].SetReadDeadline(time.Now().Add(failAfter))
+	}
+
+	got := make([]int, channels)
+	buf := make([]byte, window)
+	for sent := 0; sent < total; {
+		var sum int64
+		for id := range uint32(channels) {
+			sum += int64(windows[id])
+		}
+		if limit := int64(budget + channels*minWindow); sum > limit {
+			t.Fatalf("after %d bytes, the peer's windows add up to %d, past %d", sent, sum, limit)
+		}
+		for id := range uint32(channels) {
+			for w := windows[id]; w > 0; w -= min(w, maxPacket) {
+				p.send(frame{typ: msgChannelData, recipient: sids[id], length: min(w, maxPacket)})
+			}
+		}
+		for id := range uint32(channels) {
+			n := int(windows[id])
+			if _, err := io.ReadFull(chans[id], buf[:n]); err != nil {
+				t.Fatal(err)
+			}
+			got[id] += n
+			sent += n
+			windows[id] = 0
+		}
+		for _, f := range p.sync() {
+			if f.typ != msgChannelWindowAdjust {
+				t.Fatalf("session wrote %+v, want only WINDOW_ADJUST", f)
+			}
+			windows[f.recipient] += f.window
+		}
+	}
+	least, most := slices.Min(got), slices.Max(got)
+	t.Logf("bytes delivered per channel: %v", got)
+	if float64(least) < 0.5*float64(most) {
+		t.Errorf("bytes delivered per channel %v: the slowest got %.2f of the fastest's, want at least 0.5", got, float64(least)/float64(most))
 	}
 }
