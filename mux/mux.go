@@ -25,6 +25,18 @@ type Session interface {
 	// within a bounded time, which the implementation documents, provided
 	// closing the connection interrupts its blocked reads and writes. Close
 	// is idempotent; concurrent and later calls wait the same way.
+	//
+	// What Close delivers of the data its channels wrote, each
+	// implementation documents: qmux sends what was written before Close
+	// to the connection first, within a bounded time; over mux/quic the
+	// peer loses what its application has not read when the close
+	// reaches it (muxtest's Options.CloseLosesUnread), its Reads failing
+	// with the session's end. Data the peer has read is never taken back.
+	// So a caller that must know the peer has read what it wrote before
+	// the session closes learns it from the peer: it half-closes the
+	// channel (CloseWrite) and reads until io.EOF, which the peer's Close
+	// brings, the peer closing once it has read what it wanted; muxtest
+	// checks that for every Session.
 	Close() error
 
 	// Wait blocks until the session has ended and reports why: nil after a

@@ -41,6 +41,13 @@ type Options struct {
 	// on the channel's first Read or Write instead: RunRefusal checks
 	// that, on a pair the implementation sets up to refuse.)
 	EarlyOpen bool
+
+	// CloseLosesUnread: Session.Close may lose what the session's
+	// channels wrote and the peer's application has not read yet when
+	// the close reaches it (mux/quic), instead of delivering it first.
+	// The peer's Reads then fail with an error matching
+	// mux.ErrSessionClosed, never io.EOF, after a part of the data.
+	CloseLosesUnread bool
 }
 
 // A testCase is one conformance check on the connected sessions a and b.
@@ -68,6 +75,8 @@ var cases = []testCase{
 	{"CloseUnblocksWrite", anyOptions(testCloseUnblocksWrite)},
 	{"PeerCloseUnblocksWrite", anyOptions(testPeerCloseUnblocksWrite)},
 	{"CloseDeliversData", anyOptions(testCloseDeliversData)},
+	{"CloseHandshake", anyOptions(testCloseHandshake)},
+	{"SessionCloseDelivery", testSessionCloseDelivery},
 	{"WriteDone", anyOptions(testWriteDone)},
 	{"ReadNotify", anyOptions(testReadNotify)},
 	{"ReadDeadline", anyOptions(testReadDeadline)},

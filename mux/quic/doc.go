@@ -74,9 +74,16 @@
 //
 // # Sessions
 //
-// Session.Close closes the connection with CONNECTION_CLOSE code 0; the
-// peer's session then ends, its Wait reporting an error that matches
-// io.EOF and wraps the *quic.ApplicationError.
+// Session.Close closes the connection with CONNECTION_CLOSE code 0 at
+// once; the peer's session then ends, its Wait reporting an error that
+// matches io.EOF and wraps the *quic.ApplicationError. Close does not
+// deliver what the peer's application has not read by then: quic-go does
+// not send stream data still unsent or unacknowledged after the close,
+// and on the peer a stream's Read reports the connection's end before the
+// data its stack holds but has not handed over. Nothing tells this side
+// when the peer has read a stream: once a channel is closed, the peer's
+// stack answers its STOP_SENDING itself. A caller that must know waits for
+// the peer's Close, as mux.Session's Close describes.
 // After the end, operations fail with errors matching mux.ErrSessionClosed.
 // Keep-alive packets (Config.KeepAlivePeriod) keep an idle session up;
 // a peer that vanishes ends it within Config.KeepAlivePeriod plus

@@ -14,17 +14,19 @@ import (
 )
 
 // TestConformance runs the mux conformance suite over loopback UDP.
+// Session.Close loses what the peer has not read (see the package doc,
+// "Sessions").
 func TestConformance(t *testing.T) {
-	muxtest.Run(t, func(t testing.TB) (a, b mux.Session, stop func()) {
+	muxtest.RunOptions(t, func(t testing.TB) (a, b mux.Session, stop func()) {
 		return sessionPair(t, nil)
-	})
+	}, muxtest.Options{CloseLosesUnread: true})
 }
 
 // TestConformanceEarlyOpen runs the suite with both ends opening early.
 func TestConformanceEarlyOpen(t *testing.T) {
 	muxtest.RunOptions(t, func(t testing.TB) (a, b mux.Session, stop func()) {
 		return sessionPair(t, &quic.Config{EarlyOpen: true})
-	}, muxtest.Options{EarlyOpen: true})
+	}, muxtest.Options{EarlyOpen: true, CloseLosesUnread: true})
 }
 
 // TestRefusal checks how a refused open is reported, with Open waiting
