@@ -166,6 +166,14 @@ func (r *report) markdown() string {
 		"slowest/fastest 0.61 against 197 and 0.04 on main (5.9x; 0.56x raw TCP's one channel against 0.26x), one " +
 		"stalled reader beside 63 active 869 against 451 MB/s, bulk on one and on 64 channels within their noise " +
 		"(1.11x and 0.60x raw TCP against 1.56x and 1.00x in the other run, raw TCP itself at 1273 and 571 MB/s).\n")
+	p("- The TypeScript client in Node, bulk over TCP (2026-12-05, the node-bulk row, 5 repetitions, load 4-13): " +
+		"the fall from 0.77x to 0.47x the Go client is not the session window's. In one channel's bulk the Go server " +
+		"sends and each client's own window (512 KiB, given back at half, in Go and in js/ alike) paces it; the " +
+		"session window and the half-window rule counted on the channel's window (602a324) leave a lone channel a " +
+		"full 512 KiB, as before. Builds before that commit (e9c9488), at it and on main, run alternately twice: " +
+		"0.66x and 0.81x, 0.79x and 0.70x, 0.82x and 0.36x, repetitions 0.21-1.02, 0.39-0.93 and 0.20-1.03, the " +
+		"Go client itself 1112-1736 MB/s: every build has repetitions below 0.3x and above 0.8x, so the median " +
+		"is decided by how many of each a run meets.\n")
 	p("- Bulk on one channel: the share of payload bytes that qmux's reader put straight into a waiting Read's " +
 		"buffer (readIntoOffer) rather than into the ring stayed at 0.81-0.84 over 12 runs whose throughput ranged " +
 		"from 300 to 2540 MB/s on the loaded machine: the copy path is not what differs between fast and slow " +
