@@ -60,6 +60,12 @@ func OnReply(f func()) ForwardOption {
 // frames and half-closes (CloseWrite) all cross as they are. A chain of
 // proxies forwards the same way at every hop.
 //
+// A unary call whose reply came whole with its header is over once the
+// reply is written to the client: Forward then returns without waiting
+// for the upstream's close of the channel, as a client does once it has
+// read a reply, and the write is bounded as a handler's reply is
+// (Server.WriteTimeout).
+//
 // Forward must be called by the handler of c with the Responder it got
 // (or a wrapper with an Unwrap() Responder method), before the handler
 // reads from the call or answers it. It returns once the forwarded call is
@@ -128,11 +134,17 @@ func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ah
 	case resp.oneWay:
 		return ahead.forwardMessage(ctx, resp, c, selector)
 	}
-	// The forwarded call ends with ctx or with the call.
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stopCall := context.AfterFunc(c.Context(), func() { cancel(c.Context().Err()) })
-	defer stopCall()
+	// The forwarded call ends with ctx or with the call: a context of
+	// its own ends with both, unless ctx is the call's, as it is for a
+	// proxy that sets no timeout of its own (then the hooks below go on
+	// the call's context itself, which costs less).
+	if ctx != c.Context() {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stopCall := context.AfterFunc(c.Context(), func() { cancel(c.Context().Err()) })
+		defer stopCall()
+	}
 	if ctx.Err() != nil {
 		return contextError(ctx)
 	}
@@ -164,9 +176,13 @@ func responseOf(r Responder) *response {
 
 // contextError reports the end of ctx as an *Error with its code.
 func contextError(ctx context.Context) *Error {
-	err := context.Cause(ctx)
-	if err == nil {
-		err = ctx.Err()
+	err := ctx.Err()
+	if _, ok := ctx.(*callContext); !ok {
+		// A call's context has no cause of its own: context.Cause
+		// would find its parent's.
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
 	}
 	return NewError(CodeOf(err), fmt.Errorf("rpc: forward: %w", err))
 }
@@ -300,14 +316,32 @@ func (f *forwarder) splice(cont bool) error {
 		return fmt.Errorf("%w: %w", ErrAnswered, NewError(CodeOf(c.ctx.Err()), fmt.Errorf("rpc: forward: %w", c.ctx.Err())))
 	}
 
-	// The reply header, then what the upstream sent after it.
-	reply := f.fr.buf[f.fr.start-f.replyLen : f.fr.start]
+	// The reply header and what the upstream sent after it, in one write.
+	out := f.fr.buf[f.fr.start-f.replyLen : f.fr.end]
+	if !cont && isOneValue(out[f.replyLen:], c.fr.maxSize) {
+		// A unary reply, whole (it came in the read of its header): the
+		// call is over once it is written, as it is for a client once it
+		// read it, without waiting for the upstream's close of the
+		// channel. The write is the server's reply, bounded as a
+		// handler's is (Server.WriteTimeout): no copy is under way, so
+		// there is nothing for the call's end to stop.
+		c.beginWrite()
+		_, werr := c.ch.Write(out)
+		f.fr.release()
+		switch err := c.endWrite(werr); {
+		case err == nil:
+			return nil
+		case err == errWriteStalled:
+			return fmt.Errorf("%w: %w", ErrAnswered, err)
+		default:
+			return fmt.Errorf("%w: %w", ErrAnswered, Errorf(CodeCanceled, "rpc: forward: the client went away"))
+		}
+	}
 	f.download = frameTracker{maxSize: c.fr.maxSize, allowed: valueKinds, next: replyNext(cont)}
 	f.upload = frameTracker{maxSize: c.fr.maxSize, allowed: uploadKinds, next: uploadNext}
-	_, werr := c.ch.Write(reply)
-	var upPending []byte
-	if werr == nil {
-		upPending = f.fr.buffered()
+	n, werr := c.ch.Write(out)
+	if n > f.replyLen {
+		f.download.feed(out[f.replyLen:n])
 	}
 	f.fr.release()
 
@@ -334,7 +368,7 @@ func (f *forwarder) splice(cont bool) error {
 	var upEOF bool
 	var upErr error
 	if werr == nil {
-		upEOF, upErr, werr = f.copyDown(upPending)
+		upEOF, upErr, werr = f.copyDown()
 	}
 	if !stop() && f.ctx.Err() != nil {
 		<-fired // the deadlines are set: later ones are not undone
@@ -410,17 +444,10 @@ func (f *forwarder) stopUpload(uploaded <-chan error) {
 // copyBuffers recycles the buffers of the copies.
 var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
 
-// copyDown copies the upstream's bytes to the client, first pending, until
-// the upstream's EOF, a read error (upErr) or a write error (werr).
-func (f *forwarder) copyDown(pending []byte) (upEOF bool, upErr, werr error) {
+// copyDown copies the upstream's bytes to the client until the
+// upstream's EOF, a read error (upErr) or a write error (werr).
+func (f *forwarder) copyDown() (upEOF bool, upErr, werr error) {
 	c, up := f.c, f.up
-	if len(pending) > 0 {
-		n, err := c.ch.Write(pending)
-		f.download.feed(pending[:n])
-		if err != nil {
-			return false, nil, err
-		}
-	}
 	buf := copyBuffers.Get().(*[32 << 10]byte)
 	defer copyBuffers.Put(buf)
 	for {
@@ -500,6 +527,16 @@ func (f *forwarder) abort(uploaded <-chan error, cause *Error) error {
 		writeLast(c.ch, frameError, cause)
 	}
 	return fmt.Errorf("%w: %w", ErrAnswered, cause)
+}
+
+// isOneValue reports whether p holds exactly one value frame (VALUE or
+// COMPRESSED) of at most maxSize bytes, whole.
+func isOneValue(p []byte, maxSize int) bool {
+	if len(p) < frameHeaderLen || kindBit(p[0])&valueKinds == 0 {
+		return false
+	}
+	n := binary.BigEndian.Uint32(p[1:frameHeaderLen])
+	return uint64(n) <= uint64(maxSize) && len(p) == frameHeaderLen+int(n)
 }
 
 // cancelCode is the code of a CANCEL frame for an abort of code.

@@ -507,3 +507,40 @@ func TestForwardUpstreamCloses(t *testing.T) {
 		}
 	})
 }
+
+// A unary reply ends the forwarded call once the client has it: Forward
+// returns while the upstream's handler, having replied, has yet to
+// return and close the channel, as a client's Call would.
+func TestForwardUnaryReturnsAtReply(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		release := make(chan struct{})
+		returned := make(chan struct{})
+		up := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			defer close(returned)
+			var s string
+			c.Receive(&s)
+			r.Return(s + "!")
+			<-release
+		})
+		t.Cleanup(func() {
+			close(release)
+			<-returned
+		})
+		forwarded := make(chan error, 1)
+		proxy := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+			forwarded <- up.client.Forward(c.Context(), r, c, "held")
+		})
+		var got string
+		if _, err := proxy.client.Call(context.Background(), "held", "hi", &got); err != nil || got != "hi!" {
+			t.Fatalf("call: %q, %v; want hi!", got, err)
+		}
+		if err := waitFor(t, forwarded, "Forward to return while the upstream's handler has not"); err != nil {
+			t.Errorf("Forward returned %v, want nil", err)
+		}
+		select {
+		case <-returned:
+			t.Fatal("the upstream's handler returned before it was released")
+		default:
+		}
+	})
+}
