@@ -153,6 +153,26 @@ func (r *report) markdown() string {
 		"short writes that wake qmux's writer (the reply to the client, the OPEN of the channel opened ahead upstream) even " +
 		"when the writing goroutine flushes them itself before it waits. The runtime's sysmon polling is 13%% of the " +
 		"gateway's samples at concurrency 32. Service routing, the breaker and the pick are under 3%%.\n")
+	p("- The gateway hop, traced (2026-12-05, runtime/trace of the gateway and the upstream at once, their clocks being the " +
+		"same monotonic clock, and CPU profiles of the gateway; concurrency 1 on a quiet machine, then 32 at load 15): at " +
+		"concurrency 1 the gateway's own work on a call's path is about 13 µs from the request's read to its write upstream " +
+		"and 16 µs from the reply's read to its write to the client, as much as the upstream's whole turn (about 15 µs); the " +
+		"rest of the 170-190 µs a hop adds is the kernel's: each write on loopback wakes the reading process on the writer's " +
+		"CPU, so the gateway's write of a request returned only after the upstream had run and replied (85-113 µs in the " +
+		"system call), and with two processes a call, not four, awake at each step a direct call pays half the wake-ups. " +
+		"On the way, after the request went upstream, the gateway ran the accept hand-off of the client's next channel and " +
+		"wrote that open's confirmation alone (a write and a wake-up of the client that a direct call's server sends with " +
+		"the reply) before it read the upstream's reply: up to 30 µs of the reply's path. At concurrency 32, 6%% of the " +
+		"gateway's CPU went to Forward's context hooks (a cancelCtx derived per call, its Done channel and children map, " +
+		"three hooks), 4.5%% to growing the stacks of new server workers (rpc's Server keeps 16 idle, fewer than 32 calls), " +
+		"and the unary copy waited for the upstream's close after the reply. Now (bf51e78) a unary reply that came whole with " +
+		"its header is written with it in one write and Forward returns, and with the call's own context (no service " +
+		"timeout) nothing is derived: gateway CPU per call 0.91x the build before (0.69-0.96; 30-52 µs against 32-59, 7 pairs at load " +
+		"15), calls/s within the noise at both concurrencies (at 32: 7.3-14.5k against 5.2-15.0k; at 1: 2.4-3.0k against " +
+		"2.6-2.7k); the harness at load 15 gave 0.33x direct at concurrency 1 (0.23-0.67) and 0.31x at 32 (0.14-0.85), " +
+		"over 3 upstreams 0.19x (0.16-0.44): noise-bound, to be rerun quiet. Left: the open's confirmation sent with the " +
+		"reply rather than alone (qmux's server side), the upstream reply read before the accept hand-off, and the workers' " +
+		"stack growth.\n")
 	p("- qmux's session window (Config.SessionWindowSize, 32 MiB by default, 2026-12-05, 3 repetitions before and " +
 		"after on the loaded machine, load 15-30): bulk on one channel and on 64 channels are not slowed (the noise " +
 		"of the runs is larger than any difference: 833 then 2557 MB/s on one channel, 111 then 872 on 64; one stalled " +
