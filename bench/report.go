@@ -194,6 +194,16 @@ func (r *report) markdown() string {
 		"0.66x and 0.81x, 0.79x and 0.70x, 0.82x and 0.36x, repetitions 0.21-1.02, 0.39-0.93 and 0.20-1.03, the " +
 		"Go client itself 1112-1736 MB/s: every build has repetitions below 0.3x and above 0.8x, so the median " +
 		"is decided by how many of each a run meets.\n")
+	p("- A receive window that grows while the reader keeps up (2026-12-05, tried and not kept): at each grant, a channel " +
+		"whose peer had run out of window and whose Read had waited for data since the grant before (the window, not the " +
+		"reader, held the sender back) doubled its window, up to 4x WindowSize (2 MiB), within the session window, behind " +
+		"a fast-path switch. On one channel the window did reach 2 MiB, but in qmux's BenchmarkBulk, the two builds " +
+		"alternating 8 times (1 s each, load 13-16), the grown window ran at 0.54-1.12x the fixed one (median 0.73x: " +
+		"424-1360 against 540-2343 MB/s), and grown to 2x (1 MiB) at 0.41-1.33x (median 0.80x); in the harness " +
+		"(bulk-1 and bulk-64, 5 repetitions, two alternations) qmux's own MB/s moved within the noise (one channel 2410 " +
+		"and 1555 against 2508 and 1686; 64 channels 553 and 969 against 1275 and 729) while raw TCP went from 600 to " +
+		"1430 MB/s between runs. As with the fixed 2 MiB window before, a larger window does not shorten the stalls " +
+		"that split the repetitions: those wait for the sender's reader goroutine, not for window.\n")
 	p("- Bulk on one channel: the share of payload bytes that qmux's reader put straight into a waiting Read's " +
 		"buffer (readIntoOffer) rather than into the ring stayed at 0.81-0.84 over 12 runs whose throughput ranged " +
 		"from 300 to 2540 MB/s on the loaded machine: the copy path is not what differs between fast and slow " +
