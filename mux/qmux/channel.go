@@ -107,6 +107,7 @@ func (c *channel) Close() error {
 	if !c.recv.close(c.s.credit) {
 		return mux.ErrChannelClosed
 	}
+	s.interruptHolder(&c.recv)
 	c.stopWriteTimerLocked()
 	c.letGoLocked()
 	return nil
@@ -141,7 +142,7 @@ func (c *channel) SetDeadline(t time.Time) error {
 // SetReadDeadline makes pending and later Reads fail with
 // os.ErrDeadlineExceeded from t on; the zero time clears it.
 func (c *channel) SetReadDeadline(t time.Time) error {
-	c.recv.setDeadline(t)
+	c.recv.setDeadline(t, c.s)
 	return nil
 }
 

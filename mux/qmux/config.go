@@ -142,7 +142,7 @@ type Config struct {
 // A speedup is one of the session's fast paths. Each is an optimisation
 // only: switched off (Config.without), the session behaves the same, more
 // slowly, and the tests check that it does.
-type speedup uint8
+type speedup uint16
 
 const (
 	// copyShortWrites: a Write short enough, within the window and the
@@ -180,6 +180,11 @@ const (
 	// writer goroutine first yields once, so that goroutines ready to run
 	// queue theirs into the same batch, for at most maxYield (writer.go).
 	yieldBeforeBatch
+
+	// readOnWait: on sockets, a Read about to wait reads the connection
+	// itself while the reader goroutine lends it the role, after handing
+	// a short payload to a Read (readrole.go).
+	readOnWait
 )
 
 // ErrInvalidConfig is matched by the error of Config.Validate.

@@ -33,6 +33,17 @@
 // together) queue theirs into the same write; a timer bounds that yield,
 // writing the batch itself if the writer's turn has not come back.
 //
+// On TCP and Unix sockets, once the reader goroutine has handed a short
+// payload to a waiting Read, it lends its role of reading the connection
+// (readrole.go): the next Read about to wait reads and dispatches the
+// peer's messages itself, so that the network poller wakes the goroutine
+// the reply is for instead of the reader goroutine, which would then wake
+// it. Such a Read reads whole messages only, and gives the role back when
+// it has its data and other Reads wait, when a message is longer than the
+// input buffer, or when its deadline passes or its channel is closed; the
+// role comes back to the reader goroutine within half a millisecond if no
+// Read takes it, or at once for an Open or a Write waiting for the peer.
+//
 // Session.OpenEarly (mux.EarlyOpener) queues an OPEN without waiting for
 // the answer; data written to the channel waits for the confirmation. rpc
 // opens the channel of its next call this way, so that the OPEN leaves

@@ -15,6 +15,7 @@ var speedupNames = map[string]speedup{
 	"yieldAfterHandoff": yieldAfterHandoff,
 	"lateCloseReply":    lateCloseReply,
 	"yieldBeforeBatch":  yieldBeforeBatch,
+	"readOnWait":        readOnWait,
 }
 
 // SpeedupNames returns the names of the fast paths a Config can switch

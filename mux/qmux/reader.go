@@ -16,14 +16,24 @@ import (
 func (s *Session) readLoop() {
 	defer s.wg.Done()
 	for {
+		if s.role.handed && s.in.r == s.in.w {
+			// A Read took a short payload and is likely to wait
+			// again soon: it may read the connection itself.
+			s.lendRole()
+		}
 		if err := s.readMessage(); err != nil {
 			s.fail(err)
 			return
 		}
-		s.received.Add(1)
-		if s.hdr[0] == msgChannelData {
-			s.dataReceived.Add(1)
-		}
+		s.countMessage()
+	}
+}
+
+// countMessage counts the message just read, for watchLiveness.
+func (s *Session) countMessage() {
+	s.received.Add(1)
+	if s.hdr[0] == msgChannelData {
+		s.dataReceived.Add(1)
 	}
 }
 

@@ -71,9 +71,10 @@ const (
 // goroutine so that a payload can skip the ring. At most one Read offers
 // its buffer at a time.
 type offer struct {
-	buf   []byte
-	state offerState
-	n     int // bytes the reader put into buf, once offerFilled
+	buf     []byte
+	state   offerState
+	n       int  // bytes the reader put into buf, once offerFilled
+	counted bool // the Read counts in readRole.waiting; the reader that fills buf counts it out
 }
 
 type offerState uint8
@@ -252,7 +253,25 @@ func (r *recvHalf) read(c *channel, p []byte) (int, error) {
 			r.mu.Lock()
 			continue
 		}
+		if c.s.role.dl == nil {
+			r.cond.Wait()
+			continue
+		}
+		if c.s.takeRole(r) {
+			// Nobody reads the connection: read it here (readOnWait).
+			r.mu.Unlock()
+			c.s.readForWait(r)
+			r.mu.Lock()
+			continue
+		}
+		if mine {
+			r.offer.counted = true
+		}
 		r.cond.Wait()
+		if !mine || r.offer.counted {
+			r.offer.counted = false
+			c.s.waited()
+		}
 	}
 }
 
@@ -385,11 +404,20 @@ func (c *channel) receiveData(in *input, length uint32) error {
 		k := in.readAvailable(dst)
 		r.mu.Lock()
 		r.offer.state, r.offer.n = offerFilled, k
+		if r.offer.counted {
+			// The Read waits no more for the role's holder, which
+			// may lend the role (readLoop).
+			r.offer.counted = false
+			c.s.waited()
+		}
 		r.cond.Broadcast()
 		r.noticeLocked()
 		length -= uint32(k)
 		if length == 0 {
 			r.mu.Unlock()
+			if k < readBufferSize {
+				c.s.role.handed = true // see readLoop
+			}
 			if k >= yieldAfter && c.s.fast(yieldAfterHandoff) {
 				// Let the Read run now, as a mutex yields to the
 				// waiter it hands over to: it is then likely back
@@ -507,8 +535,9 @@ func (r *recvHalf) close(credit *recvCredit) bool {
 	return true
 }
 
-// setDeadline makes pending and later Reads fail from t on.
-func (r *recvHalf) setDeadline(t time.Time) {
+// setDeadline makes pending and later Reads fail from t on, interrupting
+// the wait of one that reads the connection of s (readForWait).
+func (r *recvHalf) setDeadline(t time.Time, s *Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.deadline = t
@@ -516,6 +545,10 @@ func (r *recvHalf) setDeadline(t time.Time) {
 		r.mu.Lock()
 		r.cond.Broadcast()
 		r.mu.Unlock()
+		s.interruptHolder(r)
 	})
 	r.cond.Broadcast()
+	if expired(t) {
+		s.interruptHolder(r)
+	}
 }

@@ -71,6 +71,7 @@ func (c *channel) write(p []byte, more [][]byte) (int, error) {
 		h.nextBuffer()
 	}
 	c.queueReadyLocked()
+	s.wakeReader() // window grants are to be read
 	var err error
 	for h.pending != nil || h.inflight > 0 {
 		if err == nil {

@@ -77,6 +77,7 @@ type Session struct {
 	closeErr  error // what operations return once closed; matches mux.ErrSessionClosed
 
 	writer writer
+	role   readRole
 	live   liveness
 
 	credit *recvCredit // what is left of Config.SessionWindowSize for the channels' windows
@@ -130,6 +131,10 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 		s.tw = newTryWriter(raw)
 	}
 	s.writer.vectored = raw != nil && s.fast(writeInPlace)
+	s.role.cond.L = &s.role.mu
+	if d, ok := s.sock.(interface{ SetReadDeadline(time.Time) error }); ok && vr != nil && s.fast(readOnWait) {
+		s.role.dl = d
+	}
 	s.work.L = &s.mu
 	s.startLiveness() // before the reader and the writer, which may end the session
 	s.wg.Add(2)
@@ -187,6 +192,7 @@ func (s *Session) open(ctx context.Context, probe bool) (mux.Channel, error) {
 		})
 		defer stop()
 	}
+	s.wakeReader() // the answer is to be read
 	for c.state == opening && !s.closed && ctx.Err() == nil {
 		c.send.cond.Wait()
 	}
@@ -333,6 +339,7 @@ func (s *Session) fail(cause error) {
 		s.closeErr = fmt.Errorf("%w: %w", mux.ErrSessionClosed, cause)
 	}
 	close(s.done)
+	s.endRole()
 	if s.live.timer != nil && s.live.timer.Stop() {
 		s.wg.Done() // the check it stopped would have
 	}

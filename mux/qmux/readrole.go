@@ -1,0 +1,303 @@
+package qmux
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"sync"
+	"time"
+)
+
+// A readRole is the role of reading the connection: parsing the peer's
+// messages and handing each to its channel (readMessage). At most one
+// goroutine holds it at a time: the reader goroutine (readLoop), or, on
+// sockets (readOnWait), a Read about to wait that found the role free. A
+// Read that reads the connection itself is woken by the network poller
+// with the bytes it waits for, where otherwise the poller wakes the reader
+// goroutine and that goroutine wakes the Read: one hand-off between
+// goroutines less per message read, and between processes one thread
+// woken less.
+//
+// The role is free only after the reader goroutine handed a whole short
+// payload to a waiting Read (the reply of a call): that Read's goroutine
+// is then likely to come back and wait again soon. The reader goroutine
+// waits for the role to come back, which it does when a Read that holds
+// it gets what it waited for while other Reads wait, when the holder meets
+// a message not whole in the input buffer, when an Open or a Write needs
+// the peer's answer, or readLinger after the role was freed. A holder
+// reads only whole messages, so that it can stop between two: when its
+// channel's deadline passes or the channel is closed, a read deadline in
+// the past on the connection interrupts its wait (interrupted), which it
+// clears before it lets go.
+//
+// The fields are guarded by mu, a leaf lock (taken after Session.mu and
+// recvHalf.mu, never before), but for handed, which belongs to the
+// goroutine holding the role.
+type readRole struct {
+	mu          sync.Mutex
+	cond        sync.Cond // L is &mu; the reader goroutine waits on it for the role to come back
+	owner       roleOwner
+	holder      *recvHalf // the channel of the Read holding the role (owner roleRead)
+	waiting     int       // Reads waiting for the holder to hand them data (on their recvHalf.cond)
+	interrupted bool      // a read deadline in the past interrupts the holder's wait
+	ended       bool      // the session ended
+	linger      *time.Timer
+	lingerArmed bool // linger is set, and lingerDone has yet to run
+	// dl sets the socket's read deadline; nil when readOnWait is off or
+	// the connection is no socket.
+	dl interface{ SetReadDeadline(time.Time) error }
+
+	handed bool // a whole short payload went to a waiting Read since the reader goroutine took the role
+}
+
+type roleOwner uint8
+
+const (
+	roleReader roleOwner = iota // the reader goroutine
+	roleFree                    // nobody: the reader goroutine waits for it
+	roleRead                    // a Read about to wait (holder)
+)
+
+// readLinger bounds how long the role stays free before the reader
+// goroutine takes it back, so that what no Read waits for (an open, a
+// window grant, data for a channel nobody reads yet) waits no longer.
+var readLinger = 500 * time.Microsecond // a variable for the tests
+
+// lendRole frees the role if no Read waits for data and waits until it
+// comes back to the reader goroutine. Called by the reader goroutine
+// between messages, its input buffer empty, after it handed a short
+// payload to a waiting Read.
+func (s *Session) lendRole() {
+	rr := &s.role
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	rr.handed = false
+	if rr.waiting > 0 || rr.ended {
+		return
+	}
+	rr.owner = roleFree
+	s.armLingerLocked()
+	for rr.owner != roleReader && !(rr.ended && rr.owner == roleFree) {
+		rr.cond.Wait()
+	}
+	rr.owner = roleReader
+	rr.handed = false
+}
+
+// armLingerLocked starts the timer that gives the free role back to the
+// reader goroutine.
+func (s *Session) armLingerLocked() {
+	rr := &s.role
+	if rr.lingerArmed {
+		return
+	}
+	rr.lingerArmed = true
+	s.wg.Add(1) // lingerDone's, done by it or by whoever stops the timer
+	if rr.linger == nil {
+		rr.linger = time.AfterFunc(readLinger, s.lingerDone)
+	} else {
+		rr.linger.Reset(readLinger)
+	}
+}
+
+func (s *Session) stopLingerLocked() {
+	rr := &s.role
+	if rr.lingerArmed && rr.linger.Stop() {
+		rr.lingerArmed = false
+		s.wg.Done() // lingerDone will not run
+	}
+}
+
+// lingerDone gives the role back to the reader goroutine if nobody took it.
+func (s *Session) lingerDone() {
+	defer s.wg.Done()
+	rr := &s.role
+	rr.mu.Lock()
+	rr.lingerArmed = false
+	if rr.owner == roleFree {
+		rr.owner = roleReader
+		rr.cond.Signal()
+	}
+	rr.mu.Unlock()
+}
+
+// wakeReader gives the role back to the reader goroutine if it is free:
+// an Open or a Write is about to wait for the peer's answer.
+func (s *Session) wakeReader() {
+	rr := &s.role
+	if rr.dl == nil {
+		return
+	}
+	rr.mu.Lock()
+	if rr.owner == roleFree {
+		s.stopLingerLocked()
+		rr.owner = roleReader
+		rr.cond.Signal()
+	}
+	rr.mu.Unlock()
+}
+
+// takeRole makes the Read of r, about to wait for data, the holder of the
+// role if it is free, and reports whether it did; otherwise the Read is
+// counted as waiting until waited. Called with r.mu held.
+func (s *Session) takeRole(r *recvHalf) bool {
+	rr := &s.role
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if rr.owner == roleFree && !rr.ended {
+		s.stopLingerLocked()
+		rr.owner, rr.holder = roleRead, r
+		return true
+	}
+	rr.waiting++
+	return false
+}
+
+// waited ends the wait that takeRole counted.
+func (s *Session) waited() {
+	rr := &s.role
+	rr.mu.Lock()
+	rr.waiting--
+	rr.mu.Unlock()
+}
+
+// interruptHolder interrupts the wait of r's Read if it holds the role:
+// its deadline passed, or its channel was closed. Called with r.mu held.
+func (s *Session) interruptHolder(r *recvHalf) {
+	rr := &s.role
+	if rr.dl == nil {
+		return
+	}
+	rr.mu.Lock()
+	if rr.owner == roleRead && rr.holder == r {
+		s.interruptLocked()
+	}
+	rr.mu.Unlock()
+}
+
+func (s *Session) interruptLocked() {
+	rr := &s.role
+	if !rr.interrupted {
+		rr.interrupted = true
+		rr.dl.SetReadDeadline(time.Unix(1, 0)) // a failure leaves the wait to the peer's next message
+	}
+}
+
+// endRole records the end of the session: the holder's wait is
+// interrupted, and the reader goroutine takes the role back once the
+// holder lets go. Called with Session.mu held.
+func (s *Session) endRole() {
+	rr := &s.role
+	if rr.dl == nil {
+		return
+	}
+	rr.mu.Lock()
+	rr.ended = true
+	s.stopLingerLocked()
+	if rr.owner == roleRead {
+		s.interruptLocked()
+	}
+	rr.cond.Broadcast()
+	rr.mu.Unlock()
+}
+
+// releaseRole ends the holding of the role by a Read: back to the reader
+// goroutine if toReader, the Read was interrupted, other Reads wait or the
+// session ended, else free.
+func (s *Session) releaseRole(toReader bool) {
+	rr := &s.role
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if rr.interrupted {
+		// The Read failed or was closed: it is not likely back soon.
+		rr.interrupted, toReader = false, true
+		rr.dl.SetReadDeadline(time.Time{})
+	}
+	rr.holder = nil
+	if toReader || rr.waiting > 0 || rr.ended {
+		rr.owner = roleReader
+		rr.cond.Signal()
+		return
+	}
+	rr.owner = roleFree
+	s.armLingerLocked()
+}
+
+// readForWait reads and dispatches the peer's messages from the goroutine
+// of a Read holding the role, until the Read of r can go on (data, its
+// end, or its deadline) or its wait is interrupted; then it lets go of the
+// role. It reads whole messages only: at the start of one that the input
+// buffer does not hold whole, it hands the role to the reader goroutine.
+func (s *Session) readForWait(r *recvHalf) {
+	in := s.in
+	for {
+		if in.r == in.w {
+			if r.canProceed() || !s.waitRead() {
+				break
+			}
+		}
+		if !in.holdsMessage() {
+			s.releaseRole(true)
+			return
+		}
+		if err := s.readMessage(); err != nil {
+			s.fail(err)
+			break
+		}
+		s.countMessage()
+	}
+	s.releaseRole(false)
+}
+
+// waitRead waits for the connection to bring bytes into the empty input
+// buffer, and reports false if the wait was interrupted (interruptHolder).
+// Another failure is kept in the input for readMessage to report.
+func (s *Session) waitRead() bool {
+	in := s.in
+	if in.err != nil {
+		return true
+	}
+	n, err := in.vr.read(true, in.buf, nil, nil)
+	in.bytes.Add(uint64(n))
+	in.r, in.w = 0, n
+	if err == nil {
+		return true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.role.mu.Lock()
+		interrupted := s.role.interrupted
+		s.role.mu.Unlock()
+		if interrupted {
+			return false
+		}
+	}
+	in.err = err
+	return true
+}
+
+// canProceed reports whether a Read waiting on r would go on now.
+func (r *recvHalf) canProceed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.offer.state == offerFilled || r.n > 0 || r.end != recvOpen || expired(r.deadline)
+}
+
+// holdsMessage reports whether the buffer holds a whole message, its
+// payload included, or the start of something that is no qmux message:
+// readMessage then reads nothing from the connection.
+func (in *input) holdsMessage() bool {
+	k := in.w - in.r
+	if k == 0 {
+		return false
+	}
+	n := headerLen(in.buf[in.r])
+	switch {
+	case n == 0:
+		return true
+	case k < n:
+		return false
+	case in.buf[in.r] != msgChannelData:
+		return true
+	}
+	return uint64(k-n) >= uint64(binary.BigEndian.Uint32(in.buf[in.r+5:]))
+}
