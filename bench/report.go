@@ -128,6 +128,23 @@ func (r *report) markdown() string {
 		"handing the message to the caller's or the handler's goroutine, each a thread wake-up between processes. Left " +
 		"to try: a Read about to wait taking the reader's role when the reader goroutine is parked, as a Read's flush " +
 		"takes the writer's, so that a reply is read by the goroutine waiting for it.\n")
+	p("- A Read about to wait reading the connection itself (qmux's readOnWait, 2026-12-05): once qmux's reader goroutine " +
+		"has handed a short payload to a waiting Read and no other Read waits, it lends its role, and the next Read about to " +
+		"wait reads and dispatches the peer's messages itself, so the network poller wakes the caller (or the handler's " +
+		"worker) with its reply (or request) instead of waking the reader goroutine that then wakes it. At concurrency 1 a " +
+		"Read takes the role on almost every call at both ends (a debug count, not kept: 19886 takes for 20227 calls). Across " +
+		"processes (qtalk bench --concurrency 1 against qtalk serve, perf stat on both, 3 s, 3 alternating pairs against " +
+		"main at 22e9502, load 5-8): p50 70-73 µs against 77-95, CPU per call 38-44 µs against 48-57 at each end (0.8x), " +
+		"context switches per call 2.4-3.2 against 2.9-3.6; the harness's xproc-c1 (3 repetitions, load 12-14) 2.46x the " +
+		"cross-process TCP round trip (2.13-2.74), where a run before it at load 4-5 gave 2.51x (2.42-2.55): the goal of " +
+		"2x is not met. In one process unary at concurrency 1 3.15x gRPC-Go (1.64-3.61), p50 1.46x the TCP round trip " +
+		"(1.46-1.56); at concurrency 32, paired with the build before (2 repetitions, two pairs, load 5-6), 2.48x and 2.95x " +
+		"gRPC-Go against 2.22x and 2.81x, 2.00x and 1.80x net/rpc against 1.74x and 2.03x. Bulk is untouched: its 32 KiB " +
+		"payloads do not fit the reader's 4 KiB buffer, which a Read reading the connection reads whole messages from, so " +
+		"the reader never lends the role for them. What each end still pays per call at concurrency 1: on the server, the " +
+		"reader of the request (now the worker waiting on the channel opened ahead) hands the next channel's OPEN to the " +
+		"accept loop, and that loop hands it to a worker (two goroutine wake-ups), and the reply's short Write wakes qmux's " +
+		"writer goroutine even when a Read about to wait then writes the batch itself; those are left to try.\n")
 	p("- Subset runs after those two changes (2026-12-05, 3 repetitions each, the machine loaded about 20 times over): " +
 		"unary at concurrency 32 2.77x gRPC-Go (2.24-5.33) and 2.06x net/rpc (1.50-3.10), p99 0.89x net/rpc's; at " +
 		"concurrency 1 p50 1.45x the TCP round trip (1.43-1.61); across processes p50 2.55x the TCP round trip " +
