@@ -317,25 +317,15 @@ func (s *Session) queueCloseReplyLocked(c *channel) error {
 	}
 	s.ctl.push(ctlMsg{f: f, after: len(s.copied)})
 	s.ctlBytes += headerLen(f.typ)
-	if s.lateArmed {
-		return nil
-	}
-	s.lateArmed = true
-	s.wg.Add(1) // lateWake's, done by it or by the Stop in fail
-	if s.lateTimer == nil {
-		s.lateTimer = time.AfterFunc(closeReplyDelay, s.lateWake)
-	} else {
-		s.lateTimer.Reset(closeReplyDelay)
-	}
+	s.lateTimer.arm(closeReplyDelay)
 	return nil
 }
 
 // lateWake wakes the writer for the CLOSE replies that found no write to
 // go with.
 func (s *Session) lateWake() {
-	defer s.wg.Done()
 	s.mu.Lock()
-	s.lateArmed = false
+	s.lateTimer.fired()
 	s.work.Signal()
 	s.mu.Unlock()
 }

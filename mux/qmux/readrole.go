@@ -37,12 +37,11 @@ type readRole struct {
 	mu          sync.Mutex
 	cond        sync.Cond // L is &mu; the reader goroutine waits on it for the role to come back
 	owner       roleOwner
-	holder      *recvHalf // the channel of the Read holding the role (owner roleRead)
-	waiting     int       // Reads waiting for the holder to hand them data (on their recvHalf.cond)
-	interrupted bool      // a read deadline in the past interrupts the holder's wait
-	ended       bool      // the session ended
-	linger      *time.Timer
-	lingerArmed bool // linger is set, and lingerDone has yet to run
+	holder      *recvHalf    // the channel of the Read holding the role (owner roleRead)
+	waiting     int          // Reads waiting for the holder to hand them data (on their recvHalf.cond)
+	interrupted bool         // a read deadline in the past interrupts the holder's wait
+	ended       bool         // the session ended
+	linger      sessionTimer // gives a free role back to the reader goroutine (lingerDone)
 	// dl sets the socket's read deadline; nil when readOnWait is off or
 	// the connection is no socket.
 	dl interface{ SetReadDeadline(time.Time) error }
@@ -86,34 +85,15 @@ func (s *Session) lendRole() {
 
 // armLingerLocked starts the timer that gives the free role back to the
 // reader goroutine.
-func (s *Session) armLingerLocked() {
-	rr := &s.role
-	if rr.lingerArmed {
-		return
-	}
-	rr.lingerArmed = true
-	s.wg.Add(1) // lingerDone's, done by it or by whoever stops the timer
-	if rr.linger == nil {
-		rr.linger = time.AfterFunc(readLinger, s.lingerDone)
-	} else {
-		rr.linger.Reset(readLinger)
-	}
-}
+func (s *Session) armLingerLocked() { s.role.linger.arm(readLinger) }
 
-func (s *Session) stopLingerLocked() {
-	rr := &s.role
-	if rr.lingerArmed && rr.linger.Stop() {
-		rr.lingerArmed = false
-		s.wg.Done() // lingerDone will not run
-	}
-}
+func (s *Session) stopLingerLocked() { s.role.linger.stop() }
 
 // lingerDone gives the role back to the reader goroutine if nobody took it.
 func (s *Session) lingerDone() {
-	defer s.wg.Done()
 	rr := &s.role
 	rr.mu.Lock()
-	rr.lingerArmed = false
+	rr.linger.fired()
 	if rr.owner == roleFree {
 		rr.owner = roleReader
 		rr.cond.Signal()

@@ -60,15 +60,11 @@ type Session struct {
 	waiting  queue[frame]    // opens left unanswered while accepts is full
 	work     sync.Cond       // signalled when the queues gain work, the writer role is free, or the session ends
 	// lateTimer wakes the writer for CLOSE replies queued without waking
-	// it (queueCloseReplyLocked); lateArmed: it is set to, and lateWake
-	// has yet to run.
-	lateTimer *time.Timer
-	lateArmed bool
-	// yieldTimer bounds the writer's yield before a batch (maxYield);
-	// yieldArmed: it is set, and yieldTimeout has yet to run; yielding:
-	// the writer has yielded and is not back yet.
-	yieldTimer *time.Timer
-	yieldArmed bool
+	// it (queueCloseReplyLocked, lateWake).
+	lateTimer sessionTimer
+	// yieldTimer bounds the writer's yield before a batch (maxYield,
+	// yieldTimeout); yielding: the writer has yielded and is not back yet.
+	yieldTimer sessionTimer
 	yielding   bool
 
 	closed    bool
@@ -132,6 +128,9 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	}
 	s.writer.vectored = raw != nil && s.fast(writeInPlace)
 	s.role.cond.L = &s.role.mu
+	s.role.linger.init(&s.wg, s.lingerDone)
+	s.lateTimer.init(&s.wg, s.lateWake)
+	s.yieldTimer.init(&s.wg, s.yieldTimeout)
 	if d, ok := s.sock.(interface{ SetReadDeadline(time.Time) error }); ok && vr != nil && s.fast(readOnWait) {
 		s.role.dl = d
 	}
@@ -344,14 +343,8 @@ func (s *Session) fail(cause error) {
 		s.wg.Done() // the check it stopped would have
 	}
 	s.work.Broadcast()
-	if s.lateArmed && s.lateTimer.Stop() {
-		s.lateArmed = false
-		s.wg.Done() // lateWake will not run
-	}
-	if s.yieldArmed && s.yieldTimer.Stop() {
-		s.yieldArmed = false
-		s.wg.Done() // yieldTimeout will not run
-	}
+	s.lateTimer.stop()
+	s.yieldTimer.stop()
 	for _, c := range s.chans {
 		if c != nil {
 			c.send.cond.Broadcast()

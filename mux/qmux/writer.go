@@ -132,33 +132,20 @@ func (s *Session) armYieldLocked() {
 		return
 	}
 	s.yielding = true
-	if s.yieldArmed {
-		return // the timer of an earlier yield is about to run, and covers this one
-	}
-	s.yieldArmed = true
-	s.wg.Add(1) // yieldTimeout's, done by it or by whoever stops the timer
-	if s.yieldTimer == nil {
-		s.yieldTimer = time.AfterFunc(maxYield, s.yieldTimeout)
-	} else {
-		s.yieldTimer.Reset(maxYield)
-	}
+	s.yieldTimer.arm(maxYield) // if the timer of an earlier yield is about to run, it covers this one
 }
 
 // stopYieldLocked stops the yield timer once the writer is back.
 func (s *Session) stopYieldLocked() {
 	s.yielding = false
-	if s.yieldArmed && s.yieldTimer.Stop() {
-		s.yieldArmed = false
-		s.wg.Done() // yieldTimeout will not run
-	}
+	s.yieldTimer.stop()
 }
 
 // yieldTimeout writes what waits for a writer still in its yield
 // maxYield after it began (see flushBeforeWait).
 func (s *Session) yieldTimeout() {
-	defer s.wg.Done()
 	s.mu.Lock()
-	s.yieldArmed = false
+	s.yieldTimer.fired()
 	yielding := s.yielding
 	s.mu.Unlock()
 	if yielding {
