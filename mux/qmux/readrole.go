@@ -62,16 +62,19 @@ const (
 // window grant, data for a channel nobody reads yet) waits no longer.
 var readLinger = 500 * time.Microsecond // a variable for the tests
 
-// lendRole frees the role if no Read waits for data and waits until it
-// comes back to the reader goroutine. Called by the reader goroutine
-// between messages, its input buffer empty, after it handed a short
-// payload to a waiting Read.
+// lendRole frees the role if a Read can take it (readOnWait, on a
+// socket) and no Read waits for data, and waits until it comes back to
+// the reader goroutine. Called by the reader goroutine between messages,
+// its input buffer empty, after it handed a short payload to a waiting
+// Read.
 func (s *Session) lendRole() {
 	rr := &s.role
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	rr.handed = false
-	if rr.waiting > 0 || rr.ended {
+	if rr.dl == nil || rr.waiting > 0 || rr.ended {
+		// Without dl no Read takes the role (recvHalf's wait): lent, it
+		// would stay free for readLinger, the peer's messages unread.
 		return
 	}
 	rr.owner = roleFree

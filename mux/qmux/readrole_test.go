@@ -180,3 +180,36 @@ func TestReadRoleDispatches(t *testing.T) {
 		t.Fatalf("Read: %v", err)
 	}
 }
+
+// TestReadRoleNotLentWithoutSocket: on a connection that is no socket
+// (a pipe here; TLS, WebSocket and stdio alike), no Read can take the
+// role, so the reader goroutine must not lend it: it would stay free for
+// readLinger (an hour here) with the peer's messages unread, and the
+// second round trip would never end.
+func TestReadRoleNotLentWithoutSocket(t *testing.T) {
+	readLinger = time.Hour
+	t.Cleanup(func() { readLinger = 500 * time.Microsecond })
+	a, b := newPair(t, nil)
+	ca, cb := openPair(t, a, b)
+	for i := range 3 {
+		done := make(chan error, 1)
+		go func() {
+			buf := make([]byte, 1)
+			_, err := io.ReadFull(cb, buf)
+			if err == nil {
+				_, err = cb.Write(buf)
+			}
+			done <- err
+		}()
+		if _, err := ca.Write([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		ca.SetReadDeadline(time.Now().Add(failAfter))
+		if _, err := io.ReadFull(ca, make([]byte, 1)); err != nil {
+			t.Fatalf("round trip %d: %v", i, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
