@@ -30,8 +30,8 @@ type Session interface {
 	// implementation documents: qmux sends what was written before Close
 	// to the connection first, within a bounded time; over mux/quic the
 	// peer loses what its application has not read when the close
-	// reaches it (muxtest's Options.CloseLosesUnread), its Reads failing
-	// with the session's end. Data the peer has read is never taken back.
+	// reaches it (it is a LossyCloser), its Reads failing with the
+	// session's end. Data the peer has read is never taken back.
 	// So a caller that must know the peer has read what it wrote before
 	// the session closes learns it from the peer: it half-closes the
 	// channel (CloseWrite) and reads until io.EOF, which the peer's Close
@@ -74,6 +74,18 @@ type Channel interface {
 // bounds only what OpenEarly itself waits for.
 type EarlyOpener interface {
 	OpenEarly(ctx context.Context) (Channel, error)
+}
+
+// A LossyCloser is a Session whose Close may lose what its channels wrote
+// and the peer's application has not read yet (mux/quic; see Session.Close),
+// reporting so with CloseLosesUnread. A caller that closes such a session
+// and must not lose a reply it sent keeps the reply's channel until the
+// peer closes its end (CloseWrite, then read until io.EOF), as rpc's
+// server does for every call on such a session. muxtest checks that a
+// Session reports what Options.CloseLosesUnread says of it.
+type LossyCloser interface {
+	Session
+	CloseLosesUnread() bool
 }
 
 // A TLSSession is a Session that knows whether its connection is secured

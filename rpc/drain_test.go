@@ -25,6 +25,13 @@ type drainOrder struct {
 	lingerOne sync.Once
 }
 
+// CloseLosesUnread passes on what the wrapped session reports
+// (mux.LossyCloser), on which the server's waits depend.
+func (s *drainOrder) CloseLosesUnread() bool {
+	lc, ok := s.Session.(mux.LossyCloser)
+	return ok && lc.CloseLosesUnread()
+}
+
 func (s *drainOrder) Accept(ctx context.Context) (mux.Channel, error) {
 	ch, err := s.Session.Accept(ctx)
 	if err != nil {
@@ -140,6 +147,55 @@ func TestShutdownCallEndsBeforeDrain(t *testing.T) {
 		close(client.read)
 		if res := waitFor(t, calls, "the call in flight"); res.err != nil || res.reply != "finished" {
 			t.Fatalf("the call that ended during Shutdown got %q, %v", res.reply, res.err)
+		}
+		if err := waitFor(t, shutdown, "Shutdown"); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	})
+}
+
+// A reply the server sent before Shutdown was called is not lost when the
+// drain closes the session before the client read it: over a session whose
+// Close loses what the peer has not read (mux.LossyCloser: QUIC), the
+// server keeps every call's channel, after the reply, until the client
+// closed its end. The client reads the reply only once the server either
+// closed the session (the bug: the drain found no call in flight) or waits
+// for the client's close.
+func TestShutdownAfterReply(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		cs, ss := tc.pair(t)
+		server := &drainOrder{Session: ss, open: make(chan struct{}), ended: make(chan struct{}), lingering: make(chan struct{})}
+		close(server.open) // Accepts are not held back here
+		client := &lateReader{Session: cs, read: make(chan struct{})}
+		b := newBlocker()
+		close(b.release) // the handler replies at once
+		srv := &rpc.Server{Handler: b}
+		go srv.Serve(&oneSession{s: server, closed: make(chan struct{})})
+
+		type result struct {
+			reply string
+			err   error
+		}
+		calls := make(chan result, 1)
+		go func() {
+			var reply string
+			_, err := rpc.NewClient(client, rpc.WithOpenAhead(0)).Call(context.Background(), "work", nil, &reply)
+			calls <- result{reply, err}
+		}()
+		<-server.ended // the reply is written, the channel half-closed or closed
+
+		shutdown := make(chan error, 1)
+		go func() { shutdown <- srv.Shutdown(context.Background()) }()
+		sessionEnded := make(chan error, 1)
+		go func() { sessionEnded <- cs.Wait() }()
+		select {
+		case err := <-sessionEnded:
+			t.Logf("the server closed the session before the client read the reply (%v)", err)
+		case <-server.lingering:
+		}
+		close(client.read)
+		if res := waitFor(t, calls, "the call"); res.err != nil || res.reply != "finished" {
+			t.Fatalf("the call answered before Shutdown got %q, %v", res.reply, res.err)
 		}
 		if err := waitFor(t, shutdown, "Shutdown"); err != nil {
 			t.Fatalf("Shutdown: %v", err)

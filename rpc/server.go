@@ -187,6 +187,9 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		active.base = s.BaseContext(sess)
 	}
 	active.maxWaiting = budget(s.MaxWaitingChannels, DefaultMaxWaitingChannels)
+	if lc, ok := sess.(mux.LossyCloser); ok {
+		active.lossy = lc.CloseLosesUnread()
+	}
 	if limit := budget(s.MaxFrameMemory, DefaultMaxFrameMemory); limit > 0 {
 		active.frames = &frameMemory{limit: int64(limit)}
 	}
@@ -301,6 +304,7 @@ type activeCalls struct {
 	writeTimeout time.Duration       // Server.WriteTimeout, 0 for none
 	drained      chan struct{}       // guarded by mu; made by shutdown, closed once calls is empty
 	frames       *frameMemory        // Server.MaxFrameMemory; nil for none
+	lossy        bool                // the session's Close loses what the client has not read (mux.LossyCloser)
 }
 
 // budget returns n, or def if n is 0, or 0 (no limit) if n is negative.
@@ -561,6 +565,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 			err = NewError(CodeInvalidArgument, err)
 		}
 		r.Error(err)
+		s.lingerAfterReply(active, ch)
 		return
 	}
 	if c.oneWay {
@@ -573,6 +578,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		// A channel accepted before Shutdown whose call came after it,
 		// before the session noticed, is refused too.
 		r.Error(errRefused)
+		s.lingerAfterReply(active, ch)
 		return
 	}
 	c.ctx.parent, c.ctx.call = active.base, c
@@ -587,11 +593,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 		c.endWrite(writeError(ch, frameError, asError(err)))
 	}
 	c.ctx.cancel(context.Canceled)
-	// Shutdown has begun: the session may close as soon as the call is
-	// done. The server's flag, not the session's: the session learns of
-	// Shutdown only when its Accept returns, which may come after the
-	// call ended and its channel was closed, its reply not read yet.
-	if s.stopping.Load() {
+	if s.lingers(active) {
 		c.stopWatch()
 		awaitClientClose(ch)
 	}
@@ -599,8 +601,29 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	c.watching.Wait()
 }
 
-// closeLinger bounds how long a call that ends during Shutdown waits for
-// the client to close its end.
+// lingers reports whether a call's channel waits for the client's close
+// after the reply before it closes (awaitClientClose), so that closing the
+// session does not lose a reply the client has not read yet: always where
+// the session's Close would lose it (mux.LossyCloser: a reply sent before
+// Shutdown began may not be read by then), and on every session once
+// Shutdown has begun, since the session may close as soon as its calls
+// are done. The server's flag, not the session's: the session learns of
+// Shutdown only when its Accept returns, which may come after the call
+// ended and its channel was closed, its reply not read yet.
+func (s *Server) lingers(active *activeCalls) bool {
+	return active.lossy || s.stopping.Load()
+}
+
+// lingerAfterReply waits for the client's close of ch after an error
+// reply to its request, where lingers says so.
+func (s *Server) lingerAfterReply(active *activeCalls, ch mux.Channel) {
+	if s.lingers(active) {
+		awaitClientClose(ch)
+	}
+}
+
+// closeLinger bounds how long a call's channel waits for the client to
+// close its end after the reply (lingers).
 const closeLinger = 5 * time.Second
 
 // awaitClientClose waits until the client has closed its end of ch, which
@@ -608,7 +631,7 @@ const closeLinger = 5 * time.Second
 // the session as soon as its calls are done, and closing a session
 // delivers only what the peer has read by then over some muxes (mux/quic:
 // the peer's Reads report the connection's end before the data they have
-// not taken yet; see mux.Session's Close).
+// not taken yet; see mux.LossyCloser).
 func awaitClientClose(ch mux.Channel) {
 	ch.CloseWrite()
 	ch.SetReadDeadline(time.Now().Add(closeLinger))

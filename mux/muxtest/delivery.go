@@ -47,12 +47,23 @@ func testCloseHandshake(t *testing.T, a, b mux.Session) {
 	noErr(t, a.Close(), "Close of the session after the handshakes")
 }
 
-// testSessionCloseDelivery writes on a channel and closes the session at
-// once: the peer reads the data, then an error (io.EOF or one matching
-// mux.ErrSessionClosed). Under Options.CloseLosesUnread, the peer may
+// closeLosesUnread is what s reports of its Close (mux.LossyCloser):
+// false for a Session that is no LossyCloser.
+func closeLosesUnread(s mux.Session) bool {
+	lc, ok := s.(mux.LossyCloser)
+	return ok && lc.CloseLosesUnread()
+}
+
+// testSessionCloseDelivery checks that the session reports under
+// mux.LossyCloser what Options.CloseLosesUnread says of it, then writes
+// on channels and closes the session at once: the peer reads the data,
+// then an error (io.EOF or one matching mux.ErrSessionClosed). Under Options.CloseLosesUnread, the peer may
 // read only a part of the data before the error, which must then match
 // mux.ErrSessionClosed; what it reads is still what was written.
 func testSessionCloseDelivery(t *testing.T, a, b mux.Session, o Options) {
+	if lossy := closeLosesUnread(a); lossy != o.CloseLosesUnread {
+		t.Fatalf("the session reports CloseLosesUnread %v (mux.LossyCloser), the Options %v: callers above mux rely on the report", lossy, o.CloseLosesUnread)
+	}
 	var channels []mux.Channel
 	for _, size := range deliverySizes {
 		oc, ac := pair(t, a, b)

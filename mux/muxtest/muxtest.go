@@ -46,7 +46,8 @@ type Options struct {
 	// channels wrote and the peer's application has not read yet when
 	// the close reaches it (mux/quic), instead of delivering it first.
 	// The peer's Reads then fail with an error matching
-	// mux.ErrSessionClosed, never io.EOF, after a part of the data.
+	// mux.ErrSessionClosed, never io.EOF, after a part of the data. The
+	// Session must report it (mux.LossyCloser).
 	CloseLosesUnread bool
 }
 

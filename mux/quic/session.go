@@ -45,6 +45,7 @@ var (
 	_ mux.Session     = (*Session)(nil)
 	_ mux.EarlyOpener = (*Session)(nil)
 	_ mux.TLSSession  = (*Session)(nil)
+	_ mux.LossyCloser = (*Session)(nil)
 )
 
 // A pendingOpen is a stream the peer opened, held while Accept's backlog
@@ -283,12 +284,19 @@ func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
 }
 
 // Close closes the connection with application error code 0 and waits
-// until the session's goroutines have exited.
+// until the session's goroutines have exited. The peer loses what its
+// application has not read of the data written before (quic-go discards
+// the streams' data with the connection): see CloseLosesUnread.
 func (s *Session) Close() error {
 	s.closeConn(mux.ErrSessionClosed, nil, codeSessionClosed, "")
 	<-s.done
 	return nil
 }
+
+// CloseLosesUnread reports true (mux.LossyCloser): when the close reaches
+// the peer, its Reads report the session's end before the data its stack
+// holds and its application has not read.
+func (s *Session) CloseLosesUnread() bool { return true }
 
 // closeConn ends the session with closeErr and cause, unless it has ended
 // already, and closes the connection with code and reason. Only then does
