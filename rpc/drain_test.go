@@ -101,6 +101,28 @@ func (c *lateChannel) Read(p []byte) (int, error) {
 	return c.Channel.Read(p)
 }
 
+// readReplyLate lets the client read the reply of its call only once the
+// server either closed the session (cs, the client's, ends) or waits for
+// the client's close after the reply; then the call must have its reply,
+// and Shutdown must return.
+func readReplyLate(t *testing.T, cs mux.Session, server *drainOrder, client *lateReader, calls <-chan workResult, shutdown <-chan error, what string) {
+	t.Helper()
+	sessionEnded := make(chan error, 1)
+	go func() { sessionEnded <- cs.Wait() }()
+	select {
+	case err := <-sessionEnded:
+		t.Logf("the server closed the session before the client read the reply (%v)", err)
+	case <-server.lingering:
+	}
+	close(client.read)
+	if res := waitFor(t, calls, what); res.err != nil || res.reply != "finished" {
+		t.Fatalf("%s got %q, %v", what, res.reply, res.err)
+	}
+	if err := waitFor(t, shutdown, "Shutdown"); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
 // A call whose handler finishes after Shutdown began, but before the
 // session's serving noticed it, still waits for the client to have read
 // its reply before the session closes. The client reads the reply only
@@ -116,16 +138,7 @@ func TestShutdownCallEndsBeforeDrain(t *testing.T) {
 		serve := make(chan error, 1)
 		go func() { serve <- srv.Serve(&oneSession{s: server, closed: make(chan struct{})}) }()
 
-		type result struct {
-			reply string
-			err   error
-		}
-		calls := make(chan result, 1)
-		go func() {
-			var reply string
-			_, err := rpc.NewClient(client, rpc.WithOpenAhead(0)).Call(context.Background(), "work", nil, &reply)
-			calls <- result{reply, err}
-		}()
+		calls := callWork(rpc.NewClient(client, rpc.WithOpenAhead(0)))
 		waitFor(t, b.started, "the call to start")
 
 		shutdown := make(chan error, 1)
@@ -137,20 +150,7 @@ func TestShutdownCallEndsBeforeDrain(t *testing.T) {
 		<-server.ended
 		close(server.open) // the session's serving learns of Shutdown
 
-		sessionEnded := make(chan error, 1)
-		go func() { sessionEnded <- cs.Wait() }()
-		select {
-		case err := <-sessionEnded:
-			t.Logf("the server closed the session before the client read the reply (%v)", err)
-		case <-server.lingering:
-		}
-		close(client.read)
-		if res := waitFor(t, calls, "the call in flight"); res.err != nil || res.reply != "finished" {
-			t.Fatalf("the call that ended during Shutdown got %q, %v", res.reply, res.err)
-		}
-		if err := waitFor(t, shutdown, "Shutdown"); err != nil {
-			t.Fatalf("Shutdown: %v", err)
-		}
+		readReplyLate(t, cs, server, client, calls, shutdown, "the call that ended during Shutdown")
 	})
 }
 
@@ -172,33 +172,11 @@ func TestShutdownAfterReply(t *testing.T) {
 		srv := &rpc.Server{Handler: b}
 		go srv.Serve(&oneSession{s: server, closed: make(chan struct{})})
 
-		type result struct {
-			reply string
-			err   error
-		}
-		calls := make(chan result, 1)
-		go func() {
-			var reply string
-			_, err := rpc.NewClient(client, rpc.WithOpenAhead(0)).Call(context.Background(), "work", nil, &reply)
-			calls <- result{reply, err}
-		}()
+		calls := callWork(rpc.NewClient(client, rpc.WithOpenAhead(0)))
 		<-server.ended // the reply is written, the channel half-closed or closed
 
 		shutdown := make(chan error, 1)
 		go func() { shutdown <- srv.Shutdown(context.Background()) }()
-		sessionEnded := make(chan error, 1)
-		go func() { sessionEnded <- cs.Wait() }()
-		select {
-		case err := <-sessionEnded:
-			t.Logf("the server closed the session before the client read the reply (%v)", err)
-		case <-server.lingering:
-		}
-		close(client.read)
-		if res := waitFor(t, calls, "the call"); res.err != nil || res.reply != "finished" {
-			t.Fatalf("the call answered before Shutdown got %q, %v", res.reply, res.err)
-		}
-		if err := waitFor(t, shutdown, "Shutdown"); err != nil {
-			t.Fatalf("Shutdown: %v", err)
-		}
+		readReplyLate(t, cs, server, client, calls, shutdown, "the call answered before Shutdown")
 	})
 }

@@ -102,22 +102,30 @@ func (b *blocker) RespondRPC(r rpc.Responder, c *rpc.Call) {
 	r.Return("finished")
 }
 
+// A workResult is what a call of "work" (blocker) returned.
+type workResult struct {
+	reply string
+	err   error
+}
+
+// callWork calls "work" on c from a goroutine of its own.
+func callWork(c *rpc.Client) <-chan workResult {
+	calls := make(chan workResult, 1)
+	go func() {
+		var reply string
+		_, err := c.Call(context.Background(), "work", nil, &reply)
+		calls <- workResult{reply, err}
+	}()
+	return calls
+}
+
 // Shutdown waits for the call in flight, which completes normally; after
 // it, Serve returns ErrServerClosed and new calls fail.
 func TestShutdownWaitsForCalls(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
 		b := newBlocker()
 		s := startServe(t, tc, &rpc.Server{Handler: b})
-		type result struct {
-			reply string
-			err   error
-		}
-		calls := make(chan result, 1)
-		go func() {
-			var reply string
-			_, err := s.client.Call(context.Background(), "work", nil, &reply)
-			calls <- result{reply, err}
-		}()
+		calls := callWork(s.client)
 		waitFor(t, b.started, "the call to start")
 
 		shutdown := make(chan error, 1)
