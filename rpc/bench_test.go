@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/qtalkkit/qtalk/rpc"
 )
@@ -25,30 +27,42 @@ func echoBytes(r rpc.Responder, c *rpc.Call) {
 }
 
 // BenchmarkUnaryTCP makes 64-byte unary calls over loopback TCP from 1 and
-// 32 goroutines. allocs/op counts both the client and the server.
+// 32 goroutines. allocs/op counts both the client and the server; p50-µs
+// and p99-µs are the calls' latencies.
 func BenchmarkUnaryTCP(b *testing.B) {
 	for _, conc := range []int{1, 32} {
 		b.Run("conc="+strconv.Itoa(conc), func(b *testing.B) {
 			h := startFunc(b, tcp, echoBytes)
 			payload := make([]byte, 64)
 			ctx := context.Background()
+			lats := make([][]time.Duration, conc)
 			b.ReportAllocs()
 			b.ResetTimer()
 			var next atomic.Int64
 			var wg sync.WaitGroup
-			for range conc {
+			for i := range conc {
+				lats[i] = make([]time.Duration, 0, b.N/conc+1)
 				wg.Go(func() {
 					var reply []byte
 					for next.Add(1) <= int64(b.N) {
+						t0 := time.Now()
 						if _, err := h.client.Call(ctx, "echo", payload, &reply); err != nil {
 							b.Error(err)
 							return
 						}
+						lats[i] = append(lats[i], time.Since(t0))
 					}
 				})
 			}
 			wg.Wait()
+			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+			all := slices.Concat(lats...)
+			slices.Sort(all)
+			if len(all) > 0 {
+				b.ReportMetric(float64(all[len(all)*50/100].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+			}
 		})
 	}
 }
