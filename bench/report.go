@@ -276,6 +276,37 @@ func (r *report) markdown() string {
 		"writer in batches but each by its caller's Read, cost 1.1-1.45x the CPU per call. Not tried: fewer bytes per " +
 		"call (1660 B, half of them the two qmux channels of about 400 B) for fewer GC cycles; switching yieldBeforeBatch " +
 		"off costs 1.7x the CPU per call.\n")
+	p("- Tail latency at concurrency 32, continued (2026-12-06, the machine loaded 9-25 times over by other sessions' " +
+		"tests and load loops the whole time, so no quiet measurement): the harness's runs a second apart paired nothing " +
+		"(per-repetition p99 ratios to net/rpc from 0.1x to 25x at load 15-20), so rpc's BenchmarkUnaryTailAgainstNetRPC " +
+		"now runs both systems in turns of 100 ms in one process, and switches were compared the same way, sessions built " +
+		"with a fast path off taking turns with the default ones (20-25 rounds of 10 turns each). Under this load qtalk's " +
+		"p99 is at net/rpc's: 0.50-0.83x in 8 runs of that benchmark (load 20-25); in the 5-way interleaving net/rpc's p99 " +
+		"was 0.80x qtalk's per round (0.20-1.74, 20 rounds), at 0.70x the calls/s and 1.67x the CPU per call. Both tails " +
+		"there are the kernel's: in traces (nice 0, load 9) a goroutine runnable for 1 ms or more waited, on the processor " +
+		"that readied it, behind one run of a median 2.4 ms (runs that end at ordinary blocking points: the thread was off " +
+		"the CPU), and gcStart's stop-the-world waited for such threads. The quiet machine's 3-4x gap does not show under " +
+		"this load. readOnWait at c32: off against on, 45 rounds in two runs (load 14-25), p99 0.89x (0.33-1.38) and " +
+		"0.97x (0.56-1.69), calls/s 1.05x and 1.03x, CPU per call 0.99x and 0.97x: it neither helps nor hurts the tail " +
+		"beyond the noise (kept for c1 and across processes). lateCloseReply off: p99 0.93x (0.17-1.23), CPU 0.97x: " +
+		"noise. Tried and dropped: idle server workers accepting channels themselves, so that no call waits for the " +
+		"hand-off through ServeSession's accept loop: interleaved, p99 0.87x and 0.93x (0.47-1.66) and CPU per call 0.96x " +
+		"and 0.93x (21 rounds of 25 below 1), but as separate builds in alternating pairs (8, load 20-25) " +
+		"BenchmarkUnaryTailAgainstNetRPC's p99 ratio was 1.26x main's (0.80-3.15) and BenchmarkUnaryTCP's calls/s 0.71x " +
+		"(0.19-1.08). GC, as a diagnostic only: GOGC=400 in qtalk's turns lowered its p99 to 0.80x (per round 0.54-1.10, " +
+		"5 rounds) and its CPU per call to 0.87x, while net/rpc's p99 did not fall: GC cycles weigh in qtalk's tail. " +
+		"Of the 1541 B a c32 call allocates, 57%% are the two qmux channels (440 B, the 448 B size class) and 28%% the " +
+		"server's call (Call and response, 437 B); neither can be pooled (the application holds the mux.Channel, and the " +
+		"Call, whose Context must stay ended after the handler returns), and deadlines as int64 would bring the channel " +
+		"to the 416 B class only (4%% of the bytes). Mark assists parked the server session's reader in newChannel 7 " +
+		"times in 55 GC cycles (up to 1.3-5.1 ms, the whole session waiting), handlers and serveCall in about 0.5%% of the " +
+		"calls (p50 300 µs, up to 5 ms). Reads parked in the network poller waited p50 105-123 µs, p99 0.9-1.7 ms; a " +
+		"tenth of those over 1 ms had both processors busy throughout (the poller is looked at when one goes idle, or by " +
+		"sysmon within 10 ms). Left: measuring on a quiet machine with BenchmarkUnaryTailAgainstNetRPC; the structural " +
+		"difference from net/rpc, which writes each request straight to its connection, is that most c32 calls open a " +
+		"channel and wait for its confirmation before the request goes (two round trips through both sessions' writers " +
+		"and readers instead of one), which only data sent with the OPEN (a protocol change) or channels confirmed ahead " +
+		"(tried, 1.1-1.45x the CPU) removes.\n")
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {
