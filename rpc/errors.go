@@ -132,12 +132,14 @@ var ErrMalformed = errors.New("rpc: malformed frame")
 // CodeUnavailable when the session ended, CodeOK for nil and CodeUnknown
 // otherwise.
 func CodeOf(err error) Code {
-	var e *Error
-	switch {
-	case err == nil:
+	if err == nil {
 		return CodeOK
-	case errors.As(err, &e):
+	}
+	// errors.AsType, unlike errors.As(err, &e), keeps e off the heap.
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
+	}
+	switch {
 	case errors.Is(err, context.Canceled):
 		return CodeCanceled
 	case errors.Is(err, context.DeadlineExceeded):

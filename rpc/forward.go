@@ -115,10 +115,6 @@ func (cl *Client) Forward(ctx context.Context, r Responder, c *Call, selector st
 // forward forwards c to upstream: on a channel that ahead opened ahead of
 // calls if ahead is not nil and has one, else on a new one.
 func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ahead *Client, selector string, opts []ForwardOption) error {
-	var o forwardOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
 	resp := responseOf(r)
 	switch {
 	case resp == nil || resp.call != c:
@@ -142,7 +138,7 @@ func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ah
 		var cancel context.CancelCauseFunc
 		ctx, cancel = context.WithCancelCause(ctx)
 		defer cancel(nil)
-		stopCall := context.AfterFunc(c.Context(), func() { cancel(c.Context().Err()) })
+		stopCall := afterFunc(c.Context(), func() { cancel(c.Context().Err()) })
 		defer stopCall()
 	}
 	if ctx.Err() != nil {
@@ -150,14 +146,27 @@ func forward(ctx context.Context, r Responder, c *Call, upstream mux.Session, ah
 	}
 
 	f := &forwarder{c: c, resp: resp, ctx: ctx}
+	for _, opt := range opts {
+		opt(&f.opts) // in f, which is on the heap anyway
+	}
 	cont, err := f.start(upstream, ahead, selector)
 	if err != nil {
 		return err
 	}
-	if o.onReply != nil {
-		o.onReply()
+	if f.opts.onReply != nil {
+		f.opts.onReply()
 	}
 	return f.splice(cont)
+}
+
+// afterFunc is context.AfterFunc, which on a call's own context (as ctx
+// is unless a proxy sets a timeout) would wrap f in a cancelable context
+// of its own: the call's context hooks f itself, with the same behaviour.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	if cc, ok := ctx.(*callContext); ok {
+		return cc.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
 }
 
 // responseOf finds the server's response behind r.
@@ -192,6 +201,7 @@ type forwarder struct {
 	c    *Call
 	resp *response
 	ctx  context.Context
+	opts forwardOptions
 	up   mux.Channel
 	fr   frameReader // the upstream's frames, up to its reply header
 	// replyLen is the length of the reply header frame, the last frame fr read.
@@ -235,7 +245,7 @@ func (f *forwarder) start(upstream mux.Session, ahead *Client, selector string) 
 		}
 		// Until the reply, cancelling is what a client does.
 		ch := up
-		stop = context.AfterFunc(f.ctx, func() { cancelCall(ch, context.Cause(f.ctx)) })
+		stop = afterFunc(f.ctx, func() { cancelCall(ch, context.Cause(f.ctx)) })
 		w := newFrameWriter()
 		w.call(&h)
 		w.encoded(c.args)
@@ -347,7 +357,7 @@ func (f *forwarder) splice(cont bool) error {
 
 	// Whatever ends the call stops both copies, through deadlines.
 	fired := make(chan struct{})
-	stop := context.AfterFunc(f.ctx, func() {
+	stop := afterFunc(f.ctx, func() {
 		now := time.Now()
 		c.ch.SetDeadline(now)
 		up.SetDeadline(now)
@@ -387,7 +397,7 @@ func (f *forwarder) splice(cont bool) error {
 		c.ch.CloseWrite()
 		// The hook above is stopped: end the rest of the upload the same
 		// way if ctx ends (a timeout, the client's cancel) before it does.
-		stopUp := context.AfterFunc(f.ctx, func() {
+		stopUp := afterFunc(f.ctx, func() {
 			now := time.Now()
 			c.ch.SetReadDeadline(now)
 			up.SetWriteDeadline(now)

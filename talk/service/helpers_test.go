@@ -168,14 +168,14 @@ func newFlaky(m *service.Module) error {
 // logRecorder is a slog.Handler that keeps the messages of the records,
 // for tests that wait for one, and passes them to the test's log.
 type logRecorder struct {
-	t       *testing.T
+	t       testing.TB
 	mu      sync.Mutex
 	msgs    []string      // guarded by mu
 	changed chan struct{} // guarded by mu; closed and replaced on each record
 	done    bool          // guarded by mu; the test is over
 }
 
-func newLogRecorder(t *testing.T) *logRecorder {
+func newLogRecorder(t testing.TB) *logRecorder {
 	lr := &logRecorder{t: t, changed: make(chan struct{})}
 	t.Cleanup(func() {
 		lr.mu.Lock()
@@ -241,7 +241,7 @@ func (lr *logRecorder) waitCount(t *testing.T, msg string, n int) {
 
 // startServer starts a server for the config text, listening on what it
 // says, closed when the test ends.
-func startServer(t *testing.T, text string, opts ...service.Option) (*service.Server, *logRecorder) {
+func startServer(t testing.TB, text string, opts ...service.Option) (*service.Server, *logRecorder) {
 	t.Helper()
 	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
 	if err != nil {
@@ -263,7 +263,7 @@ func startServer(t *testing.T, text string, opts ...service.Option) (*service.Se
 func addrOf(srv *service.Server) string { return "tcp://" + srv.Addrs()[0].String() }
 
 // dial connects a client to addr, closed when the test ends.
-func dial(t *testing.T, addr string) *talk.Peer {
+func dial(t testing.TB, addr string) *talk.Peer {
 	t.Helper()
 	p, err := talk.Dial(testCtx(t), addr)
 	if err != nil {
@@ -274,7 +274,7 @@ func dial(t *testing.T, addr string) *talk.Peer {
 }
 
 // testCtx returns a context that bounds a wait of the test.
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 	return ctx

@@ -163,6 +163,13 @@ func (p *provider) process() *process {
 func (p *provider) waitResolved(ctx context.Context) error {
 	select {
 	case <-p.resolved:
+		// Resolved, as it is for all calls but the first: ctx.Done is
+		// not asked for, which for a call's context makes a channel.
+		return nil
+	default:
+	}
+	select {
+	case <-p.resolved:
 		return nil
 	case <-ctx.Done():
 		return rpc.NewError(rpc.CodeOf(ctx.Err()), ctx.Err())
@@ -205,7 +212,9 @@ func (p *provider) pick(ctx context.Context, key string, tried []*endpoint) (e *
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var healthy, down []*endpoint
+	// On the stack for the usual few endpoints: pick runs on every call.
+	var healthyBuf, downBuf [8]*endpoint
+	healthy, down := healthyBuf[:0], downBuf[:0]
 	for _, c := range p.ends {
 		switch {
 		case slices.Contains(tried, c):
@@ -245,13 +254,13 @@ func (p *provider) pick(ctx context.Context, key string, tried []*endpoint) (e *
 }
 
 // lowestPriority returns the endpoints of the lowest SRV priority among
-// es.
+// es, in the place of es.
 func lowestPriority(es []*endpoint) []*endpoint {
 	lo := es[0].priority
 	for _, e := range es {
 		lo = min(lo, e.priority)
 	}
-	out := es[:0:0]
+	out := es[:0]
 	for _, e := range es {
 		if e.priority == lo {
 			out = append(out, e)

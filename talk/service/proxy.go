@@ -105,7 +105,8 @@ func (s *Server) forwardOnce(r rpc.Responder, c *rpc.Call, svc *service, selecto
 		defer cancel()
 	}
 	p := svc.remote.prov
-	var tried []*endpoint
+	var triedBuf [4]*endpoint // on the stack for the usual few tries
+	tried := triedBuf[:0]
 	var err error
 	for {
 		e, eprobe, perr := p.pick(ctx, key, tried)
