@@ -190,6 +190,35 @@ func (r *report) markdown() string {
 		"over 3 upstreams 0.19x (0.16-0.44): noise-bound, to be rerun quiet. Left: the open's confirmation sent with the " +
 		"reply rather than alone (qmux's server side), the upstream reply read before the accept hand-off, and the workers' " +
 		"stack growth.\n")
+	p("- The gateway hop, per call (2026-12-06, the three processes' CPU from /proc and perf stat on the gateway, qtalk " +
+		"bench against qtalk serve --config, 3 s runs in alternating pairs, the machine loaded 13-24 times over): at " +
+		"concurrency 32 direct calls cost 13.7 µs of the upstream's CPU and 10.8 µs of the client's; through the gateway " +
+		"the gateway spends 24-46 µs, the upstream 15-33 and the client 15-30, the last two more than direct because " +
+		"fewer calls share each write at the lower rate. On two cores the CPU per call sets calls/s, so 0.5x direct " +
+		"needs the gateway to cost no more than a client and a server together with the other two ends batching as " +
+		"well as direct: it is a client and a server, so the goal asks for a relay cheaper than terminating the call " +
+		"at both ends. The gateway makes 1.9 system calls and 0.7 context switches per call at 32 (perf stat), and " +
+		"most of its CPU is the kernel's (the paravirtualised guest's interrupt enabling, task switches) and the " +
+		"runtime's (the scheduler looking for work, sysmon's wake-ups 6-11%%, stack growth 6%%, allocation and GC " +
+		"9%%); service routing, the breakers, the pick and the authorization are under 3%%. Over 3 upstreams the " +
+		"gateway makes 3.15 system calls and 1.07 context switches per call (writes 1.0 against 0.5, readv 0.5 against " +
+		"0.2: each upstream session carries a third of the calls in flight, so its writes and reads batch a third as " +
+		"much), its CPU per call is 55-62 µs against 31-38 in the same pairs, and the three upstreams together spend " +
+		"66-82 µs against 21-26 for one. Allocations: the gateway added 23 per forwarded unary call (TestGatewayAllocs: " +
+		"the calls through a gateway less the same calls direct), now 14 (no TLS state copied for a service " +
+		"without allow rules, no Done channel asked of the call's context once the provider resolved, the pick's lists " +
+		"on the stack, Forward's hook on the call's own context without context.AfterFunc's wrapping, CodeOf without a " +
+		"heap variable); BenchmarkGatewayUnary (three ends in one process) 43 allocations and 4.76 KB per call, now 33 " +
+		"and 4.04 KB. CPU per call did not move beyond the noise: the three ends in one process 0.94-1.12x the build " +
+		"before (6 pairs, getrusage, load 24), the gateway process at 32 0.86-1.15x (6 pairs, load 12-16). " +
+		"Tried for the lead, not kept (outside the gateway's code): (a) the open's confirmation queued without " +
+		"waking qmux's writer, as a late CLOSE reply is: it still leaves alone (strace: 17-byte writes on the client's " +
+		"connection on most calls at concurrency 1), now written by the accepted channel's first Read about to wait " +
+		"(flushBeforeWait), so the confirmation would also have to stay queued past that flush; (b) rpc's " +
+		"maxIdleWorkers at 64 instead of 16: at concurrency 32 the gateway starts worker goroutines all the time (the " +
+		"goroutines created are the session's serveCalls) and each grows its stack to a forwarded call's depth, 5.9%% " +
+		"of its samples in runtime.morestack, 0.6%% at 64 (not GC shrinking stacks: gcshrinkstackoff=1 left it at " +
+		"6.2%%); gateway CPU per call 0.60-1.01x (5 pairs, median 0.73, load 17-22).\n")
 	p("- qmux's session window (Config.SessionWindowSize, 32 MiB by default, 2026-12-05, 3 repetitions before and " +
 		"after on the loaded machine, load 15-30): bulk on one channel and on 64 channels are not slowed (the noise " +
 		"of the runs is larger than any difference: 833 then 2557 MB/s on one channel, 111 then 872 on 64; one stalled " +
