@@ -145,6 +145,33 @@ func (r *report) markdown() string {
 		"reader of the request (now the worker waiting on the channel opened ahead) hands the next channel's OPEN to the " +
 		"accept loop, and that loop hands it to a worker (two goroutine wake-ups), and the reply's short Write wakes qmux's " +
 		"writer goroutine even when a Read about to wait then writes the batch itself; those are left to try.\n")
+	p("- The server's accept hand-off (2026-12-06, #14, tried and not kept): rpc's ServeSession accepts every channel in one " +
+		"loop and hands it to an idle worker, two goroutine wake-ups per call (the session's reader, or the Read holding its " +
+		"role, waking the loop, the loop waking a worker). Tried: the goroutine that accepts a channel serves its call, and " +
+		"one that accepts while no other waits in Accept starts another first (idle ones waiting in Accept, 16 at most): " +
+		"goroutine wake-ups on qtalk serve per call at concurrency 1 (a uprobe on runtime.ready, 4 runs each) 2.07-2.32 " +
+		"against 2.82-3.19, the client's unchanged (1.08-1.21); but times did not move beyond the noise of a machine " +
+		"loaded 14-30 times over: across processes (perf stat on both, 14 alternating pairs, load 23-29) p50 1.07x the " +
+		"code before (median of the pairs, 0.70-2.17), the server's CPU per call 1.03x (0.71-2.19), context switches 2.41-4.01 against 2.65-4.54; " +
+		"the harness's xproc-c1 (3 repetitions, runs ABBABA, load 15-27) 1.99x, 2.01x and 1.88x the TCP round trip " +
+		"(repetitions 1.30-4.54) against 1.85x, 2.58x and 3.02x (0.86-3.36); unary c1 p50 1.48x, 1.48x and 1.35x the TCP " +
+		"round trip against 1.45x, 1.64x and 1.51x; unary c32 (3 alternating pairs, load 21-24) 3.51x, 3.12x and 3.59x " +
+		"gRPC-Go, p99 1.13x, 0.63x and 0.86x net/rpc's, against 2.81x, 4.35x and 2.95x, 0.30x, 1.30x and 1.97x; the " +
+		"gateway rows (5 alternating pairs, load 22-26) 0.38x direct at concurrency 1 (0.26-0.40) against 0.33x " +
+		"(0.29-0.37), while the direct calls themselves ran 0.71-0.96x the calls/s of the code before in all 5 pairs " +
+		"(p50 0.97-1.11x), and 0.23x at 32 (0.18-0.46) against 0.45x (0.28-0.45), through the gateway 9.5k against 8.9k " +
+		"calls/s and direct 31.7k against 27.4k. The wake-up it removes is off the call's path at concurrency 1: the loop " +
+		"woke the worker while the handler ran, and the Read holding the role still wakes a goroutine with the next " +
+		"channel's OPEN (the acceptor, as it woke the loop). What the server wakes per call (runtime.ready's callers, " +
+		"with that change): the acceptor (40%%) and qmux's writer for the open's confirmation (36%%), which then writes the " +
+		"reply with it. A CPU profile of qtalk serve at concurrency 1 puts half its samples in the hypervisor's interrupt " +
+		"enabling, reached mostly from the scheduler of idle threads (findRunnable's netpoll 13%%, stopm 6%%) and sysmon's " +
+		"sleeps (13%%), not from qtalk's code: each goroutine readied while a processor is idle wakes a thread that then " +
+		"goes back to sleep. Not tried: an acceptor that waits in Accept only while no goroutine serving a call is about " +
+		"to come back for the next channel (at concurrency 1 the worker would take the OPEN from the backlog itself, no " +
+		"wake-up): without a way to accept without waiting, or a notice of a channel's arrival, in the mux contract, it " +
+		"needs a timer to start an acceptor when calls run long, which would delay the calls of a session whose " +
+		"handlers block (a gateway's).\n")
 	p("- Subset runs after those two changes (2026-12-05, 3 repetitions each, the machine loaded about 20 times over): " +
 		"unary at concurrency 32 2.77x gRPC-Go (2.24-5.33) and 2.06x net/rpc (1.50-3.10), p99 0.89x net/rpc's; at " +
 		"concurrency 1 p50 1.45x the TCP round trip (1.43-1.61); across processes p50 2.55x the TCP round trip " +
