@@ -106,9 +106,10 @@ func inPackages(stack string, pkgs []string) bool {
 
 // exiting reports whether a goroutine is runnable with nothing left on its
 // stack but its first function (and its closures) and the WaitGroup it
-// tells it is done: it has done its work and signalled so, and only its
-// return is left, which Close cannot wait for. A goroutine blocked, or
-// running anything else, is not exiting.
+// tells it is done, or nothing but the runtime's exit once that function
+// returned: it has done its work and signalled so, and only its return is
+// left, which Close cannot wait for. A goroutine blocked, or running
+// anything else, is not exiting.
 func exiting(stack string) bool {
 	header, rest, _ := strings.Cut(stack, "\n")
 	if !strings.Contains(header, "[runnable]") && !strings.Contains(header, "[running]") {
@@ -117,12 +118,13 @@ func exiting(stack string) bool {
 	rest, _, _ = strings.Cut(rest, "created by ")
 	var funcs []string
 	for _, line := range strings.Split(rest, "\n") {
-		if line != "" && !strings.HasPrefix(line, "\t") {
-			funcs = append(funcs, line[:max(strings.LastIndex(line, "("), 0)])
+		f := line[:max(strings.LastIndex(line, "("), 0)]
+		if line != "" && !strings.HasPrefix(line, "\t") && !strings.HasPrefix(f, "runtime.goexit") {
+			funcs = append(funcs, f)
 		}
 	}
 	if len(funcs) == 0 {
-		return false
+		return true // returned: the runtime's goexit frames only
 	}
 	entry := funcs[len(funcs)-1]
 	for _, f := range funcs {
