@@ -74,7 +74,10 @@ func (c *channel) write(p []byte, more [][]byte) (int, error) {
 	s.wakeReader() // window grants are to be read
 	var err error
 	for h.pending != nil || h.inflight > 0 {
-		if err == nil {
+		// Once the writer took every byte, the Write succeeds whatever
+		// comes before its in-place packets are out (the peer may have
+		// read them and closed): it only waits for its buffer to be free.
+		if err == nil && h.pending != nil {
 			if err = c.writeErrLocked(); err != nil {
 				c.retractLocked()
 				continue
