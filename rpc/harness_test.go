@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -355,4 +356,36 @@ func rawCall(t testing.TB, s mux.Session, data []byte) mux.Channel {
 		}
 	}
 	return ch
+}
+
+// A heldDeadline is a context whose deadline passes when the test calls
+// expire, not at a time: a deadline of 50 ms on the clock passed under
+// the race detector on a loaded machine before the call it was to cut had
+// begun. Deadline reports a time far enough not to pass first, so that a
+// deadline travels with the call; Value is the parent's. It expires when
+// the test ends, if not before.
+type heldDeadline struct {
+	context.Context
+	deadline time.Time
+	done     chan struct{}
+	once     sync.Once
+}
+
+func newHeldDeadline(t testing.TB, parent context.Context) *heldDeadline {
+	c := &heldDeadline{Context: parent, deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
+	t.Cleanup(c.expire)
+	return c
+}
+
+func (c *heldDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *heldDeadline) Done() <-chan struct{}       { return c.done }
+func (c *heldDeadline) expire()                     { c.once.Do(func() { close(c.done) }) }
+
+func (c *heldDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }

@@ -159,13 +159,16 @@ func TestStreamCutByDeadline(t *testing.T) {
 				}
 			}
 		})
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
+		ctx := newHeldDeadline(t, context.Background())
 		resp, err := h.client.Call(ctx, "ticks", nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Close()
+		if err := resp.Receive(nil); err != nil {
+			t.Fatalf("the stream's first value: %v", err)
+		}
+		ctx.expire()
 		for {
 			var i int
 			err := resp.Receive(&i)
