@@ -258,10 +258,9 @@ func TestForwardDeadline(t *testing.T) {
 			t.Errorf("the upstream's deadline: %v, want within a minute", reply)
 		}
 
+		shorter := newHeldDeadline(t, context.Background())
 		short := start(t, tc, &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) {
-			ctx, cancel := context.WithTimeout(c.Context(), 50*time.Millisecond)
-			defer cancel()
-			if err := rpc.Forward(ctx, r, c, ch.upstream.cs, "up."+c.Selector); err != nil {
+			if err := rpc.Forward(shorter, r, c, ch.upstream.cs, "up."+c.Selector); err != nil {
 				r.Error(err)
 			}
 		})})
@@ -270,7 +269,10 @@ func TestForwardDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Close()
-		resp.Receive(nil)
+		if err := resp.Receive(nil); err != nil {
+			t.Fatalf("the stream's first value: %v", err)
+		}
+		shorter.expire()
 		if err := resp.Receive(nil); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("stream past the proxy's deadline: %v, want deadline_exceeded", err)
 		}
