@@ -395,10 +395,47 @@ func sendRandom(c mux.Channel, seed uint64, n int64) ([32]byte, error) {
 
 // recvHash reads c until EOF and returns the number of bytes and their
 // SHA-256.
-func recvHash(c net.Conn) (int64, [32]byte, error) {
+func recvHash(c io.Reader) (int64, [32]byte, error) {
 	h := sha256.New()
 	n, err := io.CopyBuffer(h, c, make([]byte, 37<<10))
 	return n, [32]byte(h.Sum(nil)), err
+}
+
+// A countingReader counts the bytes read from r in n.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n.Add(int64(k))
+	return k, err
+}
+
+// recvMoving waits for a value from ch while bytes keep arriving (moved
+// grows), failing the test once stepTimeout passed without one: how long
+// a transfer takes depends on the CPU it gets (2 MiB each way on 8
+// channels over QUIC under the race detector, on a loaded machine, took
+// 29 s in one run and more than 30 s in the next), a stall does not.
+func recvMoving[T any](t *testing.T, ch <-chan T, moved *atomic.Int64, what string) T {
+	t.Helper()
+	timer := time.NewTimer(stepTimeout)
+	defer timer.Stop()
+	last := moved.Load()
+	for {
+		select {
+		case v := <-ch:
+			return v
+		case <-timer.C:
+			now := moved.Load()
+			if now == last {
+				t.Fatalf("%s: still waiting after %v without a byte received", what, stepTimeout)
+			}
+			last = now
+			timer.Reset(stepTimeout)
+		}
+	}
 }
 
 // A transfer is one direction of a checked transfer.
@@ -423,6 +460,7 @@ func runTransfers(t *testing.T, what string, ts []transfer) {
 	}
 	sends := make([]chan sent, len(ts))
 	recvs := make([]chan got, len(ts))
+	var moved atomic.Int64 // bytes received by all the transfers
 	for i, tr := range ts {
 		sends[i], recvs[i] = make(chan sent, 1), make(chan got, 1)
 		go func() {
@@ -430,13 +468,13 @@ func runTransfers(t *testing.T, what string, ts []transfer) {
 			sends[i] <- sent{sum, err}
 		}()
 		go func() {
-			n, sum, err := recvHash(tr.to)
+			n, sum, err := recvHash(countingReader{tr.to, &moved})
 			recvs[i] <- got{n, sum, err}
 		}()
 	}
 	for i, tr := range ts {
-		s := recv(t, sends[i], fmt.Sprintf("%s: sending transfer %d", what, i))
-		g := recv(t, recvs[i], fmt.Sprintf("%s: receiving transfer %d", what, i))
+		s := recvMoving(t, sends[i], &moved, fmt.Sprintf("%s: sending transfer %d", what, i))
+		g := recvMoving(t, recvs[i], &moved, fmt.Sprintf("%s: receiving transfer %d", what, i))
 		switch {
 		case s.err != nil:
 			t.Errorf("%s: transfer %d: send: %v", what, i, s.err)
