@@ -174,9 +174,12 @@ var cborNull = frame(3, []byte{0xf6})
 
 // replyCode reads ch up to the first error it carries (in a reply header
 // or an ERROR frame) and returns its code; -1 if ch ended without one.
+// It sets no read deadline: every answer it waits for must come, a hang is
+// what the test binary's timeout reports, and a call of 4 MiB answered
+// after TestSessionMemory, under the race detector on a loaded machine,
+// once took more than 20 s.
 func replyCode(t *testing.T, ch mux.Channel) int {
 	t.Helper()
-	ch.SetReadDeadline(time.Now().Add(20 * time.Second))
 	for {
 		var h [5]byte
 		if _, err := io.ReadFull(ch, h[:]); err != nil {
