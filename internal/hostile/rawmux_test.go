@@ -35,7 +35,7 @@ const rawMaxPacket = 32 << 10
 type rawMux struct {
 	t    *testing.T
 	conn net.Conn
-	wmu  sync.Mutex // guards writes to conn
+	wmu  sync.Mutex // guards writes to conn; taken before mu, never while mu is held
 
 	mu    sync.Mutex
 	cond  sync.Cond     // L is &mu; broadcast when a channel or the connection changes
@@ -77,6 +77,11 @@ func (m *rawMux) close() {
 func (m *rawMux) write(b []byte) {
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
+	m.writeLocked(b)
+}
+
+// writeLocked writes b, wmu held.
+func (m *rawMux) writeLocked(b []byte) {
 	m.conn.Write(b) // an error ends the read loop too
 }
 
@@ -127,6 +132,7 @@ func (m *rawMux) read() error {
 			return fmt.Errorf("the server sent message type %d for unknown channel %d", typ, u(0))
 		}
 		c := m.chans[u(0)]
+		var answer []byte
 		switch typ {
 		case qmuxConfirm:
 			c.remote, c.window, c.confirmed = u(1), uint64(u(2)), true
@@ -137,11 +143,17 @@ func (m *rawMux) read() error {
 		case qmuxClose:
 			if !c.closed {
 				c.closed = true
-				m.write(appendU32([]byte{qmuxClose}, c.remote))
+				answer = appendU32([]byte{qmuxClose}, c.remote)
 			}
 		}
 		m.cond.Broadcast()
 		m.mu.Unlock()
+		if answer != nil {
+			// After the DATA of a push under way (push holds wmu while
+			// it looks at closed and writes), none after: the server
+			// forgets the channel once it has the answer.
+			m.write(answer)
+		}
 	}
 }
 
@@ -200,11 +212,13 @@ func (m *rawMux) waitFor(cond func() bool, what string) {
 // channel closed.
 func (m *rawMux) push(i int, prefix []byte, size int) bool {
 	var zeros [rawMaxPacket]byte
+	m.wmu.Lock() // no CLOSE answered for the channel between the look at it and its DATA
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	c := m.chans[i]
-	if c.closed || !c.confirmed {
+	if closed := c.closed; closed || !c.confirmed {
 		m.mu.Unlock()
-		return c.closed
+		return closed
 	}
 	start, k := c.sent, min(uint64(size-c.sent), c.window)
 	c.sent += int(k)
@@ -222,7 +236,7 @@ func (m *rawMux) push(i int, prefix []byte, size int) bool {
 		} else {
 			b = append(b, zeros[:n]...)
 		}
-		m.write(b)
+		m.writeLocked(b)
 		off += n
 	}
 	return start+int(k) == size
