@@ -172,6 +172,15 @@ func (r *report) markdown() string {
 		"wake-up): without a way to accept without waiting, or a notice of a channel's arrival, in the mux contract, it " +
 		"needs a timer to start an acceptor when calls run long, which would delay the calls of a session whose " +
 		"handlers block (a gateway's).\n")
+	p("- The same change, and a send quantum, on a quieter machine (2026-12-06, load 2-3.5, 3 alternating pairs of " +
+		"2-repetition runs each against main at 83fa2cb): the acceptors gave unary c1 1.81x, 1.73x and 1.83x gRPC-Go " +
+		"against 1.87x, 1.71x and 1.64x, c32 1.95x, 2.15x and 2.06x against 2.20x, 2.30x and 2.18x, p99 2.80x, 2.07x " +
+		"and 1.91x net/rpc's against 2.45x, 3.10x and 2.61x: no gain beyond the noise, and c32's calls/s a little lower in " +
+		"each pair, so still not kept. A send quantum (the writer taking up to 64 KiB, two packets, of a ready channel " +
+		"per turn instead of one packet, so that the receiver wakes fewer Reads per MB over many channels): bulk-64 " +
+		"0.73x, 0.54x and 0.51x raw TCP against 0.75x, 0.53x and 0.50x, unchanged; bulk-1 0.91x, 0.79x and 0.83x " +
+		"against 0.86x, 0.69x and 0.73x (higher in each pair, but within the spread between runs of the same build); " +
+		"bulk-many's fairness 0.61-0.63 against 0.62-0.65. Not kept: it does not touch the 64 channels' cost it was for.\n")
 	p("- Subset runs after those two changes (2026-12-05, 3 repetitions each, the machine loaded about 20 times over): " +
 		"unary at concurrency 32 2.77x gRPC-Go (2.24-5.33) and 2.06x net/rpc (1.50-3.10), p99 0.89x net/rpc's; at " +
 		"concurrency 1 p50 1.45x the TCP round trip (1.43-1.61); across processes p50 2.55x the TCP round trip " +
