@@ -372,6 +372,38 @@ func (r *report) markdown() string {
 		"channel and wait for its confirmation before the request goes (two round trips through both sessions' writers " +
 		"and readers instead of one), which only data sent with the OPEN (a protocol change) or channels confirmed ahead " +
 		"(tried, 1.1-1.45x the CPU) removes.\n")
+	p("- Tail latency at concurrency 32 on a quiet machine (2026-12-06, load under 1 before each run, 142c7ca): " +
+		"BenchmarkUnaryTailAgainstNetRPC, 20 rounds, three runs: qtalk's p99 1.62x, 1.75x and 1.66x net/rpc's at 1.31-1.37x " +
+		"its calls/s; with GOMAXPROCS=1, 0.97x, 0.95x and 0.93x at 1.99-2.04x its calls/s. Per-call records (1 s, 90-96k " +
+		"calls, a timestamp where the client has its channel, where its request is written and where the handler starts): " +
+		"99%% of the calls take a channel opened ahead, so the slow ones do not wait for an open; while one slow call " +
+		"(over p99, 2.1-2.9 ms) is in flight, 33-520 other calls complete (a round of the 32 callers is 32), so at 2 " +
+		"processors they are stuck, not paused with the rest (at GOMAXPROCS=1 the slow calls saw 32-35 completions: pauses, " +
+		"fair); which leg holds them moves between runs (the request's way to the handler in some, the reply's way back in " +
+		"others). runtime/metrics' /sched/latencies: 64 of 54k sampled goroutine waits between 3.7 and 4.2 ms for qtalk, 3 " +
+		"at 4.2 ms for net/rpc; perf sched on the same run: the process's threads wait up to 4.2 ms runnable (3.0-3.4 ms " +
+		"scheduling delays, then 4.0 ms slices), preempted by threads of the same process (about 600 times in 1.5 s), " +
+		"mostly while in writev or write on the connection (the woken reader's thread takes the processor) or in " +
+		"startm's futex wake (wakep: a goroutine readied while a processor is idle wakes a thread). So a goroutine " +
+		"runnable on a processor whose thread the kernel took off for a 4 ms tick waits there while the other processor, " +
+		"never out of work at concurrency 32, does not steal it. GC is not it: GOGC=off kept p99 at 4.1-4.4 ms. qtalk's " +
+		"process switched threads 4.1k times in that run against net/rpc's 9.2k, with 98.6k system calls for about 115k " +
+		"calls against 185k for 70k: it keeps both processors busier with fewer sleeps, which leaves the kernel " +
+		"preemption, not a sleep, to make room for a third runnable thread. Not fixed: what would is fewer threads " +
+		"woken per call (each hand-off between goroutines while a processor is idle wakes one).\n")
+	p("- Across processes at concurrency 1, quiet (2026-12-06, qtalk bench against qtalk serve, 3 s runs in alternating " +
+		"pairs): p50 86.5, 88.9 and 83 µs with GOMAXPROCS=2 on both, 67.9, 67.2 and 67.2 µs with the server at " +
+		"GOMAXPROCS=1; both at 1, 48 µs (1.5x the harness's 32 µs TCP round trip between processes) against 130 µs in " +
+		"the same series. The server wakes 3 goroutines per call (runtime.ready by uprobe, 28.5k for 9.3k calls), all for " +
+		"the channel the client opens ahead with each call, none on the call's own path: the Read holding the read role " +
+		"confirms the OPEN and wakes the accept loop (33%%) and qmux's writer for the confirmation (31%%; it then writes " +
+		"the reply with it), and the loop wakes an idle worker (33%%). Each server process switches threads 4.3 times a " +
+		"call (105k for 24.3k calls) at 80 µs of CPU a call. Two extra synchronous goroutine hand-offs per call in the " +
+		"echo handler cost 2-4 µs of p50 only, so it is not a hand-off's own cost but threads woken onto the other " +
+		"processor (on this virtual machine a halted vCPU woken by an interrupt), with the call's next step then " +
+		"running there. What is left to try: keep a call's steps on the thread that read its request (the confirmation " +
+		"and the reply written by the goroutine that runs the call, the writer not woken while that goroutine will " +
+		"write before it waits; the acceptor of the next channel the worker that comes back).\n")
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {
