@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"testing"
@@ -11,16 +12,20 @@ import (
 )
 
 // expectRefusedQuickly reads ch until it ends, within d, and checks that
-// the server said nothing but a reply (the refusal) before closing it.
-func expectRefusedQuickly(t *testing.T, ch mux.Channel, d time.Duration) {
+// the server said nothing but a reply (the refusal) before closing it,
+// and that the refusal gives the reason why.
+func expectRefusedQuickly(t *testing.T, ch mux.Channel, d time.Duration, why string) {
 	t.Helper()
 	ch.SetReadDeadline(time.Now().Add(d))
-	kind, _, err := readFrame(ch)
+	kind, p, err := readFrame(ch)
 	if err != nil {
 		t.Fatalf("a channel past the budget got no refusal within %v: %v", d, err)
 	}
 	if kind != 2 {
 		t.Errorf("the server answered with frame kind %d, want a reply (2) refusing the call", kind)
+	}
+	if !bytes.Contains(p, []byte(why)) {
+		t.Errorf("the refusal %q does not say %q", p, why)
 	}
 	if _, err := io.Copy(io.Discard, ch); err != nil {
 		t.Errorf("after the refusal: %v, want the channel closed", err)
@@ -38,7 +43,7 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	defer ch.Close()
 	start := time.Now()
-	expectRefusedQuickly(t, ch, 5*time.Second)
+	expectRefusedQuickly(t, ch, 5*time.Second, "request timeout")
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Errorf("refused after %v, before the 200ms request timeout", d)
 	}
@@ -66,7 +71,7 @@ func TestMaxWaitingChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ch.Close()
-	expectRefusedQuickly(t, ch, 5*time.Second)
+	expectRefusedQuickly(t, ch, 5*time.Second, "MaxWaitingChannels")
 }
 
 // TestMaxFrameMemory: the frames a session's calls hold count against

@@ -117,8 +117,10 @@ var ErrRefused = errors.New("rpc: call refused unprocessed")
 
 // Refuse returns the error with which a handler refuses a call it has
 // not processed at all, because its server is draining (spec/rpc.md,
-// "Draining"): it travels with code unavailable and the refused flag, so
-// that the client may send the call again elsewhere. msg says why.
+// "Draining") or over one of its budgets: it travels with code
+// unavailable and the refused flag, so that the client may send the call
+// again elsewhere. msg says why; the server's own refusals each name
+// their reason (shutting down, RequestTimeout, MaxWaitingChannels).
 func Refuse(msg string) *Error {
 	return &Error{Code: CodeUnavailable, Message: msg, refused: true}
 }

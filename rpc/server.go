@@ -220,7 +220,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
-			refuse(ch)
+			refuse(ch, errShuttingDown)
 			return active.drain(sess)
 		}
 		s.calls.Add(1)
@@ -388,7 +388,7 @@ func (a *activeCalls) sweepCalls() {
 		for c, since := range a.waiting {
 			if now.Sub(since) >= a.timeout {
 				delete(a.waiting, c)
-				refuse(c.ch)
+				refuse(c.ch, errRequestTimeout)
 			}
 		}
 	}
@@ -475,7 +475,7 @@ func (a *activeCalls) shutdown() <-chan struct{} {
 	a.drained = make(chan struct{})
 	for c, begun := range a.calls {
 		if !begun {
-			refuse(c.ch)
+			refuse(c.ch, errShuttingDown)
 		}
 	}
 	a.checkDrainedLocked()
@@ -506,19 +506,24 @@ func (a *activeCalls) drain(sess mux.Session) error {
 			}
 			return ErrServerClosed
 		}
-		refuse(ch)
+		refuse(ch, errShuttingDown)
 	}
 }
 
-// errRefused answers calls a server will not process; clients send them
-// again on a new channel.
-var errRefused = Refuse("the server is shutting down")
+// The refusals of calls a server will not process, one per reason;
+// clients send such calls again on a new channel, and report the reason
+// once their retries are spent.
+var (
+	errShuttingDown   = Refuse("the server is shutting down")
+	errRequestTimeout = Refuse("no call came on the channel within the server's request timeout")
+	errTooManyWaiting = Refuse("too many of the session's channels wait for their call (the server's MaxWaitingChannels)")
+)
 
-// refuse closes a channel on which no call began. The refusal first tells
-// a client whose call is already on its way that the call was not
+// refuse closes a channel on which no call began. The refusal (why) first
+// tells a client whose call is already on its way that the call was not
 // processed and may be sent again.
-func refuse(ch mux.Channel) {
-	writeError(ch, frameReply, errRefused)
+func refuse(ch mux.Channel, why *Error) {
+	writeError(ch, frameReply, why)
 	ch.Close()
 }
 
@@ -541,7 +546,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	}
 	defer c.fr.release()
 	if !active.add(c) {
-		refuse(ch)
+		refuse(ch, errShuttingDown)
 		return
 	}
 	defer ch.Close()
@@ -550,7 +555,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	// channels ahead of its calls, and Shutdown closes idle channels, as
 	// the sweep does those that wait longer than RequestTimeout.
 	if !active.await(c) {
-		refuse(ch)
+		refuse(ch, errTooManyWaiting)
 		return
 	}
 	err := c.readRequest(&s.names)
@@ -577,7 +582,7 @@ func (s *Server) serveCall(active *activeCalls, caller *Client, ch mux.Channel) 
 	if s.stopping.Load() || !active.begin(c) {
 		// A channel accepted before Shutdown whose call came after it,
 		// before the session noticed, is refused too.
-		r.Error(errRefused)
+		r.Error(errShuttingDown)
 		s.lingerAfterReply(active, ch)
 		return
 	}
