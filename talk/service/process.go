@@ -301,7 +301,10 @@ func (p *process) exited(c *child) {
 	p.log.Warn("process exited", "pid", c.cmd.Process.Pid, "exit", p.exit, "ran", ran.Round(time.Millisecond), "restart", wait.Round(time.Millisecond))
 }
 
-// stop stops the child, if one runs, and keeps others from starting.
+// stop stops the child, if one runs, and keeps others from starting. It
+// returns once the child's end is noted ("process stopped" logged), so
+// that the children Close stops one after the other are noted in that
+// order too.
 func (p *process) stop() {
 	p.mu.Lock()
 	p.stopped = true
@@ -309,6 +312,7 @@ func (p *process) stop() {
 	p.mu.Unlock()
 	if c != nil {
 		c.stop("")
+		<-c.noted
 	}
 }
 
