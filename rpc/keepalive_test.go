@@ -20,7 +20,12 @@ import (
 // mapping would) is found by the client's keepalive within its period and
 // timeout, and every call pending on the session fails with unavailable.
 func TestKeepAliveSilentServer(t *testing.T) {
-	const period, timeout = 100 * time.Millisecond, 200 * time.Millisecond
+	// The timeout is generous: until the relay pauses, the session must
+	// not end, and over QUIC it ends once nothing was received for the
+	// period plus the timeout; 300 ms in all passed, under -race with
+	// both cores loaded, between the handshake and the calls' first
+	// acknowledgements.
+	const period, timeout = 100 * time.Millisecond, 2 * time.Second
 	for _, tc := range []struct {
 		scheme string
 		opts   []transport.Option
@@ -106,7 +111,12 @@ func TestKeepAliveSilentServer(t *testing.T) {
 				}()
 			}
 			for range calls {
-				<-started
+				select {
+				case <-started:
+				case err := <-errs:
+					// Its handler will never start: fail, not hang.
+					t.Fatalf("a call failed before the server went silent: %v (code %v)", err, rpc.CodeOf(err))
+				}
 			}
 			pause()
 			start := time.Now()
