@@ -67,6 +67,17 @@ func TestBrowserSuite(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	b := newBrowser(t)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		// How far the suite got: it shows each step in #results as it
+		// ends, so a step that hung is told from a suite that was slow.
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("results")?.textContent ?? ""`))
+		t.Logf("the suite's steps that ended (#results): %q, %v", shown, err)
+	})
 	b.do(t, "loading the suite", chromedp.Navigate(srv.URL+"/"))
 	waitFor[bool](t, b, "the suite to finish", `window.qtalkSuite?.done === true`)
 	got := run(t, b, "reading the outcome", chromedp.Evaluate[suiteOutcome](`window.qtalkSuite`))
