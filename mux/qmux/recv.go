@@ -427,6 +427,15 @@ func (c *channel) receiveData(in *input, length uint32) error {
 			}
 			return nil
 		}
+		if r.end == recvClosed {
+			// Closed while the Read's buffer was filled: the rest is
+			// skipped, as above (the ring and its credit are gone).
+			r.mu.Unlock()
+			if err := in.discard(int(length)); err != nil {
+				return truncated(err)
+			}
+			return nil
+		}
 	}
 	need := r.n + int(length)
 	if need > len(r.buf) {
