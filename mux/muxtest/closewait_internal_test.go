@@ -3,7 +3,9 @@ package muxtest
 import "testing"
 
 // TestExiting checks which goroutines left after Close are taken for ones
-// on their way out, with stacks as runtime.Stack prints them.
+// on their way out, with stacks as runtime.Stack prints them (the file
+// lines, which exiting does not read, with GOROOT and QTALK for the
+// directories).
 func TestExiting(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -12,30 +14,30 @@ func TestExiting(t *testing.T) {
 	}{
 		{"returned, in the runtime's exit", `goroutine 28162 [runnable]:
 runtime.goexit1()
-	/usr/local/go/src/runtime/proc.go:4475 +0x9b
+	GOROOT/src/runtime/proc.go:4475 +0x9b
 runtime.goexit({})
-	/usr/local/go/src/runtime/asm_amd64.s:1772 +0x6
+	GOROOT/src/runtime/asm_amd64.s:1772 +0x6
 created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 28159
-	/work/wt/srv/mux/qmux/session.go:140 +0x8fb`, true},
+	QTALK/mux/qmux/session.go:140 +0x8fb`, true},
 		{"telling its WaitGroup it is done", `goroutine 7 [runnable]:
 sync.(*WaitGroup).Done(...)
-	/usr/local/go/src/sync/waitgroup.go:110
+	GOROOT/src/sync/waitgroup.go:110
 github.com/qtalkkit/qtalk/mux/qmux.(*Session).readLoop(0xc000100000)
-	/work/mux/qmux/reader.go:28 +0x1a5
+	QTALK/mux/qmux/reader.go:28 +0x1a5
 created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 6
-	/work/mux/qmux/session.go:140 +0x8fb`, true},
+	QTALK/mux/qmux/session.go:140 +0x8fb`, true},
 		{"running something else", `goroutine 7 [runnable]:
 github.com/qtalkkit/qtalk/mux/qmux.(*Session).readMessage(0xc000100000)
-	/work/mux/qmux/reader.go:40 +0x1a5
+	QTALK/mux/qmux/reader.go:40 +0x1a5
 github.com/qtalkkit/qtalk/mux/qmux.(*Session).readLoop(0xc000100000)
-	/work/mux/qmux/reader.go:24 +0x1a5
+	QTALK/mux/qmux/reader.go:24 +0x1a5
 created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 6
-	/work/mux/qmux/session.go:140 +0x8fb`, false},
+	QTALK/mux/qmux/session.go:140 +0x8fb`, false},
 		{"blocked", `goroutine 7 [IO wait]:
 runtime.goexit1()
-	/usr/local/go/src/runtime/proc.go:4475 +0x9b
+	GOROOT/src/runtime/proc.go:4475 +0x9b
 created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 6
-	/work/mux/qmux/session.go:140 +0x8fb`, false},
+	QTALK/mux/qmux/session.go:140 +0x8fb`, false},
 	} {
 		if got := exiting(c.stack); got != c.want {
 			t.Errorf("%s: exiting = %v, want %v", c.name, got, c.want)
