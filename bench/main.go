@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -118,7 +119,7 @@ func main() {
 		scs:      scs,
 		started:  start,
 		elapsed:  time.Since(start),
-		cmdline:  strings.Join(os.Args, " "),
+		cmdline:  commandLine(flag.CommandLine),
 		cpuModel: cpuModel(),
 		load:     [2]string{loadBefore, loadAverage()},
 		tree:     treeState,
@@ -247,4 +248,23 @@ func loadAverage() string {
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)
 	os.Exit(2)
+}
+
+// commandLine is the command the report was made with, as it is run from
+// the bench directory: go run with the flags set, files by their base name
+// (the report goes into the repository, the machine's paths do not).
+func commandLine(fs *flag.FlagSet) string {
+	parts := []string{"go run ."}
+	fs.Visit(func(f *flag.Flag) {
+		v := f.Value.String()
+		if f.Name == "out" || f.Name == "png" {
+			v = filepath.Base(v)
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() && v == "true" {
+			parts = append(parts, "-"+f.Name)
+			return
+		}
+		parts = append(parts, "-"+f.Name+" "+v)
+	})
+	return strings.Join(parts, " ")
 }
