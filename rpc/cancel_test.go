@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -351,4 +352,85 @@ func TestContextLookedAtDuringReceive(t *testing.T) {
 			t.Fatalf("handler context ended with %v", err)
 		}
 	})
+}
+
+// stuckSession is a session whose channels' Writes, once stuck is
+// closed, wait until release is closed, deadlines or not: a connection that
+// takes nothing more. closed is closed by the first channel's Close.
+type stuckSession struct {
+	mux.Session
+	stuck, release, closed chan struct{}
+	closeOnce              sync.Once
+}
+
+func (s *stuckSession) Open(ctx context.Context) (mux.Channel, error) {
+	ch, err := s.Session.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &stuckChannel{Channel: ch, s: s}, nil
+}
+
+type stuckChannel struct {
+	mux.Channel
+	s *stuckSession
+}
+
+func (c *stuckChannel) Write(p []byte) (int, error) {
+	select {
+	case <-c.s.stuck:
+		<-c.s.release
+	default:
+	}
+	return c.Channel.Write(p)
+}
+
+func (c *stuckChannel) Close() error {
+	c.s.closeOnce.Do(func() { close(c.s.closed) })
+	return c.Channel.Close()
+}
+
+// A cancelled call returns at once, even when its CANCEL cannot be sent
+// yet; the channel is closed once the CANCEL is written, so the handler
+// learns why the call ended.
+func TestCancelReturnsBeforeTheCancelIsSent(t *testing.T) {
+	forEachTransport(t, testCancelReturnsBeforeTheCancelIsSent)
+}
+
+func testCancelReturnsBeforeTheCancelIsSent(t *testing.T, tc transportCase) {
+	started := make(chan struct{})
+	reports := make(chan ctxReport, 1)
+	release := make(chan struct{})
+	h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+		close(started)
+		reports <- watchContext(c)
+		<-release
+	})
+	defer close(release)
+	s := &stuckSession{Session: h.cs, stuck: make(chan struct{}), release: make(chan struct{}), closed: make(chan struct{})}
+	client := rpc.NewClient(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := client.Call(ctx, "wait", nil, nil)
+		errc <- err
+	}()
+	waitFor(t, started, "the handler to start")
+	close(s.stuck)
+	cancel()
+	err := waitFor(t, errc, "the cancelled call to return while its CANCEL waits")
+	if !errors.Is(err, context.Canceled) || rpc.CodeOf(err) != rpc.CodeCanceled {
+		t.Fatalf("client got %v, want context.Canceled", err)
+	}
+	select {
+	case <-s.closed:
+		t.Fatal("the channel was closed before its CANCEL was written")
+	default:
+	}
+	close(s.release)
+	waitFor(t, s.closed, "the channel to close once the CANCEL is written")
+	rep := waitFor(t, reports, "the handler's context to end")
+	if !errors.Is(rep.err, context.Canceled) {
+		t.Fatalf("handler context ended with %v", rep.err)
+	}
 }

@@ -204,8 +204,9 @@ func (c *Client) compressMinOf(h *callHeader) int {
 // recycled.
 //
 // The ctx bounds the whole call, a continued one included: its deadline
-// travels to the server, and cancelling it closes the channel, which
-// cancels the handler's context.
+// travels to the server, and when ctx ends the call returns at once with
+// ctx's error, while a CANCEL frame and the channel's close, sent after
+// it, end the handler's context.
 func (c *Client) Call(ctx context.Context, selector string, args, reply any, opts ...CallOption) (*Response, error) {
 	if len(c.interceptors) > 0 {
 		return c.intercepted(ctx, selector, args, reply, opts)
@@ -249,6 +250,10 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 					ch.Close() // no frames inside a raw byte stream, nor CANCEL in the older framing
 					return
 				}
+				// The call returns now; the CANCEL may wait for the
+				// channel (up to cancelWriteTimeout), and this callback
+				// closes the channel once it is written (see Close).
+				ch.SetReadDeadline(time.Now())
 				cancelCall(ch, ctx.Err())
 			})
 		}
@@ -257,7 +262,7 @@ func (c *Client) call(ctx context.Context, selector string, args, reply any, opt
 			r.zmin = zmin
 			c.peerTakes.Store(true)
 		}
-		if r.stop != nil && !r.Continue && !r.stop() {
+		if !r.Continue && r.stopWatch() {
 			// ctx ended during the call: report that, whatever came back.
 			err = ctx.Err()
 		}
@@ -311,7 +316,18 @@ func (c *Client) refusedOpen(ctx context.Context, b **backoff.Backoff, err error
 
 // reset readies r for another attempt of its call on a new channel.
 func (r *Response) reset() {
-	r.closed, r.sent, r.Continue, r.stop, r.peerTakes = false, false, false, nil, false
+	r.closed, r.sent, r.Continue, r.stop, r.watchRan, r.peerTakes = false, false, false, nil, false, false
+}
+
+// stopWatch stops the callback that cancels the call when its ctx ends,
+// and reports whether it ran, in which case the callback closes the
+// channel.
+func (r *Response) stopWatch() (ran bool) {
+	if r.stop != nil {
+		r.watchRan = !r.stop()
+		r.stop = nil
+	}
+	return r.watchRan
 }
 
 // isRefused reports whether err is a reply refusing the call unprocessed.
@@ -423,15 +439,17 @@ var doneResponse = &Response{closed: true}
 type Response struct {
 	Continue bool
 
-	ctx    context.Context
-	ch     mux.Channel
-	codec  Codec
-	h      callHeader
-	fr     frameReader
-	stop   func() bool // stops closing the channel when ctx ends
-	raw    atomic.Bool // Conn was called: the channel carries raw bytes
-	sent   bool        // some of the call reached the channel
-	closed bool
+	ctx   context.Context
+	ch    mux.Channel
+	codec Codec
+	h     callHeader
+	fr    frameReader
+	stop  func() bool // stops the callback that cancels the call when ctx ends
+	raw   atomic.Bool // Conn was called: the channel carries raw bytes
+	sent  bool        // some of the call reached the channel
+
+	closed   bool
+	watchRan bool // the callback of ctx ran: it closes the channel (see stopWatch)
 
 	zmin      int  // the threshold of compressing the values sent; 0 for none
 	peerTakes bool // the reply said the server takes compressed values
@@ -543,8 +561,10 @@ func (r *Response) Close() error {
 		return nil
 	}
 	r.closed = true
-	if r.stop != nil {
-		r.stop()
+	if r.stopWatch() {
+		// The callback closes the channel once it has sent the CANCEL.
+		r.fr.release()
+		return nil
 	}
 	err := r.ch.Close()
 	r.fr.release()
