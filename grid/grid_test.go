@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -477,5 +478,57 @@ func TestStreamBounded(t *testing.T) {
 	close(release)
 	if err := <-ended; !errors.Is(err, context.Canceled) {
 		t.Errorf("handler's ctx after Close: %v", err)
+	}
+}
+
+// TestPingTimeoutWithoutTheCall holds a ping's call past its timeout, as
+// rpc's Call does for up to its CANCEL's write timeout on a silent link:
+// the ping must fail once PingTimeout has passed anyway, and the link go
+// down within PingInterval+PingTimeout of the call being held, not when
+// the call returns.
+func TestPingTimeoutWithoutTheCall(t *testing.T) {
+	var hold atomic.Bool
+	held := make(chan struct{}, 1)
+	release := make(chan struct{})
+	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) {
+		m.Handle("echo", echo)
+		if i != 0 {
+			return
+		}
+		grid.WrapPing(m, func(ctx context.Context, call func(context.Context) error) error {
+			if !hold.Load() {
+				return call(ctx)
+			}
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+			<-release // a call that does not return, whatever ctx says
+			return ctx.Err()
+		})
+	})
+	// Registered after the managers' Close: runs before them, which wait
+	// for the held calls.
+	t.Cleanup(func() { close(release) })
+	awaitAll(t, ms, 5*time.Second)
+	c := conn(t, ms[0], ms[1])
+
+	meter := meterStalls(t)
+	held0 := time.Now()
+	hold.Store(true)
+	bound := fastConfig.PingInterval + fastConfig.PingTimeout
+	st := awaitStatus(t, c, grid.Disconnected, 5*time.Second)
+	d, lost := time.Since(held0), meter.Lost()
+	select {
+	case <-held:
+	default:
+		t.Fatal("the link went down without a held ping")
+	}
+	if !errors.Is(st.Err, grid.ErrPingTimeout) {
+		t.Errorf("link down with %v, want %v", st.Err, grid.ErrPingTimeout)
+	}
+	slack := 100 * time.Millisecond
+	if d > bound+slack+lost {
+		t.Errorf("the link went down %v after its pings were held, want within %v (+%v slack, +%v lost to the scheduler)", d, bound, slack, lost)
 	}
 }

@@ -3,6 +3,7 @@ package grid_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,4 +120,57 @@ func awaitAll(t *testing.T, ms []*grid.Manager, within time.Duration) {
 			awaitStatus(t, c, grid.Connected, within)
 		}
 	}
+}
+
+// A stallMeter measures the time the scheduler takes away from the test
+// process on a loaded machine: a goroutine wakes on a 5 ms ticker, and
+// every wake later than the tick is time the process (or at least that
+// goroutine) did not run. Tests that bound how long the code takes add
+// Lost to the bound, so that they do not fail for the time the machine
+// gave to others, and still fail when the code itself is slow.
+type stallMeter struct {
+	stop chan struct{}
+	done chan struct{}
+	lost atomic.Int64 // nanoseconds
+}
+
+// stallTick is the period of a stallMeter's ticker.
+const stallTick = 5 * time.Millisecond
+
+// meterStalls starts a stallMeter, which the test's cleanup stops.
+func meterStalls(t *testing.T) *stallMeter {
+	s := &stallMeter{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		tk := time.NewTicker(stallTick)
+		defer tk.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-tk.C:
+			}
+			now := time.Now()
+			if late := now.Sub(last) - stallTick; late > 0 {
+				s.lost.Add(int64(late))
+			}
+			last = now
+		}
+	}()
+	t.Cleanup(s.end)
+	return s
+}
+
+// Lost returns the time lost to the scheduler since the meter started.
+func (s *stallMeter) Lost() time.Duration { return time.Duration(s.lost.Load()) }
+
+// end stops the meter; it may be called more than once.
+func (s *stallMeter) end() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
 }

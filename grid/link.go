@@ -165,11 +165,27 @@ func (l *link) keep(ctx context.Context, p *talk.Peer) (*talk.Peer, error) {
 	}
 }
 
-// ping calls the host's ping within PingTimeout.
+// ping calls the host's ping and fails with errPingTimeout once
+// PingTimeout has passed since it sent it, whether or not the call has
+// returned by then: rpc's Client.Call may return up to its
+// cancelWriteTimeout after its ctx ends (it tries to send a CANCEL on a
+// channel the silent peer does not take), which would stretch the bound
+// PingInterval+PingTimeout on a silent peer. A call that has not returned
+// finishes in the background, in the Manager's wait group: the session is
+// closed once the ping fails, which ends it, and Close waits for it.
 func (l *link) ping(ctx context.Context, p *talk.Peer) error {
 	ctx, cancel := context.WithTimeout(ctx, l.m.cfg.PingTimeout)
-	defer cancel()
-	_, err := p.Call(ctx, selectorPing, nil, nil)
+	done := make(chan error, 1)
+	l.m.wg.Go(func() {
+		defer cancel()
+		done <- l.m.pingCall(ctx, p)
+	})
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w after %v", errPingTimeout, l.m.cfg.PingTimeout)
 	}
@@ -177,4 +193,10 @@ func (l *link) ping(ctx context.Context, p *talk.Peer) error {
 		return fmt.Errorf("ping: %w", err)
 	}
 	return nil
+}
+
+// callPing makes the call of a ping on p.
+func callPing(ctx context.Context, p *talk.Peer) error {
+	_, err := p.Call(ctx, selectorPing, nil, nil)
+	return err
 }

@@ -21,6 +21,10 @@ type Manager struct {
 	mux   *rpc.RespondMux
 	links map[string]*link // by canonical address; fixed by New
 
+	// pingCall makes the call of each ping: callPing, which tests wrap
+	// (export_test.go) before Start.
+	pingCall func(ctx context.Context, p *talk.Peer) error
+
 	mu       sync.Mutex                 // guards the fields below
 	life     lifecycle                  // guarded by mu
 	sessions map[mux.Session]*link      // guarded by mu; the greeted sessions and their links
@@ -52,6 +56,7 @@ func New(cfg Config) (*Manager, error) {
 		links:    map[string]*link{},
 		sessions: map[mux.Session]*link{},
 		pending:  map[mux.Session]*talk.Peer{},
+		pingCall: callPing,
 	}
 	for _, h := range cfg.Hosts {
 		m.links[h] = newLink(m, h)
