@@ -174,12 +174,13 @@ func (l *link) keep(ctx context.Context, p *talk.Peer) (*talk.Peer, error) {
 // finishes in the background, in the Manager's wait group: the session is
 // closed once the ping fails, which ends it, and Close waits for it.
 func (l *link) ping(ctx context.Context, p *talk.Peer) error {
+	// ping returns once the call has returned or ctx has ended, so its
+	// cancel never cuts a call short; it is not the goroutine's to call,
+	// as ctx ending then would race with the call's result.
 	ctx, cancel := context.WithTimeout(ctx, l.m.cfg.PingTimeout)
+	defer cancel()
 	done := make(chan error, 1)
-	l.m.wg.Go(func() {
-		defer cancel()
-		done <- l.m.pingCall(ctx, p)
-	})
+	l.m.wg.Go(func() { done <- l.m.pingCall(ctx, p) })
 	var err error
 	select {
 	case err = <-done:
