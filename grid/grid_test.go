@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -455,6 +456,11 @@ func TestStreamBounded(t *testing.T) {
 				return nil
 			}})
 	})
+	// A failure below must fail the test, not hang it: the managers'
+	// Close, in their cleanups, waits for the handler, which waits for
+	// release. This cleanup runs before theirs.
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseOnce)
 	awaitAll(t, ms, 5*time.Second)
 	c := conn(t, ms[0], ms[1])
 	s, err := c.Stream(context.Background(), "sink", nil)
@@ -482,9 +488,14 @@ func TestStreamBounded(t *testing.T) {
 	}
 	t.Logf("Send blocked after %d requests of 64 KiB", sent)
 	s.Close()
-	close(release)
-	if err := <-ended; !errors.Is(err, context.Canceled) {
-		t.Errorf("handler's ctx after Close: %v", err)
+	releaseOnce()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("handler's ctx after Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler's ctx did not end within 10s of Close")
 	}
 }
 
