@@ -333,7 +333,11 @@ func TestSilentPeer(t *testing.T) {
 // TestRestart closes one host and starts a new manager on its address: the
 // other finds the link lost and the new host's link forms by itself.
 func TestRestart(t *testing.T) {
-	ms := cluster(t, 2, fastConfig, func(i int, m *grid.Manager) { m.Handle("echo", echo) })
+	lns := make([]transport.Listener, 2)
+	hosts := make([]string, 2)
+	lns[0], hosts[0] = listen(t)
+	lns[1], hosts[1] = listenOutsideEphemeral(t) // the host that restarts
+	ms := start(t, fastConfig, lns, hosts, func(i int, m *grid.Manager) { m.Handle("echo", echo) })
 	awaitAll(t, ms, 5*time.Second)
 	c := conn(t, ms[0], ms[1])
 	addr := ms[1].Self()

@@ -2,6 +2,9 @@ package grid_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,6 +40,35 @@ func listen(t *testing.T) (transport.Listener, string) {
 		t.Fatal(err)
 	}
 	return ln, "tcp://" + ln.Addr().String()
+}
+
+// listenOutsideEphemeral is listen on a loopback port outside the range
+// the kernel picks local ports from, for a host that closes and listens
+// again on its address: a port from that range, once free, may be taken
+// meanwhile as the local port of a connection, this process's or
+// another's (the dialer reconnecting to it can even connect to itself),
+// and listening again fails with 'address already in use'. Where the
+// range is unknown it is listen.
+func listenOutsideEphemeral(t *testing.T) (transport.Listener, string) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	var lo, hi int
+	if err == nil {
+		_, err = fmt.Sscan(string(b), &lo, &hi)
+	}
+	const floor = 10000
+	if err != nil || lo <= floor+100 {
+		return listen(t)
+	}
+	for range 100 {
+		port := floor + rand.IntN(lo-floor)
+		ln, err := transport.Listen(context.Background(), fmt.Sprintf("tcp://127.0.0.1:%d", port))
+		if err == nil {
+			return ln, "tcp://" + ln.Addr().String()
+		}
+	}
+	t.Fatalf("no free loopback port in [%d, %d)", floor, lo)
+	return nil, ""
 }
 
 // cluster makes n managers that know each other, each with the handlers
