@@ -171,12 +171,14 @@ type stallMeter struct {
 }
 
 // stallTick is the period of a stallMeter's ticker, and stallJitter the
-// lateness of a tick it takes for the timers' own: without it, a
-// millisecond's lateness at every tick on an idle machine under -race
-// would count as 20% of the time lost.
+// lateness of a tick it takes for the timers' own: ticks under -race
+// come about 0.2 ms late at the median when the process runs, which
+// would otherwise count as 4% of the time lost. (A millisecond, as
+// before, hid real losses: a machine that gives the process a slice of
+// each tick's 5 ms loses it a little at every tick.)
 const (
 	stallTick   = 5 * time.Millisecond
-	stallJitter = time.Millisecond
+	stallJitter = 250 * time.Microsecond
 )
 
 // meterStalls starts a stallMeter, which the test's cleanup stops.
