@@ -267,7 +267,13 @@ func TestSilentPeer(t *testing.T) {
 	}
 	started := make(chan struct{}, 1)
 	handlerEnded := make(chan error, 1)
-	ms := start(t, fastConfig, lns, hosts, func(i int, m *grid.Manager) {
+	// A ping timeout of 1 s, not fastConfig's 200 ms: the links formed
+	// after the thaw must stay up for the requests that check them, and
+	// on a loaded machine the process can get no CPU for longer than
+	// 200 ms, which closes a link as a silent peer does.
+	cfg := fastConfig
+	cfg.PingTimeout = time.Second
+	ms := start(t, cfg, lns, hosts, func(i int, m *grid.Manager) {
 		m.Handle("echo", echo)
 		m.Handle("block", func(ctx context.Context, payload []byte) ([]byte, error) {
 			started <- struct{}{}
@@ -290,7 +296,7 @@ func TestSilentPeer(t *testing.T) {
 	for _, p := range proxies {
 		p.Pause(true)
 	}
-	bound := fastConfig.PingInterval + fastConfig.PingTimeout
+	bound := cfg.PingInterval + cfg.PingTimeout
 	// slack is for the work between the ping's timeout and the ends
 	// checked; the time the scheduler took from the process (lost) is
 	// added to it.
