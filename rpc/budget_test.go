@@ -11,6 +11,11 @@ import (
 	"github.com/qtalkkit/qtalk/rpc"
 )
 
+// refusedWithin only turns a refusal that never comes into a failure: 5 s
+// was missed once under -race with both cores loaded 20 times over (the
+// test's cleanup then took 14 s more), and 200 runs at load 15-20 passed.
+const refusedWithin = 30 * time.Second
+
 // expectRefusedQuickly reads ch until it ends, within d, and checks that
 // the server said nothing but a reply (the refusal) before closing it,
 // and that the refusal gives the reason why.
@@ -43,7 +48,7 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	defer ch.Close()
 	start := time.Now()
-	expectRefusedQuickly(t, ch, 5*time.Second, "request timeout")
+	expectRefusedQuickly(t, ch, refusedWithin, "request timeout")
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Errorf("refused after %v, before the 200ms request timeout", d)
 	}
@@ -71,7 +76,7 @@ func TestMaxWaitingChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ch.Close()
-	expectRefusedQuickly(t, ch, 5*time.Second, "MaxWaitingChannels")
+	expectRefusedQuickly(t, ch, refusedWithin, "MaxWaitingChannels")
 }
 
 // TestMaxFrameMemory: the frames a session's calls hold count against
