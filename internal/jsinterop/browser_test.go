@@ -5,12 +5,16 @@ package jsinterop
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -20,11 +24,20 @@ type browser struct {
 
 	mu      sync.Mutex // guards console
 	console []string   // what the page wrote to its console, and its uncaught exceptions
+
+	networkEvents atomic.Int64 // events of the Network domain the tab sent, which must be none
 }
 
 // newBrowser starts Debian's chromium headless, as root can run it on a
 // machine whose network is closed, and stops it when the test ends. The
 // page's console is logged if the test failed.
+//
+// The tab's Network domain is turned off: chromedp enables it when it
+// attaches to a tab, and chromium then sends an event for every request and
+// for every WebSocket frame the page sends or receives, which the tests'
+// pages do by the thousand. Under load chromedp's client fell 20 to 29 s
+// behind decoding them, and every action of the test, queued behind them,
+// outlasted its guard. The test fails if the tab sends any such event.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
@@ -50,6 +63,9 @@ func newBrowser(t *testing.T) *browser {
 	b := &browser{ctx: ctx}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
+		if n := b.networkEvents.Load(); n != 0 {
+			t.Errorf("the tab sent %d events of the Network domain after Network.disable", n)
+		}
 		chromedp.Cancel(ctx)
 		cancel()
 		cancelAlloc()
@@ -60,6 +76,16 @@ func newBrowser(t *testing.T) *browser {
 	})
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
+	}
+	if _, err := chromedp.Call(ctx, network.Disable, cdp.Empty{}); err != nil {
+		t.Fatalf("Network.disable: %v", err)
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if strings.HasPrefix(fmt.Sprintf("%T", ev), "*network.") {
+			b.networkEvents.Add(1)
+		}
+	}); err != nil {
+		t.Fatalf("listening to the tab's events: %v", err)
 	}
 	messages := chromedp.Console(ctx)
 	wg.Go(func() {
