@@ -79,7 +79,7 @@ func TestBrowserSuite(t *testing.T) {
 		t.Logf("the suite's steps that ended (#results): %q, %v", shown, err)
 	})
 	b.do(t, "loading the suite", chromedp.Navigate(srv.URL+"/"))
-	waitFor[bool](t, b, "the suite to finish", `window.qtalkSuite?.done === true`)
+	awaitSteps(t, b)
 	got := run(t, b, "reading the outcome", chromedp.Evaluate[suiteOutcome](`window.qtalkSuite`))
 
 	var report strings.Builder
@@ -99,6 +99,38 @@ func TestBrowserSuite(t *testing.T) {
 	}
 	if shown := run(t, b, "reading #results", chromedp.Text(chromedp.CSS("#results"))); shown == "" {
 		t.Error("the suite shows no results in #results")
+	}
+}
+
+// suiteProgress is how far the suite got: the lines of #results of the
+// steps that ended, and whether it finished.
+type suiteProgress struct {
+	Done  bool     `json:"done"`
+	Steps []string `json:"steps"`
+}
+
+// awaitSteps waits for the suite to finish, each of its steps within the
+// guard, rather than the whole suite within one: a step that stalls fails
+// the test by its place, after the last step that ended.
+func awaitSteps(t *testing.T, b *browser) {
+	t.Helper()
+	var ended []string
+	for {
+		last := "none: the suite's first"
+		if len(ended) > 0 {
+			last = "after " + ended[len(ended)-1]
+		}
+		// A line of #results starts with PASS or FAIL; an error can run on
+		// to more lines, which are not steps.
+		p := waitFor[suiteProgress](t, b, fmt.Sprintf("step %d of the suite to end (%s)", len(ended)+1, last), fmt.Sprintf(`(() => {
+			const steps = (document.getElementById("results")?.textContent ?? "").split("\n").filter((l) => /^(PASS|FAIL) /.test(l));
+			const done = window.qtalkSuite?.done === true;
+			return done || steps.length > %d ? { done, steps } : null;
+		})()`, len(ended)))
+		if p.Done {
+			return
+		}
+		ended = p.Steps
 	}
 }
 
