@@ -13,16 +13,22 @@ import (
 )
 
 // The grid's ping settings in these tests, and the slack a busy machine
-// adds to them (the poll interval, process scheduling). The ping timeout is
-// how long a live host may take to answer: on a loaded machine (both cores
-// busy 15 times over, under -race) a host process can wait hundreds of
-// milliseconds for a processor, and 300 ms was found too short, taking a
-// live link down; 2 s, grid's default, is what a live host is given.
+// adds to them. The ping timeout is how long a live host may take to
+// answer: on a loaded machine (both cores busy 15 times over, under -race)
+// a host process can wait hundreds of milliseconds for a processor, and
+// 300 ms was found too short, taking a live link down; 2 s, grid's
+// default, is what a live host is given. The slack is the lateness of the
+// hosts' own timers and goroutines on such a machine: the time a host
+// found a link down is read from its own log, so the test's polling adds
+// nothing to it.
 const (
 	pingInterval = 200 * time.Millisecond
 	pingTimeout  = 2 * time.Second
 	detectBound  = pingInterval + pingTimeout
 	slack        = time.Second
+	// logGuard bounds the wait for the hosts to log what the test checks
+	// the time of: a guard against a hang, not the bound.
+	logGuard = 20 * time.Second
 )
 
 // TestGridThreeHosts runs qtalk serve with a [grid] of three hosts, each in
@@ -55,14 +61,19 @@ func TestGridThreeHosts(t *testing.T) {
 		nodes[i] = start(t, bin, n.ns(i), files[i])
 	}
 
-	// status is what host i's qtalk:grid says of its link to host j.
+	// status is what host i's qtalk:grid says of its link to host j; host
+	// i is up and reachable.
 	status := func(i, j int) string {
-		return links(callAddrs[i])[gridAddrs[j]].Status
+		return mustLinks(t, callAddrs[i])[gridAddrs[j]].Status
 	}
+	// allConnected is whether every host lists both its links connected.
+	// A host that cannot be asked is not yet: it has just started, been
+	// restarted, had its veth brought up or been continued, and may not
+	// listen or answer yet.
 	allConnected := func() bool {
 		for i := 1; i <= 3; i++ {
-			ls := links(callAddrs[i])
-			if len(ls) != 2 {
+			ls, err := links(callAddrs[i])
+			if err != nil || len(ls) != 2 {
 				return false
 			}
 			for _, l := range ls {
@@ -79,7 +90,7 @@ func TestGridThreeHosts(t *testing.T) {
 	// came up first, and each pair has one dialer.
 	since := map[string]string{}
 	for i := 1; i <= 3; i++ {
-		for h, l := range links(callAddrs[i]) {
+		for h, l := range mustLinks(t, callAddrs[i]) {
 			since[fmt.Sprint(i, h)] = l.Since
 		}
 	}
@@ -87,7 +98,7 @@ func TestGridThreeHosts(t *testing.T) {
 	defer watch.Stop()
 	for end := time.Now().Add(4 * pingInterval); time.Now().Before(end); <-watch.C {
 		for i := 1; i <= 3; i++ {
-			for h, l := range links(callAddrs[i]) {
+			for h, l := range mustLinks(t, callAddrs[i]) {
 				if l.Status != "connected" || l.Since != since[fmt.Sprint(i, h)] {
 					t.Fatalf("host %d's link to %s changed: %+v (was up since %s)", i, h, l, since[fmt.Sprint(i, h)])
 				}
@@ -96,43 +107,64 @@ func TestGridThreeHosts(t *testing.T) {
 	}
 	for i := 1; i <= 3; i++ {
 		for j := i + 1; j <= 3; j++ {
-			if links(callAddrs[i])[gridAddrs[j]].Dialer == links(callAddrs[j])[gridAddrs[i]].Dialer {
+			if mustLinks(t, callAddrs[i])[gridAddrs[j]].Dialer == mustLinks(t, callAddrs[j])[gridAddrs[i]].Dialer {
 				t.Errorf("hosts %d and %d do not agree on who dials", i, j)
 			}
 		}
 	}
 
+	// detected checks that each host of by logged its link to host gone
+	// down within the bound after it went silent at silent, by the
+	// host's own clock, and that it lists the link down.
+	detected := func(what string, gone int, silent time.Time, by ...int) {
+		t.Helper()
+		var at [4]time.Time
+		await(t, what+": the hosts log the link down", logGuard, func() bool {
+			for _, i := range by {
+				var ok bool
+				if at[i], ok = nodes[i].logged("grid: link down", gridAddrs[gone], silent); !ok {
+					return false
+				}
+			}
+			return true
+		})
+		for _, i := range by {
+			d := at[i].Sub(silent)
+			t.Logf("%s: host %d logged its link to host %d down after %v (bound %v)", what, i, gone, d, detectBound)
+			if d > detectBound+slack {
+				t.Errorf("%s: host %d logged its link to host %d down after %v, not within %v (+%v slack)", what, i, gone, d, detectBound, slack)
+			}
+			if s := status(i, gone); s != "disconnected" {
+				t.Errorf("%s: host %d lists its link to host %d %s, having logged it down", what, i, gone, s)
+			}
+		}
+	}
+
 	// SIGKILL host 3: hosts 1 and 2 see its link drop within the bound.
+	silent := time.Now()
 	nodes[3].cmd.Process.Signal(syscall.SIGKILL)
 	<-nodes[3].done
-	d := await(t, "link to the killed host down", detectBound+slack, func() bool {
-		return status(1, 3) == "disconnected" && status(2, 3) == "disconnected"
-	})
-	t.Logf("SIGKILL: links down after %v (bound %v)", d, detectBound)
-	if status(1, 2) != "connected" {
-		t.Errorf("the link between the live hosts went down: %s", status(1, 2))
+	detected("SIGKILL", 3, silent, 1, 2)
+	if s := status(1, 2); s != "connected" {
+		t.Errorf("the link between the live hosts went down: %s", s)
 	}
 	// Restart it: the links come back by themselves.
 	nodes[3] = start(t, bin, n.ns(3), files[3])
-	d = await(t, "links back after the restart", 10*time.Second, allConnected)
+	d := await(t, "links back after the restart", 10*time.Second, allConnected)
 	t.Logf("restart: links up after %v", d)
 
 	// Host 3's veth goes down: nothing is closed, the pings go unanswered.
+	silent = time.Now()
 	n.setLink(3, false)
-	d = await(t, "link to the cut-off host down", detectBound+slack, func() bool {
-		return status(1, 3) == "disconnected" && status(2, 3) == "disconnected"
-	})
-	t.Logf("veth down: links down after %v (bound %v)", d, detectBound)
+	detected("veth down", 3, silent, 1, 2)
 	n.setLink(3, true)
 	d = await(t, "links back after the veth came up", 10*time.Second, allConnected)
 	t.Logf("veth up: links up after %v", d)
 
 	// Host 2 is stopped: its process answers nothing until it continues.
+	silent = time.Now()
 	nodes[2].cmd.Process.Signal(syscall.SIGSTOP)
-	d = await(t, "link to the stopped host down", detectBound+slack, func() bool {
-		return status(1, 2) == "disconnected" && status(3, 2) == "disconnected"
-	})
-	t.Logf("SIGSTOP: links down after %v (bound %v)", d, detectBound)
+	detected("SIGSTOP", 2, silent, 1, 3)
 	nodes[2].cmd.Process.Signal(syscall.SIGCONT)
 	d = await(t, "links back after SIGCONT", 10*time.Second, allConnected)
 	t.Logf("SIGCONT: links up after %v", d)

@@ -5,6 +5,7 @@ package netns_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -97,10 +98,11 @@ type node struct {
 	done   chan struct{}
 }
 
-// start runs bin serve --config file in namespace ns.
+// start runs bin serve --config file in namespace ns, logging JSON on
+// stderr, which the test reads with logged.
 func start(t *testing.T, bin, ns, file string) *node {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", ns, bin, "serve", "--config", file)
+	cmd := exec.Command("ip", "netns", "exec", ns, bin, "serve", "--log-format", "json", "--config", file)
 	nd := &node{cmd: cmd, stderr: new(bytes.Buffer), done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: nd.stderr}
 	if err := cmd.Start(); err != nil {
@@ -114,6 +116,26 @@ func start(t *testing.T, bin, ns, file string) *node {
 		}
 	})
 	return nd
+}
+
+// logged returns the time of the first record the node logged with the
+// message msg and the attribute host, at or after after: the time the node
+// itself saw the event, however late the test looks.
+func (nd *node) logged(msg, host string, after time.Time) (time.Time, bool) {
+	for line := range strings.Lines(nd.cmd.Stderr.(*lockedWriter).String()) {
+		var r struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+			Host string    `json:"host"`
+		}
+		if json.Unmarshal([]byte(line), &r) != nil || r.Msg != msg || r.Host != host {
+			continue
+		}
+		if !r.Time.Before(after) {
+			return r.Time, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func (nd *node) kill() {
@@ -152,30 +174,44 @@ func buildQtalk(t *testing.T) string {
 	return bin
 }
 
-// links asks the server at addr for qtalk:grid, by host; nil if it cannot
-// be reached.
-func links(addr string) map[string]grid.LinkInfo {
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+// callGuard bounds a call to a live host's qtalk:grid: a guard against a
+// hang, not a measure (under -race on a loaded machine a dial and call
+// were seen to take more than 500 ms).
+const callGuard = 5 * time.Second
+
+// links asks the server at addr for qtalk:grid, by host.
+func links(addr string) (map[string]grid.LinkInfo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), callGuard)
 	defer cancel()
 	p, err := talk.Dial(ctx, addr)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer p.Close()
 	var ls []grid.LinkInfo
 	if _, err := p.Call(ctx, service.LabelGrid, nil, &ls); err != nil {
-		return nil
+		return nil, err
 	}
 	out := map[string]grid.LinkInfo{}
 	for _, l := range ls {
 		out[l.Host] = l
 	}
-	return out
+	return out, nil
 }
 
-// await polls until cond holds for what qtalk:grid lists, for at most
-// within, and returns how long it took. Polling is the only view the test
-// has of another process's links.
+// mustLinks is links of a host that is up and reachable, where a failed
+// call is not one the protocol allows: it fails the test.
+func mustLinks(t *testing.T, addr string) map[string]grid.LinkInfo {
+	t.Helper()
+	ls, err := links(addr)
+	if err != nil {
+		t.Fatalf("qtalk:grid of %s: %v", addr, err)
+	}
+	return ls
+}
+
+// await polls until cond holds, for at most within, and returns how long
+// it took.
 func await(t *testing.T, what string, within time.Duration, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
