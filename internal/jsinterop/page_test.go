@@ -61,12 +61,21 @@ func TestWebPage(t *testing.T) {
 	pageURL := "http://" + strings.TrimSuffix(strings.TrimPrefix(wsAddr, "ws://"), "/qtalk") + "/"
 
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
 	goClient, err := talk.Dial(ctx, wsAddr)
+	cancel()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer goClient.Close()
+	// call calls the server as the Go client, within the guard: each call
+	// its own, as the browser's steps between them take what the machine
+	// gives them (under load, chromium took 30 s to start and connect).
+	call := func(selector string, args, reply any) error {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		_, err := goClient.Call(ctx, selector, args, reply)
+		return err
+	}
 
 	b := newBrowser(t)
 	b.do(t, "loading "+pageURL, chromedp.Navigate(pageURL))
@@ -80,13 +89,13 @@ func TestWebPage(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#chat-send")))
 		waitFor[bool](t, b, "the page's message in the chat log", chatLogHas(mine))
 		var history []demo.Message
-		if _, err := goClient.Call(ctx, "chat:history", []any{}, &history); err != nil {
+		if err := call("chat:history", []any{}, &history); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.ContainsFunc(history, func(m demo.Message) bool { return m.User == "ada" && m.Text == mine }) {
 			t.Errorf("the server's chat history %+v lacks the page's message", history)
 		}
-		if _, err := goClient.Call(ctx, "chat:send", []any{"go", theirs}, nil); err != nil {
+		if err := call("chat:send", []any{"go", theirs}, nil); err != nil {
 			t.Fatal(err)
 		}
 		waitFor[bool](t, b, "the Go client's message in the chat log", chatLogHas(theirs))
@@ -99,10 +108,10 @@ func TestWebPage(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#kv-set")))
 		waitFor[bool](t, b, "the page to report the set", `document.querySelector("#kv-result").textContent.startsWith("set color = ")`)
 		var color string
-		if _, err := goClient.Call(ctx, "kv:get", []any{"color"}, &color); err != nil || color != "blue sky" {
+		if err := call("kv:get", []any{"color"}, &color); err != nil || color != "blue sky" {
 			t.Errorf("kv:get color from Go: %q, %v; want %q", color, err, "blue sky")
 		}
-		if _, err := goClient.Call(ctx, "kv:set", []any{"shape", "circle"}, nil); err != nil {
+		if err := call("kv:set", []any{"shape", "circle"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		b.do(t, "getting a kv value",
