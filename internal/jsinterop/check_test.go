@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qtalkkit/qtalk/internal/check"
 	"github.com/qtalkkit/qtalk/rpc"
@@ -113,20 +114,28 @@ func TestGoPingsTypeScript(t *testing.T) {
 // TypeScript server, which does not implement it, in every call header:
 // the server answers plainly, so the client never compresses, and calls
 // of large compressible values work as without it.
+//
+// The dial (which starts node) and each call have their own guard: under
+// -race on a loaded machine the whole took from 2.6 to 18 s, and once more
+// than the 30 s that bounded all four together.
 func TestGoCompressingClientCallsTypeScript(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
 	p, err := talk.Dial(ctx, execAddress(t, nodePath, jsDist(t, "bin/qtalk.js"), "serve", "--listen", "stdio:"),
 		talk.WithClientOptions(rpc.WithCompression(0)))
+	cancel()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	value := strings.Repeat("compressible ", 80<<10) // 1 MiB
-	for range 3 {
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
 		var echo string
-		if _, err := p.Client().Call(ctx, "echo:echo", value, &echo); err != nil || echo != value {
-			t.Fatalf("echo of %d bytes: %d bytes back, %v", len(value), len(echo), err)
+		start := time.Now()
+		_, err := p.Client().Call(ctx, "echo:echo", value, &echo)
+		cancel()
+		if err != nil || echo != value {
+			t.Fatalf("echo %d of %d bytes: %d bytes back after %v, %v", i+1, len(value), len(echo), time.Since(start), err)
 		}
 	}
 }
