@@ -58,9 +58,14 @@ func (v *readvConn) read(wait bool, a, b, c []byte) (int, error) {
 
 // readFD is the raw read. Reporting false makes the runtime wait until the
 // socket is readable and call it again.
+//
+// The socket is non-blocking, so readv returns at once: RawSyscall skips the
+// scheduler's entersyscall/exitsyscall, which Syscall pays on every read and
+// which lets sysmon hand the P to another thread (waking one) when the
+// reader was preempted there.
 func (v *readvConn) readFD(fd uintptr) bool {
 	for {
-		n, _, errno := syscall.Syscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&v.iov[0])), uintptr(v.niov))
+		n, _, errno := syscall.RawSyscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&v.iov[0])), uintptr(v.niov))
 		switch {
 		case errno == syscall.EINTR:
 			continue

@@ -3,6 +3,7 @@ package qmux
 import (
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // newTryWriter returns a tryWriter for a socket (see socketOf), nil if raw
@@ -43,17 +44,22 @@ func (t *rawTryWriter) tryWrite(p []byte) (int, error) {
 }
 
 // writeFD is the raw write. It always reports true: the runtime must not
-// wait for the socket to become writable.
+// wait for the socket to become writable. Like readvConn.readFD, it uses
+// RawSyscall: the socket is non-blocking, so write(2) never waits.
 func (t *rawTryWriter) writeFD(fd uintptr) bool {
+	t.n, t.errno = 0, 0
+	if len(t.p) == 0 {
+		return true
+	}
 	for {
-		n, err := syscall.Write(int(fd), t.p)
-		if err == syscall.EINTR {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&t.p[0])), uintptr(len(t.p)))
+		if errno == syscall.EINTR {
 			continue
 		}
-		t.n, t.errno = max(n, 0), 0
-		if errno, ok := err.(syscall.Errno); ok {
-			t.errno = errno
+		if errno == 0 {
+			t.n = int(n)
 		}
+		t.errno = errno
 		return true
 	}
 }
