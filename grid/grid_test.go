@@ -543,7 +543,8 @@ func TestStreamBounded(t *testing.T) {
 }
 
 // TestPingTimeoutWithoutTheCall holds a ping's call past its timeout, as
-// rpc's Call does for up to its CANCEL's write timeout on a silent link:
+// rpc's Call did on a silent link (for up to its CANCEL's write timeout,
+// until 8a14ebe):
 // the ping must fail once PingTimeout has passed anyway, and the link go
 // down within PingInterval+PingTimeout of the call being held, not when
 // the call returns.

@@ -35,17 +35,25 @@ func watchContext(c *rpc.Call) ctxReport {
 	return ctxReport{err: ctx.Err(), derived: child.Err(), afterFunc: true, deadline: d, hasDeadline: ok}
 }
 
+// startWatching starts a server whose handler reports what it saw of its
+// context's end, then waits for the test to end (the client must not need
+// it to return); started is closed when the handler starts.
+func startWatching(t *testing.T, tc transportCase) (h *harness, started <-chan struct{}, reports <-chan ctxReport) {
+	start := make(chan struct{})
+	report := make(chan ctxReport, 1)
+	release := make(chan struct{})
+	h = startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
+		close(start)
+		report <- watchContext(c)
+		<-release
+	})
+	t.Cleanup(func() { close(release) }) // before the harness's, which waits for the handler
+	return h, start, report
+}
+
 func TestClientCancelCancelsHandler(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		started := make(chan struct{})
-		reports := make(chan ctxReport, 1)
-		release := make(chan struct{})
-		h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
-			close(started)
-			reports <- watchContext(c)
-			<-release // the client must not need the handler to return
-		})
-		defer close(release)
+		h, started, reports := startWatching(t, tc)
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
@@ -398,15 +406,7 @@ func TestCancelReturnsBeforeTheCancelIsSent(t *testing.T) {
 }
 
 func testCancelReturnsBeforeTheCancelIsSent(t *testing.T, tc transportCase) {
-	started := make(chan struct{})
-	reports := make(chan ctxReport, 1)
-	release := make(chan struct{})
-	h := startFunc(t, tc, func(r rpc.Responder, c *rpc.Call) {
-		close(started)
-		reports <- watchContext(c)
-		<-release
-	})
-	defer close(release)
+	h, started, reports := startWatching(t, tc)
 	s := &stuckSession{Session: h.cs, stuck: make(chan struct{}), release: make(chan struct{}), closed: make(chan struct{})}
 	client := rpc.NewClient(s)
 	ctx, cancel := context.WithCancel(context.Background())
