@@ -56,7 +56,7 @@ func raceEnabled() bool {
 // its subscription), sets and gets kv values that a Go client sees and
 // sets, echoes, and answers the server's callback.
 func TestWebPage(t *testing.T) {
-	srv := startChild(t, true, buildQtalk(t), "serve", "-v", "--listen", "ws://127.0.0.1:0/qtalk")
+	srv := startChild(t, true, false, buildQtalk(t), "serve", "-v", "--listen", "ws://127.0.0.1:0/qtalk")
 	wsAddr := srv.listening(t)
 	pageURL := "http://" + strings.TrimSuffix(strings.TrimPrefix(wsAddr, "ws://"), "/qtalk") + "/"
 
