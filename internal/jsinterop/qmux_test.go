@@ -256,13 +256,17 @@ func closeMidTransfer(t *testing.T) {
 // The TypeScript driver (node js/dist/interop/qmux-peer.js drive ADDR)
 // runs its scenarios against a Go echo server over tcp and ws: 100
 // channels at once, 8 MB, half-close, a slow reader, and the Go side
-// closing the session on a close-session channel.
+// closing the session on a close-session channel. Node's start and each
+// scenario have a guard of their own.
 func TestTypeScriptDrivesGoQmux(t *testing.T) {
 	scenarios := []string{"channels-100", "transfer-8mb", "half-close", "slow-reader", "peer-closes"}
 	for _, addr := range []string{"tcp://127.0.0.1:0", "ws://127.0.0.1:0/qmux"} {
 		t.Run(strings.Split(addr, ":")[0], func(t *testing.T) {
 			target, echo := listenEcho(t, addr)
-			out, status := runNode(t, "interop/qmux-peer.js", "drive", target)
+			drive := startRun(t, "interop/qmux-peer.js", "drive", target)
+			drive.awaitSteps(t, scenarios)
+			status := drive.awaitExit(t, "after its last step")
+			out := drive.stdout.text()
 			if status != 0 {
 				t.Errorf("drive %s exited with status %d, want 0", target, status)
 			}
