@@ -64,27 +64,34 @@ var channels100Failed = regexp.MustCompile(`(?m)^FAIL channels-100: .*mux: proto
 // whose first scenario opens 100 channels, is answered its first OPEN with
 // input that breaks the protocol, one connection each: it ends the session
 // with a protocol error, which its channels-100 line names, exits with
-// status 1 and closes the connection.
+// status 1 and closes the connection. Node's start, its connection, each
+// of its scenarios and its exit have a guard of their own.
 func TestHostileAnswersToTypeScript(t *testing.T) {
+	scenarios := []string{"channels-100", "transfer-8mb", "half-close", "slow-reader", "peer-closes"}
 	for _, tc := range hostileAnswers() {
 		t.Run(tc.name, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { ln.Close() })
+
+			drive := startRun(t, "interop/qmux-peer.js", "drive", "tcp://"+ln.Addr().String())
+			ln.(*net.TCPListener).SetDeadline(time.Now().Add(guard))
+			conn, err := ln.Accept()
+			if err != nil {
+				t.Fatalf("the driver's connection, after its start: %v (%s)", err, drive.sched())
+			}
 			served := make(chan error, 1)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				served <- answerFirstOpen(ln.(*net.TCPListener), tc.answer)
-			}()
+			go func() { served <- answerFirstOpen(conn, tc.answer) }()
 			t.Cleanup(func() {
-				ln.Close() // ends an Accept still waiting
-				<-done     // the connection's deadline bounds the rest
+				conn.Close()
+				<-served
 			})
 
-			out, status := runNode(t, "interop/qmux-peer.js", "drive", "tcp://"+ln.Addr().String())
-			if !channels100Failed.MatchString(out) {
+			drive.awaitSteps(t, scenarios)
+			status := drive.awaitExit(t, "after its last step")
+			if out := drive.stdout.text(); !channels100Failed.MatchString(out) {
 				t.Errorf("the driver's output has no line FAIL channels-100 naming mux: protocol error:\n%s", out)
 			}
 			if status != 1 {
@@ -92,28 +99,23 @@ func TestHostileAnswersToTypeScript(t *testing.T) {
 			}
 			select {
 			case err := <-served:
+				served <- err // for the cleanup
 				if err != nil {
 					t.Fatal(err)
 				}
 			case <-time.After(guard):
-				t.Fatalf("the Go listener's connection did not end within %v", guard)
+				t.Fatalf("the Go listener's connection did not end within %v of the driver's exit", guard)
 			}
 		})
 	}
 }
 
-// answerFirstOpen accepts one connection on ln, reads the OPEN that comes
-// first on it, writes answer(sender) and then reads and discards what the
-// peer writes until it closes the connection, all within guard. It runs
-// on a goroutine of its own: it returns what went wrong instead of failing
-// the test.
-func answerFirstOpen(ln *net.TCPListener, answer func(sid uint32) [][]byte) error {
-	ln.SetDeadline(time.Now().Add(guard))
-	conn, err := ln.Accept()
-	if err != nil {
-		return fmt.Errorf("accepting the driver's connection: %w", err)
-	}
-	defer conn.Close()
+// answerFirstOpen reads the OPEN that comes first on conn, the driver's,
+// within the guard, writes answer(sender) and then reads and discards
+// what the peer writes until it closes the connection, within another. It
+// runs on a goroutine of its own: it returns what went wrong instead of
+// failing the test.
+func answerFirstOpen(conn net.Conn, answer func(sid uint32) [][]byte) error {
 	conn.SetDeadline(time.Now().Add(guard))
 
 	// OPEN: the type byte, then sender channel, initial window and max
@@ -129,6 +131,7 @@ func answerFirstOpen(ln *net.TCPListener, answer func(sid uint32) [][]byte) erro
 	if maxPacket := binary.BigEndian.Uint32(open[9:]); maxPacket == 0 {
 		return fmt.Errorf("the driver's OPEN announces a max packet of 0")
 	}
+	conn.SetDeadline(time.Now().Add(guard))
 	if _, err := conn.Write(concat(answer(sender))); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
 	}
