@@ -159,12 +159,17 @@ func TestServeShutdown(t *testing.T) {
 	s := serve(t)
 	sub := startStream(t, "call", s.tcp, "chat:subscribe", `["sub"]`)
 	sub.next(t) // joined: the subscription is in place
+	stopping := time.Now()
 	if code := s.stop(t); code != 0 {
 		t.Errorf("qtalk serve exited with status %d after SIGTERM\n%s", code, s.log())
 	}
+	stopped := time.Since(stopping)
 	rest, code := sub.wait(t)
 	if code != 0 || rest != "" {
-		t.Errorf("the subscription exited with status %d, printing %q; want 0 and nothing\nstderr: %s", code, rest, sub.stderr.String())
+		// Once seen in CI at load 25-30: status -1 (killed at the test's
+		// timeout) and nothing printed; not reproduced in 55 runs under load.
+		t.Errorf("the subscription exited with status %d, printing %q, %v after the server's SIGTERM (the server took %v to exit); want 0 and nothing\nstderr: %s\nserver log:\n%s",
+			code, rest, time.Since(stopping), stopped, sub.stderr.String(), s.log())
 	}
 	for _, re := range []string{`INFO server\] shutting down reason=interrupted$`, `INFO server\] stopped$`} {
 		if !regexp.MustCompile(`(?m)` + re).MatchString(s.log()) {
