@@ -543,8 +543,7 @@ func TestStreamBounded(t *testing.T) {
 }
 
 // TestPingTimeoutWithoutTheCall holds a ping's call past its timeout, as
-// rpc's Call did on a silent link (for up to its CANCEL's write timeout,
-// until 8a14ebe):
+// a call slow to return on a silent link would:
 // the ping must fail once PingTimeout has passed anyway, and the link go
 // down within PingInterval+PingTimeout of the call being held, not when
 // the call returns.

@@ -168,11 +168,10 @@ func (l *link) keep(ctx context.Context, p *talk.Peer) (*talk.Peer, error) {
 // ping calls the host's ping and fails with errPingTimeout once
 // PingTimeout has passed since it sent it, whether or not the call has
 // returned by then: the bound PingInterval+PingTimeout on finding a
-// silent peer is grid's own, not what a call promises about returning
-// once its ctx ends (rpc's Call returned up to 250 ms late before
-// 8a14ebe). A call that has not returned
-// finishes in the background, in the Manager's wait group: the session is
-// closed once the ping fails, which ends it, and Close waits for it.
+// silent peer is grid's own, whatever a call takes to return once its ctx
+// ends. A call that has not returned finishes in the background, in the
+// Manager's wait group: the session is closed once the ping fails, which
+// ends it, and Close waits for it.
 func (l *link) ping(ctx context.Context, p *talk.Peer) error {
 	// ping returns once the call has returned or ctx has ended, so its
 	// cancel never cuts a call short; it is not the goroutine's to call,
