@@ -137,22 +137,28 @@ func (p *rawPeer) expect(want frame) []byte {
 }
 
 // sync returns once the session has processed everything sent so far, with
-// the frames it wrote meanwhile. It sends an OPEN with max packet 0, which
-// the session refuses, and reads up to the refusal: the session handles
-// messages in order and queues control messages in order.
+// the frames it wrote meanwhile, including all it had queued. It sends an
+// OPEN with max packet 0, which the session refuses, and reads up to the
+// refusal: the session handles messages in order and queues control
+// messages in order. It does so twice: a batch holds control messages before
+// window grants, so grants queued before the first refusal may follow it in
+// its batch, but not the second refusal, queued once that batch is written.
 func (p *rawPeer) sync() []frame {
 	p.t.Helper()
-	id := p.syncID
-	p.syncID--
-	p.send(frame{typ: msgChannelOpen, sender: id, window: 4096, maxPacket: 0})
 	var before []frame
-	for {
-		f, _ := p.next()
-		if f == (frame{typ: msgChannelOpenFailure, recipient: id}) {
-			return before
+	for range 2 {
+		id := p.syncID
+		p.syncID--
+		p.send(frame{typ: msgChannelOpen, sender: id, window: 4096, maxPacket: 0})
+		for {
+			f, _ := p.next()
+			if f == (frame{typ: msgChannelOpenFailure, recipient: id}) {
+				break
+			}
+			before = append(before, f)
 		}
-		before = append(before, f)
 	}
+	return before
 }
 
 // syncQuiet is sync for when the session must have written nothing else.

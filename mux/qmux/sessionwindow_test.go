@@ -133,6 +133,10 @@ func TestSessionWindowFairShare(t *testing.T) {
 				p.send(frame{typ: msgChannelData, recipient: sids[id], length: min(w, maxPacket)})
 			}
 		}
+		// All of it buffered before the application reads: each channel's
+		// round is one Read, so the grants do not depend on how the
+		// reader goroutine and the Reads interleave.
+		p.syncQuiet()
 		for id := range uint32(channels) {
 			n := int(windows[id])
 			if _, err := io.ReadFull(chans[id], buf[:n]); err != nil {
