@@ -347,8 +347,7 @@ func startRun(t *testing.T, script string, args ...string) *child {
 // its name, after the last step that ended.
 func (c *child) awaitSteps(t *testing.T, steps []string) {
 	t.Helper()
-	last := "none"
-	var took []string
+	var took []string // "name duration" of each step that ended
 	defer func() {
 		if len(took) > 0 {
 			t.Logf("steps ended after: %s", strings.Join(took, ", "))
@@ -356,7 +355,11 @@ func (c *child) awaitSteps(t *testing.T, steps []string) {
 	}()
 	for i, name := range steps {
 		begun := time.Now()
-		what := fmt.Sprintf("step %d, %s (steps ended: %s)", i+1, name, last)
+		ended := "none"
+		if len(took) > 0 {
+			ended = strings.Join(took, ", ")
+		}
+		what := fmt.Sprintf("step %d, %s (steps ended: %s)", i+1, name, ended)
 		line, ok, timedOut := c.stdout.next(guard)
 		switch {
 		case timedOut:
@@ -368,11 +371,6 @@ func (c *child) awaitSteps(t *testing.T, steps []string) {
 			t.Fatalf("%s: %s reported %q", what, c.name, line)
 		}
 		took = append(took, fmt.Sprintf("%s %v", name, time.Since(begun).Round(time.Millisecond)))
-		if i == 0 {
-			last = name
-		} else {
-			last += ", " + name
-		}
 	}
 }
 

@@ -79,7 +79,7 @@ func TestBrowserSuite(t *testing.T) {
 		t.Logf("the suite's steps that ended (#results): %q, %v", shown, err)
 	})
 	b.do(t, "loading the suite", chromedp.Navigate(srv.URL+"/"))
-	awaitSteps(t, b)
+	awaitSuiteSteps(t, b)
 	got := run(t, b, "reading the outcome", chromedp.Evaluate[suiteOutcome](`window.qtalkSuite`))
 
 	var report strings.Builder
@@ -109,10 +109,10 @@ type suiteProgress struct {
 	Steps []string `json:"steps"`
 }
 
-// awaitSteps waits for the suite to finish, each of its steps within the
+// awaitSuiteSteps waits for the suite to finish, each of its steps within the
 // guard, rather than the whole suite within one: a step that stalls fails
 // the test by its place, after the last step that ended.
-func awaitSteps(t *testing.T, b *browser) {
+func awaitSuiteSteps(t *testing.T, b *browser) {
 	t.Helper()
 	var ended []string
 	for {
