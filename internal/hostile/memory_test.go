@@ -68,7 +68,7 @@ func TestSessionMemory(t *testing.T) {
 	// Every call to hold runs, unless the server refused it: on a loaded
 	// machine some wait for the server to read them past the second after
 	// which MaxWaitingChannels counts them.
-	m.waitFor(func() bool { return int(tg.running.Load())+m.closedLocked(holds) >= len(holds) }, "the calls to hold to run")
+	m.waitFor(func() bool { return m.heardOrClosedLocked(holds) }, "the calls to hold to run")
 	check("with the calls to hold running")
 
 	// Then frames of the largest size, all but their last byte.

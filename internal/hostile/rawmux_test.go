@@ -51,6 +51,7 @@ type rawChan struct {
 	window    uint64 // bytes the server lets this side send
 	confirmed bool
 	closed    bool // refused, or closed by the server
+	heard     bool // the server sent DATA on it
 	sent      int  // bytes sent
 }
 
@@ -140,6 +141,8 @@ func (m *rawMux) read() error {
 			c.closed = true
 		case qmuxAdjust:
 			c.window += uint64(u(1))
+		case qmuxData:
+			c.heard = true
 		case qmuxClose:
 			if !c.closed {
 				c.closed = true
@@ -186,12 +189,15 @@ func (m *rawMux) open(n int) []int {
 }
 
 // waitFor waits until cond, called with mu held, is true, failing the
-// test if the connection ends or a generous bound passes first.
+// test if the connection ends or a generous bound passes first. cond must
+// look only at what the read loop changes (it broadcasts after each
+// message): nothing else wakes the wait.
 func (m *rawMux) waitFor(cond func() bool, what string) {
 	m.t.Helper()
+	timedOut := false // guarded by mu
 	timer := time.AfterFunc(30*time.Second, func() {
 		m.mu.Lock()
-		m.err = fmt.Errorf("timed out waiting for %s", what)
+		timedOut = true
 		m.cond.Broadcast()
 		m.mu.Unlock()
 	})
@@ -199,8 +205,11 @@ func (m *rawMux) waitFor(cond func() bool, what string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for !cond() {
-		if m.err != nil {
-			m.t.Fatalf("waiting for %s: %v", what, m.err)
+		switch {
+		case m.err != nil:
+			m.t.Fatalf("waiting for %s: the connection ended: %v", what, m.err)
+		case timedOut:
+			m.t.Fatalf("timed out waiting for %s", what)
 		}
 		m.cond.Wait()
 	}
@@ -266,14 +275,21 @@ func (m *rawMux) pushAll(nums []int, prefix []byte, size int) {
 	}
 }
 
+// heardOrClosedLocked reports whether the server sent DATA on, refused or
+// closed every channel of nums.
+func (m *rawMux) heardOrClosedLocked(nums []int) bool {
+	for _, i := range nums {
+		if c := m.chans[i]; !c.heard && !c.closed {
+			return false
+		}
+	}
+	return true
+}
+
 // closed counts the channels of nums the server refused or closed.
 func (m *rawMux) closed(nums []int) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.closedLocked(nums)
-}
-
-func (m *rawMux) closedLocked(nums []int) int {
 	n := 0
 	for _, i := range nums {
 		if m.chans[i].closed {

@@ -74,11 +74,13 @@ func startTargetOn(t *testing.T, scheme string, lnOpts []transport.Option, opts 
 		for r.Send(value) == nil {
 		}
 	})
-	// hold is a call that takes long and reads nothing more: it waits
-	// until the test releases it.
+	// hold is a call that takes long and reads nothing more: it says it
+	// began (a reply header the client can see), then waits until the
+	// test releases it.
 	mux.HandleFunc("hold", func(r rpc.Responder, c *rpc.Call) {
 		tg.running.Add(1)
 		defer tg.running.Add(-1)
+		r.Continue(nil)
 		<-tg.release
 	})
 	tg.srv = &rpc.Server{Handler: mux, RequestTimeout: targetRequestTimeout, WriteTimeout: targetWriteTimeout}
