@@ -405,19 +405,19 @@ func (r *report) markdown() string {
 		"and the reply written by the goroutine that runs the call, the writer not woken while that goroutine will " +
 		"write before it waits; the acceptor of the next channel the worker that comes back).\n")
 	p("- Bulk on one channel on a quiet machine (2026-12-06, load under 2, the harness's bulk-1 row, 5 repetitions a run): " +
-		"over 9 runs of main qmux's median stayed at 2543-2885 MB/s while raw TCP's moved between 3090 and 3566, so the " +
-		"ratio's medians (0.76-0.97x) and ranges follow raw TCP's swings, but qmux runs at about 0.83x (medians), a gap, " +
-		"not only noise. In qmux's BenchmarkBulk both use 1.3-1.5 of the 2 processors (CPU profile, 3 s): neither is " +
-		"CPU-bound; 74%% of qmux's samples are the kernel's copies in readv and writev, so what it loses is time between " +
-		"them, one goroutine hand-off per 32 KiB packet at the receiver (the reader goroutine fills the waiting Read's " +
-		"buffer, then wakes it) where a TCP reader is itself in the system call. Tried, each against main in alternating " +
-		"runs, none moving qmux's median out of its range: the Write that finds the writer role free writing its own " +
-		"batches (3 pairs: 0.88x, 0.98x and 0.82x against 0.86x, 0.80x and 0.76x, qmux 2325-2815 against 2597-2819 MB/s); " +
-		"grants at a quarter of the window and a 2 MiB window (2 runs each: qmux 2445 and 2687, 2812 and 2727 MB/s); " +
-		"GOMAXPROCS=4, so that an idle processor polls the network (0.72x and 0.82x against 0.79x). So the stalls for the " +
-		"sender's reader goroutine are not what holds a quiet run back. Left to try: a Read about to wait reading a " +
-		"large payload from the connection itself (readOnWait for bulk), which needs the read role to stop in the middle " +
-		"of a DATA message and hand the rest to the reader goroutine.\n")
+		"over 12 runs of main qmux's median stayed at 2543-3008 MB/s while raw TCP's moved between 3090 and 3566, so the " +
+		"ratio's medians (0.76-0.97x) and ranges follow raw TCP's swings; qmux runs at about 0.85x (medians), a gap, not " +
+		"only noise. In qmux's BenchmarkBulk both use 1.3-1.5 of the 2 processors (CPU profile, 3 s): neither is " +
+		"CPU-bound, and 74%% of qmux's samples are the kernel's copies in readv and writev. Tried, each against main in " +
+		"alternating runs, none moving qmux's median out of main's range: the Write that finds the writer role free " +
+		"writing its own batches, no hand-off to the writer goroutine (3 pairs: 0.88x, 0.98x and 0.82x against 0.86x, " +
+		"0.80x and 0.76x; qmux 2325-2815 against 2597-2819 MB/s); grants at a quarter of the window, and a 2 MiB window " +
+		"(2 runs each: qmux 2445 and 2687, 2812 and 2727 MB/s); GOMAXPROCS=4, so that an idle processor polls the network " +
+		"(0.72x and 0.82x against 0.79x); a 128 KiB MaxPacketSize, a quarter of the receiver's hand-offs from the reader " +
+		"goroutine to the Read per byte (3 pairs: qmux 2892-2989 against 2895-3008 MB/s). So neither the stalls for the " +
+		"sender's reader goroutine, nor the goroutine hand-offs at either end, hold a quiet run back; what is left is " +
+		"the cost per byte of qmux's own reads (a readv per packet, about a sixth of the bytes copied once more through " +
+		"the ring), not yet measured apart.\n")
 	p("- qmux's own system calls without the scheduler's bookkeeping (2026-12-06, #14): the socket is non-blocking, so " +
 		"its readv and the write a Read makes before it waits return at once, and they now go through RawSyscall, which " +
 		"skips entersyscall/exitsyscall (through which sysmon may hand the P to another thread, waking one). qtalk bench " +
