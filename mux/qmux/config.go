@@ -23,9 +23,10 @@ const (
 	// stalled or not.
 	DefaultSessionWindows = 64
 
-	// DefaultMaxPacketSize is the largest DATA payload this side accepts,
-	// as in SSH.
-	DefaultMaxPacketSize = 32 << 10
+	// DefaultMaxPacketSize is the largest DATA payload this side accepts:
+	// twice SSH's 32 KiB, since a receiver wakes a Read per payload, which
+	// is what bulk over many channels pays for (spec/qmux.md section 8).
+	DefaultMaxPacketSize = 64 << 10
 
 	// DefaultAcceptBacklog is how many channels the peer may open before
 	// Accept takes them; further opens are refused with OPEN_FAILURE.

@@ -434,7 +434,7 @@ var Channel = class {
 
 // src/qmux/config.ts
 var defaultWindowSize = 512 << 10;
-var defaultMaxPacketSize = 32 << 10;
+var defaultMaxPacketSize = 64 << 10;
 var defaultAcceptBacklog = 256;
 var defaultMaxChannels = 4096;
 var defaultMaxControlBacklog = 64 << 10;

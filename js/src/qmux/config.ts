@@ -11,8 +11,11 @@ import { maxUint32 } from "./wire.js";
  */
 export const defaultWindowSize = 512 << 10;
 
-/** Largest DATA payload this side accepts, as in SSH. */
-export const defaultMaxPacketSize = 32 << 10;
+/**
+ * Largest DATA payload this side accepts: twice SSH's 32 KiB, since a
+ * receiver wakes a read per payload (spec/qmux.md section 8).
+ */
+export const defaultMaxPacketSize = 64 << 10;
 
 /**
  * Channels the peer may open before accept() takes them; as many further
