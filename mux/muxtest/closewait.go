@@ -108,8 +108,9 @@ func inPackages(stack string, pkgs []string) bool {
 // stack but its first function (and its closures) and the WaitGroup it
 // tells it is done, or nothing but the runtime's exit once that function
 // returned: it has done its work and signalled so, and only its return is
-// left, which Close cannot wait for. A goroutine blocked, or running
-// anything else, is not exiting.
+// left, which Close cannot wait for. The frames of an asynchronous
+// preemption, which may stop it anywhere on that way, do not count. A
+// goroutine blocked, or running anything else, is not exiting.
 func exiting(stack string) bool {
 	header, rest, _ := strings.Cut(stack, "\n")
 	if !strings.Contains(header, "[runnable]") && !strings.Contains(header, "[running]") {
@@ -119,7 +120,7 @@ func exiting(stack string) bool {
 	var funcs []string
 	for _, line := range strings.Split(rest, "\n") {
 		f := line[:max(strings.LastIndex(line, "("), 0)]
-		if line != "" && !strings.HasPrefix(line, "\t") && !strings.HasPrefix(f, "runtime.goexit") {
+		if line != "" && !strings.HasPrefix(line, "\t") && !strings.HasPrefix(f, "runtime.goexit") && !strings.HasPrefix(f, "runtime.asyncPreempt") {
 			funcs = append(funcs, f)
 		}
 	}

@@ -26,6 +26,28 @@ github.com/qtalkkit/qtalk/mux/qmux.(*Session).readLoop(0xc000100000)
 	QTALK/mux/qmux/reader.go:28 +0x1a5
 created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 6
 	QTALK/mux/qmux/session.go:140 +0x8fb`, true},
+		{"preempted on its way out", `goroutine 40024 [runnable]:
+runtime.asyncPreempt2()
+	GOROOT/src/runtime/preempt.go:320 +0x14
+runtime.asyncPreempt()
+	GOROOT/src/runtime/preempt_amd64.s:124 +0x28b
+github.com/qtalkkit/qtalk/mux/qmux.New.gowrap1()
+	QTALK/mux/qmux/session.go:153 +0x1b
+runtime.goexit({})
+	GOROOT/src/runtime/asm_amd64.s:1771 +0x1
+created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 40023
+	QTALK/mux/qmux/session.go:153 +0x97d`, true},
+		{"preempted running something else", `goroutine 7 [runnable]:
+runtime.asyncPreempt2()
+	GOROOT/src/runtime/preempt.go:320 +0x14
+runtime.asyncPreempt()
+	GOROOT/src/runtime/preempt_amd64.s:124 +0x28b
+github.com/qtalkkit/qtalk/mux/qmux.(*Session).readMessage(0xc000100000)
+	QTALK/mux/qmux/reader.go:40 +0x1a5
+github.com/qtalkkit/qtalk/mux/qmux.(*Session).readLoop(0xc000100000)
+	QTALK/mux/qmux/reader.go:24 +0x1a5
+created by github.com/qtalkkit/qtalk/mux/qmux.New in goroutine 6
+	QTALK/mux/qmux/session.go:140 +0x8fb`, false},
 		{"running something else", `goroutine 7 [runnable]:
 github.com/qtalkkit/qtalk/mux/qmux.(*Session).readMessage(0xc000100000)
 	QTALK/mux/qmux/reader.go:40 +0x1a5
