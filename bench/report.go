@@ -434,6 +434,31 @@ func (r *report) markdown() string {
 		"lower in every pair; p50 0.99x the code before (median of the pairs, 0.63-1.13), about 100 µs both. In one " +
 		"process rpc's BenchmarkUnaryTCP (3 pairs) 0.86-1.04x the time per call at concurrency 1, 0.65-1.11x at 32. " +
 		"Kept for the thread wake-ups it spares; it does not close the cross-process gap.\n")
+	p("- Across processes, the threads a call wakes (2026-12-07, quiet machine, load under 2): the harness's xproc-c1 " +
+		"and gateway-c1 with GOMAXPROCS=1 in every process gave qtalk 1.12x the TCP round trip (42.9 against 35.2 µs " +
+		"p50) where GOMAXPROCS=2 gave 2.47x (88.5 against 33.0) in the run before: the gap was the Go scheduler waking a " +
+		"second thread each time a goroutine was readied while the other processor idled (runtime.wakep, a futex wake, " +
+		"on this virtual machine an interrupt to a halted vCPU), not qtalk's work (qtalk serve's CPU per call 30 µs at " +
+		"GOMAXPROCS=1, 60 at 2). Uprobes on runtime.ready and runtime.startm in qtalk serve showed 2.35 goroutines readied " +
+		"and 0.86 threads started per call, all for the channel the client opens ahead with each call: the open's " +
+		"confirmation woke qmux's writer (75% of the threads started), the open woke rpc's accept loop, and the loop " +
+		"woke a worker; and the read role's linger timer, reset on every call, woke the network poller. Now a quiet " +
+		"qmux session (few channels, the read role lent: quiet.go) leaves a call's short messages (early OPEN, short " +
+		"Write, CLOSE, the confirmation of an open read with the call's data) to the goroutine that queued them, written " +
+		"at its next Read, Close or Accept, a timer writing them after 200 µs otherwise; a channel opened with a call's " +
+		"data waits for that goroutine's TryAccept (mux.TryAccepter, which rpc's server workers call once done with a " +
+		"call) instead of ringing for Accept, the ring owed until it waits or the reader takes its role back; and the " +
+		"linger timer is no longer reset on every call. qtalk serve per call at concurrency 1 (perf stat, 2 pairs): " +
+		"1.53 context switches against 3.13-3.17, 0.73 futex calls against 1.77-1.79, 30-40 µs of CPU against 60; p50 " +
+		"50.9 and 51.7 µs against 86.0 and 86.8. The harness (3 repetitions, one run each, load 1.5-2.5): across " +
+		"processes 1.42x the TCP round trip (1.06-1.66) against 2.88x (2.54-2.90); unary at concurrency 1 2.20x gRPC-Go " +
+		"(2.05-2.39) against 1.73x (1.67-1.87); ping-pong 1.13x raw TCP against 1.45x; at concurrency 32 2.08x gRPC-Go " +
+		"and 1.35x net/rpc against 2.34x and 1.45x, BenchmarkUnaryTCP at 32 0.93-1.03x main's time per call (3 pairs); " +
+		"bulk, churn unchanged within their noise. The first version left short Writes unsignalled whenever the read " +
+		"role was lent and had Close write them: at concurrency 32 the server's role is often lent (its workers' " +
+		"requests are there before they read), each Close then wrote alone and calls/s fell to 0.65x; hence the bound on " +
+		"open channels (8). Through the gateway at concurrency 1 the direct calls gained more than the forwarded ones " +
+		"(0.27x direct, 4182 against 3843 calls/s through it before).\n")
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {

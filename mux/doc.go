@@ -24,8 +24,9 @@
 // without copying them together; a WriteDoneChannel (qmux's and
 // mux/quic's) signals when its writes are over for good, the peer's Close
 // included; a ReadNotifier channel (qmux's) calls a function once a Read
-// would not wait, without a goroutine waiting in one. Package rpc uses
-// all four.
+// would not wait, without a goroutine waiting in one; a TryAccepter
+// session (qmux's) takes a channel the peer opened without waiting.
+// Package rpc uses all five.
 //
 // # Errors
 //

@@ -76,6 +76,17 @@ type EarlyOpener interface {
 	OpenEarly(ctx context.Context) (Channel, error)
 }
 
+// A TryAccepter is a Session that can take a channel the peer opened
+// without waiting: TryAccept returns one and true if one waits for
+// Accept, else nil and false (also once the session has ended). A server
+// whose goroutine is done with a channel takes the next one itself this
+// way, where a wait in Accept would have another goroutine take it and
+// hand it over. qmux's sessions are TryAccepters; muxtest checks the
+// contract for every Session that is one.
+type TryAccepter interface {
+	TryAccept() (Channel, bool)
+}
+
 // A LossyCloser is a Session whose Close may lose what its channels wrote
 // and the peer's application has not read yet (mux/quic; see Session.Close),
 // reporting so with CloseLosesUnread. A caller that closes such a session

@@ -205,6 +205,7 @@ func (s *Server) ServeSession(sess mux.Session) error {
 	} else {
 		caller = NewClient(sess)
 	}
+	ta, _ := sess.(mux.TryAccepter)
 	work := make(chan mux.Channel) // to an idle worker
 	defer active.workers.Wait()
 	defer close(work) // idle workers exit
@@ -217,21 +218,30 @@ func (s *Server) ServeSession(sess mux.Session) error {
 			active.end() // the session ended: so do its calls
 			return err
 		}
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			refuse(ch, errShuttingDown)
+		if !s.admit(ch) {
 			return active.drain(sess)
 		}
-		s.calls.Add(1)
-		s.mu.Unlock()
 		select {
 		case work <- ch:
 		default:
 			active.workers.Add(1)
-			go s.serveCalls(active, caller, ch, work)
+			go s.serveCalls(active, caller, ta, ch, work)
 		}
 	}
+}
+
+// admit counts the call of a channel just accepted, or refuses it if the
+// server is shutting down, reporting false.
+func (s *Server) admit(ch mux.Channel) bool {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		refuse(ch, errShuttingDown)
+		return false
+	}
+	s.calls.Add(1)
+	s.mu.Unlock()
+	return true
 }
 
 // maxIdleWorkers bounds the goroutines a session keeps waiting for calls.
@@ -240,11 +250,24 @@ const maxIdleWorkers = 16
 // serveCalls serves ch, then the channels it gets from work, as long as
 // fewer than maxIdleWorkers others wait for one. Reusing the goroutine
 // spares each call a go statement and the growth of a new goroutine's
-// stack to the depth a call needs.
-func (s *Server) serveCalls(active *activeCalls, caller *Client, ch mux.Channel, work <-chan mux.Channel) {
+// stack to the depth a call needs. Over a mux.TryAccepter, a worker done
+// with a call first takes the next channel the client opened itself, if
+// one waits: ServeSession's accept loop would have to be woken for it and
+// hand it over (for qmux, a channel opened with the call just served is
+// left for this, see its lazyAccept).
+func (s *Server) serveCalls(active *activeCalls, caller *Client, ta mux.TryAccepter, ch mux.Channel, work <-chan mux.Channel) {
 	defer active.workers.Done()
 	for {
 		s.serveCall(active, caller, ch)
+		if ta != nil {
+			if next, ok := ta.TryAccept(); ok {
+				if !s.admit(next) {
+					return // ServeSession drains
+				}
+				ch = next
+				continue
+			}
+		}
 		if active.idleWorkers.Add(1) > maxIdleWorkers {
 			active.idleWorkers.Add(-1)
 			return

@@ -85,6 +85,7 @@ var cases = []testCase{
 	{"SessionClose", testSessionClose},
 	{"CloseWaits", anyOptions(testCloseWaits)},
 	{"AcceptContext", anyOptions(testAcceptContext)},
+	{"TryAccept", anyOptions(testTryAccept)},
 	{"OpenContext", testOpenContext},
 	{"Listener", anyOptions(testListener)},
 	{"Independence", anyOptions(testIndependence)},

@@ -227,7 +227,7 @@ func BenchmarkOpenClose(b *testing.B) {
 		for range b.N {
 			c, err := s1.Open(ctx)
 			if err != nil {
-				b.Fatalf("%v (open channels: %d here, %d at the peer, %d waiting for accept)", err, s1.numChannels(), s2.numChannels(), len(s2.accepts))
+				b.Fatalf("%v (open channels: %d here, %d at the peer, %d waiting for accept)", err, s1.numChannels(), s2.numChannels(), s2.accepts.len())
 			}
 			c.Close()
 		}

@@ -103,13 +103,18 @@ func (c *channel) CloseWrite() error {
 func (c *channel) Close() error {
 	s := c.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !c.recv.close(c.s.credit) {
+		s.mu.Unlock()
 		return mux.ErrChannelClosed
 	}
 	s.interruptHolder(&c.recv)
 	c.stopWriteTimerLocked()
 	c.letGoLocked()
+	flush := s.unsignalled
+	s.mu.Unlock()
+	if flush {
+		s.flushQueued() // what this call queued quietly: its reply, the CLOSE
+	}
 	return nil
 }
 
@@ -127,7 +132,7 @@ func (c *channel) letGoLocked() {
 	case open, eofSent:
 		c.state = closing
 		if !s.closed {
-			s.queueControlLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
+			s.queueQuietLocked(frame{typ: msgChannelClose, recipient: c.remoteID})
 		}
 	}
 	c.retractLocked()

@@ -186,6 +186,16 @@ const (
 	// itself while the reader goroutine lends it the role, after handing
 	// a short payload to a Read (readrole.go).
 	readOnWait
+
+	// quietWrites: in a quiet session (quiet.go), short messages are
+	// written by the goroutine that queued them at its next Read, Close
+	// or Accept instead of by the writer goroutine, woken for them.
+	quietWrites
+
+	// lazyAccept: in a quiet session, a channel opened in what a Read
+	// holding the read role read waits for that goroutine to take it
+	// (TryAccept) rather than waking Accept at once (accept.go).
+	lazyAccept
 )
 
 // ErrInvalidConfig is matched by the error of Config.Validate.

@@ -44,6 +44,19 @@
 // role comes back to the reader goroutine within half a millisecond if no
 // Read takes it, or at once for an Open or a Write waiting for the peer.
 //
+// A session carrying one call at a time is quiet (quiet.go): few channels
+// are open and the reader goroutine has lent its role. There the short
+// messages of a call (an early OPEN, a short Write, a channel's CLOSE, the
+// confirmation of an open read with the call's data) do not wake the
+// writer goroutine: the goroutine that queued them writes them at its next
+// Read about to wait, Close or Accept, or a timer does after the writer's
+// yield bound. A channel the peer opened with a call's data likewise waits
+// for the goroutine that read it to take it with TryAccept
+// (mux.TryAccepter), as rpc's server does once done with a call, rather
+// than waking Accept. Between processes each such wake-up would wake a
+// thread onto the other CPU; without them a call's request, handler and
+// reply run on the thread the network poller woke for the request.
+//
 // Session.OpenEarly (mux.EarlyOpener) queues an OPEN without waiting for
 // the answer; data written to the channel waits for the confirmation. rpc
 // opens the channel of its next call this way, so that the OPEN leaves

@@ -16,6 +16,8 @@ var speedupNames = map[string]speedup{
 	"lateCloseReply":    lateCloseReply,
 	"yieldBeforeBatch":  yieldBeforeBatch,
 	"readOnWait":        readOnWait,
+	"quietWrites":       quietWrites,
+	"lazyAccept":        lazyAccept,
 }
 
 // SpeedupNames returns the names of the fast paths a Config can switch

@@ -20,6 +20,7 @@ func (s *Session) readLoop() {
 			// A Read took a short payload and is likely to wait
 			// again soon: it may read the connection itself.
 			s.lendRole()
+			s.payAccept() // back with the role: nobody else will
 		}
 		if err := s.readMessage(); err != nil {
 			s.fail(err)
@@ -162,8 +163,8 @@ func (s *Session) handleOpen(f frame) error {
 	switch {
 	case f.maxPacket == 0 || s.numChans >= s.cfg.MaxChannels:
 		return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
-	case s.waiting.len() == 0 && len(s.accepts) < cap(s.accepts):
-		return s.confirmLocked(f)
+	case s.waiting.len() == 0 && s.accepts.len() < s.cfg.AcceptBacklog:
+		return s.confirmLocked(f, s.holderReads)
 	case s.waiting.len() < s.cfg.AcceptBacklog:
 		s.waiting.push(f)
 		return nil
@@ -172,28 +173,33 @@ func (s *Session) handleOpen(f frame) error {
 }
 
 // confirmLocked accepts the peer's open f and queues the channel for Accept,
-// which must have room.
-func (s *Session) confirmLocked(f frame) error {
+// which must have room. byHolder: f was read by a Read holding the read
+// role.
+func (s *Session) confirmLocked(f frame, byHolder bool) error {
 	c, err := s.newChannelLocked()
 	if err != nil {
 		return s.queueReplyLocked(frame{typ: msgChannelOpenFailure, recipient: f.sender})
 	}
 	c.state = open
 	c.remoteID, c.send.window, c.send.maxPacket = f.sender, f.window, f.maxPacket
-	if err := s.queueReplyLocked(frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: c.recv.size, maxPacket: s.cfg.MaxPacketSize}); err != nil {
+	confirm := frame{typ: msgChannelOpenConfirm, recipient: f.sender, sender: c.id, window: c.recv.size, maxPacket: s.cfg.MaxPacketSize}
+	if byHolder && s.ctlBytes < s.cfg.MaxControlBacklog {
+		// Read with the data of a call, which the reply will follow.
+		s.queueQuietLocked(confirm)
+	} else if err := s.queueReplyLocked(confirm); err != nil {
 		return err
 	}
-	s.accepts <- c // never blocks: senders hold mu and check for room
+	s.queueAcceptedLocked(c, byHolder)
 	return nil
 }
 
 // promoteWaitingLocked confirms the oldest unanswered open now that Accept
 // has made room.
 func (s *Session) promoteWaitingLocked() error {
-	if s.closed || s.waiting.len() == 0 || len(s.accepts) == cap(s.accepts) {
+	if s.closed || s.waiting.len() == 0 || s.accepts.len() >= s.cfg.AcceptBacklog {
 		return nil
 	}
-	return s.confirmLocked(s.waiting.pop())
+	return s.confirmLocked(s.waiting.pop(), false)
 }
 
 // queueReplyLocked queues a control message the peer caused, bounding how

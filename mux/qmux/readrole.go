@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,11 @@ type readRole struct {
 	interrupted bool         // a read deadline in the past interrupts the holder's wait
 	ended       bool         // the session ended
 	linger      sessionTimer // gives a free role back to the reader goroutine (lingerDone)
+	freedAt     time.Time    // when the role was last freed
+	// lent is set while the reader goroutine has lent the role (free or
+	// held by a Read): no other Read was waiting (quietLocked). Written
+	// by the reader goroutine with mu held; read without it.
+	lent atomic.Bool
 	// dl sets the socket's read deadline; nil when readOnWait is off or
 	// the connection is no socket.
 	dl interface{ SetReadDeadline(time.Time) error }
@@ -78,17 +84,25 @@ func (s *Session) lendRole() {
 		return
 	}
 	rr.owner = roleFree
+	rr.lent.Store(true)
 	s.armLingerLocked()
 	for rr.owner != roleReader && !(rr.ended && rr.owner == roleFree) {
 		rr.cond.Wait()
 	}
 	rr.owner = roleReader
+	rr.lent.Store(false)
 	rr.handed = false
 }
 
 // armLingerLocked starts the timer that gives the free role back to the
-// reader goroutine.
-func (s *Session) armLingerLocked() { s.role.linger.arm(readLinger) }
+// reader goroutine, unless it is running: a Read taking the role does not
+// stop it (resetting a timer on every call costs a wake-up of the runtime's
+// network poller), so when it fires it looks at how long the role has been
+// free, and waits for the rest of readLinger if less.
+func (s *Session) armLingerLocked() {
+	s.role.freedAt = time.Now()
+	s.role.linger.arm(readLinger)
+}
 
 func (s *Session) stopLingerLocked() { s.role.linger.stop() }
 
@@ -96,12 +110,17 @@ func (s *Session) stopLingerLocked() { s.role.linger.stop() }
 func (s *Session) lingerDone() {
 	rr := &s.role
 	rr.mu.Lock()
+	defer rr.mu.Unlock()
 	rr.linger.fired()
-	if rr.owner == roleFree {
-		rr.owner = roleReader
-		rr.cond.Signal()
+	if rr.owner != roleFree {
+		return // taken since; its next release arms the timer again
 	}
-	rr.mu.Unlock()
+	if free := time.Since(rr.freedAt); free < readLinger {
+		rr.linger.arm(readLinger - free)
+		return
+	}
+	rr.owner = roleReader
+	rr.cond.Signal()
 }
 
 // wakeReader gives the role back to the reader goroutine if it is free:
@@ -128,7 +147,6 @@ func (s *Session) takeRole(r *recvHalf) bool {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	if rr.owner == roleFree && !rr.ended {
-		s.stopLingerLocked()
 		rr.owner, rr.holder = roleRead, r
 		return true
 	}
@@ -213,13 +231,20 @@ func (s *Session) releaseRole(toReader bool) {
 // buffer does not hold whole, it hands the role to the reader goroutine.
 func (s *Session) readForWait(r *recvHalf) {
 	in := s.in
+	s.holderReads = true // false again before the role goes
 	for {
 		if in.r == in.w {
-			if r.canProceed() || !s.waitRead() {
+			if r.canProceed() {
+				break
+			}
+			s.payAccept() // about to wait
+			if !s.waitRead() {
 				break
 			}
 		}
 		if !in.holdsMessage() {
+			s.payAccept()
+			s.holderReads = false
 			s.releaseRole(true)
 			return
 		}
@@ -229,6 +254,7 @@ func (s *Session) readForWait(r *recvHalf) {
 		}
 		s.countMessage()
 	}
+	s.holderReads = false
 	s.releaseRole(false)
 }
 

@@ -113,7 +113,7 @@ func (c *channel) copyLocked(p []byte, more [][]byte, n int) bool {
 		s.copied = append(s.copied, b...)
 	}
 	h.window -= uint32(n)
-	s.work.Signal()
+	s.signalOrHoldLocked()
 	return true
 }
 

@@ -37,9 +37,14 @@ type Session struct {
 	in  *input             // reader goroutine only
 	hdr [maxHeaderLen]byte // reader goroutine only
 
-	accepts chan *channel // confirmed channels waiting for Accept; sent to with mu held
-	done    chan struct{} // closed when the session ends
-	wg      sync.WaitGroup
+	acceptBell chan struct{} // one token: rung when accepts may hold a channel for Accept (accept.go)
+	acceptOwed atomic.Bool   // a ring for Accept is owed (lazyAccept)
+	done       chan struct{} // closed when the session ends
+	wg         sync.WaitGroup
+
+	// holderReads is set while a Read holding the read role, rather than
+	// the reader goroutine, reads messages; owned by the read role.
+	holderReads bool
 
 	// mu guards the fields below, the lifecycle and the send half of every
 	// channel, and the writer role (see writer).
@@ -58,6 +63,7 @@ type Session struct {
 	grants   queue[*channel] // channels with window to give back (a WINDOW_ADJUST)
 	ready    queue[*channel] // channels with data to send and window to send it
 	waiting  queue[frame]    // opens left unanswered while accepts is full
+	accepts  queue[*channel] // confirmed channels waiting for Accept, at most Config.AcceptBacklog
 	work     sync.Cond       // signalled when the queues gain work, the writer role is free, or the session ends
 	// lateTimer wakes the writer for CLOSE replies queued without waking
 	// it (queueCloseReplyLocked, lateWake).
@@ -66,6 +72,11 @@ type Session struct {
 	// yieldTimeout); yielding: the writer has yielded and is not back yet.
 	yieldTimer sessionTimer
 	yielding   bool
+	// unsignalled: messages were queued without waking the writer, for
+	// the goroutine that queued them to write (quiet.go); flushTimer
+	// writes them if it has not, maxYield later at the most.
+	unsignalled bool
+	flushTimer  sessionTimer
 
 	closed    bool
 	lingering bool  // closed locally: the writer sends ctl and copied, then closes the connection
@@ -88,6 +99,7 @@ type ctlMsg struct {
 var (
 	_ mux.Session     = (*Session)(nil)
 	_ mux.EarlyOpener = (*Session)(nil)
+	_ mux.TryAccepter = (*Session)(nil)
 	_ mux.TLSSession  = (*Session)(nil)
 )
 
@@ -111,7 +123,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 		cfg:  cfg.withDefaults(),
 		done: make(chan struct{}),
 	}
-	s.accepts = make(chan *channel, s.cfg.AcceptBacklog)
+	s.acceptBell = make(chan struct{}, 1)
 	s.credit = newRecvCredit(s.cfg.SessionWindowSize)
 	s.sock = conn
 	if w, ok := conn.(interface{ Socket() net.Conn }); ok {
@@ -131,6 +143,7 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	s.role.linger.init(&s.wg, s.lingerDone)
 	s.lateTimer.init(&s.wg, s.lateWake)
 	s.yieldTimer.init(&s.wg, s.yieldTimeout)
+	s.flushTimer.init(&s.wg, s.flushTimeout)
 	if d, ok := s.sock.(interface{ SetReadDeadline(time.Time) error }); ok && vr != nil && s.fast(readOnWait) {
 		s.role.dl = d
 	}
@@ -174,7 +187,7 @@ func (s *Session) open(ctx context.Context, probe bool) (mux.Channel, error) {
 		return nil, fmt.Errorf("qmux: open: %w", err)
 	}
 	s.mu.Lock()
-	c, err := s.startOpenLocked()
+	c, err := s.startOpenLocked(false)
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
@@ -231,7 +244,7 @@ func (s *Session) OpenEarly(ctx context.Context) (mux.Channel, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.startOpenLocked()
+	c, err := s.startOpenLocked(true)
 	if err != nil {
 		return nil, err
 	}
@@ -239,8 +252,9 @@ func (s *Session) OpenEarly(ctx context.Context) (mux.Channel, error) {
 	return c, nil
 }
 
-// startOpenLocked allocates a channel and queues its OPEN.
-func (s *Session) startOpenLocked() (*channel, error) {
+// startOpenLocked allocates a channel and queues its OPEN; that of an
+// early open may wait for the channel's data in a quiet session.
+func (s *Session) startOpenLocked(early bool) (*channel, error) {
 	if s.closed {
 		return nil, s.closeErr
 	}
@@ -248,26 +262,13 @@ func (s *Session) startOpenLocked() (*channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.queueControlLocked(frame{typ: msgChannelOpen, sender: c.id, window: c.recv.size, maxPacket: s.cfg.MaxPacketSize})
-	return c, nil
-}
-
-// Accept waits for a channel opened by the peer.
-func (s *Session) Accept(ctx context.Context) (mux.Channel, error) {
-	select {
-	case c := <-s.accepts:
-		s.mu.Lock()
-		err := s.promoteWaitingLocked()
-		s.mu.Unlock()
-		if err != nil {
-			s.fail(err)
-		}
-		return c, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("qmux: accept: %w", ctx.Err())
-	case <-s.done:
-		return nil, s.closeErr
+	open := frame{typ: msgChannelOpen, sender: c.id, window: c.recv.size, maxPacket: s.cfg.MaxPacketSize}
+	if early {
+		s.queueQuietLocked(open) // it leaves with the channel's data
+	} else {
+		s.queueControlLocked(open)
 	}
+	return c, nil
 }
 
 // Close ends the session and closes the connection: pending and later
@@ -345,6 +346,7 @@ func (s *Session) fail(cause error) {
 	s.work.Broadcast()
 	s.lateTimer.stop()
 	s.yieldTimer.stop()
+	s.flushTimer.stop()
 	for _, c := range s.chans {
 		if c != nil {
 			c.send.cond.Broadcast()

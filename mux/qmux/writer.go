@@ -142,14 +142,18 @@ func (s *Session) stopYieldLocked() {
 }
 
 // yieldTimeout writes what waits for a writer still in its yield
-// maxYield after it began (see flushBeforeWait).
-func (s *Session) yieldTimeout() {
+// maxYield after it began (see flushQueued).
+func (s *Session) yieldTimeout() { s.flushOnTimer(&s.yieldTimer, &s.yielding) }
+
+// flushOnTimer is the run of timer t, which writes what is queued if
+// *waiting (guarded by mu) still says that something waits for it.
+func (s *Session) flushOnTimer(t *sessionTimer, waiting *bool) {
 	s.mu.Lock()
-	s.yieldTimer.fired()
-	yielding := s.yielding
+	t.fired()
+	flush := *waiting
 	s.mu.Unlock()
-	if yielding {
-		s.flushBeforeWait()
+	if flush {
+		s.flushQueued()
 	}
 }
 
@@ -177,7 +181,8 @@ func (s *Session) takeQueuedLocked() {
 	w := &s.writer
 	n := copy(w.buf[:cap(w.buf)], w.rest) // rest is the end of buf: copy moves it to the front
 	w.buf, w.rest = w.buf[:n], nil
-	done := 0 // s.copied[:done] is in buf
+	s.unsignalled = false // this batch takes it
+	done := 0             // s.copied[:done] is in buf
 	for s.ctl.len() > 0 {
 		m := s.ctl.pop()
 		w.buf = append(w.buf, s.copied[done:m.after]...)
@@ -194,13 +199,22 @@ func (s *Session) hasWorkLocked() bool {
 }
 
 // flushBeforeWait writes what is queued from the goroutine of a Read that
-// is about to wait, if the writer role is free (flushOnRead): the Read has
-// nothing better to do, and the writer goroutine would have to be woken
-// for it (a request written, then its reply awaited). The yield timer
-// writes the same way (yieldTimeout). Only control
-// messages and copied data qualify, and the write does not wait for the
-// connection: what it leaves unwritten, the writer goroutine writes first.
+// is about to wait (flushQueued): the Read has nothing better to do, and
+// the writer goroutine would have to be woken for it (a request written,
+// then its reply awaited). It first rings for Accept if that is owed
+// (accept.go).
 func (s *Session) flushBeforeWait() {
+	s.payAccept()
+	s.flushQueued()
+}
+
+// flushQueued writes what is queued from the calling goroutine, if the
+// writer role is free, on sockets (flushOnRead): for a Read about to wait,
+// for a Close or an Accept in a quiet session (quiet.go), and for the
+// yield and flush timers. Only control messages and copied data qualify,
+// and the write does not wait for the connection: what it leaves
+// unwritten, the writer goroutine writes first.
+func (s *Session) flushQueued() {
 	s.mu.Lock()
 	w := &s.writer
 	if s.closed || w.held || len(w.rest) > 0 || s.ready.len() > 0 || !s.hasWorkLocked() {
