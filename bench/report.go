@@ -459,6 +459,20 @@ func (r *report) markdown() string {
 		"requests are there before they read), each Close then wrote alone and calls/s fell to 0.65x; hence the bound on " +
 		"open channels (8). Through the gateway at concurrency 1 the direct calls gained more than the forwarded ones " +
 		"(0.27x direct, 4182 against 3843 calls/s through it before).\n")
+	p("- The gateway's upstream session never quiet (2026-12-07, quiet machine): uprobes on the gateway at concurrency 1 " +
+		"showed its upstream session's reader goroutine handing every reply to the forwarding goroutine, and the early " +
+		"OPEN of each forwarded call waking qmux's writer: the read role was never lent, because a Read waited on that " +
+		"session for good (talk/service's watch of the upstream, a long-lived stream) and the reader lends only when no " +
+		"other Read waits; once such a Read took the free role, it held it for good and handed every reply over itself. " +
+		"Now a Read that has waited 5 ms (idleWait) counts as waiting for events, not a reply: it does not keep the role " +
+		"from being lent, and holding it, it lets go when another Read is about to wait (an event for it may wait for " +
+		"the next Read of the connection, readLinger at most). The gateway process per call at concurrency 1 (perf stat, " +
+		"3 s): 4.49 context switches against 8.71, 2.91 futex calls against 4.42, 140 µs of CPU against 180; goroutines " +
+		"readied per call about 0.1 (flush and late-CLOSE timers). The harness (3 repetitions, load 2-3): through the " +
+		"gateway at concurrency 1 5338 calls/s against 4414 for the build before, 0.31x direct (0.30-0.33) against 0.27x " +
+		"(0.24-0.27); at 32 0.39x against 0.37x, over 3 upstreams 0.27x against 0.29x; the goal of 0.5x is not met. " +
+		"What is left at concurrency 1 is the hop itself: three processes, each woken by its network poller per " +
+		"message, twice as many wake-ups a call as direct, on two CPUs.\n")
 	if len(r.res.problems) > 0 {
 		p("\n### Problems\n\n")
 		for _, pr := range r.res.problems {

@@ -43,6 +43,9 @@
 // input buffer, or when its deadline passes or its channel is closed; the
 // role comes back to the reader goroutine within half a millisecond if no
 // Read takes it, or at once for an Open or a Write waiting for the peer.
+// A Read that has waited 5 ms waits for events (a long-lived stream), not
+// a reply: it neither keeps the role from being lent nor, holding it,
+// keeps it from the next Read about to wait.
 //
 // A session carrying one call at a time is quiet (quiet.go): few channels
 // are open and the reader goroutine has lent its role. There the short

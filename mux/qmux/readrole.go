@@ -25,7 +25,14 @@ import (
 // waits for the role to come back, which it does when a Read that holds
 // it gets what it waited for while other Reads wait, when the holder meets
 // a message not whole in the input buffer, when an Open or a Write needs
-// the peer's answer, or readLinger after the role was freed. A holder
+// the peer's answer, or readLinger after the role was freed. Other Reads
+// count only while they have waited less than idleWait: one waiting
+// longer waits for events (the next message of a long-lived stream, which
+// a talk peer keeps open to watch its upstream), not for a reply, and
+// would otherwise keep the role with the reader goroutine for good; its
+// message may wait up to readLinger while the role is free. For the same
+// reason a holder that has waited idleWait lets go of the role when
+// another Read is about to wait. A holder
 // reads only whole messages, so that it can stop between two: when its
 // channel's deadline passes or the channel is closed, a read deadline in
 // the past on the connection interrupts its wait (interrupted), which it
@@ -39,7 +46,9 @@ type readRole struct {
 	cond        sync.Cond // L is &mu; the reader goroutine waits on it for the role to come back
 	owner       roleOwner
 	holder      *recvHalf    // the channel of the Read holding the role (owner roleRead)
+	heldSince   time.Time    // when the holder took the role
 	waiting     int          // Reads waiting for the holder to hand them data (on their recvHalf.cond)
+	ages        waitAges     // of the waiting Reads, those that count (activeWaitersLocked)
 	interrupted bool         // a read deadline in the past interrupts the holder's wait
 	ended       bool         // the session ended
 	linger      sessionTimer // gives a free role back to the reader goroutine (lingerDone)
@@ -78,7 +87,7 @@ func (s *Session) lendRole() {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	rr.handed = false
-	if rr.dl == nil || rr.waiting > 0 || rr.ended {
+	if rr.dl == nil || rr.activeWaitersLocked() || rr.ended {
 		// Without dl no Read takes the role (recvHalf's wait): lent, it
 		// would stay free for readLinger, the peer's messages unread.
 		return
@@ -141,25 +150,89 @@ func (s *Session) wakeReader() {
 
 // takeRole makes the Read of r, about to wait for data, the holder of the
 // role if it is free, and reports whether it did; otherwise the Read is
-// counted as waiting until waited. Called with r.mu held.
-func (s *Session) takeRole(r *recvHalf) bool {
+// counted as waiting until waited(stamp). Called with r.mu held.
+func (s *Session) takeRole(r *recvHalf) (took bool, stamp uint32) {
 	rr := &s.role
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
+	now := time.Now()
 	if rr.owner == roleFree && !rr.ended {
-		rr.owner, rr.holder = roleRead, r
-		return true
+		rr.owner, rr.holder, rr.heldSince = roleRead, r, now
+		return true, 0
+	}
+	if rr.owner == roleRead && now.Sub(rr.heldSince) >= idleWait {
+		// The holder waits for events, not a reply: it lets go, and the
+		// role comes back to this Read or the next by way of the reader
+		// goroutine, which lends it again.
+		s.interruptLocked()
 	}
 	rr.waiting++
-	return false
+	return false, rr.ages.count(now)
 }
 
-// waited ends the wait that takeRole counted.
-func (s *Session) waited() {
+// waited ends the wait that takeRole counted and stamped.
+func (s *Session) waited(stamp uint32) {
 	rr := &s.role
 	rr.mu.Lock()
 	rr.waiting--
+	rr.ages.uncount(stamp)
 	rr.mu.Unlock()
+}
+
+// activeWaitersLocked reports whether Reads wait that have not waited
+// idleWait yet.
+func (rr *readRole) activeWaitersLocked() bool {
+	return rr.waiting > 0 && rr.ages.young(time.Now())
+}
+
+// idleWait is how long a Read waits before it no longer keeps the read
+// role from being lent (see readRole): longer than a reply takes.
+var idleWait = 5 * time.Millisecond // a variable for the tests
+
+// waitAges tells the waiting Reads that have waited less than idleWait
+// from the others, roughly and in constant time: epochs of at least
+// idleWait each, a Read counted in the one under way (cur) or the one
+// before (prev) is young; so a Read is young for at least idleWait and at
+// most three times that. A wait's stamp is the epoch it was counted in.
+type waitAges struct {
+	epoch     uint32
+	since     time.Time // when the epoch began
+	cur, prev int
+}
+
+// advance moves on to the epoch of now.
+func (a *waitAges) advance(now time.Time) {
+	switch d := now.Sub(a.since); {
+	case d < idleWait:
+		return
+	case d < 2*idleWait:
+		a.prev, a.cur = a.cur, 0
+		a.epoch++
+	default:
+		a.prev, a.cur = 0, 0
+		a.epoch += 2
+	}
+	a.since = now
+}
+
+func (a *waitAges) count(now time.Time) (stamp uint32) {
+	a.advance(now)
+	a.cur++
+	return a.epoch
+}
+
+func (a *waitAges) uncount(stamp uint32) {
+	switch stamp {
+	case a.epoch:
+		a.cur--
+	case a.epoch - 1:
+		a.prev--
+	}
+}
+
+func (a *waitAges) young(now time.Time) bool {
+	a.advance(now)
+	return a.cur+a.prev > 0
 }
 
 // interruptHolder interrupts the wait of r's Read if it holds the role:
@@ -203,8 +276,8 @@ func (s *Session) endRole() {
 }
 
 // releaseRole ends the holding of the role by a Read: back to the reader
-// goroutine if toReader, the Read was interrupted, other Reads wait or the
-// session ended, else free.
+// goroutine if toReader, the Read was interrupted, other Reads wait for
+// replies (activeWaitersLocked) or the session ended, else free.
 func (s *Session) releaseRole(toReader bool) {
 	rr := &s.role
 	rr.mu.Lock()
@@ -215,7 +288,7 @@ func (s *Session) releaseRole(toReader bool) {
 		rr.dl.SetReadDeadline(time.Time{})
 	}
 	rr.holder = nil
-	if toReader || rr.waiting > 0 || rr.ended {
+	if toReader || rr.activeWaitersLocked() || rr.ended {
 		rr.owner = roleReader
 		rr.cond.Signal()
 		return

@@ -213,3 +213,120 @@ func TestReadRoleNotLentWithoutSocket(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitAges: a counted Read is young for at least idleWait and at most
+// three times that; uncounting by stamp keeps the counts right across
+// epochs.
+func TestWaitAges(t *testing.T) {
+	var a waitAges
+	t0 := time.Unix(1000, 0)
+	s1 := a.count(t0)
+	if !a.young(t0.Add(idleWait - 1)) {
+		t.Fatal("a Read counted idleWait-1 ago is not young")
+	}
+	if !a.young(t0.Add(idleWait)) {
+		t.Fatal("a Read counted idleWait ago is not young: it must be for at least idleWait")
+	}
+	s2 := a.count(t0.Add(idleWait + 1))
+	if a.young(t0.Add(3*idleWait + 2)); a.young(t0.Add(6 * idleWait)) {
+		t.Fatal("Reads counted long ago are still young")
+	}
+	a.uncount(s1)
+	a.uncount(s2)
+	if a.cur != 0 || a.prev != 0 {
+		t.Fatalf("counts %d and %d after every Read was uncounted", a.cur, a.prev)
+	}
+	s3 := a.count(t0.Add(10 * idleWait))
+	a.uncount(s3)
+	if a.young(t0.Add(10 * idleWait)) {
+		t.Fatal("young with no Read counted")
+	}
+}
+
+// exchangeOn has a Read of cb wait, then writes one byte to ca for it.
+func exchangeOn(t *testing.T, ca, cb net.Conn) {
+	t.Helper()
+	got := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(cb, make([]byte, 1))
+		got <- err
+	}()
+	r := &cb.(*channel).recv
+	waitFor(t, "the Read to wait", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.offer.state == offerWaiting
+	})
+	if _, err := ca.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := readResult(t, got); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIdleReadLetsRoleGo: a Read that waits for good (a stream watched for
+// events) neither keeps the reader goroutine from lending its role nor,
+// holding it, keeps the Reads of calls from taking it; it still gets its
+// data once a Read reads the connection.
+func TestIdleReadLetsRoleGo(t *testing.T) {
+	idleWait = time.Millisecond
+	defer func() { idleWait = 5 * time.Millisecond }()
+	readLinger = time.Hour
+	a, b := newTCPPair(t, nil)
+	t.Cleanup(func() {
+		a.Close()
+		b.Close()
+		readLinger = 500 * time.Microsecond
+	})
+	caw, cbw := openPair(t, a, b) // watched for events
+	ca, cb := openPair(t, a, b)   // carries calls
+	watcher := &cbw.(*channel).recv
+	callsHold := func() bool { // the role is free or a Read of cb holds it
+		b.role.mu.Lock()
+		defer b.role.mu.Unlock()
+		return b.role.owner == roleFree || b.role.owner == roleRead && b.role.holder != watcher
+	}
+	exchangeUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for start := time.Now(); ; {
+			exchangeOn(t, ca, cb)
+			if cond() {
+				return
+			}
+			if time.Since(start) > failAfter {
+				t.Fatal(what)
+			}
+		}
+	}
+
+	watched := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(cbw, make([]byte, 1))
+		watched <- err
+	}()
+	exchangeUntil("the reader goroutine never lent its role while a Read waited for events", callsHold)
+	if _, err := caw.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	exchangeOn(t, ca, cb) // a Read of the connection: it hands the event over
+	if err := readResult(t, watched); err != nil {
+		t.Fatal(err)
+	}
+
+	// The watcher waits again, holding the free role, until it is idle.
+	held := holdingRead(t, b, cbw)
+	waitFor(t, "the holder to have waited idleWait", func() bool {
+		b.role.mu.Lock()
+		defer b.role.mu.Unlock()
+		return time.Since(b.role.heldSince) > idleWait
+	})
+	exchangeUntil("the idle holder kept the role from the Reads of calls", callsHold)
+	if _, err := caw.Write([]byte{2}); err != nil {
+		t.Fatal(err)
+	}
+	exchangeOn(t, ca, cb)
+	if err := readResult(t, held); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -73,8 +73,9 @@ const (
 type offer struct {
 	buf     []byte
 	state   offerState
-	n       int  // bytes the reader put into buf, once offerFilled
-	counted bool // the Read counts in readRole.waiting; the reader that fills buf counts it out
+	n       int    // bytes the reader put into buf, once offerFilled
+	counted bool   // the Read counts in readRole.waiting; the reader that fills buf counts it out
+	stamp   uint32 // of the count (readRole.ages)
 }
 
 type offerState uint8
@@ -257,7 +258,8 @@ func (r *recvHalf) read(c *channel, p []byte) (int, error) {
 			r.cond.Wait()
 			continue
 		}
-		if c.s.takeRole(r) {
+		took, stamp := c.s.takeRole(r)
+		if took {
 			// Nobody reads the connection: read it here (readOnWait).
 			r.mu.Unlock()
 			c.s.readForWait(r)
@@ -265,12 +267,12 @@ func (r *recvHalf) read(c *channel, p []byte) (int, error) {
 			continue
 		}
 		if mine {
-			r.offer.counted = true
+			r.offer.counted, r.offer.stamp = true, stamp
 		}
 		r.cond.Wait()
 		if !mine || r.offer.counted {
 			r.offer.counted = false
-			c.s.waited()
+			c.s.waited(stamp)
 		}
 	}
 }
@@ -408,7 +410,7 @@ func (c *channel) receiveData(in *input, length uint32) error {
 			// The Read waits no more for the role's holder, which
 			// may lend the role (readLoop).
 			r.offer.counted = false
-			c.s.waited()
+			c.s.waited(r.offer.stamp)
 		}
 		r.cond.Broadcast()
 		r.noticeLocked()
