@@ -52,8 +52,10 @@
 // messages of a call (an early OPEN, a short Write, a channel's CLOSE, the
 // confirmation of an open read with the call's data) do not wake the
 // writer goroutine: the goroutine that queued them writes them at its next
-// Read about to wait, Close or Accept, or a timer does after the writer's
-// yield bound. A channel the peer opened with a call's data likewise waits
+// Read about to wait, Close or Accept, or a timer does a millisecond
+// later (and the session is then not quiet for a while: a goroutine that
+// writes and waits elsewhere, a handler streaming events, does not wait
+// for it again). A channel the peer opened with a call's data likewise waits
 // for the goroutine that read it to take it with TryAccept
 // (mux.TryAccepter), as rpc's server does once done with a call, rather
 // than waking Accept. Between processes each such wake-up would wake a

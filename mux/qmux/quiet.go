@@ -1,5 +1,7 @@
 package qmux
 
+import "time"
+
 // A quiet session carries one or two exchanges at a time: few channels are
 // open and the reader goroutine has lent its role to a Read (no other Read
 // was waiting; see readrole.go). There a message is all a write would
@@ -17,9 +19,15 @@ package qmux
 // server's reply, its CLOSE and the confirmation of the next call's
 // channel then leave in one write made by the goroutine that ran the
 // call; a client's early OPEN and request in one made by the Read that
-// waits for the reply. A goroutine that queues and then waits elsewhere is
-// covered by flushTimer, which writes what is left unsignalled maxYield
-// after it was queued, the bound the writer's own yield has.
+// waits for the reply. A goroutine that queues and then waits elsewhere (a
+// handler streaming events, which it does not read between) is covered by
+// flushTimer, which writes what is left unsignalled quietFlushDelay after
+// it was queued; and as such a goroutine is likely to do it again, the
+// session is not quiet for quietBackoff after that. The timer is armed
+// when it is not running and never stopped: resetting it on every call
+// would wake the runtime's network poller each time, and each run starts
+// a goroutine, so its delay is also what sets how often it runs (about
+// once a millisecond while calls go on).
 
 // quietChannels is the most channels a quiet session has open: a call in
 // flight, the channels opened ahead for the next ones, and those whose
@@ -29,7 +37,16 @@ const quietChannels = 8
 // quietLocked reports whether short messages may wait for the goroutine
 // that queues them to write them (quietWrites).
 func (s *Session) quietLocked() bool {
-	return s.fast(quietWrites) && s.tw != nil && s.numChans <= quietChannels && s.role.lent.Load()
+	if !s.fast(quietWrites) || s.tw == nil || s.numChans > quietChannels || !s.role.lent.Load() {
+		return false
+	}
+	if !s.quietAfter.IsZero() {
+		if time.Now().Before(s.quietAfter) {
+			return false
+		}
+		s.quietAfter = time.Time{}
+	}
+	return true
 }
 
 // queueQuietLocked queues a control message without waking the writer if
@@ -57,9 +74,38 @@ func (s *Session) signalOrHoldLocked() {
 // holdForFlushLocked marks what is queued as waiting for a flush, and
 // starts flushTimer if it is not running.
 func (s *Session) holdForFlushLocked() {
-	s.unsignalled = true
-	s.flushTimer.arm(maxYield)
+	if !s.unsignalled {
+		s.unsignalled, s.heldSince = true, time.Now()
+	}
+	s.flushTimer.arm(quietFlushDelay)
 }
 
-// flushTimeout writes what was queued unsignalled and is still waiting.
-func (s *Session) flushTimeout() { s.flushOnTimer(&s.flushTimer, &s.unsignalled) }
+// flushTimeout writes what was queued unsignalled quietFlushDelay ago or
+// more and is still waiting, and then makes the session not quiet for
+// quietBackoff; what was queued since, it waits for the rest of the delay.
+func (s *Session) flushTimeout() {
+	s.mu.Lock()
+	s.flushTimer.fired()
+	late := false
+	if s.unsignalled {
+		now := time.Now()
+		if held := now.Sub(s.heldSince); held < quietFlushDelay {
+			s.flushTimer.arm(quietFlushDelay - held)
+		} else {
+			late = true
+			s.quietAfter = now.Add(quietBackoff)
+		}
+	}
+	s.mu.Unlock()
+	if late {
+		s.flushQueued()
+	}
+}
+
+// quietFlushDelay bounds how long a message stays queued unsignalled when
+// the goroutine that queued it does not write it (flushTimer); quietBackoff
+// is how long a session is not quiet after that happened.
+var (
+	quietFlushDelay = time.Millisecond
+	quietBackoff    = 100 * time.Millisecond // a variable for the tests
+)

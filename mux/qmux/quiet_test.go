@@ -34,6 +34,8 @@ func readString(t *testing.T, c net.Conn, want string) {
 // with the session (no Read, Close or Accept) still has its data sent, by
 // the flush timer.
 func TestQuietWriteFlushedByTimer(t *testing.T) {
+	quietBackoff = time.Hour
+	defer func() { quietBackoff = 100 * time.Millisecond }()
 	_, b, ca, cb := lentPair(t)
 	if !quietOf(b) {
 		t.Fatal("the session is not quiet with its role lent and one channel open")
@@ -42,6 +44,24 @@ func TestQuietWriteFlushedByTimer(t *testing.T) {
 		t.Fatal(err)
 	}
 	readString(t, ca, "pushed")
+	waitFor(t, "the flush timer's run to end", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return !b.flushTimer.armed && !b.writer.held
+	})
+	if quietOf(b) {
+		t.Error("still quiet after the flush timer had to write: the next Write would wait for it again")
+	}
+	if _, err := cb.Write([]byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	held := b.unsignalled
+	b.mu.Unlock()
+	if held {
+		t.Error("a Write after the timer's write waits for a flush again")
+	}
+	readString(t, ca, "again")
 }
 
 // TestQuietCloseWrites: in a quiet session Close writes what the call

@@ -328,11 +328,13 @@ func (s *Session) queueCloseReplyLocked(c *channel) error {
 }
 
 // lateWake wakes the writer for the CLOSE replies that found no write to
-// go with.
+// go with, if they are still queued.
 func (s *Session) lateWake() {
 	s.mu.Lock()
 	s.lateTimer.fired()
-	s.work.Signal()
+	if s.hasWorkLocked() {
+		s.work.Signal()
+	}
 	s.mu.Unlock()
 }
 

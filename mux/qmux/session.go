@@ -74,9 +74,11 @@ type Session struct {
 	yielding   bool
 	// unsignalled: messages were queued without waking the writer, for
 	// the goroutine that queued them to write (quiet.go); flushTimer
-	// writes them if it has not, maxYield later at the most.
+	// writes them if it has not, quietFlushDelay later at the most.
 	unsignalled bool
 	flushTimer  sessionTimer
+	heldSince   time.Time // when the first of what is unsignalled was queued
+	quietAfter  time.Time // not quiet before (flushTimeout); zero when quiet may be
 
 	closed    bool
 	lingering bool  // closed locally: the writer sends ctl and copied, then closes the connection
