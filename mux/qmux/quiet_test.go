@@ -17,6 +17,14 @@ func quietOf(s *Session) bool {
 	return s.quietLocked()
 }
 
+// writerIdle reports whether nothing is queued for s's writer and no
+// goroutine holds the writer role.
+func writerIdle(s *Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.writer.held && !s.hasWorkLocked()
+}
+
 // readString reads len(want) bytes from c and fails the test unless they
 // are want.
 func readString(t *testing.T, c net.Conn, want string) {
@@ -35,8 +43,9 @@ func readString(t *testing.T, c net.Conn, want string) {
 // the flush timer.
 func TestQuietWriteFlushedByTimer(t *testing.T) {
 	quietBackoff = time.Hour
-	defer func() { quietBackoff = 100 * time.Millisecond }()
+	t.Cleanup(func() { quietBackoff = 100 * time.Millisecond }) // after the sessions' Close (lentPair)
 	_, b, ca, cb := lentPair(t)
+	waitFor(t, "the writer to be done with the setup's messages", func() bool { return writerIdle(b) })
 	if !quietOf(b) {
 		t.Fatal("the session is not quiet with its role lent and one channel open")
 	}
@@ -69,12 +78,7 @@ func TestQuietWriteFlushedByTimer(t *testing.T) {
 // for the writer, and the peer reads the reply, then io.EOF.
 func TestQuietCloseWrites(t *testing.T) {
 	_, b, ca, cb := lentPair(t)
-	writerIdle := func() bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return !b.writer.held && !b.hasWorkLocked()
-	}
-	waitFor(t, "the writer to be done with the setup's messages", writerIdle)
+	waitFor(t, "the writer to be done with the setup's messages", func() bool { return writerIdle(b) })
 	if _, err := cb.Write([]byte("reply")); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +95,7 @@ func TestQuietCloseWrites(t *testing.T) {
 	if err := cb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !writerIdle() {
+	if !writerIdle(b) {
 		t.Error("after Close its CLOSE or the reply waits for the writer; want them written by Close")
 	}
 	readString(t, ca, "reply")

@@ -271,13 +271,13 @@ func exchangeOn(t *testing.T, ca, cb net.Conn) {
 // data once a Read reads the connection.
 func TestIdleReadLetsRoleGo(t *testing.T) {
 	idleWait = time.Millisecond
-	defer func() { idleWait = 5 * time.Millisecond }()
 	readLinger = time.Hour
 	a, b := newTCPPair(t, nil)
 	t.Cleanup(func() {
 		a.Close()
 		b.Close()
-		readLinger = 500 * time.Microsecond
+		readLinger = 500 * time.Microsecond // the sessions' goroutines are gone
+		idleWait = 5 * time.Millisecond
 	})
 	caw, cbw := openPair(t, a, b) // watched for events
 	ca, cb := openPair(t, a, b)   // carries calls
