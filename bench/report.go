@@ -441,7 +441,7 @@ func (r *report) markdown() string {
 		"on this virtual machine an interrupt to a halted vCPU), not qtalk's work (qtalk serve's CPU per call 30 µs at " +
 		"GOMAXPROCS=1, 60 at 2). Uprobes on runtime.ready and runtime.startm in qtalk serve showed 2.35 goroutines readied " +
 		"and 0.86 threads started per call, all for the channel the client opens ahead with each call: the open's " +
-		"confirmation woke qmux's writer (75% of the threads started), the open woke rpc's accept loop, and the loop " +
+		"confirmation woke qmux's writer (75%% of the threads started), the open woke rpc's accept loop, and the loop " +
 		"woke a worker; and the read role's linger timer, reset on every call, woke the network poller. Now a quiet " +
 		"qmux session (few channels, the read role lent: quiet.go) leaves a call's short messages (early OPEN, short " +
 		"Write, CLOSE, the confirmation of an open read with the call's data) to the goroutine that queued them, written " +

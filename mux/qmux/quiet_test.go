@@ -105,15 +105,24 @@ func TestQuietCloseWrites(t *testing.T) {
 	}
 }
 
-// openWithData opens a channel early on a and writes to ca, so that b
-// reads the open before the data.
+// openWithData opens a channel early on a and writes to ca, the OPEN and
+// the data in one write (a's writer role is held while they are queued),
+// so that b reads them with one read, the open first.
 func openWithData(t *testing.T, a *Session, ca net.Conn) mux.Channel {
 	t.Helper()
+	waitFor(t, "a's writer to be idle", func() bool { return writerIdle(a) })
+	a.mu.Lock()
+	a.writer.held = true
+	a.mu.Unlock()
 	next, err := a.OpenEarly(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = ca.Write([]byte("request"))
 	}
-	if _, err := ca.Write([]byte("request")); err != nil {
+	a.mu.Lock()
+	a.writer.held = false
+	a.work.Signal()
+	a.mu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return next
