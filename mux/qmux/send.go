@@ -23,6 +23,9 @@ import (
 // one packet per turn (nextPacketLocked), copying it into the batch or
 // pointing the batch at the caller's buffer (inflight counts those packets,
 // which the Write must wait for before returning), until pending is empty.
+// The writer role is the writer goroutine's, woken for the queued data, or,
+// in a quiet session (quiet.go), that of the writing goroutine's own next
+// Read about to wait, Close or Accept (flushQueued in writer.go).
 //
 // Invariants: pending is nil or not empty; rest holds no references once
 // pending is nil; unsent is the length of pending plus rest; readyQueued is
