@@ -87,7 +87,7 @@ func (s *Session) flushTimeout() {
 	s.mu.Lock()
 	s.flushTimer.fired()
 	late := false
-	if s.unsignalled {
+	if s.unsignalled && !s.closed {
 		now := time.Now()
 		if held := now.Sub(s.heldSince); held < quietFlushDelay {
 			s.flushTimer.arm(quietFlushDelay - held)

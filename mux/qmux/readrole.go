@@ -121,8 +121,8 @@ func (s *Session) lingerDone() {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	rr.linger.fired()
-	if rr.owner != roleFree {
-		return // taken since; its next release arms the timer again
+	if rr.owner != roleFree || rr.ended {
+		return // taken since, its next release arming the timer again; or the session ended
 	}
 	if free := time.Since(rr.freedAt); free < readLinger {
 		rr.linger.arm(readLinger - free)

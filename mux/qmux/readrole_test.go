@@ -26,27 +26,11 @@ func lentPair(t *testing.T) (a, b *Session, ca, cb net.Conn) {
 		readLinger = 500 * time.Microsecond // the sessions' timers are stopped
 	})
 	ca, cb = openPair(t, a, b)
-	r := &cb.(*channel).recv
 	// The reader lends the role after it handed a short payload to a
 	// waiting Read, when no other Read waits: that Read may not have
 	// counted itself out yet, so ping until the role is free.
 	for range 1000 {
-		got := make(chan error, 1)
-		go func() {
-			_, err := io.ReadFull(cb, make([]byte, 1))
-			got <- err
-		}()
-		waitFor(t, "the Read to wait", func() bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return r.offer.state == offerWaiting
-		})
-		if _, err := ca.Write([]byte{1}); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-got; err != nil {
-			t.Fatal(err)
-		}
+		exchangeOn(t, ca, cb)
 		for range 100 {
 			if ownerOf(b) == roleFree {
 				return a, b, ca, cb
@@ -243,7 +227,8 @@ func TestWaitAges(t *testing.T) {
 	}
 }
 
-// exchangeOn has a Read of cb wait, then writes one byte to ca for it.
+// exchangeOn has a Read of cb wait, then writes one byte to ca for it,
+// and checks that the Read got it.
 func exchangeOn(t *testing.T, ca, cb net.Conn) {
 	t.Helper()
 	got := make(chan error, 1)
@@ -260,8 +245,13 @@ func exchangeOn(t *testing.T, ca, cb net.Conn) {
 	if _, err := ca.Write([]byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := readResult(t, got); err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(failAfter):
+		t.Fatal("the Read did not get the byte written for it")
 	}
 }
 
