@@ -21,13 +21,10 @@ import "time"
 // call; a client's early OPEN and request in one made by the Read that
 // waits for the reply. A goroutine that queues and then waits elsewhere (a
 // handler streaming events, which it does not read between) is covered by
-// flushTimer, which writes what is left unsignalled quietFlushDelay after
-// it was queued; and as such a goroutine is likely to do it again, the
-// session is not quiet for quietBackoff after that. The timer is armed
-// when it is not running and never stopped: resetting it on every call
-// would wake the runtime's network poller each time, and each run starts
-// a goroutine, so its delay is also what sets how often it runs (about
-// once a millisecond while calls go on).
+// the session's deferred work (timer.go), which writes what is left
+// unsignalled quietFlushDelay after it was queued; and as such a goroutine
+// is likely to do it again, the session is not quiet for quietBackoff
+// after that.
 
 // quietChannels is the most channels a quiet session has open: a call in
 // flight, the channels opened ahead for the next ones, and those whose
@@ -72,38 +69,21 @@ func (s *Session) signalOrHoldLocked() {
 }
 
 // holdForFlushLocked marks what is queued as waiting for a flush, and
-// starts flushTimer if it is not running.
+// has the deferred work's timer write it quietFlushDelay later if the
+// goroutine has not: the session is then not quiet for quietBackoff.
 func (s *Session) holdForFlushLocked() {
-	if !s.unsignalled {
-		s.unsignalled, s.heldSince = true, time.Now()
+	if s.unsignalled {
+		return // the timer is armed for the first of it
 	}
-	s.flushTimer.arm(quietFlushDelay)
-}
-
-// flushTimeout writes what was queued unsignalled quietFlushDelay ago or
-// more and is still waiting, and then makes the session not quiet for
-// quietBackoff; what was queued since, it waits for the rest of the delay.
-func (s *Session) flushTimeout() {
-	s.mu.Lock()
-	s.flushTimer.fired()
-	late := false
-	if s.unsignalled && !s.closed {
-		now := time.Now()
-		if held := now.Sub(s.heldSince); held < quietFlushDelay {
-			s.flushTimer.arm(quietFlushDelay - held)
-		} else {
-			late = true
-			s.quietAfter = now.Add(quietBackoff)
-		}
-	}
-	s.mu.Unlock()
-	if late {
-		s.flushQueued()
-	}
+	now := time.Now()
+	s.unsignalled, s.heldSince = true, now
+	s.role.mu.Lock()
+	s.armDeferredLocked(now, quietFlushDelay)
+	s.role.mu.Unlock()
 }
 
 // quietFlushDelay bounds how long a message stays queued unsignalled when
-// the goroutine that queued it does not write it (flushTimer); quietBackoff
+// the goroutine that queued it does not write it (runDeferred); quietBackoff
 // is how long a session is not quiet after that happened.
 var (
 	quietFlushDelay = time.Millisecond

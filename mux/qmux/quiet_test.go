@@ -53,10 +53,10 @@ func TestQuietWriteFlushedByTimer(t *testing.T) {
 		t.Fatal(err)
 	}
 	readString(t, ca, "pushed")
-	waitFor(t, "the flush timer's run to end", func() bool {
+	waitFor(t, "the flush timer's write to end", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return !b.flushTimer.armed && !b.writer.held
+		return !b.unsignalled && !b.writer.held
 	})
 	if quietOf(b) {
 		t.Error("still quiet after the flush timer had to write: the next Write would wait for it again")
@@ -77,21 +77,13 @@ func TestQuietWriteFlushedByTimer(t *testing.T) {
 // queued (its reply and the CLOSE) itself: once it returns nothing waits
 // for the writer, and the peer reads the reply, then io.EOF.
 func TestQuietCloseWrites(t *testing.T) {
+	quietFlushDelay = time.Hour                              // only Close is to write
+	t.Cleanup(func() { quietFlushDelay = time.Millisecond }) // after the sessions' Close (lentPair)
 	_, b, ca, cb := lentPair(t)
 	waitFor(t, "the writer to be done with the setup's messages", func() bool { return writerIdle(b) })
 	if _, err := cb.Write([]byte("reply")); err != nil {
 		t.Fatal(err)
 	}
-	// Only Close is to write: the flush timer, if it fired already, is
-	// to be done.
-	b.mu.Lock()
-	b.flushTimer.stop()
-	b.mu.Unlock()
-	waitFor(t, "the flush timer to let go of the writer role", func() bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return !b.writer.held
-	})
 	if err := cb.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +192,7 @@ func TestLazyAcceptPaidByRead(t *testing.T) {
 func TestLazyAcceptPaidByReader(t *testing.T) {
 	a, b, ca, cb := lentPair(t)
 	b.role.mu.Lock()
-	b.role.linger.stop() // armed for lentPair's hour
-	readLinger = time.Millisecond
+	readLinger = time.Millisecond // from lentPair's hour: the next free of the role arms the timer for it
 	b.role.mu.Unlock()
 	got := holdingRead(t, b, cb)
 	openWithData(t, a, ca)

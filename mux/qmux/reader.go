@@ -315,7 +315,8 @@ const (
 // it does not wake the writer: it leaves with the next write, made for
 // anything else (a client's next call: the CLOSE ending a unary call then
 // costs no write, nor a wake-up of the peer's reader, of its own), or when
-// lateTimer wakes the writer, closeReplyDelay later at the most.
+// the deferred work's timer wakes the writer, closeReplyDelay later at the
+// most.
 func (s *Session) queueCloseReplyLocked(c *channel) error {
 	f := frame{typ: msgChannelClose, recipient: c.remoteID}
 	if !s.fast(lateCloseReply) || s.closed || s.ctlBytes >= min(lateCloseBudget, s.cfg.MaxControlBacklog/2) {
@@ -323,19 +324,14 @@ func (s *Session) queueCloseReplyLocked(c *channel) error {
 	}
 	s.ctl.push(ctlMsg{f: f, after: len(s.copied)})
 	s.ctlBytes += headerLen(f.typ)
-	s.lateTimer.arm(closeReplyDelay)
-	return nil
-}
-
-// lateWake wakes the writer for the CLOSE replies that found no write to
-// go with, if they are still queued.
-func (s *Session) lateWake() {
-	s.mu.Lock()
-	s.lateTimer.fired()
-	if s.hasWorkLocked() {
-		s.work.Signal()
+	if s.lateSince.IsZero() {
+		now := time.Now()
+		s.lateSince = now
+		s.role.mu.Lock()
+		s.armDeferredLocked(now, closeReplyDelay)
+		s.role.mu.Unlock()
 	}
-	s.mu.Unlock()
+	return nil
 }
 
 // handleData reads a DATA payload into its channel's buffer. The payload

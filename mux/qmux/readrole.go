@@ -45,14 +45,13 @@ type readRole struct {
 	mu          sync.Mutex
 	cond        sync.Cond // L is &mu; the reader goroutine waits on it for the role to come back
 	owner       roleOwner
-	holder      *recvHalf    // the channel of the Read holding the role (owner roleRead)
-	heldSince   time.Time    // when the holder took the role
-	waiting     int          // Reads waiting for the holder to hand them data (on their recvHalf.cond)
-	ages        waitAges     // of the waiting Reads, those that count (activeWaitersLocked)
-	interrupted bool         // a read deadline in the past interrupts the holder's wait
-	ended       bool         // the session ended
-	linger      sessionTimer // gives a free role back to the reader goroutine (lingerDone)
-	freedAt     time.Time    // when the role was last freed
+	holder      *recvHalf // the channel of the Read holding the role (owner roleRead)
+	heldSince   time.Time // when the holder took the role
+	waiting     int       // Reads waiting for the holder to hand them data (on their recvHalf.cond)
+	ages        waitAges  // of the waiting Reads, those that count (activeWaitersLocked)
+	interrupted bool      // a read deadline in the past interrupts the holder's wait
+	ended       bool      // the session ended
+	freedAt     time.Time // when the role was last freed; the session's deferred work gives it back readLinger later
 	// lent is set while the reader goroutine has lent the role (free or
 	// held by a Read): no other Read was waiting (quietLocked). Written
 	// by the reader goroutine with mu held; read without it.
@@ -103,33 +102,16 @@ func (s *Session) lendRole() {
 	rr.handed = false
 }
 
-// armLingerLocked starts the timer that gives the free role back to the
-// reader goroutine, unless it is running: a Read taking the role does not
-// stop it (resetting a timer on every call costs a wake-up of the runtime's
-// network poller), so when it fires it looks at how long the role has been
+// armLingerLocked records when the role was freed, and has the session's
+// deferred work (timer.go) give it back to the reader goroutine readLinger
+// later if nobody took it: a Read taking the role does not stop the timer
+// (resetting a timer on every call costs a wake-up of the runtime's
+// network poller), so when it runs it looks at how long the role has been
 // free, and waits for the rest of readLinger if less.
 func (s *Session) armLingerLocked() {
-	s.role.freedAt = time.Now()
-	s.role.linger.arm(readLinger)
-}
-
-func (s *Session) stopLingerLocked() { s.role.linger.stop() }
-
-// lingerDone gives the role back to the reader goroutine if nobody took it.
-func (s *Session) lingerDone() {
-	rr := &s.role
-	rr.mu.Lock()
-	defer rr.mu.Unlock()
-	rr.linger.fired()
-	if rr.owner != roleFree || rr.ended {
-		return // taken since, its next release arming the timer again; or the session ended
-	}
-	if free := time.Since(rr.freedAt); free < readLinger {
-		rr.linger.arm(readLinger - free)
-		return
-	}
-	rr.owner = roleReader
-	rr.cond.Signal()
+	now := time.Now()
+	s.role.freedAt = now
+	s.armDeferredLocked(now, readLinger)
 }
 
 // wakeReader gives the role back to the reader goroutine if it is free:
@@ -141,7 +123,6 @@ func (s *Session) wakeReader() {
 	}
 	rr.mu.Lock()
 	if rr.owner == roleFree {
-		s.stopLingerLocked()
 		rr.owner = roleReader
 		rr.cond.Signal()
 	}
@@ -267,7 +248,7 @@ func (s *Session) endRole() {
 	}
 	rr.mu.Lock()
 	rr.ended = true
-	s.stopLingerLocked()
+	s.deferred.stop()
 	if rr.owner == roleRead {
 		s.interruptLocked()
 	}

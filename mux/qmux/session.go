@@ -65,20 +65,24 @@ type Session struct {
 	waiting  queue[frame]    // opens left unanswered while accepts is full
 	accepts  queue[*channel] // confirmed channels waiting for Accept, at most Config.AcceptBacklog
 	work     sync.Cond       // signalled when the queues gain work, the writer role is free, or the session ends
-	// lateTimer wakes the writer for CLOSE replies queued without waking
-	// it (queueCloseReplyLocked, lateWake).
-	lateTimer sessionTimer
+	// lateSince: CLOSE replies were queued without waking the writer
+	// (queueCloseReplyLocked), the first at lateSince; zero once written.
+	lateSince time.Time
 	// yieldTimer bounds the writer's yield before a batch (maxYield,
 	// yieldTimeout); yielding: the writer has yielded and is not back yet.
 	yieldTimer sessionTimer
 	yielding   bool
 	// unsignalled: messages were queued without waking the writer, for
-	// the goroutine that queued them to write (quiet.go); flushTimer
-	// writes them if it has not, quietFlushDelay later at the most.
+	// the goroutine that queued them to write (quiet.go); the deferred
+	// work's timer writes them if it has not, quietFlushDelay later at the
+	// most.
 	unsignalled bool
-	flushTimer  sessionTimer
 	heldSince   time.Time // when the first of what is unsignalled was queued
-	quietAfter  time.Time // not quiet before (flushTimeout); zero when quiet may be
+	quietAfter  time.Time // not quiet before (runDeferred); zero when quiet may be
+	// deferred runs the deferred work (timer.go): the read role's
+	// linger, the flush of what is unsignalled, late CLOSE replies.
+	// Guarded by role.mu.
+	deferred sessionTimer
 
 	closed    bool
 	lingering bool  // closed locally: the writer sends ctl and copied, then closes the connection
@@ -142,10 +146,8 @@ func New(conn io.ReadWriteCloser, cfg *Config) (*Session, error) {
 	}
 	s.writer.vectored = raw != nil && s.fast(writeInPlace)
 	s.role.cond.L = &s.role.mu
-	s.role.linger.init(&s.wg, s.lingerDone)
-	s.lateTimer.init(&s.wg, s.lateWake)
+	s.deferred.init(&s.wg, s.runDeferred)
 	s.yieldTimer.init(&s.wg, s.yieldTimeout)
-	s.flushTimer.init(&s.wg, s.flushTimeout)
 	if d, ok := s.sock.(interface{ SetReadDeadline(time.Time) error }); ok && vr != nil && s.fast(readOnWait) {
 		s.role.dl = d
 	}
@@ -346,9 +348,7 @@ func (s *Session) fail(cause error) {
 		s.wg.Done() // the check it stopped would have
 	}
 	s.work.Broadcast()
-	s.lateTimer.stop()
 	s.yieldTimer.stop()
-	s.flushTimer.stop()
 	for _, c := range s.chans {
 		if c != nil {
 			c.send.cond.Broadcast()

@@ -132,7 +132,7 @@ func (s *Session) armYieldLocked() {
 		return
 	}
 	s.yielding = true
-	s.yieldTimer.arm(maxYield) // if the timer of an earlier yield is about to run, it covers this one
+	s.yieldTimer.arm(time.Now(), maxYield) // if the timer of an earlier yield is about to run, it covers this one
 }
 
 // stopYieldLocked stops the yield timer once the writer is back.
@@ -182,7 +182,8 @@ func (s *Session) takeQueuedLocked() {
 	n := copy(w.buf[:cap(w.buf)], w.rest) // rest is the end of buf: copy moves it to the front
 	w.buf, w.rest = w.buf[:n], nil
 	s.unsignalled = false // this batch takes it
-	done := 0             // s.copied[:done] is in buf
+	s.lateSince = time.Time{}
+	done := 0 // s.copied[:done] is in buf
 	for s.ctl.len() > 0 {
 		m := s.ctl.pop()
 		w.buf = append(w.buf, s.copied[done:m.after]...)
@@ -211,7 +212,7 @@ func (s *Session) flushBeforeWait() {
 // flushQueued writes what is queued from the calling goroutine, if the
 // writer role is free, on sockets (flushOnRead): for a Read about to wait,
 // for a Close or an Accept in a quiet session (quiet.go), and for the
-// yield and flush timers. Only control messages and copied data qualify,
+// yield timer and the deferred work (timer.go). Only control messages and copied data qualify,
 // and the write does not wait for the connection: what it leaves
 // unwritten, the writer goroutine writes first.
 func (s *Session) flushQueued() {
