@@ -507,14 +507,27 @@ func (r *report) markdown() string {
 		"reads before it waits), 3.9 epoll_pwait and 2.3 write. That is about the floor for a relay in Go on this " +
 		"machine; what stays between 0.30x and 0.5x is the kernel's cost of each wake-up on this virtual machine, paid " +
 		"by three processes per call instead of two.\n")
-	p("- Tail latency at concurrency 32, the call's channel (2026-12-07, the setup of BenchmarkUnaryTailAgainstNetRPC" +
-		" with each call's channel recorded, 31 thousand calls, the machine loaded): every call took a channel from " +
-		"rpc.Client's pool of channels opened ahead (refilled with an early open by each call), the slowest 1%% " +
-		"included; none opened its own and waited in Open. At this rate a channel spends about 20 µs in the pool (2 " +
-		"channels, about 100 thousand calls/s), less than an open's round trip, so a request may still wait in the " +
-		"session's queue for its channel's confirmation (not measured); a pool sized to the concurrency, which would " +
-		"remove that, cost 1.1-1.45x the CPU when tried. The tail's cause is not found yet: a trace of the slowest " +
-		"calls on a quiet machine (the runtime's run queues, GC) comes next.\n")
+	p("- Tail latency at concurrency 32, found (2026-12-07, quiet machine; the setup of " +
+		"BenchmarkUnaryTailAgainstNetRPC with each call's start, latency and channel recorded, about 90 thousand calls " +
+		"in each run of 5 windows of 200 ms): qtalk's p50 270 µs, p90 490 µs, p99 2.4-2.7 ms, p99.9 4.4-4.7 ms; the " +
+		"slowest 1%% are not spread out but come in bursts, 55-62 a second, in each of which the calls of all 32 " +
+		"callers started within 0.1 ms of each other take 3-4.4 ms together. Not GC: the GC cycles ended 58 times a " +
+		"second with GOGC=100 and 12 with GOGC=400, the bursts 59 and 62 times, and BenchmarkUnaryTailAgainstNetRPC's " +
+		"p99 was 2.0-2.6 ms either way (3 alternating pairs). Not the call's channel: every call took one from " +
+		"rpc.Client's pool opened ahead, the slowest included. Not a fast path: without yieldBeforeBatch p50 doubles " +
+		"and p99 stays at 1.9-2.1 ms; without lateCloseReply or readOnWait p99 2.1-2.6 ms against 2.4-3.0 (2 rounds). A" +
+		" runtime trace of a burst shows what it is: 20 goroutines, readied on one processor (P), stayed runnable for " +
+		"4.1 ms while that P's thread had no event at all and the other P ran its own queue without stealing (a Go " +
+		"processor steals only when it runs out of work); and sched_switch events over the whole run show the process's" +
+		" own threads preempting each other in the kernel (22300 preemptions of its threads in 4 s, all but about 120 " +
+		"by one of its own), the preempted thread waiting up to 8 ms before it ran again (135 waits over 1 ms, 30 of " +
+		"them 3.9 ms or more: the scheduler's tick here is 4 ms). So the tail is a thread holding a P, with goroutines " +
+		"queued on it, taken off the CPU by another thread of the process (one woken from the network poller or a " +
+		"futex, as a goroutine readied while a P is idle wakes one), and every call with a goroutine in that queue " +
+		"waiting until it runs again. net/rpc meets the same kernel but hands fewer goroutines a call (its callers " +
+		"write to the connection themselves); what would shorten qtalk's tail is the same: fewer goroutines on a call's" +
+		" path at high concurrency (the client's requests written by the calling goroutine when the writer role is " +
+		"free, as a Read already flushes), or fewer threads woken.\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +
 		"mux/quic 32, talk/service 26, rpc 24, internal/hostile 23, internal/jsinterop 19; and the otel module.\n")
