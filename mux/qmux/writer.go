@@ -143,16 +143,12 @@ func (s *Session) stopYieldLocked() {
 
 // yieldTimeout writes what waits for a writer still in its yield
 // maxYield after it began (see flushQueued).
-func (s *Session) yieldTimeout() { s.flushOnTimer(&s.yieldTimer, &s.yielding) }
-
-// flushOnTimer is the run of timer t, which writes what is queued if
-// *waiting (guarded by mu) still says that something waits for it.
-func (s *Session) flushOnTimer(t *sessionTimer, waiting *bool) {
+func (s *Session) yieldTimeout() {
 	s.mu.Lock()
-	t.fired()
-	flush := *waiting
+	s.yieldTimer.fired()
+	yielding := s.yielding
 	s.mu.Unlock()
-	if flush {
+	if yielding {
 		s.flushQueued()
 	}
 }
@@ -212,9 +208,9 @@ func (s *Session) flushBeforeWait() {
 // flushQueued writes what is queued from the calling goroutine, if the
 // writer role is free, on sockets (flushOnRead): for a Read about to wait,
 // for a Close or an Accept in a quiet session (quiet.go), and for the
-// yield timer and the deferred work (timer.go). Only control messages and copied data qualify,
-// and the write does not wait for the connection: what it leaves
-// unwritten, the writer goroutine writes first.
+// yield timer and the deferred work (timer.go). Only control messages and
+// copied data qualify, and the write does not wait for the connection:
+// what it leaves unwritten, the writer goroutine writes first.
 func (s *Session) flushQueued() {
 	s.mu.Lock()
 	w := &s.writer
