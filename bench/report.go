@@ -528,6 +528,34 @@ func (r *report) markdown() string {
 		"write to the connection themselves); what would shorten qtalk's tail is the same: fewer goroutines on a call's" +
 		" path at high concurrency (the client's requests written by the calling goroutine when the writer role is " +
 		"free, as a Read already flushes), or fewer threads woken.\n")
+	p("- Why the c32 tail and the gateway rows stay missed (2026-12-07, at e05248c, load 1-1.5; a benchmark running " +
+		"qtalk rpc and net/rpc at concurrency 32 in one process, in 10 alternating windows of 200 ms each, as " +
+		"BenchmarkUnaryTailAgainstNetRPC, recorded with perf sched and sched_wakeup call chains): in 1 s, qtalk's threads " +
+		"waited runnable for a CPU 321 ms in waits over 0.2 ms, 250 ms of it while the other CPU was idle; net/rpc's 25 " +
+		"and 10 ms. The waits over 1 ms follow futex wake-ups (57 a second), runtime.startm waking a thread for an idle " +
+		"P, which the kernel put on the waking thread's own CPU, where that thread ran on. This virtual machine reports " +
+		"no cache topology (no /sys/devices/system/cpu/cpu0/cache), so the kernel's scheduler has no shared-cache domain " +
+		"in which a wake-up looks for an idle CPU: the woken thread waits behind the running one for the tick (4 ms), " +
+		"then the kernel moves one of them. qtalk's threads seldom block (1.05 system calls per call against 2.7 for " +
+		"net/rpc, 3.8 thousand context switches a second against 14.7), so a stacked thread waits the whole tick; " +
+		"net/rpc's threads sleep in the kernel often (8 thousand D-state waits a second, on the socket's lock) and let it " +
+		"run. With GOMAXPROCS=1 (no P to wake a thread for) in the same pairs, qtalk's p99 was 0.96x net/rpc's (3 runs, " +
+		"0.96-0.97) at 1.92x its calls/s; with 2, 1.64-1.84x at 1.32-1.38x. Tried, each in 3 such runs: as many channels " +
+		"opened ahead as calls in flight (WithOpenAhead(32): no call waits for the confirmation of the channel it takes, " +
+		"a third of the thread wake-ups), p99 1.29-2.01x at 1.12-1.17x the calls/s; that and every short message left to " +
+		"the goroutine at hand (quiet sessions at any channel count), p99 1.15-1.32x at 0.99-1.01x; the writer spinning " +
+		"20 µs before it parks, calls/s down a fifth, p99 the same; sched_yield after each write, p99 9x. Each trades the " +
+		"calls/s target for the tail; none meets both, none kept. The gateway at concurrency 1: 46%% of its CPU samples " +
+		"are in pvm_irq_enable under finish_task_switch (the machine is a PVM guest, where a task switch costs an " +
+		"interrupt enable priced like a hypercall); per call it sleeps 2.5 times where 2 messages arrive (1.6 in the " +
+		"network poller, 0.8 parked threads, 0.1 in runqsteal's usleep), and half the thread wake-ups it makes come from " +
+		"the session timer (0.22 runs a call, each a goroutine, and 0.11 arms that wake the poller), the rest from the " +
+		"runtime's spinning threads (resetspinning 0.27 a call) and the writer. With the three deferred delays at 20 ms " +
+		"(timer runs nearly gone) the gateway and the direct calls gained alike: 0.31-0.33x direct against 0.30-0.33x " +
+		"(3 alternating pairs). " +
+		"With GOMAXPROCS=1 in all three processes: 0.39-0.49x at concurrency 1, and direct calls at 32 did 70-85 " +
+		"thousand calls/s against 47-49. Both misses are the cost of the runtime's thread wake-ups on this kind of " +
+		"machine, which a session cannot avoid without giving up the batching that makes its calls/s.\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +
 		"mux/quic 32, talk/service 26, rpc 24, internal/hostile 23, internal/jsinterop 19; and the otel module.\n")
