@@ -556,6 +556,18 @@ func (r *report) markdown() string {
 		"With GOMAXPROCS=1 in all three processes: 0.39-0.49x at concurrency 1, and direct calls at 32 did 70-85 " +
 		"thousand calls/s against 47-49. Both misses are the cost of the runtime's thread wake-ups on this kind of " +
 		"machine, which a session cannot avoid without giving up the batching that makes its calls/s.\n")
+	p("- The gateway at concurrency 32 is bound by CPU, not by waits (2026-12-07, at dbf469c, load under 3; qtalk bench " +
+		"--concurrency 32 for 4 s on echo:echo, 64 B, against an upstream qtalk serve and against a gateway forwarding " +
+		"to it, perf stat's task-clock and context switches of each of the three processes, 3 alternating pairs): direct, " +
+		"the client spent 10.0-10.4 µs of CPU a call and the upstream 11.3-11.6 (0.33 and 0.24 context switches a call), " +
+		"73-75 thousand calls/s; through the gateway the gateway spent 24.2-24.7 µs, about what client and upstream " +
+		"spend together when direct, but the client's cost rose to 15.1-15.7 µs and the upstream's to 17.3-17.7 (0.69 " +
+		"and 0.67 switches a call), 27.5-28.1 thousand calls/s (0.37-0.38x). Both runs kept the two CPUs about 80%% " +
+		"busy. For 0.5x the three would have to spend at most 43 µs a call together, against 57: the gateway would have " +
+		"to cost no more than the ends of a direct call, and the ends would have to batch as well as when they have the " +
+		"machine to themselves. With a third process on two CPUs each process switches once per 1.5 calls, against once " +
+		"per 3-4 when direct, and on this virtual machine switches are dear (pvm_irq_enable is " +
+		"28%% of the gateway's samples, under its writes' loopback delivery and its task switches).\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +
 		"mux/quic 32, talk/service 26, rpc 24, internal/hostile 23, internal/jsinterop 19; and the otel module.\n")
