@@ -567,7 +567,9 @@ func (r *report) markdown() string {
 		"to cost no more than the ends of a direct call, and the ends would have to batch as well as when they have the " +
 		"machine to themselves. With a third process on two CPUs each process switches once per 1.5 calls, against once " +
 		"per 3-4 when direct, and on this virtual machine switches are dear (pvm_irq_enable is " +
-		"28%% of the gateway's samples, under its writes' loopback delivery and its task switches).\n")
+		"28%% of the gateway's samples, under its writes' loopback delivery and its task switches). Switching the gateway's fast paths off one at a time (flushOnRead, yieldBeforeBatch, readOnWait, " +
+		"quietWrites, lateCloseReply; 3 alternating pairs of 2 s each) gave no gain: 0.34-0.43x against 0.36-0.45x with " +
+		"all on, yieldBeforeBatch off the lowest (0.34-0.36x).\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +
 		"mux/quic 32, talk/service 26, rpc 24, internal/hostile 23, internal/jsinterop 19; and the otel module.\n")
