@@ -73,7 +73,8 @@ func WithTransportOptions(opts ...transport.Option) RouterOption {
 
 // WithPipeEnded calls f, on the pipe's goroutine, after each pipe of a
 // route has ended (with the error Join returned) or could not reach the
-// route's target (with why).
+// route's target (with why). The pipe no longer counts against the
+// route's MaxConns when f runs.
 func WithPipeEnded(f func(Route, error)) RouterOption { return func(r *Router) { r.ended = f } }
 
 // NewRouter returns a Router with no routes; cfg may be nil for the
@@ -310,8 +311,8 @@ func (r *Router) serve(l *listener, conn io.ReadWriteCloser) {
 		r.refuse(l, conn, sub, fmt.Sprintf("route %s is at its limit of %d connections", rt.Name, rt.MaxConns))
 		return
 	}
-	defer st.active.Add(-1)
 	err := r.pipe(l, rt, conn, sub)
+	st.active.Add(-1) // before ended: a dial it prompts finds the slot free
 	if r.ended != nil {
 		r.ended(rt, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,6 +117,24 @@ func TestRouterLimit(t *testing.T) {
 	roundTrip(t, first, 1<<10, true)
 	<-ended
 	roundTrip(t, dial(t, addr), 1<<10, true)
+}
+
+// TestRouterLimitFreedBeforeEnded dials a route at its limit from the
+// WithPipeEnded callback of its one pipe: the slot is free by then.
+func TestRouterLimitFreedBeforeEnded(t *testing.T) {
+	var once sync.Once
+	redialed := make(chan error, 1)
+	var addr string
+	r := newRouter(t, nil, relay.WithPipeEnded(func(relay.Route, error) {
+		once.Do(func() { redialed <- dialErr(addr) })
+	}))
+	from := "tcp://127.0.0.1:0!a"
+	update(t, r, relay.Route{Name: "a", From: from, To: echoAddr(t), MaxConns: 1})
+	addr = "tcp://" + r.Addr(from).String() + "!a"
+	roundTrip(t, dial(t, addr), 1<<10, true)
+	if err := <-redialed; err != nil {
+		t.Fatalf("dial from the ended pipe's callback: %v, want its slot free", err)
+	}
 }
 
 // TestRouterIdle ends a route's pipe that stays idle for its
