@@ -533,7 +533,7 @@ func (r *report) markdown() string {
 		"BenchmarkUnaryTailAgainstNetRPC, recorded with perf sched and sched_wakeup call chains): in 1 s, qtalk's threads " +
 		"waited runnable for a CPU 321 ms in waits over 0.2 ms, 250 ms of it while the other CPU was idle; net/rpc's 25 " +
 		"and 10 ms. The waits over 1 ms follow futex wake-ups (57 a second), runtime.startm waking a thread for an idle " +
-		"P, which the kernel put on the waking thread's own CPU, where that thread ran on. This virtual machine reports " +
+		"P, which the kernel put on the CPU of the waking thread, which went on running there. This virtual machine reports " +
 		"no cache topology (no /sys/devices/system/cpu/cpu0/cache), so the kernel's scheduler has no shared-cache domain " +
 		"in which a wake-up looks for an idle CPU: the woken thread waits behind the running one for the tick (4 ms), " +
 		"then the kernel moves one of them. qtalk's threads seldom block (1.05 system calls per call against 2.7 for " +
@@ -566,9 +566,9 @@ func (r *report) markdown() string {
 		"busy. For 0.5x the three would have to spend at most 43 µs a call together, against 57: the gateway would have " +
 		"to cost no more than the ends of a direct call, and the ends would have to batch as well as when they have the " +
 		"machine to themselves. With a third process on two CPUs each process switches once per 1.5 calls, against once " +
-		"per 3-4 when direct, and on this virtual machine switches are dear (pvm_irq_enable is " +
-		"28%% of the gateway's samples, under its writes' loopback delivery and its task switches). Switching the gateway's fast paths off one at a time (flushOnRead, yieldBeforeBatch, readOnWait, " +
-		"quietWrites, lateCloseReply; 3 alternating pairs of 2 s each) gave no gain: 0.34-0.43x against 0.36-0.45x with " +
+		"per 3-4 when direct, and on this virtual machine switches are dear (pvm_irq_enable is 28%% of the " +
+		"gateway's samples, under its writes' loopback delivery and its task switches). Switching the gateway's fast " +
+		"paths off one at a time (flushOnRead, yieldBeforeBatch, readOnWait, quietWrites, lateCloseReply; 3 alternating pairs of 2 s each) gave no gain: 0.34-0.43x against 0.36-0.45x with " +
 		"all on, yieldBeforeBatch off the lowest (0.34-0.36x).\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +

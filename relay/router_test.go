@@ -132,8 +132,13 @@ func TestRouterLimitFreedBeforeEnded(t *testing.T) {
 	update(t, r, relay.Route{Name: "a", From: from, To: echoAddr(t), MaxConns: 1})
 	addr = "tcp://" + r.Addr(from).String() + "!a"
 	roundTrip(t, dial(t, addr), 1<<10, true)
-	if err := <-redialed; err != nil {
-		t.Fatalf("dial from the ended pipe's callback: %v, want its slot free", err)
+	select {
+	case err := <-redialed:
+		if err != nil {
+			t.Fatalf("dial from the ended pipe's callback: %v, want its slot free", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("the pipe's end was not reported")
 	}
 }
 
