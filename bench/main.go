@@ -68,7 +68,8 @@ func main() {
 	pngOut := flag.String("png", "", "write a bar chart of the ratios to this PNG file")
 	only := flag.String("run", "", "run only the scenarios whose id matches this regular expression (as go test -run: unanchored, so a plain id matches as a substring)")
 	client := flag.Bool("client", false, "run as the Go client of the Node and cross-process scenarios (with --addr, --mode, --concurrency, --warmup, --window: the Node client's flags)")
-	echoServer := flag.Bool("echo-server", false, "run as the TCP echo server of the cross-process scenario, until SIGTERM")
+	echoServer := flag.Bool("echo-server", false, "run as the TCP echo server of the cross-process scenarios, until SIGTERM")
+	relay := flag.String("relay", "", "run as a TCP relay to this address (the relay scenarios), until SIGTERM")
 	addr := flag.String("addr", "", "with -client: the server's address")
 	mode := flag.String("mode", "unary", "with -client: unary, bulk, or ping (TCP round trips with -echo-server)")
 	label := flag.String("label", "echo", "with -client --mode unary: the label called")
@@ -84,6 +85,12 @@ func main() {
 	}
 	if *echoServer {
 		if err := echoServerMain(); err != nil {
+			fatal(err)
+		}
+		return
+	}
+	if *relay != "" {
+		if err := relayMain(*relay); err != nil {
 			fatal(err)
 		}
 		return

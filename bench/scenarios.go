@@ -74,6 +74,7 @@ func allScenarios(cfg *config) []*scenario {
 	scs = append(scs, nodeScenarios(cfg)...)
 	scs = append(scs, xprocScenario(cfg))
 	scs = append(scs, gatewayScenarios(cfg)...)
+	scs = append(scs, relayScenarios(cfg)...)
 	scs = append(scs, gatewayBalanceScenario(cfg))
 	scs = append(scs, gridLinkScenario(cfg))
 	return scs

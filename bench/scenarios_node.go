@@ -188,7 +188,7 @@ func runGoInProcess(cfg *config, mode string, conc int, rec recorder) error {
 // label in unary mode; in ping mode, the server is a TCP echo server.
 func runGoClient(cfg *config, addr, mode, label string, conc int, rec recorder) error {
 	if mode == "ping" {
-		return tcpPing(cfg, addr, rec)
+		return tcpPing(cfg, addr, conc, rec)
 	}
 	sess, err := qtransport.Dial(context.Background(), addr)
 	if err != nil {

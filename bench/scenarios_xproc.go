@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -57,6 +58,9 @@ const (
 
 	gatewayDirect  = "direct to the upstream"
 	gatewayThrough = "through a gateway"
+
+	relayDirect  = "tcp echo, two processes"
+	relayThrough = "tcp echo through a relay, three processes"
 )
 
 // gatewayScenarios compare calls through a gateway with calls straight to
@@ -84,6 +88,48 @@ func gatewayScenarios(cfg *config) []*scenario {
 		})
 	}
 	return scs
+}
+
+// relayScenarios measure what a bare relay costs on this machine: TCP
+// round trips through a process that copies bytes both ways, against
+// the same round trips straight to the echoing process, the floor of what
+// a gateway can keep of the direct calls.
+func relayScenarios(cfg *config) []*scenario {
+	var scs []*scenario
+	for _, conc := range []int{1, 32} {
+		scs = append(scs, &scenario{
+			id:    fmt.Sprintf("tcp-relay-c%d", conc),
+			title: fmt.Sprintf("Through a TCP relay: three processes, 64 B, concurrency %d", conc),
+			about: fmt.Sprintf("The reference of the gateway rows: 64 bytes written %s and read back from a process "+
+				"that echoes them (this program with -client --mode ping and with -echo-server), either directly or "+
+				"through a third process, this program with -relay, which for each connection dials the echoing process "+
+				"and copies bytes both ways with plain reads and writes. No framing, no routing: what a relay costs on "+
+				"this machine before any work of its own.", callers(conc)),
+			cols: []metric{
+				{name: mCallsPerSec, format: "%.0f"},
+				{name: mP50Us, lowerBetter: true, format: "%.1f"},
+				{name: mP99Us, lowerBetter: true, format: "%.1f"},
+			},
+			baseline: relayDirect,
+			impls: []impl{
+				{name: relayDirect, kind: refImpl, run: func(rec recorder) error {
+					return runTCPPing(cfg, []func([]string) ([]string, error){echoServer}, conc, rec)
+				}},
+				{name: relayThrough, kind: refImpl, run: func(rec recorder) error {
+					return runTCPPing(cfg, []func([]string) ([]string, error){echoServer, tcpRelay}, conc, rec)
+				}},
+			},
+		})
+	}
+	return scs
+}
+
+// callers says who makes the round trips of a relay scenario.
+func callers(conc int) string {
+	if conc == 1 {
+		return "by one goroutine on a TCP connection"
+	}
+	return fmt.Sprintf("by %d goroutines, each on a TCP connection of its own,", conc)
 }
 
 // qtalkBinary builds the qtalk command once per run, in a directory that
@@ -281,20 +327,37 @@ func runGoClientOnQtalkServe(cfg *config, rec recorder) error {
 // runTCPPingProcesses measures a TCP round trip between two processes
 // other than this one.
 func runTCPPingProcesses(cfg *config, rec recorder) error {
-	echo := func([]string) ([]string, error) {
-		self, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		return []string{self, "-echo-server"}, nil
-	}
-	return withServers([]func([]string) ([]string, error){echo}, func(addr string) error {
+	return runTCPPing(cfg, []func([]string) ([]string, error){echoServer}, 1, rec)
+}
+
+// runTCPPing runs the ping client at concurrency conc against the last
+// of servers.
+func runTCPPing(cfg *config, servers []func([]string) ([]string, error), conc int, rec recorder) error {
+	return withServers(servers, func(addr string) error {
 		argv, err := goClient()
 		if err != nil {
 			return err
 		}
-		return runClient(cfg, argv, addr, "ping", 1, rec)
+		return runClient(cfg, argv, addr, "ping", conc, rec)
 	})
+}
+
+// echoServer is this program with -echo-server.
+func echoServer([]string) ([]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return []string{self, "-echo-server"}, nil
+}
+
+// tcpRelay is this program with -relay to the server started before it.
+func tcpRelay(addrs []string) ([]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return []string{self, "-relay", addrs[0]}, nil
 }
 
 // runQtalkBench runs qtalk bench against addr for the warmup and the
@@ -356,6 +419,39 @@ func parseBenchSummary(out string) (callsPerSec float64, p50, p99 time.Duration,
 // every TCP connection sends until SIGTERM or SIGINT, logging its
 // address on stderr as qtalk serve does.
 func echoServerMain() error {
+	return serveTCP(func(c net.Conn, conns *connSet) { pump(c, c) })
+}
+
+// relayMain is this program run with -relay upstream: for every TCP
+// connection it takes it dials upstream and copies bytes both ways, as a
+// bare relay between processes, until SIGTERM or SIGINT.
+func relayMain(upstream string) error {
+	upstream = strings.TrimPrefix(upstream, "tcp://")
+	return serveTCP(func(c net.Conn, conns *connSet) {
+		u, err := net.Dial("tcp", upstream)
+		if err == nil {
+			u, err = conns.add(u)
+		}
+		if err != nil {
+			c.Close()
+			return
+		}
+		var down sync.WaitGroup
+		down.Go(func() {
+			pump(c, u)
+			c.Close()
+		})
+		pump(u, c)
+		u.Close()
+		down.Wait()
+	})
+}
+
+// serveTCP listens on loopback, logs its address on stderr as qtalk
+// serve does, and runs handle for every connection until SIGTERM or
+// SIGINT; handle adds any connection it dials to conns, which are closed
+// then.
+func serveTCP(handle func(c net.Conn, conns *connSet)) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -372,7 +468,7 @@ func echoServerMain() error {
 			if c, err = conns.add(c); err != nil {
 				return
 			}
-			served.Go(func() { echo(c) })
+			served.Go(func() { handle(c, conns) })
 		}
 	})
 	sig := make(chan os.Signal, 1)
@@ -384,53 +480,88 @@ func echoServerMain() error {
 	return nil
 }
 
-// echo writes back what c reads with plain reads and writes (io.Copy
-// would splice, which a qtalk server cannot).
-func echo(c net.Conn) {
+// pump writes to dst what it reads from src, with plain reads and writes
+// (io.Copy would splice, which a qtalk server cannot), until either fails.
+func pump(dst io.Writer, src io.Reader) {
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := c.Read(buf)
+		n, err := src.Read(buf)
 		if err != nil {
 			return
 		}
-		if _, err := c.Write(buf[:n]); err != nil {
+		if _, err := dst.Write(buf[:n]); err != nil {
 			return
 		}
 	}
 }
 
-// tcpPing is the client of -client --mode ping: 64 B round trips on one
-// TCP connection to addr (tcp://host:port).
-func tcpPing(cfg *config, addr string, rec recorder) error {
-	c, err := net.Dial("tcp", strings.TrimPrefix(addr, "tcp://"))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	buf := make([]byte, pingSize)
-	roundTrip := func() error {
-		if _, err := c.Write(buf); err != nil {
+// tcpPing is the client of -client --mode ping: 64 B round trips to addr
+// (tcp://host:port) from conc goroutines, each on a TCP connection of its
+// own.
+func tcpPing(cfg *config, addr string, conc int, rec recorder) error {
+	conns := make([]net.Conn, 0, conc)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range conc {
+		c, err := net.Dial("tcp", strings.TrimPrefix(addr, "tcp://"))
+		if err != nil {
 			return err
 		}
-		_, err := io.ReadFull(c, buf)
-		return err
+		conns = append(conns, c)
 	}
-	for end := time.Now().Add(cfg.warmup); time.Now().Before(end); {
-		if err := roundTrip(); err != nil {
-			return err
-		}
+	var phase atomic.Int32
+	var wg sync.WaitGroup
+	lats := make([]latencies, conc)
+	errs := make([]error, conc)
+	window := newCallWindow()
+	for i, c := range conns {
+		wg.Go(func() {
+			buf := make([]byte, pingSize)
+			for {
+				p := phase.Load()
+				if p == phaseStop {
+					return
+				}
+				t0 := time.Now()
+				if _, err := c.Write(buf); err != nil {
+					errs[i] = err
+					return
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					errs[i] = err
+					return
+				}
+				if p == phaseMeasure {
+					lats[i] = append(lats[i], time.Since(t0))
+					window.count()
+				}
+			}
+		})
 	}
-	lat := make(latencies, 0, 1<<16)
+	callersDone := make(chan struct{})
+	go func() { wg.Wait(); close(callersDone) }()
+	time.Sleep(cfg.warmup)
 	t0 := time.Now()
-	for end := t0.Add(cfg.window); time.Now().Before(end); {
-		t := time.Now()
-		if err := roundTrip(); err != nil {
-			return err
-		}
-		lat = append(lat, time.Since(t))
+	phase.Store(phaseMeasure)
+	window.wait(cfg.window, callersDone)
+	phase.Store(phaseStop)
+	dt := time.Since(t0)
+	<-callersDone
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	rec(mCallsPerSec, float64(len(lat))/time.Since(t0).Seconds())
-	rec(mP50Us, micros(lat.percentile(50)))
-	rec(mP99Us, micros(lat.percentile(99)))
+	var all latencies
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return errors.New("no round trip completed")
+	}
+	rec(mCallsPerSec, float64(len(all))/dt.Seconds())
+	rec(mP50Us, micros(all.percentile(50)))
+	rec(mP99Us, micros(all.percentile(99)))
 	return nil
 }
