@@ -34,7 +34,7 @@ type Client struct {
 	senders map[senderKey]*sender // guarded by sendMu: the channels of one-way messages
 }
 
-// DefaultOpenAhead is how many channels a client keeps open ahead of its
+// DefaultOpenAhead is the most channels a client keeps open ahead of its
 // calls, so that a call need not wait for the round trip of an open.
 const DefaultOpenAhead = 2
 
@@ -58,9 +58,10 @@ func WithCodec(c Codec) ClientOption { return func(cl *Client) { cl.codec = c } 
 // DefaultMaxFrameSize).
 func WithMaxFrameSize(n int) ClientOption { return func(cl *Client) { cl.maxFrameSize = n } }
 
-// WithOpenAhead sets how many channels the client keeps open ahead of its
+// WithOpenAhead sets the most channels the client keeps open ahead of its
 // calls (default DefaultOpenAhead; 0 opens each call's channel when the
-// call starts). The server sees them as calls that have not begun yet.
+// call starts): overlapping calls keep up to n, calls one at a time one.
+// The server sees them as calls that have not begun yet.
 func WithOpenAhead(n int) ClientOption {
 	return func(cl *Client) { cl.ready = make(chan mux.Channel, max(n, 0)) }
 }
@@ -111,15 +112,22 @@ func NewClient(sess mux.Session, opts ...ClientOption) *Client {
 }
 
 // channel returns a channel for a call: one opened ahead if there is one
-// (pooled), else a new one. Either way it tops up the channels opened
-// ahead in the background.
+// (pooled), else a new one. It opens another ahead if it took the last
+// one or found none: calls one at a time then keep one ahead, however
+// many earlier calls that overlapped left, and overlapping calls up to
+// the cap (WithOpenAhead). A channel more than the calls need would have
+// the server wait on it too, which keeps an idle server's reading from
+// the goroutine that serves the next call (qmux's read role).
 func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err error) {
-	defer c.openAhead(ctx)
 	select {
 	case ch := <-c.ready:
+		if len(c.ready) == 0 {
+			c.openAhead(ctx)
+		}
 		return ch, true, nil
 	default:
 	}
+	defer c.openAhead(ctx)
 	ch, err = c.sess.Open(ctx)
 	return ch, false, err
 }

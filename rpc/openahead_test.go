@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -195,4 +196,77 @@ func (s countingSession) Accept(ctx context.Context) (mux.Channel, error) {
 		s.accepted <- struct{}{}
 	}
 	return ch, err
+}
+
+// Calls that overlap may leave as many channels open ahead as the cap;
+// calls one at a time then use them up before they open more, and keep
+// one ahead: one more would have the server wait on it too, and an idle
+// server's Reads waiting on two channels keep its session from reading
+// the connection in the goroutine that serves the next call.
+func TestOpenAheadShrinksForCallsOneAtATime(t *testing.T) {
+	cs, ss := pipePair(t) // qmux: an EarlyOpener, so the opens ahead are made within the call
+	srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return("ok") })}
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeSession(ss) }()
+	defer func() {
+		srv.Shutdown(context.Background())
+		<-served
+	}()
+	counting := &openCounter{Session: cs, EarlyOpener: cs.(mux.EarlyOpener)}
+	counting.together.Add(2)
+	cl := rpc.NewClient(counting, rpc.WithOpenAhead(2))
+
+	// Two calls that both find no channel ahead (their Opens wait for
+	// each other) and each open one ahead.
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := cl.Call(context.Background(), "x", nil, nil)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := waitFor(t, errs, "the overlapping calls"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counting.overlapped.Store(true)
+	if got := counting.opens.Swap(0); got != 4 {
+		t.Fatalf("the overlapping calls opened %d channels, want 4 (their own and one ahead each)", got)
+	}
+
+	// One at a time: the first takes one of the two ahead and opens
+	// none; each after takes the last and opens the next.
+	for i, want := range []int32{0, 1, 2, 3} {
+		if _, err := cl.Call(context.Background(), "x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := counting.opens.Load(); got != want {
+			t.Fatalf("after call %d of those one at a time, %d channels opened, want %d", i+1, got, want)
+		}
+	}
+}
+
+// openCounter counts the channels opened over it; until overlapped is
+// set, its Opens wait until two are under way.
+type openCounter struct {
+	mux.Session
+	mux.EarlyOpener
+	opens      atomic.Int32
+	together   sync.WaitGroup
+	overlapped atomic.Bool
+}
+
+func (s *openCounter) Open(ctx context.Context) (mux.Channel, error) {
+	s.opens.Add(1)
+	if !s.overlapped.Load() {
+		s.together.Done()
+		s.together.Wait()
+	}
+	return s.Session.Open(ctx)
+}
+
+func (s *openCounter) OpenEarly(ctx context.Context) (mux.Channel, error) {
+	s.opens.Add(1)
+	return s.EarlyOpener.OpenEarly(ctx)
 }
