@@ -570,6 +570,40 @@ func (r *report) markdown() string {
 		"gateway's samples, under its writes' loopback delivery and its task switches). Switching the gateway's fast " +
 		"paths off one at a time (flushOnRead, yieldBeforeBatch, readOnWait, quietWrites, lateCloseReply; 3 alternating pairs of 2 s each) gave no gain: 0.34-0.43x against 0.36-0.45x with " +
 		"all on, yieldBeforeBatch off the lowest (0.34-0.36x).\n")
+	p("- A bare TCP relay as the gateway rows' reference (2026-12-07, quiet machine): the harness's tcp-relay-c1 and " +
+		"tcp-relay-c32 rows time 64 B round trips to an echoing process, directly and through a third process that copies " +
+		"bytes both ways (this program with -relay), each caller on a TCP connection of its own; the gateway targets show " +
+		"the relay's ratio beside their own. In a run of the gateway and relay rows (3 repetitions, after the open-ahead " +
+		"change below) the relay kept 0.37x of the direct round trips at concurrency 1 (0.30-0.46) and 0.39x at 32 " +
+		"(0.38-0.41), the gateway 0.43x (0.41-0.44) and 0.39x (0.38-0.40). Per call (perf stat, 3 s), the relay spent 61 " +
+		"µs of CPU and switched 3.6 times at concurrency 1, and the echoing process behind it 42-46 µs and 3.05 switches " +
+		"against 18-20 µs and 1.5 switches when called directly: a third process on two CPUs makes every end pay, as it " +
+		"does qtalk's upstream. At 32 the relay spent 26.4 µs a call, the gateway 24.2-24.7 (the note on CPU above). Tried " +
+		"by hand, not in the harness: Go's io.Copy between the connections (splice) 0.23-0.45x at concurrency 1 and " +
+		"0.40-0.50x at 32; socat (C, a process per connection, blocking reads) 0.26-0.29x and 0.57-0.62x. So no relay " +
+		"reaches 0.5x at concurrency 1 on this machine, where the gateway now does better than a bare one; at 32 one " +
+		"process per connection, with no scheduler between the kernel and the copy, does, and Go's relay and the gateway " +
+		"do not.\n")
+	p("- Two channels opened ahead kept the upstream from lending its read role (2026-12-07): behind the gateway at " +
+		"concurrency 1 qtalk serve spent 74 µs of CPU a call, with 2.3 read(2) calls by its session's reader goroutine, " +
+		"3.3 futex calls and 5.4 context switches, against 30 µs, 1.6 readv by Reads holding the role, 0.3 and 1.2 when " +
+		"called directly. The gateway's rpc client kept two channels ahead for good: its subscription to the upstream " +
+		"and its first forwarded call overlapped, both found none ahead and each opened one, and every call after took " +
+		"one and opened one. The upstream so had two server Reads waiting on channels opened ahead, one of them young at " +
+		"every hand-off, and the reader goroutine lends its role only when no young Read waits (readrole.go): every " +
+		"message went through it. Whether a run met this depended on the race at the start (most runs here did), " +
+		"which the spread of the gateway rows in the notes above may owe to. Now a client opens a channel ahead only " +
+		"when it took the last one or found none, so calls one at a time keep one (TestOpenAheadShrinksForCallsOneAtATime). " +
+		"qtalk serve behind the gateway: 2.0 readv, 1.08 writes, 0.71 futex calls and 1.7 switches a call; through the " +
+		"gateway at concurrency 1 0.39-0.45x direct against 0.31-0.34x (3 alternating pairs), at 32 0.37-0.41x against " +
+		"0.38-0.39x; rpc's BenchmarkUnaryTCP unchanged (3 alternating pairs: 35.3-36.0 against 35.9-36.6 thousand " +
+		"calls/s at concurrency 1, 89.0-91.9 against 89.2-93.3 at 32). With GOMAXPROCS=1 in all three processes: " +
+		"0.45-0.47x. Tried and not kept: the server not counting Reads on channels the peer opened and sent nothing on " +
+		"as waiting (without the client's change the upstream recovered to 0.35-0.42x, but rpc's unary at concurrency " +
+		"32 fell to 0.91x: 84.7-86.0 against 92.8-96.8 thousand calls/s); the reader goroutine leaving the ring for " +
+		"Accept owed, as a Read holding the role does (no gain: the second channel ahead was already taken); readLinger " +
+		"at 2 ms (0.40-0.43x against 0.40-0.43x); 64 idle workers instead of 16 at concurrency 32 (0.39-0.43x against " +
+		"0.38-0.42x).\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +
 		"mux/quic 32, talk/service 26, rpc 24, internal/hostile 23, internal/jsinterop 19; and the otel module.\n")
