@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -167,4 +168,70 @@ func (w *callWindow) wait(d time.Duration, callersDone <-chan struct{}) {
 	case <-w.enough:
 	case <-callersDone:
 	}
+}
+
+// Phases of a timed run, seen by its callers.
+const (
+	phaseWarmup = iota
+	phaseMeasure
+	phaseStop
+)
+
+// timeCalls runs conc callers, each calling call(i) in a loop through the
+// warmup and then the window, records calls/s, p50 and p99 of the calls
+// made in the window, and returns how many there were. It calls mark, if
+// not nil, as the window begins and once it ended.
+func timeCalls(cfg *config, conc int, call func(i int) error, mark func(), rec recorder) (int, error) {
+	var phase atomic.Int32
+	var wg sync.WaitGroup
+	lats := make([]latencies, conc)
+	errs := make([]error, conc)
+	window := newCallWindow()
+	for i := range conc {
+		wg.Go(func() {
+			lat := make(latencies, 0, 1<<14)
+			defer func() { lats[i] = lat }()
+			for {
+				p := phase.Load()
+				if p == phaseStop {
+					return
+				}
+				t0 := time.Now()
+				if err := call(i); err != nil {
+					errs[i] = err
+					return
+				}
+				if p == phaseMeasure {
+					lat = append(lat, time.Since(t0))
+					window.count()
+				}
+			}
+		})
+	}
+	callersDone := make(chan struct{})
+	go func() { wg.Wait(); close(callersDone) }()
+	time.Sleep(cfg.warmup)
+	if mark != nil {
+		mark()
+	}
+	t0 := time.Now()
+	phase.Store(phaseMeasure)
+	window.wait(cfg.window, callersDone)
+	phase.Store(phaseStop)
+	dt := time.Since(t0)
+	if mark != nil {
+		mark()
+	}
+	<-callersDone
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	all := slices.Concat(lats...)
+	if len(all) == 0 {
+		return 0, errors.New("no call completed")
+	}
+	rec(mCallsPerSec, float64(len(all))/dt.Seconds())
+	rec(mP50Us, micros(all.percentile(50)))
+	rec(mP99Us, micros(all.percentile(99)))
+	return len(all), nil
 }

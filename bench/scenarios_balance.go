@@ -20,11 +20,7 @@ func gatewayBalanceScenario(cfg *config) *scenario {
 			"through a gateway whose service echo has the three upstreams' addresses as its provider (round robin, one "+
 			"session each). Each is a process of its own, over loopback TCP, on one machine: the upstreams share its cores, "+
 			"so the spread shows what balancing costs rather than what it adds.", conc),
-		cols: []metric{
-			{name: mCallsPerSec, format: "%.0f"},
-			{name: mP50Us, lowerBetter: true, format: "%.1f"},
-			{name: mP99Us, lowerBetter: true, format: "%.1f"},
-		},
+		cols:     callCols(),
 		baseline: gatewayDirect,
 		impls: []impl{
 			{name: gatewayDirect, kind: refImpl, run: func(rec recorder) error { return runQtalkBenchDirect(cfg, conc, rec) }},

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,11 +50,7 @@ func nodeScenarios(cfg *config) []*scenario {
 				"process of its own too (this program run with -client), so that both pay the same cross-process "+
 				"costs. The last row, for reference, is the Go client in the server's process, as in the unary "+
 				"scenarios above.", conc),
-			cols: []metric{
-				{name: mCallsPerSec, format: "%.0f"},
-				{name: mP50Us, lowerBetter: true, format: "%.1f"},
-				{name: mP99Us, lowerBetter: true, format: "%.1f"},
-			},
+			cols: callCols(),
 		}
 		for _, tr := range nodeTransports {
 			sc.impls = append(sc.impls,
@@ -231,58 +225,14 @@ func clientMain(addr, mode, label string, conc int, warmup, window time.Duration
 
 func goUnary(cfg *config, cl *rpc.Client, label string, conc int, rec recorder) error {
 	payload := make([]byte, unarySize)
-	var phase atomic.Int32
-	var wg sync.WaitGroup
-	lats := make([]latencies, conc)
-	errs := make([]error, conc)
-	window := newCallWindow()
-	for i := range conc {
-		wg.Go(func() {
-			var reply []byte
-			for {
-				p := phase.Load()
-				if p == phaseStop {
-					return
-				}
-				t0 := time.Now()
-				if _, err := cl.Call(context.Background(), label, payload, &reply); err != nil {
-					errs[i] = err
-					return
-				}
-				if err := checkEcho(payload, reply); err != nil {
-					errs[i] = err
-					return
-				}
-				if p == phaseMeasure {
-					lats[i] = append(lats[i], time.Since(t0))
-					window.count()
-				}
-			}
-		})
-	}
-	callersDone := make(chan struct{})
-	go func() { wg.Wait(); close(callersDone) }()
-	time.Sleep(cfg.warmup)
-	t0 := time.Now()
-	phase.Store(phaseMeasure)
-	window.wait(cfg.window, callersDone)
-	phase.Store(phaseStop)
-	dt := time.Since(t0)
-	<-callersDone
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	var all latencies
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	if len(all) == 0 {
-		return errors.New("no call completed")
-	}
-	rec(mCallsPerSec, float64(len(all))/dt.Seconds())
-	rec(mP50Us, micros(all.percentile(50)))
-	rec(mP99Us, micros(all.percentile(99)))
-	return nil
+	replies := make([][]byte, conc)
+	_, err := timeCalls(cfg, conc, func(i int) error {
+		if _, err := cl.Call(context.Background(), label, payload, &replies[i]); err != nil {
+			return err
+		}
+		return checkEcho(payload, replies[i])
+	}, nil, rec)
+	return err
 }
 
 func goBulk(cfg *config, cl *rpc.Client, rec recorder) error {

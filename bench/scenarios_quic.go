@@ -17,11 +17,7 @@ func quicCallScenario(cfg *config) *scenario {
 		about: "The client opens a channel, writes 64 bytes and half-closes; the server reads them, writes " +
 			"them back and closes; the client reads them and closes. One call at a time. mux/quic's open " +
 			"waits for the peer's answer, unless its Config.EarlyOpen is set; a bare quic-go stream's does not.",
-		cols: []metric{
-			{name: mCallsPerSec, format: "%.0f"},
-			{name: mP50Us, lowerBetter: true, format: "%.1f"},
-			{name: mP99Us, lowerBetter: true, format: "%.1f"},
-		},
+		cols: callCols(),
 	}
 	for _, t := range append(transportsNamed(quicRef, "mux/quic"), muxQUICEarly) {
 		sc.impls = append(sc.impls, impl{name: t.name, kind: t.kind, overQUIC: t.overQUIC, run: func(rec recorder) error {

@@ -2,15 +2,23 @@ package main
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
 const (
 	mCallsPerSec = "calls/s"
 	mAllocs      = "allocs/call"
 )
+
+// callCols are the figures of timed callers (timeCalls), calls/s the main
+// one, followed by extra.
+func callCols(extra ...metric) []metric {
+	return append([]metric{
+		{name: mCallsPerSec, format: "%.0f"},
+		{name: mP50Us, lowerBetter: true, format: "%.1f"},
+		{name: mP99Us, lowerBetter: true, format: "%.1f"},
+	}, extra...)
+}
 
 // unaryScenarios measure 64-byte unary calls at concurrency 1 and 32.
 func unaryScenarios(cfg *config) []*scenario {
@@ -32,12 +40,7 @@ func unaryScenarios(cfg *config) []*scenario {
 				"(a drpc connection carries one call at a time; its callers pool connections). "+
 				"%sThe raw-codec qtalk row, for reference, gives qtalk rpc a pass-through codec too; the last row runs "+
 				"qtalk rpc (CBOR) over mux/quic on loopback UDP.", conc, ref),
-			cols: []metric{
-				{name: mCallsPerSec, format: "%.0f"},
-				{name: mP50Us, lowerBetter: true, format: "%.1f"},
-				{name: mP99Us, lowerBetter: true, format: "%.1f"},
-				{name: mAllocs, lowerBetter: true, format: "%.2f"},
-			},
+			cols: callCols(metric{name: mAllocs, lowerBetter: true, format: "%.2f"}),
 		}
 		systems := rpcSystems
 		if conc == 1 {
@@ -53,13 +56,6 @@ func unaryScenarios(cfg *config) []*scenario {
 	return scs
 }
 
-// Phases of a timed run, seen by its workers.
-const (
-	phaseWarmup = iota
-	phaseMeasure
-	phaseStop
-)
-
 func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 	c, err := sys.start()
 	if err != nil {
@@ -67,58 +63,14 @@ func runUnary(cfg *config, sys rpcSystem, conc int, rec recorder) error {
 	}
 	defer c.close()
 	payload := make([]byte, unarySize)
-	var phase atomic.Int32
-	var wg sync.WaitGroup
-	lats := make([]latencies, conc)
-	errs := make([]error, conc)
-	window := newCallWindow()
-	for i := range conc {
-		wg.Go(func() {
-			lat := make(latencies, 0, 1<<14)
-			var reply []byte
-			for {
-				p := phase.Load()
-				if p == phaseStop {
-					break
-				}
-				t0 := time.Now()
-				if err := c.unary(payload, &reply); err != nil {
-					errs[i] = err
-					break
-				}
-				if p == phaseMeasure {
-					lat = append(lat, time.Since(t0))
-					window.count()
-				}
-			}
-			lats[i] = lat
-		})
+	replies := make([][]byte, conc)
+	var marks []uint64 // the allocations as the window begins and once it ended
+	n, err := timeCalls(cfg, conc, func(i int) error { return c.unary(payload, &replies[i]) },
+		func() { marks = append(marks, mallocs()) }, rec)
+	if err != nil {
+		return err
 	}
-	callersDone := make(chan struct{})
-	go func() { wg.Wait(); close(callersDone) }()
-	time.Sleep(cfg.warmup)
-	m0 := mallocs()
-	t0 := time.Now()
-	phase.Store(phaseMeasure)
-	window.wait(cfg.window, callersDone)
-	phase.Store(phaseStop)
-	dt := time.Since(t0)
-	m1 := mallocs()
-	<-callersDone
-	var all latencies
-	for i := range conc {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		all = append(all, lats[i]...)
-	}
-	if len(all) == 0 {
-		return fmt.Errorf("no call completed")
-	}
-	rec(mCallsPerSec, float64(len(all))/dt.Seconds())
-	rec(mP50Us, micros(all.percentile(50)))
-	rec(mP99Us, micros(all.percentile(99)))
-	rec(mAllocs, float64(m1-m0)/float64(len(all)))
+	rec(mAllocs, float64(marks[1]-marks[0])/float64(n))
 	return nil
 }
 

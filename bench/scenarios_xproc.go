@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -75,11 +74,7 @@ func gatewayScenarios(cfg *config) []*scenario {
 				"either directly or through a gateway: `qtalk serve --config` with one service, echo, whose provider is the "+
 				"upstream's address. Each is a process of its own, over loopback TCP; the bench runs for the warmup and the "+
 				"window together.", conc),
-			cols: []metric{
-				{name: mCallsPerSec, format: "%.0f"},
-				{name: mP50Us, lowerBetter: true, format: "%.1f"},
-				{name: mP99Us, lowerBetter: true, format: "%.1f"},
-			},
+			cols:     callCols(),
 			baseline: gatewayDirect,
 			impls: []impl{
 				{name: gatewayDirect, kind: refImpl, run: func(rec recorder) error { return runQtalkBenchDirect(cfg, conc, rec) }},
@@ -105,11 +100,7 @@ func relayScenarios(cfg *config) []*scenario {
 				"through a third process, this program with -relay, which for each connection dials the echoing process "+
 				"and copies bytes both ways with plain reads and writes. No framing, no routing: what a relay costs on "+
 				"this machine before any work of its own.", callers(conc)),
-			cols: []metric{
-				{name: mCallsPerSec, format: "%.0f"},
-				{name: mP50Us, lowerBetter: true, format: "%.1f"},
-				{name: mP99Us, lowerBetter: true, format: "%.1f"},
-			},
+			cols:     callCols(),
 			baseline: relayDirect,
 			impls: []impl{
 				{name: relayDirect, kind: refImpl, run: func(rec recorder) error {
@@ -512,56 +503,16 @@ func tcpPing(cfg *config, addr string, conc int, rec recorder) error {
 		}
 		conns = append(conns, c)
 	}
-	var phase atomic.Int32
-	var wg sync.WaitGroup
-	lats := make([]latencies, conc)
-	errs := make([]error, conc)
-	window := newCallWindow()
-	for i, c := range conns {
-		wg.Go(func() {
-			buf := make([]byte, pingSize)
-			for {
-				p := phase.Load()
-				if p == phaseStop {
-					return
-				}
-				t0 := time.Now()
-				if _, err := c.Write(buf); err != nil {
-					errs[i] = err
-					return
-				}
-				if _, err := io.ReadFull(c, buf); err != nil {
-					errs[i] = err
-					return
-				}
-				if p == phaseMeasure {
-					lats[i] = append(lats[i], time.Since(t0))
-					window.count()
-				}
-			}
-		})
+	bufs := make([][]byte, conc)
+	for i := range bufs {
+		bufs[i] = make([]byte, pingSize)
 	}
-	callersDone := make(chan struct{})
-	go func() { wg.Wait(); close(callersDone) }()
-	time.Sleep(cfg.warmup)
-	t0 := time.Now()
-	phase.Store(phaseMeasure)
-	window.wait(cfg.window, callersDone)
-	phase.Store(phaseStop)
-	dt := time.Since(t0)
-	<-callersDone
-	if err := errors.Join(errs...); err != nil {
+	_, err := timeCalls(cfg, conc, func(i int) error {
+		if _, err := conns[i].Write(bufs[i]); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(conns[i], bufs[i])
 		return err
-	}
-	var all latencies
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	if len(all) == 0 {
-		return errors.New("no round trip completed")
-	}
-	rec(mCallsPerSec, float64(len(all))/dt.Seconds())
-	rec(mP50Us, micros(all.percentile(50)))
-	rec(mP99Us, micros(all.percentile(99)))
-	return nil
+	}, nil, rec)
+	return err
 }
