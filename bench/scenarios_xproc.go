@@ -424,6 +424,8 @@ func relayMain(upstream string) error {
 			u, err = conns.add(u)
 		}
 		if err != nil {
+			// The client sees its connection end; the reason is here.
+			fmt.Fprintf(os.Stderr, "relay: %v\n", err)
 			c.Close()
 			return
 		}

@@ -204,15 +204,9 @@ func (s countingSession) Accept(ctx context.Context) (mux.Channel, error) {
 // server's Reads waiting on two channels keep its session from reading
 // the connection in the goroutine that serves the next call.
 func TestOpenAheadShrinksForCallsOneAtATime(t *testing.T) {
-	cs, ss := pipePair(t) // qmux: an EarlyOpener, so the opens ahead are made within the call
-	srv := &rpc.Server{Handler: rpc.HandlerFunc(func(r rpc.Responder, c *rpc.Call) { r.Return("ok") })}
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeSession(ss) }()
-	defer func() {
-		srv.Shutdown(context.Background())
-		<-served
-	}()
-	counting := &openCounter{Session: cs, EarlyOpener: cs.(mux.EarlyOpener)}
+	// Over qmux, an EarlyOpener: the opens ahead are made within the call.
+	h := startFunc(t, transportCase{"pipe", pipePair}, func(r rpc.Responder, c *rpc.Call) { r.Return("ok") })
+	counting := &openCounter{Session: h.cs, EarlyOpener: h.cs.(mux.EarlyOpener)}
 	counting.together.Add(2)
 	cl := rpc.NewClient(counting, rpc.WithOpenAhead(2))
 
