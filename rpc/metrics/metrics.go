@@ -113,6 +113,8 @@ func (m *Metrics) SessionOpened(sess mux.Session) {
 }
 
 // SessionClosed counts the end of a session that SessionOpened counted.
+// Call it once the session's Close has returned: a session may still send
+// what it had queued until then, and its bytes count as they are now.
 func (m *Metrics) SessionClosed(sess mux.Session) {
 	m.add(func() {
 		m.sessionsOpen--

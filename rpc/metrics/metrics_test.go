@@ -54,6 +54,9 @@ func TestMetrics(t *testing.T) {
 	go func() {
 		defer close(done)
 		srv.ServeSession(ss)
+		// As talk/service does: Close has returned, so the session has
+		// written all it will.
+		ss.Close()
 		m.SessionClosed(ss)
 	}()
 	client := rpc.NewClient(cs)
