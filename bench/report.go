@@ -604,18 +604,21 @@ func (r *report) markdown() string {
 		"Accept owed, as a Read holding the role does (no gain: the second channel ahead was already taken); readLinger " +
 		"at 2 ms (0.40-0.43x against 0.40-0.43x); 64 idle workers instead of 16 at concurrency 32 (0.39-0.43x against " +
 		"0.38-0.42x).\n")
-	p("- Bulk on one channel, why a repetition falls below 0.8x (2026-12-07, quiet machine, load under 2): raw TCP is " +
-		"the bimodal one. Over the repetitions of the last two harness runs raw TCP's MB/s spread 32%% and 62%% of its " +
-		"median, qmux's 15%% and 21%%; in a loop of 1 s windows, a new connection each, alternating the two in one " +
-		"process, raw TCP ran 2.2-4.1 GB/s and qmux 2.5-3.3. A repetition below 0.8x is one whose raw TCP connection ran " +
-		"in its fast state. Pinned to one CPU (taskset -c 0), raw TCP ran 2.0-2.6 GB/s and qmux 3.4-3.8 in most windows " +
-		"(a few at 2.1): on two CPUs qmux loses about a fifth of what it does on one, where raw TCP gains half. Counting " +
-		"where the payloads went: 88%% of the bytes went through the channel's ring, as the reader goroutine runs " +
-		"ahead of the Read (which offers 32 KiB of a 64 KiB packet at most). Tried and not kept: the reader goroutine " +
-		"yielding after a packet of which a Read took 16 KiB or more, as it does after a whole one " +
-		"(yieldAfterHandoff). The ring's share fell to 53%% and qmux did more in that loop in 6 of 8 alternating " +
-		"rounds, but in the harness (3 alternating runs of 3 repetitions) it did 2586-2865 MB/s on one channel against " +
-		"2904-3006, and 2099-2436 on 64 channels against 2625-3566.\n")
+	p("- Bulk on one channel, why repetitions swing (2026-12-07, quiet machine, load under 2.6): both ends of the " +
+		"ratio move, raw TCP more. In a loop of 1 s windows, a new connection each, alternating the two in one process, " +
+		"raw TCP ran 2.2-4.1 GB/s and qmux 2.5-3.3. In the harness, raw TCP's MB/s spread 62%%, 32%% and 18%% of its " +
+		"median over the repetitions of three runs (the full run at 43e0447, a run of bulk-1 alone with 7 repetitions, " +
+		"the full run at aedea64), qmux's 21%%, 15%% and 24%%, and the ratio's median was 0.93x, 0.90x and 0.83x. So a " +
+		"repetition below 0.8x is mostly one whose raw TCP connection ran fast, but qmux's median sits at 0.83-0.93x: " +
+		"a gap as well. Pinned to one CPU (taskset -c 0), raw TCP ran 2.0-2.6 GB/s and qmux 3.4-3.8 in most windows " +
+		"(a few at 2.1). On two CPUs qmux does about a fifth less than on one, where raw TCP gains half: what holds " +
+		"qmux back is not the CPU time of its copies but working across two CPUs, where its goroutines hand each " +
+		"packet on (the Write to the writer goroutine, the reader goroutine to the Read). 88%% of the bytes went " +
+		"through the channel's ring, as the reader goroutine runs ahead of the Read (which offers 32 KiB of a 64 KiB " +
+		"packet at most). Tried and not kept: the reader goroutine yielding after a packet of which a Read took 16 KiB " +
+		"or more, as it does after a whole one (yieldAfterHandoff). The ring's share fell to 53%% and qmux did more in " +
+		"that loop in 6 of 8 alternating rounds, but in the harness (3 alternating runs of 3 repetitions) it did " +
+		"2586-2865 MB/s on one channel against 2904-3006, and 2099-2436 on 64 channels against 2625-3566.\n")
 	p("- A test that CI found flaky (2026-12-07): rpc/metrics' TestMetrics counted its session's end as soon as " +
 		"ServeSession returned, before the session's Close, while the session's writer could still send what it had " +
 		"queued (26 bytes in CI's run). It failed 3 runs in 1500 with -race here. The test now closes the session first, as " +
