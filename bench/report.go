@@ -621,8 +621,8 @@ func (r *report) markdown() string {
 		"2586-2865 MB/s on one channel against 2904-3006, and 2099-2436 on 64 channels against 2625-3566. Tried as a " +
 		"probe, not kept: a Read that took part of a packet may hold the read role, and a holder reads a DATA message " +
 		"whose payload has not all arrived (blocking in it), so that the Read's own goroutine reads the socket, as raw " +
-		"TCP's reader does. It read 99.9%% of the messages, and qmux's loop did more in 6 of 7 alternating rounds " +
-		"(medians 2819-3633 MB/s against 2648-3482); in the harness (2 alternating runs of 3 repetitions) one channel did " +
+		"TCP's reader does. It read 99.9%% of the messages, and qmux's loop did more in 5 of 7 alternating rounds " +
+		"(medians 2796-3633 MB/s against 2632-3482); in the harness (2 alternating runs of 3 repetitions) one channel did " +
 		"2846 and 3051 MB/s against 2689 and 2758, but 64 channels fell to 543 and 667 against 2590 and 3024, as a " +
 		"holder blocked in other channels' payloads. Worth doing properly: only the holder's own channel's payloads, " +
 		"only while no other Read waits, and a deadline that can end a holder's wait in the middle of a payload.\n")
