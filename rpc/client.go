@@ -113,9 +113,9 @@ func NewClient(sess mux.Session, opts ...ClientOption) *Client {
 
 // channel returns a channel for a call: one opened ahead if there is one
 // (pooled), else a new one. It opens another ahead if it took the last
-// one or found none: calls one at a time then keep one ahead, however
-// many earlier calls that overlapped left, and overlapping calls up to
-// the cap (WithOpenAhead). A channel more than the calls need would have
+// one, or found none and none on its way: calls one at a time then keep
+// one ahead, however many earlier calls that overlapped left, and
+// overlapping calls up to the cap (WithOpenAhead). A channel more than the calls need would have
 // the server wait on it too, which keeps an idle server's reading from
 // the goroutine that serves the next call (qmux's read role).
 func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err error) {
@@ -127,7 +127,11 @@ func (c *Client) channel(ctx context.Context) (ch mux.Channel, pooled bool, err 
 		return ch, true, nil
 	default:
 	}
-	defer c.openAhead(ctx)
+	if c.opening.Load() == 0 {
+		// None ahead and none on its way (a Session without OpenEarly
+		// opens ahead in the background): open one for the next call.
+		defer c.openAhead(ctx)
+	}
 	ch, err = c.sess.Open(ctx)
 	return ch, false, err
 }
