@@ -606,12 +606,12 @@ func (r *report) markdown() string {
 		"0.38-0.42x).\n")
 	p("- Bulk on one channel, why repetitions swing (2026-12-07, quiet machine, load under 2.6): both ends of the " +
 		"ratio move, raw TCP more. In a loop of 1 s windows, a new connection each, alternating the two in one process, " +
-		"raw TCP ran 2.2-4.1 GB/s and qmux 2.5-3.3. In the harness, raw TCP's MB/s spread 62%%, 32%% and 18%% of its " +
+		"raw TCP ran 2.2-4.6 GB/s and qmux 2.4-3.6 (the medians of most rounds 2.6-3.1). In the harness, raw TCP's MB/s spread 62%%, 32%% and 18%% of its " +
 		"median over the repetitions of three runs (the full run at 43e0447, a run of bulk-1 alone with 7 repetitions, " +
 		"the full run at aedea64), qmux's 21%%, 15%% and 24%%, and the ratio's median was 0.93x, 0.90x and 0.83x. So a " +
 		"repetition below 0.8x is mostly one whose raw TCP connection ran fast, but qmux's median sits at 0.83-0.93x: " +
 		"a gap as well. Pinned to one CPU (taskset -c 0), raw TCP ran 2.0-2.6 GB/s and qmux 3.4-3.8 in most windows " +
-		"(a few at 2.1). On two CPUs qmux does about a fifth less than on one, where raw TCP gains half: what holds " +
+		"(a few at 2.1). On two CPUs qmux does about a fifth less than on one in most rounds, where raw TCP gains half: what holds " +
 		"qmux back is not the CPU time of its copies but working across two CPUs, where its goroutines hand each " +
 		"packet on (the Write to the writer goroutine, the reader goroutine to the Read). 88%% of the bytes went " +
 		"through the channel's ring, as the reader goroutine runs ahead of the Read (which offers 32 KiB of a 64 KiB " +
