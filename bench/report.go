@@ -629,7 +629,7 @@ func (r *report) markdown() string {
 	p("- A test that CI found flaky (2026-12-07): rpc/metrics' TestMetrics counted its session's end as soon as " +
 		"ServeSession returned, before the session's Close, while the session's writer could still send what it had " +
 		"queued (26 bytes in CI's run). It failed 3 runs in 1500 with -race here. The test now closes the session first, as " +
-		"talk/service does, and SessionClosed's doc says to (2000 runs with -race passed). The whole suite then passed " +
+		"talk/service does, and SessionClosed's doc says to (2000 runs with -race passed). The main module's whole suite then passed " +
 		"with -race at -cpu 4,8 -count=2 on a quiet machine, and at -cpu 1,2 -count=2 under two busy loops.\n")
 	p("- The whole suite at -race -count=20 under load (2026-12-07, at 4e160bf, both build tags on, two busy loops on" +
 		" both cores throughout, packages four at a time): every package passed, mux/qmux in 59 minutes, cmd/qtalk 45, " +
