@@ -8,13 +8,21 @@ import (
 
 // Defaults for the Config fields left zero.
 const (
-	// DefaultWindowSize is the receive window of each channel: how many
-	// bytes the peer may send before it must wait for this side to read.
-	// Loopback and LAN round trips are short, so a modest window keeps the
-	// pipe full without letting a slow reader make the peer buffer much;
-	// 512 KiB rather than 256 KiB halves the window grants of a bulk
-	// transfer and lets 64 KiB messages stream without waiting for them.
+	// DefaultWindowSize is the initial receive window of each channel:
+	// how many bytes the peer may send before it must wait for this side
+	// to read. Loopback and LAN round trips are short, so a modest window
+	// keeps the pipe full without letting a slow reader make the peer
+	// buffer much; 512 KiB rather than 256 KiB halves the window grants
+	// of a bulk transfer and lets 64 KiB messages stream without waiting
+	// for them.
 	DefaultWindowSize = 512 << 10
+
+	// DefaultMaxWindowSize is how far a channel's receive window may grow
+	// while its reader keeps up (Config.MaxWindowSize): as much as a
+	// loopback TCP connection buffers, so that a stream keeps going while
+	// its reader's thread waits for a CPU (on a busy machine, a scheduler
+	// tick of a few milliseconds at several GB/s).
+	DefaultMaxWindowSize = 4 << 20
 
 	// DefaultSessionWindows is how many windows of WindowSize the
 	// channels of a session may hold together by default
@@ -59,9 +67,20 @@ const (
 // Config tunes a Session. The zero value, like a nil *Config, selects every
 // default.
 type Config struct {
-	// WindowSize is each channel's receive window in bytes, at most
-	// 2^32-1 and at least MaxPacketSize. Default DefaultWindowSize.
+	// WindowSize is each channel's initial receive window in bytes, at
+	// most 2^32-1 and at least MaxPacketSize. Default DefaultWindowSize.
 	WindowSize uint32
+
+	// MaxWindowSize is how far a channel's receive window may grow, at
+	// least WindowSize. Each time a channel gives window back to the peer
+	// (once its reader consumed half of it), its window doubles, up to
+	// MaxWindowSize, as far as that leaves half of SessionWindowSize to
+	// the other channels: a channel read as fast as it streams gets a
+	// window that covers its reader's pauses, while one that carries a
+	// call or two keeps WindowSize. So a channel buffers at most
+	// MaxWindowSize. Default the larger of DefaultMaxWindowSize and
+	// WindowSize; WindowSize keeps every window fixed.
+	MaxWindowSize uint32
 
 	// SessionWindowSize bounds the receive windows of the session's
 	// channels together, as QUIC's connection-level flow control does:
@@ -211,6 +230,9 @@ func (c *Config) withDefaults() Config {
 	if d.WindowSize == 0 {
 		d.WindowSize = DefaultWindowSize
 	}
+	if d.MaxWindowSize == 0 {
+		d.MaxWindowSize = max(DefaultMaxWindowSize, d.WindowSize)
+	}
 	if d.SessionWindowSize == 0 {
 		d.SessionWindowSize = DefaultSessionWindows * int64(d.WindowSize)
 	}
@@ -244,6 +266,8 @@ func (c *Config) Validate() error {
 	switch {
 	case d.WindowSize < d.MaxPacketSize:
 		return fmt.Errorf("%w: WindowSize %d is below MaxPacketSize %d", ErrInvalidConfig, d.WindowSize, d.MaxPacketSize)
+	case d.MaxWindowSize < d.WindowSize:
+		return fmt.Errorf("%w: MaxWindowSize %d is below WindowSize %d", ErrInvalidConfig, d.MaxWindowSize, d.WindowSize)
 	case d.SessionWindowSize > 0 && d.SessionWindowSize < int64(d.WindowSize):
 		return fmt.Errorf("%w: SessionWindowSize %d is below WindowSize %d", ErrInvalidConfig, d.SessionWindowSize, d.WindowSize)
 	case d.AcceptBacklog < 0:

@@ -90,7 +90,11 @@
 // Every channel announces a receive window (Config.WindowSize) and buffers
 // at most that many bytes. As the application reads, the consumed bytes are
 // granted back to the peer in one WINDOW_ADJUST once they reach half the
-// window. A channel whose reader stops stalls only its own writer.
+// window, and a channel read as fast as it streams has its window doubled
+// with each grant, up to Config.MaxWindowSize, so that it keeps streaming
+// while its reader waits for a CPU. The channels of a session share a
+// budget (Config.SessionWindowSize). A channel whose reader stops stalls
+// only its own writer.
 //
 // # Errors
 //

@@ -38,7 +38,9 @@ type rawPeer struct {
 }
 
 // hostileConfig is small, so that limits are reached with little traffic.
-var hostileConfig = Config{WindowSize: 4096, MaxPacketSize: 1024, AcceptBacklog: 4, MaxChannels: 16}
+// hostileConfig keeps every window fixed (MaxWindowSize), so that the
+// tests can tell each WINDOW_ADJUST in advance.
+var hostileConfig = Config{WindowSize: 4096, MaxWindowSize: 4096, MaxPacketSize: 1024, AcceptBacklog: 4, MaxChannels: 16}
 
 func newRawPeer(t testing.TB, cfg *Config) *rawPeer {
 	return newRawPeerSize(t, cfg, pipe.DefaultSize)

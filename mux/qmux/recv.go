@@ -120,7 +120,8 @@ func (r *recvHalf) init(window uint32, credit *recvCredit) {
 // (Config.SessionWindowSize) for its channels' windows. A channel takes
 // from it when it opens and when it gives window back, and returns what
 // it took when it is closed or released. What is left goes below zero
-// only by the minWindow of channels opened when there was less.
+// only by the minWindow of channels opened when there was less. Windows
+// beyond Config.WindowSize take only from its upper half (grow).
 //
 // A channel whose reader gave window back while it held less than its
 // fair share (the credit divided by the channels holding some) and found
@@ -174,6 +175,25 @@ func (rc *recvCredit) take(least, want uint32) uint32 {
 		free := rc.free.Load()
 		n := max(min(int64(want), free), int64(least))
 		if n == 0 {
+			return 0
+		}
+		if rc.free.CompareAndSwap(free, free-n) {
+			return uint32(n)
+		}
+	}
+}
+
+// grow takes up to want of the credit for a window beyond WindowSize, as
+// far as that leaves half of SessionWindowSize: channels that open while
+// others stream with grown windows still find that half for theirs.
+func (rc *recvCredit) grow(want uint32) uint32 {
+	if rc.unbounded {
+		return want
+	}
+	for {
+		free := rc.free.Load()
+		n := min(int64(want), free-rc.size/2)
+		if n <= 0 {
 			return 0
 		}
 		if rc.free.CompareAndSwap(free, free-n) {
@@ -303,7 +323,7 @@ func (c *channel) readErrLocked(n int) error {
 // consumedLocked ends a Read that got n bytes: it unlocks mu and gives the
 // window back if it is time to.
 func (c *channel) consumedLocked(n int) (int, error) {
-	grant := c.recv.grantLocked(n, c.s.cfg.WindowSize, c.s.credit)
+	grant := c.recv.grantLocked(n, c.s.cfg.WindowSize, c.s.cfg.MaxWindowSize, c.s.credit)
 	c.recv.mu.Unlock()
 	if grant > 0 {
 		c.s.queueGrant(c, grant)
@@ -327,25 +347,39 @@ func (r *recvHalf) readLocked(p []byte) int {
 // grantLocked counts n consumed bytes and returns the window to give back
 // to the peer: nothing until half the channel's window was consumed, so
 // that one WINDOW_ADJUST covers many reads. The channel's window then
-// moves towards its target (recvCredit.target): one above it gives back
-// to the session's credit, rather than to the peer, what it consumed down
-// to the target; one below takes what it can of the credit towards it,
-// and is hungry if that leaves it below its fair share.
-func (r *recvHalf) grantLocked(n int, window uint32, credit *recvCredit) uint32 {
+// moves towards its target: window (Config.WindowSize) or, as a channel
+// read that fast streams, twice its size up to maxWindow
+// (Config.MaxWindowSize); or, while a channel is hungry, its fair share
+// (recvCredit.target). One above its target gives back to the session's
+// credit, rather than to the peer, what it consumed down to the target;
+// one below takes what it can of the credit towards it, and is hungry if
+// that leaves it below its fair share. Beyond window, it takes only what
+// leaves half the session's credit for other channels (recvCredit.grow).
+func (r *recvHalf) grantLocked(n int, window, maxWindow uint32, credit *recvCredit) uint32 {
 	r.consumed += uint32(n)
 	if r.end >= recvEOF || r.consumed < r.size/2 {
 		return 0
 	}
 	grant := r.consumed
 	r.consumed = 0
-	switch target := credit.target(window); {
+	target := credit.target(window)
+	if credit.hungry.Load() == 0 {
+		target = max(target, uint32(min(2*uint64(r.size), uint64(maxWindow))))
+	}
+	switch {
 	case r.size > target:
 		back := min(grant, r.size-target)
 		credit.free.Add(int64(back))
 		r.size -= back
 		grant -= back
 	case r.size < target:
-		more := credit.take(0, target-r.size)
+		var more uint32
+		if r.size < window {
+			more = credit.take(0, min(target, window)-r.size)
+		}
+		if r.size+more >= window && target > r.size+more {
+			more += credit.grow(target - r.size - more)
+		}
 		r.size += more
 		grant += more
 	}

@@ -148,6 +148,9 @@ func TestNewInvalidConfig(t *testing.T) {
 	if !errors.Is(err, ErrInvalidConfig) || s != nil {
 		t.Fatalf("New = %v, %v; want nil, an error matching ErrInvalidConfig", s, err)
 	}
+	if err := (&Config{WindowSize: 1 << 20, MaxWindowSize: 512 << 10}).Validate(); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Validate with MaxWindowSize below WindowSize: %v, want an error matching ErrInvalidConfig", err)
+	}
 	// The connection is still open: New did not take it.
 	go ca.Write([]byte("x"))
 	var b [1]byte

@@ -16,7 +16,7 @@ import (
 // when it gives window back.
 func TestSessionWindow(t *testing.T) {
 	const window, maxPacket = 16 << 10, minWindow
-	cfg := Config{WindowSize: window, MaxPacketSize: maxPacket, SessionWindowSize: 2 * window}
+	cfg := Config{WindowSize: window, MaxWindowSize: window, MaxPacketSize: maxPacket, SessionWindowSize: 2 * window}
 	p := newRawPeer(t, &cfg)
 	var sids []uint32
 	for id, want := range []uint32{window, window, minWindow, minWindow} {
@@ -157,5 +157,59 @@ func TestSessionWindowFairShare(t *testing.T) {
 	t.Logf("bytes delivered per channel: %v", got)
 	if float64(least) < 0.5*float64(most) {
 		t.Errorf("bytes delivered per channel %v: the slowest got %.2f of the fastest's, want at least 0.5", got, float64(least)/float64(most))
+	}
+}
+
+// TestWindowGrows: a channel whose window the peer fills and the
+// application reads gets a window twice as large with each WINDOW_ADJUST,
+// up to MaxWindowSize, and as far as that leaves half of
+// SessionWindowSize; with MaxWindowSize at WindowSize, it keeps
+// WindowSize.
+func TestWindowGrows(t *testing.T) {
+	const window, maxPacket = 16 << 10, 4 << 10
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		adjusts []uint32 // the WINDOW_ADJUSTs after each round
+	}{
+		{"up to MaxWindowSize", Config{MaxWindowSize: 4 * window}, []uint32{2 * window, 4 * window, 4 * window, 4 * window}},
+		{"within half SessionWindowSize", Config{MaxWindowSize: 4 * window, SessionWindowSize: 4 * window}, []uint32{2 * window, 2 * window, 2 * window}},
+		{"fixed", Config{MaxWindowSize: window}, []uint32{window, window, window}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.WindowSize, cfg.MaxPacketSize = window, maxPacket
+			p := newRawPeer(t, &cfg)
+			p.send(frame{typ: msgChannelOpen, sender: 0, window: 1 << 20, maxPacket: maxPacket})
+			f, _ := p.next()
+			if f.typ != msgChannelOpenConfirm || f.window != window {
+				t.Fatalf("the session answered OPEN with %+v, want a confirmation announcing window %d", f, window)
+			}
+			sid := f.sender
+			ch := p.accept()
+			ch.SetReadDeadline(time.Now().Add(failAfter))
+			peerWindow := uint32(window)
+			buf := make([]byte, 4*window)
+			for round, want := range tc.adjusts {
+				for w := peerWindow; w > 0; w -= min(w, maxPacket) {
+					p.send(frame{typ: msgChannelData, recipient: sid, length: min(w, maxPacket)})
+				}
+				// All of it buffered before the application reads it in
+				// one Read, so that one WINDOW_ADJUST answers the round.
+				p.syncQuiet()
+				if n, err := ch.Read(buf); err != nil || n != int(peerWindow) {
+					t.Fatalf("round %d: Read = %d, %v; want the %d bytes sent", round, n, err, peerWindow)
+				}
+				p.expect(frame{typ: msgChannelWindowAdjust, recipient: 0, window: want})
+				peerWindow = want
+			}
+			// Past its window, a channel's data is a protocol error.
+			for w := peerWindow; w > 0; w -= min(w, maxPacket) {
+				p.send(frame{typ: msgChannelData, recipient: sid, length: min(w, maxPacket)})
+			}
+			p.syncQuiet()
+			p.send(frame{typ: msgChannelData, recipient: sid, length: 1})
+			p.expectProtocolError()
+		})
 	}
 }
