@@ -213,3 +213,51 @@ func TestWindowGrows(t *testing.T) {
 		})
 	}
 }
+
+// TestGrownWindowGivesBack: a window grown past WindowSize is given back
+// to channels that open later and find the session's credit short: once
+// one of them is hungry, the grown channel aims at its fair share, and the
+// hungry one takes what it gives back.
+func TestGrownWindowGivesBack(t *testing.T) {
+	const window, maxPacket = 16 << 10, 4 << 10
+	cfg := Config{WindowSize: window, MaxWindowSize: 4 * window, MaxPacketSize: maxPacket, SessionWindowSize: 4 * window}
+	p := newRawPeer(t, &cfg)
+	open := func(id, want uint32) (sid uint32, ch mux.Channel) {
+		t.Helper()
+		p.send(frame{typ: msgChannelOpen, sender: id, window: 1 << 20, maxPacket: maxPacket})
+		if f, _ := p.next(); f.typ != msgChannelOpenConfirm || f.window != want {
+			t.Fatalf("the session answered OPEN with %+v, want a confirmation announcing window %d", f, want)
+		} else {
+			sid = f.sender
+		}
+		ch = p.accept()
+		ch.SetReadDeadline(time.Now().Add(failAfter))
+		return sid, ch
+	}
+	buf := make([]byte, 4*window)
+	// round sends n bytes on the channel, has the application read them
+	// in one Read, and expects the WINDOW_ADJUST that answers.
+	round := func(sid, id uint32, ch mux.Channel, n, adjust uint32) {
+		t.Helper()
+		for w := n; w > 0; w -= min(w, maxPacket) {
+			p.send(frame{typ: msgChannelData, recipient: sid, length: min(w, maxPacket)})
+		}
+		p.syncQuiet()
+		if k, err := ch.Read(buf); err != nil || k != int(n) {
+			t.Fatalf("channel %d: Read = %d, %v; want the %d bytes sent", id, k, err, n)
+		}
+		p.expect(frame{typ: msgChannelWindowAdjust, recipient: id, window: adjust})
+	}
+
+	sidA, a := open(0, window)
+	round(sidA, 0, a, window, 2*window) // grown, from the upper half of the credit
+	// Three more: the last finds the credit used up and opens with
+	// minWindow.
+	open(1, window)
+	open(2, window)
+	sidD, d := open(3, minWindow)
+	round(sidD, 3, d, minWindow, minWindow) // nothing left to take: hungry
+	round(sidA, 0, a, 2*window, window)     // down to its fair share, the rest to the credit
+	round(sidD, 3, d, minWindow, window)    // up to WindowSize with what came back
+	round(sidA, 0, a, window, window)       // no growth while the session is short
+}
