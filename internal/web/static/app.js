@@ -226,7 +226,7 @@ var Channel = class {
   constructor(host, id) {
     this.host = host;
     this.id = id;
-    this.receiveWindow = host.windowSize;
+    this.receiveWindow = this.windowSize = host.windowSize;
   }
   host;
   id;
@@ -260,6 +260,8 @@ var Channel = class {
   buffered = 0;
   /** Bytes the peer may still send. */
   receiveWindow;
+  /** The channel's window: windowSize, or more once grown. */
+  windowSize;
   /** Bytes read but not yet granted back. */
   consumed = 0;
   gotEOF = false;
@@ -289,9 +291,11 @@ var Channel = class {
     else seg.start = seg.end;
     this.buffered -= out.length;
     this.consumed += out.length;
-    if (!this.gotEOF && !this.sentClose && this.consumed >= this.host.windowSize / 2) {
-      this.grant += this.consumed;
-      this.receiveWindow += this.consumed;
+    if (!this.gotEOF && !this.sentClose && this.consumed >= this.windowSize / 2) {
+      const more = this.host.growWindow(Math.min(this.windowSize, this.host.maxWindowSize - this.windowSize));
+      this.windowSize += more;
+      this.grant += this.consumed + more;
+      this.receiveWindow += this.consumed + more;
       this.consumed = 0;
       this.host.queueGrant(this);
     }
@@ -321,6 +325,7 @@ var Channel = class {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.dropReceived();
+    this.returnGrowth();
     this.released = true;
     this.retract(closedError);
     if (!this.host.endError && !this.sentClose) {
@@ -360,6 +365,12 @@ var Channel = class {
     if (this.ops.length === 0) return;
     const err = why();
     while (this.ops.length > 0) this.ops.shift().reject(err);
+  }
+  /** Gives the session back the room the window took past windowSize: no more data will be granted. */
+  returnGrowth() {
+    if (this.windowSize === this.host.windowSize) return;
+    this.host.returnGrowth(this.windowSize - this.host.windowSize);
+    this.windowSize = this.host.windowSize;
   }
   dropReceived() {
     while (this.segments.length > 0) this.segments.shift();
@@ -416,12 +427,14 @@ var Channel = class {
   receiveEOF() {
     if (this.gotEOF) throw protocolError(`second EOF for channel ${this.id}`);
     this.gotEOF = true;
+    this.returnGrowth();
     this.wakeReaders();
   }
   /** @internal Records the peer's CLOSE: reads end after the buffered bytes, writes fail. */
   receiveClose() {
     this.gotClose = true;
     this.gotEOF = true;
+    this.returnGrowth();
     this.retract(closedError);
     this.wakeReaders();
   }
@@ -434,13 +447,17 @@ var Channel = class {
 
 // src/qmux/config.ts
 var defaultWindowSize = 512 << 10;
+var defaultMaxWindowSize = 4 << 20;
+var maxGrownWindows = 16 << 20;
 var defaultMaxPacketSize = 64 << 10;
 var defaultAcceptBacklog = 256;
 var defaultMaxChannels = 4096;
 var defaultMaxControlBacklog = 64 << 10;
 function resolveConfig(config = {}) {
+  const windowSize = config.windowSize || defaultWindowSize;
   const c = {
-    windowSize: config.windowSize || defaultWindowSize,
+    windowSize,
+    maxWindowSize: config.maxWindowSize || Math.max(defaultMaxWindowSize, windowSize),
     maxPacketSize: config.maxPacketSize || defaultMaxPacketSize,
     acceptBacklog: config.acceptBacklog || defaultAcceptBacklog,
     maxChannels: config.maxChannels || defaultMaxChannels,
@@ -453,6 +470,9 @@ function resolveConfig(config = {}) {
   }
   if (c.windowSize < c.maxPacketSize) {
     throw new RangeError(`qmux: invalid config: windowSize ${c.windowSize} is below maxPacketSize ${c.maxPacketSize}`);
+  }
+  if (c.maxWindowSize < c.windowSize) {
+    throw new RangeError(`qmux: invalid config: maxWindowSize ${c.maxWindowSize} is below windowSize ${c.windowSize}`);
   }
   if (c.maxControlBacklog < 1024) {
     throw new RangeError(`qmux: invalid config: maxControlBacklog ${c.maxControlBacklog} is below 1024`);
@@ -479,6 +499,8 @@ var Session = class {
   chans = [];
   freeIds = [];
   numChans = 0;
+  /** What the channels' windows took past windowSize (growWindow), within maxGrownWindows. */
+  grownWindows = 0;
   openers = /* @__PURE__ */ new Map();
   /** Confirmed channels waiting for accept(), at most config.acceptBacklog. */
   accepts = new Queue();
@@ -542,6 +564,20 @@ var Session = class {
   }
   get windowSize() {
     return this.config.windowSize;
+  }
+  /** @internal */
+  get maxWindowSize() {
+    return this.config.maxWindowSize;
+  }
+  /** @internal */
+  growWindow(want) {
+    const n = Math.max(0, Math.min(want, maxGrownWindows - this.grownWindows));
+    this.grownWindows += n;
+    return n;
+  }
+  /** @internal */
+  returnGrowth(n) {
+    this.grownWindows -= n;
   }
   /** How many channel numbers are held (diagnostics and tests). */
   get channelCount() {

@@ -4,6 +4,9 @@ import { Channel, type ChannelHost } from "./channel.js";
 
 const host: ChannelHost = {
   windowSize: 1 << 20,
+  maxWindowSize: 1 << 20,
+  growWindow: () => 0,
+  returnGrowth() {},
   endError: undefined,
   queueControl() {},
   tryCopyData: () => false,

@@ -10,6 +10,11 @@ import { msgChannelClose, msgChannelEOF, protocolError } from "./wire.js";
 /** What a Channel needs from its Session. */
 export interface ChannelHost {
   readonly windowSize: number;
+  readonly maxWindowSize: number;
+  /** Takes up to want bytes of the session's room for windows grown past windowSize, and returns how many it took. */
+  growWindow(want: number): number;
+  /** Gives back n bytes that growWindow took. */
+  returnGrowth(n: number): void;
   /** Why operations fail once the session ended; undefined while it runs. */
   readonly endError: Error | undefined;
   /** Queues a control message the application caused (EOF, CLOSE) for the writer. */
@@ -91,6 +96,8 @@ export class Channel implements mux.Channel {
   private buffered = 0;
   /** Bytes the peer may still send. */
   private receiveWindow: number;
+  /** The channel's window: windowSize, or more once grown. */
+  private windowSize: number;
   /** Bytes read but not yet granted back. */
   private consumed = 0;
   private gotEOF = false;
@@ -103,7 +110,7 @@ export class Channel implements mux.Channel {
     private readonly host: ChannelHost,
     readonly id: number,
   ) {
-    this.receiveWindow = host.windowSize;
+    this.receiveWindow = this.windowSize = host.windowSize;
   }
 
   /** Bytes received and not yet read: at most the window this side announced. */
@@ -132,10 +139,13 @@ export class Channel implements mux.Channel {
     this.buffered -= out.length;
     this.consumed += out.length;
     // One adjust per half window read, and none once the peer will send
-    // no more.
-    if (!this.gotEOF && !this.sentClose && this.consumed >= this.host.windowSize / 2) {
-      this.grant += this.consumed;
-      this.receiveWindow += this.consumed;
+    // no more. A channel read that fast streams: its window doubles, up
+    // to maxWindowSize, as far as the session has room.
+    if (!this.gotEOF && !this.sentClose && this.consumed >= this.windowSize / 2) {
+      const more = this.host.growWindow(Math.min(this.windowSize, this.host.maxWindowSize - this.windowSize));
+      this.windowSize += more;
+      this.grant += this.consumed + more;
+      this.receiveWindow += this.consumed + more;
       this.consumed = 0;
       this.host.queueGrant(this);
     }
@@ -169,6 +179,7 @@ export class Channel implements mux.Channel {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.dropReceived();
+    this.returnGrowth();
     this.released = true;
     this.retract(closedError);
     if (!this.host.endError && !this.sentClose) {
@@ -213,6 +224,13 @@ export class Channel implements mux.Channel {
     if (this.ops.length === 0) return;
     const err = why();
     while (this.ops.length > 0) this.ops.shift().reject(err);
+  }
+
+  /** Gives the session back the room the window took past windowSize: no more data will be granted. */
+  private returnGrowth(): void {
+    if (this.windowSize === this.host.windowSize) return;
+    this.host.returnGrowth(this.windowSize - this.host.windowSize);
+    this.windowSize = this.host.windowSize;
   }
 
   private dropReceived(): void {
@@ -277,6 +295,7 @@ export class Channel implements mux.Channel {
   receiveEOF(): void {
     if (this.gotEOF) throw protocolError(`second EOF for channel ${this.id}`);
     this.gotEOF = true;
+    this.returnGrowth();
     this.wakeReaders();
   }
 
@@ -284,6 +303,7 @@ export class Channel implements mux.Channel {
   receiveClose(): void {
     this.gotClose = true;
     this.gotEOF = true;
+    this.returnGrowth();
     this.retract(closedError);
     this.wakeReaders();
   }

@@ -4,12 +4,28 @@
 import { maxUint32 } from "./wire.js";
 
 /**
- * Receive window of each channel: how many bytes the peer may send before
- * this side reads. It covers the bandwidth-delay product of loopback, LANs
- * and moderate WANs, and makes window grants (one per half window read)
- * rare, while bounding what one slow reader makes the peer buffer.
+ * Initial receive window of each channel: how many bytes the peer may send
+ * before this side reads. It covers the bandwidth-delay product of
+ * loopback, LANs and moderate WANs, and makes window grants (one per half
+ * window read) rare, while bounding what one slow reader makes the peer
+ * buffer.
  */
 export const defaultWindowSize = 512 << 10;
+
+/**
+ * How far a channel's receive window may grow: each grant doubles the
+ * window of a channel whose reader consumed half of it, up to this, so that
+ * a stream keeps going while its reader is busy (spec/qmux.md section 6).
+ */
+export const defaultMaxWindowSize = 4 << 20;
+
+/**
+ * What the windows grown past windowSize add up to at most in one session:
+ * half of Go's default SessionWindowSize, the part of its session's credit
+ * that Go's windows grow from. (This side does not bound the initial
+ * windows of a session's channels together.)
+ */
+export const maxGrownWindows = 16 << 20;
 
 /**
  * Largest DATA payload this side accepts: twice SSH's 32 KiB, since a
@@ -36,8 +52,14 @@ export const defaultMaxControlBacklog = 64 << 10;
 
 /** Tunes a Session. Fields left out (or 0) take the defaults above. */
 export interface Config {
-  /** Each channel's receive window in bytes, at least maxPacketSize and at most 2^32-1. */
+  /** Each channel's initial receive window in bytes, at least maxPacketSize and at most 2^32-1. */
   windowSize: number;
+  /**
+   * How far a channel's receive window may grow, at least windowSize (and
+   * by default the larger of defaultMaxWindowSize and windowSize);
+   * windowSize keeps every window fixed.
+   */
+  maxWindowSize: number;
   /** The largest DATA payload accepted from the peer; longer ones are protocol errors. */
   maxPacketSize: number;
   /** Opened channels waiting for accept(). */
@@ -53,8 +75,10 @@ export interface Config {
  * RangeError naming the field if the result is unusable.
  */
 export function resolveConfig(config: Partial<Config> = {}): Config {
+  const windowSize = config.windowSize || defaultWindowSize;
   const c: Config = {
-    windowSize: config.windowSize || defaultWindowSize,
+    windowSize,
+    maxWindowSize: config.maxWindowSize || Math.max(defaultMaxWindowSize, windowSize),
     maxPacketSize: config.maxPacketSize || defaultMaxPacketSize,
     acceptBacklog: config.acceptBacklog || defaultAcceptBacklog,
     maxChannels: config.maxChannels || defaultMaxChannels,
@@ -67,6 +91,9 @@ export function resolveConfig(config: Partial<Config> = {}): Config {
   }
   if (c.windowSize < c.maxPacketSize) {
     throw new RangeError(`qmux: invalid config: windowSize ${c.windowSize} is below maxPacketSize ${c.maxPacketSize}`);
+  }
+  if (c.maxWindowSize < c.windowSize) {
+    throw new RangeError(`qmux: invalid config: maxWindowSize ${c.maxWindowSize} is below windowSize ${c.windowSize}`);
   }
   if (c.maxControlBacklog < 1024) {
     throw new RangeError(`qmux: invalid config: maxControlBacklog ${c.maxControlBacklog} is below 1024`);

@@ -9,6 +9,8 @@ export {
   defaultMaxChannels,
   defaultMaxControlBacklog,
   defaultMaxPacketSize,
+  defaultMaxWindowSize,
   defaultWindowSize,
+  maxGrownWindows,
   resolveConfig,
 } from "./config.js";

@@ -12,7 +12,7 @@ import type { Channel } from "./channel.js";
 import { frame } from "./wire.js";
 
 // Small limits, so that random streams reach them.
-const config = { windowSize: 2048, maxPacketSize: 1024, acceptBacklog: 2, maxChannels: 6 };
+const config = { windowSize: 2048, maxWindowSize: 8192, maxPacketSize: 1024, acceptBacklog: 2, maxChannels: 6 };
 
 // Numbers the session holds (it numbers its own two opens 0 and 1, and the
 // peer's opens of the stream's prefix 2 and 3) and a few beyond.
@@ -82,7 +82,7 @@ test("random and mutated streams never break the session's rules", { timeout: 12
     await fc.assert(
       fc.asyncProperty(stream, fc.boolean(), async (chunks, readChannels) => {
         const p = new RawPeer(config);
-        const window = p.session.config.windowSize;
+        const window = p.session.config.maxWindowSize;
         const accepted: Channel[] = [];
         const checkLimits = () => {
           assert.ok(p.session.channelCount <= config.maxChannels);

@@ -20,8 +20,11 @@ import {
   parseFrame,
 } from "./wire.js";
 
-/** Small, so that limits are reached with little traffic (Go's hostileConfig). */
-export const hostileConfig: Partial<Config> = { windowSize: 4096, maxPacketSize: 1024, acceptBacklog: 4, maxChannels: 16 };
+/**
+ * Small, so that limits are reached with little traffic, and windows fixed,
+ * so that each adjust is known in advance (Go's hostileConfig).
+ */
+export const hostileConfig: Partial<Config> = { windowSize: 4096, maxWindowSize: 4096, maxPacketSize: 1024, acceptBacklog: 4, maxChannels: 16 };
 
 /** Encodes frames; DATA frames get f.length bytes of payload "x". */
 export function encode(...frames: Frame[]): Uint8Array {

@@ -4,7 +4,7 @@ import { isMuxError, QtalkMuxError } from "../errors.js";
 import { memoryPair } from "../transport/memory.js";
 import { Session } from "./session.js";
 import type { Channel } from "./channel.js";
-import { defaultWindowSize, type Config } from "./config.js";
+import { defaultMaxWindowSize, defaultWindowSize, type Config } from "./config.js";
 import { guard, pattern, readAll, sha256 } from "../testing.test.util.js";
 
 
@@ -151,7 +151,7 @@ test("a slow reader stalls only its own channel", guard, async () => {
   const parts: Uint8Array[] = [];
   let n = 0;
   while (n < stalled.length) {
-    assert.ok(stalledR.bufferedBytes <= defaultWindowSize);
+    assert.ok(stalledR.bufferedBytes <= defaultMaxWindowSize, "a read channel buffers more than its largest window");
     const part = (await stalledR.read())!;
     parts.push(part);
     n += part.length;

@@ -7,7 +7,7 @@ import type * as mux from "../mux.js";
 import { QtalkMuxError } from "../errors.js";
 import { ByteBuffer } from "./buffer.js";
 import { Channel, type ChannelHost } from "./channel.js";
-import { type Config, resolveConfig } from "./config.js";
+import { type Config, maxGrownWindows, resolveConfig } from "./config.js";
 import { Queue } from "./queue.js";
 import {
   type Frame,
@@ -86,6 +86,8 @@ export class Session implements mux.Session, ChannelHost {
   private readonly chans: (Channel | undefined)[] = [];
   private readonly freeIds: number[] = [];
   private numChans = 0;
+  /** What the channels' windows took past windowSize (growWindow), within maxGrownWindows. */
+  private grownWindows = 0;
   private readonly openers = new Map<Channel, Opener>();
 
   /** Confirmed channels waiting for accept(), at most config.acceptBacklog. */
@@ -150,6 +152,23 @@ export class Session implements mux.Session, ChannelHost {
 
   get windowSize(): number {
     return this.config.windowSize;
+  }
+
+  /** @internal */
+  get maxWindowSize(): number {
+    return this.config.maxWindowSize;
+  }
+
+  /** @internal */
+  growWindow(want: number): number {
+    const n = Math.max(0, Math.min(want, maxGrownWindows - this.grownWindows));
+    this.grownWindows += n;
+    return n;
+  }
+
+  /** @internal */
+  returnGrowth(n: number): void {
+    this.grownWindows -= n;
   }
 
   /** How many channel numbers are held (diagnostics and tests). */
