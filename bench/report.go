@@ -447,6 +447,12 @@ func (r *report) markdown() string {
 		"load 2-2.3) put one channel at 0.88x, 0.94x, 0.95x and 0.97x raw TCP, its lowest repetitions at 0.80x, " +
 		"0.82x, 0.74x and 0.85x, and 64 channels at 0.86x, 0.94x, 0.87x and 0.87x: one channel's median meets 0.9x " +
 		"in most runs, but a repetition whose TCP connection ran fast still falls below 0.8x in some.\n")
+	p("- The TypeScript client's windows grow too (2026-12-07, js/src/qmux: a channel read as fast as it streams " +
+		"doubles its window with each grant up to maxWindowSize, 4 MiB, with at most 16 MiB of growth per session, as " +
+		"js/ has no session-wide budget): two runs of the node-bulk row (3 repetitions each, load about 2), not " +
+		"alternated with the build before, gave the Node client over TCP 1824 and 1778 MB/s, 0.80x and 0.86x the Go " +
+		"client, against 1109 MB/s and 0.59x in the full run before it (and 1295 and 0.77x in the one before that), and " +
+		"over WebSocket 1630 and 1494 MB/s, 1.25x and 1.19x, against 924 and 0.88x (1337 and 1.26x).\n")
 	p("- qmux's max packet 64 KiB instead of 32 KiB (2026-12-07, quiet machine, load under 2, harness rows bulk-1, bulk-64, " +
 		"bulk-many and stalled, 5 repetitions a run, runs alternating with the build before): on 64 channels each 32 KiB " +
 		"payload woke another channel's Read, so the payload size set the wake-ups per byte. Over 5 pairs qmux on 64 " +
