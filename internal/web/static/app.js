@@ -269,7 +269,7 @@ var Channel = class {
   readWaiters = [];
   readableStream;
   writableStream;
-  /** Bytes received and not yet read: at most the window this side announced. */
+  /** Bytes received and not yet read: at most the window this side gave, maxWindowSize at most. */
   get bufferedBytes() {
     return this.buffered;
   }

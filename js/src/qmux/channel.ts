@@ -113,7 +113,7 @@ export class Channel implements mux.Channel {
     this.receiveWindow = this.windowSize = host.windowSize;
   }
 
-  /** Bytes received and not yet read: at most the window this side announced. */
+  /** Bytes received and not yet read: at most the window this side gave, maxWindowSize at most. */
   get bufferedBytes(): number {
     return this.buffered;
   }
