@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/qtalkkit/qtalk/mux"
-	"github.com/qtalkkit/qtalk/mux/qmux"
-	"github.com/qtalkkit/qtalk/transport/pipe"
 )
 
 // With a Session that cannot open early, a channel ahead is opened in the
@@ -14,16 +12,7 @@ import (
 // opens its own channel but no other ahead: the one on its way is the
 // next call's, and calls one at a time keep one ahead, not two.
 func TestOpenAheadCountsOpensUnderWay(t *testing.T) {
-	a, b := pipe.New()
-	cs, err := qmux.New(a, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := qmux.New(b, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close(); ss.Close() })
+	cs, _ := sessionPair(t)
 	held := &heldOpens{Session: cs, release: make(chan struct{})}
 	t.Cleanup(func() { close(held.release) }) // before the sessions close (cleanups run last first)
 	cl := NewClient(held, WithOpenAhead(2))

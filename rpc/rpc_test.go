@@ -12,19 +12,33 @@ import (
 	"github.com/qtalkkit/qtalk/transport/pipe"
 )
 
-// serve starts a server with h on one end of an in-memory session pair and
-// returns a client for the other end.
-func serve(t testing.TB, h Handler, opts ...ClientOption) *Client {
+// sessionPair returns the two ends of a qmux session over an in-memory
+// pipe, closed and waited for when the test ends.
+func sessionPair(t testing.TB) (cs, ss *qmux.Session) {
 	t.Helper()
 	c1, c2 := pipe.New()
 	cs, err := qmux.New(c1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err := qmux.New(c2, nil)
+	ss, err = qmux.New(c2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		cs.Close()
+		ss.Close()
+		cs.Wait()
+		ss.Wait()
+	})
+	return cs, ss
+}
+
+// serve starts a server with h on one end of an in-memory session pair and
+// returns a client for the other end.
+func serve(t testing.TB, h Handler, opts ...ClientOption) *Client {
+	t.Helper()
+	cs, ss := sessionPair(t)
 	srv := &Server{Handler: h}
 	done := make(chan struct{})
 	go func() {
@@ -36,8 +50,6 @@ func serve(t testing.TB, h Handler, opts ...ClientOption) *Client {
 		ss.Close()
 		<-done
 		srv.Shutdown(context.Background())
-		cs.Wait()
-		ss.Wait()
 	})
 	return NewClient(cs, opts...)
 }
