@@ -276,6 +276,7 @@ test("invalid configs are refused", () => {
   assert.throws(() => new Session(a, { windowSize: 1000, maxPacketSize: 2000 }), RangeError);
   assert.throws(() => new Session(a, { maxControlBacklog: 10 }), RangeError);
   assert.throws(() => new Session(a, { windowSize: 2 ** 32 }), RangeError);
+  assert.throws(() => new Session(a, { windowSize: 1 << 20, maxWindowSize: 512 << 10 }), /maxWindowSize 524288 is below windowSize/);
   a.close();
 });
 
