@@ -90,15 +90,16 @@ type Config struct {
 	// whatever the others hold. So the bytes a session buffers for its
 	// channels stay below SessionWindowSize plus 4 KiB per channel open,
 	// for a peer that sends all it may. A channel takes its window from
-	// what is left when it opens, and takes more, up to WindowSize, when
-	// it gives window back as it is read; it returns what it took when
-	// it is closed. While less than WindowSize is left, the channels aim
-	// at a fair share, SessionWindowSize divided by the channels open:
-	// one above it gives back to the session, rather than to the peer,
-	// what is read down to that share. No message changes: the peer just sees smaller
-	// windows (spec/qmux.md, "Flow control"). Default
-	// DefaultSessionWindows times WindowSize; at least WindowSize; a
-	// negative value sets no bound beyond each channel's WindowSize.
+	// what is left when it opens, and takes more, up to WindowSize (and
+	// beyond, see MaxWindowSize), when it gives window back as it is
+	// read; it returns what it took when it is closed. While less than
+	// WindowSize is left, the channels aim at a fair share,
+	// SessionWindowSize divided by the channels open: one above it gives
+	// back to the session, rather than to the peer, what is read down to
+	// that share. No message changes: the peer just sees smaller windows
+	// (spec/qmux.md, "Flow control"). Default DefaultSessionWindows
+	// times WindowSize; at least WindowSize; a negative value sets no
+	// bound beyond each channel's MaxWindowSize.
 	SessionWindowSize int64
 
 	// MaxPacketSize is the largest DATA payload accepted from the peer;
